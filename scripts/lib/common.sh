@@ -1,0 +1,406 @@
+# shellcheck shell=bash
+# Functions shared by scripts/{migrate,pg,tls,run,test}.  Source it; do not run it.
+#
+#   source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
+#
+# Every name defined here starts with st_ (functions) or ST_ (variables).
+# Exit codes follow sysexits.h: 64 usage, 65 data, 66 no input, 69 unavailable,
+# 70 software, 77 no permission, 78 config.
+
+# Guard against being sourced twice.
+if [[ -n "${ST_COMMON_LOADED:-}" ]]; then
+	return 0
+fi
+ST_COMMON_LOADED=1
+
+# Repository root (this file lives in scripts/lib/).
+ST_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd -P)"
+readonly ST_ROOT
+
+# PostgreSQL 15 server binaries: never rely on PATH for these.
+ST_PGBIN="${STREETD_PGBIN:-/usr/lib/postgresql/15/bin}"
+# The unprivileged user that owns private clusters when we run as root.
+ST_PGUSER_OS=postgres
+
+# Debian packages the project needs to build, test and run.
+ST_PACKAGES=(
+	gcc libc6-dev pkg-config meson ninja-build
+	libevent-dev libpq-dev libjson-c-dev libssl-dev check libsystemd-dev
+	postgresql-15 postgresql-client-15 openssl ca-certificates
+)
+
+# Globs sort bytewise, whatever the caller's locale.
+LC_COLLATE=C
+
+# Name used in messages: the script that sourced us.
+ST_PROG="${ST_PROG:-scripts/$(basename "$0")}"
+
+st_log() { printf '%s: %s\n' "$ST_PROG" "$*" >&2; }
+st_warn() { printf '%s: warning: %s\n' "$ST_PROG" "$*" >&2; }
+
+# st_die [CODE] MESSAGE...: print to stderr and exit (default code 1).
+st_die() {
+	local code=1
+	if [[ $# -gt 1 && "$1" =~ ^[0-9]+$ ]]; then
+		code=$1
+		shift
+	fi
+	printf '%s: error: %s\n' "$ST_PROG" "$*" >&2
+	exit "$code"
+}
+
+st_is_root() { [[ ${EUID:-$(id -u)} -eq 0 ]]; }
+
+st_have() { command -v "$1" >/dev/null 2>&1; }
+
+# st_abspath PATH: absolute form of PATH (which need not exist yet), without
+# resolving symlinks of the missing part.
+st_abspath() {
+	local p=$1
+	if [[ "$p" != /* ]]; then
+		p="$PWD/$p"
+	fi
+	# Drop "/./" and trailing "/." and "/"; ".." is left alone on purpose.
+	while [[ "$p" == */./* ]]; do p="${p//\/.\//\/}"; done
+	p="${p%/.}"
+	while [[ "$p" == *//* ]]; do p="${p//\/\//\/}"; done
+	[[ "$p" == / ]] || p="${p%/}"
+	printf '%s\n' "$p"
+}
+
+# st_mkdir_shared DIR: create DIR (mode 0755, whatever the umask) if missing,
+# so that the postgres user can traverse it.
+st_mkdir_shared() {
+	if [[ ! -d "$1" ]]; then
+		mkdir -p "$1"
+		chmod 0755 "$1"
+	fi
+}
+
+# ---------------------------------------------------------------------------
+# Packages
+# ---------------------------------------------------------------------------
+
+# st_pkg_installed PKG: true if dpkg says PKG is installed.
+st_pkg_installed() {
+	local status
+	status="$(dpkg-query -W -f='${Status}' "$1" 2>/dev/null)" || return 1
+	[[ "$status" == "install ok installed" ]]
+}
+
+# st_missing_packages [PKG...]: print (one line) the packages that are not
+# installed, from the arguments or from ST_PACKAGES.
+st_missing_packages() {
+	local pkg missing=()
+	if [[ $# -eq 0 ]]; then
+		set -- "${ST_PACKAGES[@]}"
+	fi
+	for pkg in "$@"; do
+		st_pkg_installed "$pkg" || missing+=("$pkg")
+	done
+	printf '%s\n' "${missing[*]}"
+}
+
+# st_ensure_deps: install whatever of ST_PACKAGES is missing.  As root: apt-get.
+# Otherwise: sudo apt-get if sudo exists, else fail with exit 69 naming the
+# packages.  apt-get update runs once, and only if something is missing.
+# With ST_DEPS_DRY_RUN=1 it only says what it would do.
+st_ensure_deps() {
+	st_have dpkg-query || st_die 69 "dpkg-query not found: this set-up needs Debian 12 (bookworm)"
+	local missing
+	missing="$(st_missing_packages)"
+	if [[ -z "$missing" ]]; then
+		return 0
+	fi
+	local -a pkgs sudo=()
+	read -r -a pkgs <<<"$missing"
+	if ! st_is_root; then
+		if st_have sudo; then
+			sudo=(sudo)
+		else
+			st_die 69 "missing packages: ${pkgs[*]} (not root and no sudo; install them with: apt-get install ${pkgs[*]})"
+		fi
+	fi
+	st_log "installing missing packages: ${pkgs[*]}"
+	local -a update=("${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -q)
+	local -a install=("${sudo[@]}" env DEBIAN_FRONTEND=noninteractive
+		apt-get install -y -q --no-install-recommends "${pkgs[@]}")
+	if [[ "${ST_DEPS_DRY_RUN:-0}" == 1 ]]; then
+		st_log "dry run: would run: ${update[*]}"
+		st_log "dry run: would run: ${install[*]}"
+		return 0
+	fi
+	"${update[@]}" </dev/null || st_die 69 "apt-get update failed"
+	"${install[@]}" </dev/null || st_die 69 "apt-get install failed for: ${pkgs[*]}"
+	missing="$(st_missing_packages "${pkgs[@]}")"
+	[[ -z "$missing" ]] || st_die 69 "still missing after apt-get install: $missing"
+}
+
+# ---------------------------------------------------------------------------
+# Meson
+# ---------------------------------------------------------------------------
+
+# st_meson_options_match BUILDDIR -Dname=value...: true if BUILDDIR already has
+# every one of these option values.
+st_meson_options_match() {
+	local dir=$1
+	shift
+	meson introspect "$dir" --buildoptions 2>/dev/null | python3 -c '
+import json, sys
+have = {o["name"]: o["value"] for o in json.load(sys.stdin)}
+for arg in sys.argv[1:]:
+    name, _, value = arg[2:].partition("=")
+    cur = have.get(name)
+    if isinstance(cur, bool):
+        cur = "true" if cur else "false"
+    if str(cur) != value:
+        sys.exit(1)
+' "$@"
+}
+
+# st_meson_build BUILDDIR [MESON_OPTION...]: configure BUILDDIR if it is not
+# configured yet (else apply the options, if any, with meson configure), then
+# build it with ninja.
+st_meson_build() {
+	local dir=$1
+	shift
+	if [[ -f "$dir/meson-private/coredata.dat" ]]; then
+		# Reconfigure only if an option differs (meson configure regenerates).
+		if [[ $# -gt 0 ]] && ! st_meson_options_match "$dir" "$@"; then
+			meson configure "$dir" "$@" >/dev/null
+		fi
+	else
+		meson setup "$dir" "$@"
+	fi
+	ninja -C "$dir"
+}
+
+# ---------------------------------------------------------------------------
+# Private PostgreSQL clusters
+#
+# Layout of a cluster directory DIR:
+#   DIR/data                   the data directory (initdb)
+#   DIR/data/streetd.conf      our settings, rewritten at every start
+#   DIR/run                    the unix socket (no TCP at all)
+#   DIR/log/postgresql.log     the server log
+# ---------------------------------------------------------------------------
+
+# st_as_pg CMD...: run CMD as the cluster's owner: the postgres system user
+# when we are root (initdb and postgres refuse to run as root), else ourselves.
+st_as_pg() {
+	if st_is_root; then
+		(cd / && runuser -u "$ST_PGUSER_OS" -- "$@")
+	else
+		"$@"
+	fi
+}
+
+# st_pg_check_reachable DIR: fail clearly if the cluster's owner cannot reach DIR.
+st_pg_check_reachable() {
+	local dir=$1 p=""
+	st_is_root || return 0
+	getent passwd "$ST_PGUSER_OS" >/dev/null ||
+		st_die 69 "system user '$ST_PGUSER_OS' does not exist (is postgresql-common installed?)"
+	if st_as_pg test -x "$dir" && st_as_pg test -w "$dir"; then
+		return 0
+	fi
+	local part
+	local -a parts
+	IFS=/ read -r -a parts <<<"${dir#/}"
+	for part in "${parts[@]}"; do
+		p="$p/$part"
+		if ! st_as_pg test -x "$p"; then
+			st_die 77 "user '$ST_PGUSER_OS' cannot traverse $p ($(stat -c '%A %U:%G' "$p")), so it cannot" \
+				"reach the cluster directory $dir; put the checkout somewhere world-traversable" \
+				"or run: chmod o+x $p"
+		fi
+	done
+	st_die 77 "user '$ST_PGUSER_OS' cannot write to $dir"
+}
+
+# st_pg_running DIR: true if the cluster in DIR is running.
+st_pg_running() {
+	[[ -f "$1/data/PG_VERSION" ]] || return 1
+	st_as_pg "$ST_PGBIN/pg_ctl" -D "$1/data" status >/dev/null 2>&1
+}
+
+# st_pg_port DIR: port of the running cluster (line 4 of postmaster.pid).
+st_pg_port() {
+	local port
+	port="$(sed -n 4p "$1/data/postmaster.pid" 2>/dev/null)" || true
+	[[ "$port" =~ ^[0-9]+$ ]] || st_die 70 "cannot read the port of the cluster in $1 (is it running?)"
+	printf '%s\n' "$port"
+}
+
+# st_sql_quote STRING: STRING as a single-quoted SQL/postgresql.conf literal.
+st_sql_quote() {
+	local s=${1//\'/\'\'}
+	printf "'%s'\n" "$s"
+}
+
+# st_pg_start DIR PORT: create the cluster in DIR if there is none, then start
+# it unless it is already running.
+st_pg_start() {
+	local dir port=$2
+	dir="$(st_abspath "$1")"
+	[[ "$port" =~ ^[0-9]+$ && $port -ge 1 && $port -le 65535 ]] || st_die 64 "bad port: $port"
+	[[ -x "$ST_PGBIN/pg_ctl" ]] || st_die 69 "$ST_PGBIN/pg_ctl not found (is postgresql-15 installed?)"
+
+	if st_pg_running "$dir"; then
+		local running
+		running="$(st_pg_port "$dir")"
+		if [[ "$running" != "$port" ]]; then
+			st_warn "cluster $dir is already running on port $running (not $port); using it as it is"
+		fi
+		st_log "cluster $dir already running (socket $dir/run, port $running)"
+		return 0
+	fi
+
+	mkdir -p "$dir"
+	if st_is_root; then
+		# The cluster directory belongs to the postgres user, all of it.
+		chown "$ST_PGUSER_OS:" "$dir"
+		find "$dir" ! -user "$ST_PGUSER_OS" -exec chown "$ST_PGUSER_OS:" {} +
+	fi
+	st_pg_check_reachable "$dir"
+	st_as_pg mkdir -p "$dir/run" "$dir/log"
+	st_as_pg chmod 0755 "$dir/run"
+
+	if [[ ! -f "$dir/data/PG_VERSION" ]]; then
+		if [[ -e "$dir/data" ]] && [[ -n "$(ls -A "$dir/data")" ]]; then
+			st_die 78 "$dir/data exists but is not a PostgreSQL data directory; remove it"
+		fi
+		st_log "creating a PostgreSQL cluster in $dir/data"
+		st_as_pg "$ST_PGBIN/initdb" -D "$dir/data" --auth=trust --encoding=UTF8 \
+			--locale=C.UTF-8 -U postgres >"$dir/log/initdb.log" 2>&1 ||
+			{
+				cat "$dir/log/initdb.log" >&2
+				st_die 70 "initdb failed (log above, also in $dir/log/initdb.log)"
+			}
+		printf '\n# streetd: settings for this private cluster (rewritten at every start)\ninclude_if_exists = %s\n' \
+			"$(st_sql_quote streetd.conf)" | st_as_pg tee -a "$dir/data/postgresql.conf" >/dev/null
+	fi
+
+	# Our settings, rewritten every time so that a new port or path takes effect.
+	st_as_pg tee "$dir/data/streetd.conf" >/dev/null <<EOF
+# Written by scripts/pg; edits are lost at the next start.
+listen_addresses = ''
+unix_socket_directories = $(st_sql_quote "$dir/run")
+port = $port
+max_connections = 300
+shared_buffers = 256MB
+fsync = on
+EOF
+
+	st_log "starting PostgreSQL (socket $dir/run, port $port, log $dir/log/postgresql.log)"
+	if ! st_as_pg "$ST_PGBIN/pg_ctl" -D "$dir/data" -l "$dir/log/postgresql.log" -w -t 60 start >/dev/null; then
+		tail -n 30 "$dir/log/postgresql.log" >&2 || true
+		st_die 70 "PostgreSQL did not start (log: $dir/log/postgresql.log)"
+	fi
+}
+
+# st_pg_stop DIR: stop the cluster in DIR (fast mode) if it is running.
+st_pg_stop() {
+	local dir
+	dir="$(st_abspath "$1")"
+	if ! st_pg_running "$dir"; then
+		st_log "cluster $dir is not running"
+		return 0
+	fi
+	st_log "stopping PostgreSQL in $dir"
+	st_as_pg "$ST_PGBIN/pg_ctl" -D "$dir/data" -m fast -w -t 60 stop >/dev/null
+}
+
+# st_psql DIR [PSQL_ARG...]: psql as the superuser postgres on the running
+# cluster in DIR (database postgres unless the arguments say -d DB).
+st_psql() {
+	local dir port
+	dir="$(st_abspath "$1")"
+	shift
+	port="$(st_pg_port "$dir")"
+	PGCLIENTENCODING=UTF8 PGDATABASE=postgres \
+		"$ST_PGBIN/psql" -X -h "$dir/run" -p "$port" -U postgres "$@"
+}
+
+# ---------------------------------------------------------------------------
+# Database set-up
+# ---------------------------------------------------------------------------
+
+# st_migrate DIR DB [MIGRATE_ARG...]: scripts/migrate as postgres on database DB.
+st_migrate() {
+	local dir port db=$2
+	dir="$(st_abspath "$1")"
+	shift 2
+	port="$(st_pg_port "$dir")"
+	PGHOST="$dir/run" PGPORT="$port" PGDATABASE="$db" PGUSER=postgres \
+		"$ST_ROOT/scripts/migrate" "$@"
+}
+
+# st_db_setup DIR DB [fresh] [EXTRA_SQL_FILE...]: make database DB on the
+# cluster in DIR ready for the daemon: create it (dropping it first if "fresh"),
+# bootstrap + migrate it, load the calendar data, the demo, then each extra
+# file (same way as the demo), and create the daemon's login role "streetd".
+st_db_setup() {
+	local dir=$1 db=$2 fresh=0
+	shift 2
+	if [[ "${1:-}" == fresh ]]; then
+		fresh=1
+		shift
+	fi
+	[[ "$db" =~ ^[a-z_][a-z0-9_]*$ ]] || st_die 64 "bad database name: $db"
+
+	if [[ $fresh == 1 ]]; then
+		st_log "recreating database $db"
+		st_psql "$dir" -q -v ON_ERROR_STOP=1 -c "SET client_min_messages = warning" \
+			-c "DROP DATABASE IF EXISTS $db WITH (FORCE)" \
+			-c "CREATE DATABASE $db TEMPLATE template0 ENCODING 'UTF8'" >/dev/null
+	elif [[ -z "$(st_psql "$dir" -At -c "SELECT 1 FROM pg_database WHERE datname = '$db'")" ]]; then
+		st_log "creating database $db"
+		st_psql "$dir" -q -v ON_ERROR_STOP=1 -c "CREATE DATABASE $db TEMPLATE template0 ENCODING 'UTF8'" >/dev/null
+	fi
+
+	# Bootstrap, migrations, data: bootstrap creates the role streetd_daemon.
+	local -a args=(--data --demo) f
+	for f in "$@"; do
+		args+=(--file "$f")
+	done
+	st_migrate "$dir" "$db" "${args[@]}"
+
+	# The daemon's login role (roles are per cluster, so it may exist already).
+	st_psql "$dir" -d "$db" -q -v ON_ERROR_STOP=1 >/dev/null <<'EOF'
+SET client_min_messages = warning;
+DO $$
+BEGIN
+	IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'streetd') THEN
+		CREATE ROLE streetd LOGIN IN ROLE streetd_daemon;
+	END IF;
+END
+$$;
+ALTER ROLE streetd LOGIN;
+GRANT streetd_daemon TO streetd;
+EOF
+}
+
+# st_account_logins DIR DB: the accounts' logins, one per line (none if the
+# table does not exist yet).
+st_account_logins() {
+	st_psql "$1" -d "$2" -At -v ON_ERROR_STOP=1 \
+		-c "SELECT login FROM street.account ORDER BY login" 2>/dev/null || true
+}
+
+# st_account_table DIR DB: print the accounts (login, role, scope, name).
+st_account_table() {
+	local q
+	q="SELECT a.login AS login, a.role AS role,
+	          coalesce(s.name, dep.name, d.name,
+	                   CASE a.role WHEN 'supervisor' THEN '全市 (city)' ELSE '-' END) AS scope,
+	          a.name AS name
+	     FROM street.account a
+	     LEFT JOIN street.street s ON s.id = a.street_id
+	     LEFT JOIN street.department dep ON dep.id = a.department_id
+	     LEFT JOIN street.district d ON d.id = a.district_id
+	    ORDER BY a.role, a.login"
+	st_psql "$1" -d "$2" -P footer=off -v ON_ERROR_STOP=1 -c "$q" 2>/dev/null ||
+		st_psql "$1" -d "$2" -P footer=off -c "SELECT login, role FROM street.account ORDER BY login" 2>/dev/null ||
+		echo "  (no accounts: street.account is not there yet)"
+}
