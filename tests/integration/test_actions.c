@@ -1,0 +1,932 @@
+/*
+ * The action functions on the real database: the whole loop, then every
+ * action x state x actor combination against an oracle built from the C rule
+ * table (itself checked against the SQL one by test_rules) and a visibility
+ * table written here from DESIGN.md.  Refused actions must leave the ticket,
+ * its history and the idempotency keys exactly as they were.
+ */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "tdb.h"
+#include "ticket_fsm.h"
+
+static PGconn *db;
+
+/* Demo and fixture ids, looked up once per test. */
+static int grid_home, grid_other_street, category;
+static int dept_sthj;
+
+struct actor {
+	const char *login;
+	enum role role;
+	bool reporter;  /* wang.fang reports every fixture ticket */
+	bool own_place; /* street: the ticket's street; supervisor: its district */
+	bool assigned;  /* department: the one the tickets are routed to */
+	bool disabled;
+	int id;
+};
+
+static struct actor actors[] = {
+	{ "wang.fang", ROLE_COLLECTOR, true, false, false, false, 0 },
+	{ "zhao.lei", ROLE_COLLECTOR, false, false, false, false, 0 },
+	{ "zhang.wei", ROLE_STREET, false, true, false, false, 0 },
+	{ "liu.yang", ROLE_STREET, false, false, false, false, 0 },
+	{ "yang.min", ROLE_DEPARTMENT, false, false, true, false, 0 },
+	{ "chen.jing", ROLE_DEPARTMENT, false, false, false, false, 0 },
+	{ "sun.li", ROLE_SUPERVISOR, false, true, false, false, 0 },
+	{ "ma.jun", ROLE_SUPERVISOR, false, true, false, false, 0 },
+	{ "t.supervisor.other", ROLE_SUPERVISOR, false, false, false, false, 0 },
+	{ "admin", ROLE_ADMIN, false, false, false, false, 0 },
+	{ "t.disabled", ROLE_STREET, false, true, false, true, 0 },
+};
+#define NACTORS (sizeof(actors) / sizeof(actors[0]))
+
+static int id_of(const char *login)
+{
+	for (size_t i = 0; i < NACTORS; i++) {
+		if (strcmp(actors[i].login, login) == 0)
+			return actors[i].id;
+	}
+	ck_abort_msg("unknown actor %s", login);
+	return 0;
+}
+
+static void setup(void)
+{
+	db = tdb_connect(false);
+	grid_home = tdb_grid(db, "jg-yanan-02");
+	grid_other_street = tdb_grid(db, "bn-beijingnan-01");
+	category = tdb_category(db, "pollution.dust");
+	dept_sthj = tdb_department(db, "sthj");
+	for (size_t i = 0; i < NACTORS; i++)
+		actors[i].id = tdb_account(db, actors[i].login);
+}
+
+static void teardown(void)
+{
+	PQfinish(db);
+}
+
+/* ---- calling actions ---- */
+
+static unsigned long marker_counter;
+
+static void report(const char *login, int grid, const char *key, struct tdb_outcome *o)
+{
+	const char *p[] = { tdb_fmt("%d", id_of(login)),
+		            tdb_fmt("%d", category),
+		            tdb_fmt("%d", grid),
+		            tdb_fmt("matrix %d-%lu", (int)getpid(), ++marker_counter),
+		            "延安北路 1 号",
+		            NULL,
+		            NULL,
+		            NULL,
+		            key };
+
+	tdb_call(db, "st_report", 9, p, o);
+}
+
+/* Takes an action with valid arguments; version < 0 means "the ticket's own". */
+static void act(enum ticket_action a, int actor, long long ticket, int version,
+                long long return_seq, struct tdb_outcome *o)
+{
+	const char *id = tdb_fmt("%d", actor), *t = tdb_fmt("%lld", ticket);
+	const char *v = tdb_fmt("%d", version);
+
+	switch (a) {
+	case ACT_DISPATCH: {
+		const char *p[] = { id, t, v, NULL, "请处理", NULL };
+		tdb_call(db, "st_dispatch", 6, p, o);
+		break;
+	}
+	case ACT_RETURN: {
+		const char *p[] = { id, t, v, "不属于本部门职责", NULL };
+		tdb_call(db, "st_return", 5, p, o);
+		break;
+	}
+	case ACT_ACCEPT: {
+		const char *p[] = { id, t, v, NULL };
+		tdb_call(db, "st_accept", 4, p, o);
+		break;
+	}
+	case ACT_RESOLVE: {
+		const char *p[] = { id, t, v, "已整改完毕", NULL };
+		tdb_call(db, "st_resolve", 5, p, o);
+		break;
+	}
+	case ACT_CONFIRM: {
+		const char *p[] = { id, t, v, "4", "满意", NULL };
+		tdb_call(db, "st_confirm", 6, p, o);
+		break;
+	}
+	case ACT_REOPEN: {
+		const char *p[] = { id, t, v, "问题仍然存在", NULL };
+		tdb_call(db, "st_reopen", 5, p, o);
+		break;
+	}
+	case ACT_CANCEL: {
+		const char *p[] = { id, t, v, "重复上报", NULL, NULL };
+		tdb_call(db, "st_cancel", 6, p, o);
+		break;
+	}
+	case ACT_URGE: {
+		const char *p[] = { id, t, "请尽快办理", v, NULL };
+		tdb_call(db, "st_urge", 5, p, o);
+		break;
+	}
+	case ACT_EXTEND_REQUEST: {
+		const char *p[] = { id, t, "2099-01-01 00:00+08", "需要采购材料", v, NULL };
+		tdb_call(db, "st_extend_request", 6, p, o);
+		break;
+	}
+	case ACT_EXTEND_GRANT: {
+		const char *p[] = { id, t, "同意", v, NULL };
+		tdb_call(db, "st_extend_grant", 5, p, o);
+		break;
+	}
+	case ACT_EXTEND_DENY: {
+		const char *p[] = { id, t, "不同意", v, NULL };
+		tdb_call(db, "st_extend_deny", 5, p, o);
+		break;
+	}
+	case ACT_COMMENT: {
+		const char *p[] = { id, t, "补充情况", v, NULL };
+		tdb_call(db, "st_comment", 5, p, o);
+		break;
+	}
+	case ACT_ARBITRATE: {
+		const char *p[] = {
+			id, t, tdb_fmt("%lld", return_seq), "true", "退单合理", v, NULL
+		};
+		tdb_call(db, "st_arbitrate", 7, p, o);
+		break;
+	}
+	default:
+		ck_abort_msg("act: %s is not an account's action", ticket_action_name(a));
+	}
+}
+
+static void must(const struct tdb_outcome *o, const char *what)
+{
+	ck_assert_msg(o->ok, "%s failed: %s %s", what, o->sqlstate, o->message);
+}
+
+/* ---- fixtures: a ticket in a given state, reached by the legal path ---- */
+
+struct fixture {
+	long long id;
+	int version;
+	long long return_seq; /* every fixture has been returned once */
+	enum ticket_state state;
+};
+
+static void step(struct fixture *f, enum ticket_action a, const char *login)
+{
+	struct tdb_outcome o;
+
+	act(a, id_of(login), f->id, f->version, f->return_seq, &o);
+	must(&o, ticket_action_name(a));
+	f->version = o.version;
+	if (a == ACT_RETURN)
+		f->return_seq = o.seq;
+}
+
+static void make_fixture(enum ticket_state s, bool pending_extension, struct fixture *f)
+{
+	struct tdb_outcome o;
+
+	report("wang.fang", grid_home, NULL, &o);
+	must(&o, "report");
+	f->id = o.ticket;
+	f->version = o.version;
+	step(f, ACT_DISPATCH, "zhang.wei");
+	step(f, ACT_RETURN, "yang.min");
+	if (s == TICKET_CANCELLED)
+		step(f, ACT_CANCEL, "zhang.wei");
+	if (s >= TICKET_DISPATCHED && s != TICKET_CANCELLED)
+		step(f, ACT_DISPATCH, "zhang.wei");
+	if (s >= TICKET_ACCEPTED && s != TICKET_CANCELLED)
+		step(f, ACT_ACCEPT, "yang.min");
+	if (s == TICKET_ACCEPTED && pending_extension)
+		step(f, ACT_EXTEND_REQUEST, "yang.min");
+	if (s >= TICKET_RESOLVED && s != TICKET_CANCELLED)
+		step(f, ACT_RESOLVE, "yang.min");
+	if (s == TICKET_CLOSED)
+		step(f, ACT_CONFIRM, "wang.fang");
+	f->state = s;
+}
+
+/* Everything about a ticket that an action could change, as text. */
+static char *snapshot(long long ticket)
+{
+	const char *p[] = { tdb_fmt("%lld", ticket) };
+
+	return tdb_str(db,
+	               "SELECT t::text || '|' || (SELECT count(*) FROM ticket_event e"
+	               " WHERE e.ticket_id = t.id) || '|' || (SELECT count(*) FROM idempotency i"
+	               " WHERE i.ticket_id = t.id)"
+	               " FROM ticket t WHERE t.id = $1",
+	               1, p);
+}
+
+/* ---- the oracle ---- */
+
+static bool visible(const struct actor *a, enum ticket_state s)
+{
+	switch (a->role) {
+	case ROLE_COLLECTOR:
+		return a->reporter;
+	case ROLE_STREET:
+	case ROLE_SUPERVISOR:
+		return a->own_place;
+	case ROLE_DEPARTMENT:
+		/* assigned from dispatch on; reported and cancelled fixtures have no department */
+		return a->assigned && s != TICKET_REPORTED && s != TICKET_CANCELLED;
+	default:
+		return false;
+	}
+}
+
+/* The SQLSTATE an action must end with ("" for success). */
+static const char *expect(const struct actor *a, enum ticket_action act, enum ticket_state s)
+{
+	if (a->disabled)
+		return "SD403";
+	if (!visible(a, s))
+		return "SD404";
+	if (!ticket_role_may(act, a->role))
+		return "SD403";
+	if (!ticket_rule_find(act, s, a->role))
+		return "SD412";
+	return "";
+}
+
+START_TEST(whole_loop)
+{
+	struct tdb_outcome o;
+	struct fixture f = { 0 };
+	char *history, idbuf[32];
+	const char *p[] = { idbuf };
+
+	report("wang.fang", grid_home, NULL, &o);
+	must(&o, "report");
+	ck_assert_str_eq(o.state, "reported");
+	ck_assert_int_eq(o.version, 1);
+	f.id = o.ticket;
+	f.version = 1;
+	snprintf(idbuf, sizeof(idbuf), "%lld", f.id);
+	/* dispatch goes to the routed department (pollution.dust -> sthj) */
+	step(&f, ACT_DISPATCH, "zhang.wei");
+	ck_assert_int_eq(tdb_int(db, "SELECT department_id FROM ticket WHERE id = $1", 1, p),
+	                 dept_sthj);
+	step(&f, ACT_ACCEPT, "yang.min");
+	step(&f, ACT_EXTEND_REQUEST, "yang.min");
+	step(&f, ACT_EXTEND_GRANT, "sun.li");
+	ck_assert_int_eq(
+	        tdb_int(db,
+	                "SELECT (due_at = '2099-01-01 00:00+08')::int FROM ticket WHERE id = $1", 1,
+	                p),
+	        1);
+	step(&f, ACT_URGE, "zhang.wei");
+	step(&f, ACT_RESOLVE, "yang.min");
+	step(&f, ACT_REOPEN, "wang.fang");
+	step(&f, ACT_RESOLVE, "yang.min");
+	step(&f, ACT_COMMENT, "ma.jun");
+	step(&f, ACT_CONFIRM, "wang.fang");
+	ck_assert_int_eq(f.version, 7);
+
+	history = tdb_str(
+	        db,
+	        "SELECT string_agg(action || ':' || coalesce(from_state::text, '-') || '>' ||"
+	        " to_state || ':' || version, ' ' ORDER BY seq) FROM ticket_event"
+	        " WHERE ticket_id = $1",
+	        1, p);
+	ck_assert_str_eq(history, "report:->reported:1 dispatch:reported>dispatched:2 "
+	                          "accept:dispatched>accepted:3 extend_request:accepted>accepted:3 "
+	                          "extend_grant:accepted>accepted:3 urge:accepted>accepted:3 "
+	                          "resolve:accepted>resolved:4 reopen:resolved>accepted:5 "
+	                          "resolve:accepted>resolved:6 comment:resolved>resolved:6 "
+	                          "confirm:resolved>closed:7");
+	free(history);
+	ck_assert_int_eq(
+	        tdb_int(db,
+	                "SELECT count(*) FROM ticket WHERE id = $1 AND state = 'closed' AND"
+	                " rating = 4 AND close_kind = 'confirmed' AND reopen_count = 1 AND"
+	                " urge_count = 1 AND due_at IS NULL AND closed_at IS NOT NULL",
+	                1, p),
+	        1);
+	/* every event names its actor and carries the ticket's scope */
+	ck_assert_int_eq(
+	        tdb_int(db,
+	                "SELECT count(*) FROM ticket_event e JOIN ticket t ON t.id = e.ticket_id"
+	                " WHERE e.ticket_id = $1 AND e.actor_id IS NOT NULL AND"
+	                " e.street_id = t.street_id AND e.district_id = t.district_id AND"
+	                " e.reporter_id = t.reporter_id",
+	                1, p),
+	        11);
+}
+END_TEST
+
+START_TEST(return_and_cancel_paths)
+{
+	struct tdb_outcome o;
+	struct fixture f, g;
+	char idbuf[32];
+	const char *p[] = { idbuf };
+
+	make_fixture(TICKET_REPORTED, false, &f);
+	snprintf(idbuf, sizeof(idbuf), "%lld", f.id);
+	/* the return event names the returning department; the ticket has none now */
+	ck_assert_int_eq(tdb_int(db, "SELECT department_id FROM ticket_event WHERE seq = $1", 1,
+	                         (const char *[]){ tdb_fmt("%lld", f.return_seq) }),
+	                 dept_sthj);
+	ck_assert_int_eq(tdb_int(db,
+	                         "SELECT count(*) FROM ticket WHERE id = $1 AND"
+	                         " department_id IS NULL AND return_count = 1",
+	                         1, p),
+	                 1);
+	/* the department that returned it no longer sees it */
+	act(ACT_COMMENT, id_of("yang.min"), f.id, f.version, 0, &o);
+	ck_assert_str_eq(o.sqlstate, "SD404");
+	/* a supervisor upholds the return, once */
+	act(ACT_ARBITRATE, id_of("sun.li"), f.id, f.version, f.return_seq, &o);
+	must(&o, "arbitrate");
+	act(ACT_ARBITRATE, id_of("ma.jun"), f.id, f.version, f.return_seq, &o);
+	ck_assert_str_eq(o.sqlstate, "SD412");
+	/* cancelled as a duplicate of another ticket */
+	make_fixture(TICKET_REPORTED, false, &g);
+	{
+		const char *cp[] = { tdb_fmt("%d", id_of("zhang.wei")),
+			             tdb_fmt("%lld", g.id),
+			             tdb_fmt("%d", g.version),
+			             NULL,
+			             tdb_fmt("%lld", f.id),
+			             NULL };
+		tdb_call(db, "st_cancel", 6, cp, &o);
+	}
+	must(&o, "cancel as duplicate");
+	ck_assert_str_eq(o.state, "cancelled");
+	ck_assert_int_eq(tdb_int(db, "SELECT duplicate_of FROM ticket WHERE id = $1", 1,
+	                         (const char *[]){ tdb_fmt("%lld", g.id) }),
+	                 f.id);
+}
+END_TEST
+
+/* Every action by every actor from every state. */
+START_TEST(matrix)
+{
+	static const enum ticket_action actions[] = {
+		ACT_DISPATCH,    ACT_RETURN,  ACT_ACCEPT,    ACT_RESOLVE,        ACT_CONFIRM,
+		ACT_REOPEN,      ACT_CANCEL,  ACT_URGE,      ACT_EXTEND_REQUEST, ACT_EXTEND_GRANT,
+		ACT_EXTEND_DENY, ACT_COMMENT, ACT_ARBITRATE,
+	};
+	struct fixture cache[TICKET_STATE_COUNT][2];
+	bool have[TICKET_STATE_COUNT][2] = { { false } };
+	int allowed = 0, refused = 0;
+
+	for (size_t ai = 0; ai < sizeof(actions) / sizeof(actions[0]); ai++) {
+		enum ticket_action a = actions[ai];
+		bool pending = a == ACT_EXTEND_GRANT || a == ACT_EXTEND_DENY;
+
+		for (int s = 0; s < TICKET_STATE_COUNT; s++) {
+			for (size_t k = 0; k < NACTORS; k++) {
+				const struct actor *who = &actors[k];
+				struct fixture *f = &cache[s][pending];
+				const char *want = expect(who, a, s);
+				struct tdb_outcome o;
+				char *before, *after;
+
+				if (!have[s][pending]) {
+					make_fixture(s, pending, f);
+					have[s][pending] = true;
+				}
+				before = snapshot(f->id);
+				act(a, who->id, f->id, f->version, f->return_seq, &o);
+				if (*want) {
+					ck_assert_msg(!o.ok && strcmp(o.sqlstate, want) == 0,
+					              "%s by %s from %s: want %s, got %s %s",
+					              ticket_action_name(a), who->login,
+					              ticket_state_name(s), want,
+					              o.ok ? "success" : o.sqlstate, o.message);
+					after = snapshot(f->id);
+					ck_assert_str_eq(before, after);
+					free(after);
+					refused++;
+				} else {
+					const struct ticket_rule *r =
+					        ticket_rule_find(a, s, who->role);
+					const char *p[] = { tdb_fmt("%lld", o.seq) };
+					char *ev;
+
+					ck_assert_msg(o.ok,
+					              "%s by %s from %s: want success, got %s %s",
+					              ticket_action_name(a), who->login,
+					              ticket_state_name(s), o.sqlstate, o.message);
+					ck_assert_str_eq(o.state, ticket_state_name(r->to));
+					ck_assert_int_eq(o.version,
+					                 f->version + (r->to != r->from ? 1 : 0));
+					ev = tdb_str(db,
+					             "SELECT action || ' ' || from_state || ' ' || "
+					             "to_state"
+					             " || ' ' || actor_id FROM ticket_event WHERE "
+					             "seq = $1",
+					             1, p);
+					ck_assert_str_eq(
+					        ev, tdb_fmt("%s %s %s %d", ticket_action_name(a),
+					                    ticket_state_name(s),
+					                    ticket_state_name(r->to), who->id));
+					free(ev);
+					have[s][pending] = false; /* it moved on: make a new one */
+					allowed++;
+				}
+				free(before);
+			}
+		}
+	}
+	/* every rule of an account's role was exercised from its state, by an actor in scope */
+	ck_assert_int_eq(allowed, 66);
+	ck_assert_int_eq(refused, 13 * TICKET_STATE_COUNT * (int)NACTORS - 66);
+}
+END_TEST
+
+START_TEST(report_matrix)
+{
+	for (size_t k = 0; k < NACTORS; k++) {
+		const struct actor *who = &actors[k];
+		bool may = !who->disabled && ((who->role == ROLE_COLLECTOR && who->reporter) ||
+		                              (who->role == ROLE_STREET && who->own_place));
+		const char *p[] = { tdb_fmt("matrix %d-%lu", (int)getpid(), marker_counter + 1) };
+		struct tdb_outcome o;
+		long long n;
+
+		report(who->login, grid_home, NULL, &o);
+		n = tdb_int(db, "SELECT count(*) FROM ticket WHERE description = $1", 1, p);
+		if (may) {
+			must(&o, who->login);
+			ck_assert_str_eq(o.state, "reported");
+			ck_assert_int_eq(n, 1);
+		} else {
+			ck_assert_msg(!o.ok && strcmp(o.sqlstate, "SD403") == 0,
+			              "report by %s: want SD403, got %s %s", who->login,
+			              o.ok ? "success" : o.sqlstate, o.message);
+			ck_assert_int_eq(n, 0);
+		}
+	}
+	/* a collector outside their grids, a street outside its street */
+	{
+		struct tdb_outcome o;
+
+		report("wang.fang", grid_other_street, NULL, &o);
+		ck_assert_str_eq(o.sqlstate, "SD403");
+		report("zhang.wei", grid_other_street, NULL, &o);
+		ck_assert_str_eq(o.sqlstate, "SD403");
+		report("liu.yang", grid_other_street, NULL, &o);
+		must(&o, "liu.yang in beijingnanlu");
+	}
+}
+END_TEST
+
+/* A stale version is a conflict for every state change, and changes nothing. */
+START_TEST(stale_version_conflicts)
+{
+	static const struct {
+		enum ticket_action a;
+		enum ticket_state s;
+		const char *login;
+	} cases[] = {
+		{ ACT_DISPATCH, TICKET_REPORTED, "zhang.wei" },
+		{ ACT_CANCEL, TICKET_REPORTED, "zhang.wei" },
+		{ ACT_RETURN, TICKET_DISPATCHED, "yang.min" },
+		{ ACT_ACCEPT, TICKET_DISPATCHED, "yang.min" },
+		{ ACT_RESOLVE, TICKET_ACCEPTED, "yang.min" },
+		{ ACT_CONFIRM, TICKET_RESOLVED, "wang.fang" },
+		{ ACT_REOPEN, TICKET_RESOLVED, "zhang.wei" },
+		{ ACT_URGE, TICKET_ACCEPTED, "sun.li" },
+		{ ACT_COMMENT, TICKET_CLOSED, "wang.fang" },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct fixture f;
+		struct tdb_outcome o;
+		char *before, *after;
+
+		make_fixture(cases[i].s, false, &f);
+		before = snapshot(f.id);
+		act(cases[i].a, id_of(cases[i].login), f.id, f.version - 1, f.return_seq, &o);
+		ck_assert_msg(!o.ok && strcmp(o.sqlstate, "SD409") == 0,
+		              "%s: want SD409, got %s %s", ticket_action_name(cases[i].a),
+		              o.ok ? "success" : o.sqlstate, o.message);
+		ck_assert_ptr_nonnull(strstr(o.message, "refresh and try again"));
+		after = snapshot(f.id);
+		ck_assert_str_eq(before, after);
+		free(before);
+		free(after);
+	}
+}
+END_TEST
+
+/* Bad arguments: a clear SD400 and nothing written. */
+START_TEST(bad_arguments)
+{
+	static const struct {
+		const char *func;
+		enum ticket_state s;
+		const char *login;
+		int nparams;
+		const char *params[8]; /* "$T" ticket, "$V" version, "$A" actor */
+		const char *message;
+	} cases[] = {
+		{ "st_return",
+		  TICKET_DISPATCHED,
+		  "yang.min",
+		  4,
+		  { "$A", "$T", "$V", "  " },
+		  "a reason is required" },
+		{ "st_resolve",
+		  TICKET_ACCEPTED,
+		  "yang.min",
+		  4,
+		  { "$A", "$T", "$V", NULL },
+		  "a resolution note is required" },
+		{ "st_confirm",
+		  TICKET_RESOLVED,
+		  "wang.fang",
+		  5,
+		  { "$A", "$T", "$V", "6", "x" },
+		  "rating from 1 to 5" },
+		{ "st_confirm",
+		  TICKET_RESOLVED,
+		  "wang.fang",
+		  5,
+		  { "$A", "$T", "$V", "0", "x" },
+		  "rating from 1 to 5" },
+		{ "st_confirm",
+		  TICKET_RESOLVED,
+		  "wang.fang",
+		  5,
+		  { "$A", "$T", "$V", NULL, "x" },
+		  "rating from 1 to 5" },
+		{ "st_reopen",
+		  TICKET_RESOLVED,
+		  "wang.fang",
+		  4,
+		  { "$A", "$T", "$V", "" },
+		  "a reason is required" },
+		{ "st_cancel",
+		  TICKET_REPORTED,
+		  "zhang.wei",
+		  5,
+		  { "$A", "$T", "$V", NULL, NULL },
+		  "a reason is required" },
+		{ "st_cancel",
+		  TICKET_REPORTED,
+		  "zhang.wei",
+		  5,
+		  { "$A", "$T", "$V", "dup", "$T" },
+		  "not a ticket this one can duplicate" },
+		{ "st_dispatch",
+		  TICKET_REPORTED,
+		  "zhang.wei",
+		  4,
+		  { "$A", "$T", "$V", "999999" },
+		  "does not exist or is inactive" },
+		{ "st_dispatch",
+		  TICKET_REPORTED,
+		  "zhang.wei",
+		  3,
+		  { "$A", "$T", NULL },
+		  "needs the ticket's version" },
+		{ "st_extend_request",
+		  TICKET_ACCEPTED,
+		  "yang.min",
+		  4,
+		  { "$A", "$T", "2001-01-01", "r" },
+		  "later than the current one" },
+		{ "st_extend_request",
+		  TICKET_ACCEPTED,
+		  "yang.min",
+		  4,
+		  { "$A", "$T", "2099-01-01", "" },
+		  "a reason is required" },
+		{ "st_comment",
+		  TICKET_CLOSED,
+		  "wang.fang",
+		  3,
+		  { "$A", "$T", " " },
+		  "the comment is required" },
+		{ "st_arbitrate",
+		  TICKET_REPORTED,
+		  "sun.li",
+		  4,
+		  { "$A", "$T", "1", "true" },
+		  "is not a return of ticket" },
+		{ "st_arbitrate",
+		  TICKET_REPORTED,
+		  "sun.li",
+		  4,
+		  { "$A", "$T", "$R", NULL },
+		  "upheld (true or false) is required" },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct fixture f;
+		struct tdb_outcome o;
+		const char *p[8];
+		char *before, *after;
+
+		make_fixture(cases[i].s, false, &f);
+		for (int k = 0; k < cases[i].nparams; k++) {
+			const char *v = cases[i].params[k];
+
+			if (v && strcmp(v, "$T") == 0)
+				v = tdb_fmt("%lld", f.id);
+			else if (v && strcmp(v, "$V") == 0)
+				v = tdb_fmt("%d", f.version);
+			else if (v && strcmp(v, "$A") == 0)
+				v = tdb_fmt("%d", id_of(cases[i].login));
+			else if (v && strcmp(v, "$R") == 0)
+				v = tdb_fmt("%lld", f.return_seq);
+			p[k] = v;
+		}
+		before = snapshot(f.id);
+		tdb_call(db, cases[i].func, cases[i].nparams, p, &o);
+		ck_assert_msg(!o.ok && strcmp(o.sqlstate, "SD400") == 0, "%s case %zu: got %s %s",
+		              cases[i].func, i, o.ok ? "success" : o.sqlstate, o.message);
+		ck_assert_msg(strstr(o.message, cases[i].message), "case %zu: message '%s'", i,
+		              o.message);
+		after = snapshot(f.id);
+		ck_assert_str_eq(before, after);
+		free(before);
+		free(after);
+	}
+}
+END_TEST
+
+START_TEST(bad_reports)
+{
+	static const struct {
+		const char *params[9]; /* $A is wang.fang, $G her grid, $C the category */
+		const char *message;
+	} cases[] = {
+		{ { "$A", "999999", "$G", "x", NULL, NULL, NULL, NULL, NULL },
+		  "category 999999 does not exist" },
+		{ { "$A", "$C", "999999", "x", NULL, NULL, NULL, NULL, NULL },
+		  "grid 999999 does not exist" },
+		{ { "$A", "$C", "$G", "   ", NULL, NULL, NULL, NULL, NULL },
+		  "a description is required" },
+		{ { "$A", "$C", "$G", "x", NULL, "44", NULL, NULL, NULL }, "go together" },
+		{ { "$A", "$C", "$G", "x", NULL, "91", "87", NULL, NULL }, "latitude is -90..90" },
+		{ { "$A", "$C", "$G", "x", NULL, "NaN", "87", NULL, NULL }, "latitude is -90..90" },
+		{ { "$A", "$C", "$G", "x", NULL, "44", "Infinity", NULL, NULL },
+		  "latitude is -90..90" },
+		{ { "$A", "$C", "$G", "x", NULL, NULL, NULL, NULL, "" }, "1 to 100 characters" },
+	};
+	char *longtext = malloc(4002);
+	long long before = tdb_int(db, "SELECT count(*) FROM ticket", 0, NULL);
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const char *p[9];
+		struct tdb_outcome o;
+
+		for (int k = 0; k < 9; k++) {
+			const char *v = cases[i].params[k];
+
+			if (v && strcmp(v, "$A") == 0)
+				v = tdb_fmt("%d", id_of("wang.fang"));
+			else if (v && strcmp(v, "$G") == 0)
+				v = tdb_fmt("%d", grid_home);
+			else if (v && strcmp(v, "$C") == 0)
+				v = tdb_fmt("%d", category);
+			p[k] = v;
+		}
+		tdb_call(db, "st_report", 9, p, &o);
+		ck_assert_msg(!o.ok && strcmp(o.sqlstate, "SD400") == 0, "case %zu: got %s %s", i,
+		              o.ok ? "success" : o.sqlstate, o.message);
+		ck_assert_msg(strstr(o.message, cases[i].message), "case %zu: message '%s'", i,
+		              o.message);
+	}
+	memset(longtext, 'x', 4001);
+	longtext[4001] = 0;
+	{
+		const char *p[] = { tdb_fmt("%d", id_of("wang.fang")),
+			            tdb_fmt("%d", category),
+			            tdb_fmt("%d", grid_home),
+			            longtext,
+			            NULL,
+			            NULL,
+			            NULL,
+			            NULL,
+			            NULL };
+		struct tdb_outcome o;
+
+		tdb_call(db, "st_report", 9, p, &o);
+		ck_assert_str_eq(o.sqlstate, "SD400");
+		ck_assert_ptr_nonnull(strstr(o.message, "longer than 4000"));
+	}
+	free(longtext);
+	/* no ticket of this test's marker appeared (others run in parallel: count ours) */
+	ck_assert_int_eq(
+	        tdb_int(db, "SELECT count(*) FROM ticket WHERE description = 'x'", 0, NULL), 0);
+	ck_assert_int_ge(tdb_int(db, "SELECT count(*) FROM ticket", 0, NULL), before);
+}
+END_TEST
+
+START_TEST(idempotent_retries)
+{
+	struct tdb_outcome a, b, c;
+	char key[64];
+	struct fixture f;
+
+	snprintf(key, sizeof(key), "report-%d-%ld", (int)getpid(), (long)random());
+	report("wang.fang", grid_home, key, &a);
+	must(&a, "first report");
+	ck_assert(!a.replayed);
+	report("wang.fang", grid_home, key, &b);
+	must(&b, "retried report");
+	ck_assert(b.replayed);
+	ck_assert_int_eq(b.ticket, a.ticket);
+	ck_assert_int_eq(b.seq, a.seq);
+	ck_assert_int_eq(tdb_int(db, "SELECT count(*) FROM ticket_event WHERE ticket_id = $1", 1,
+	                         (const char *[]){ tdb_fmt("%lld", a.ticket) }),
+	                 1);
+	/* the same key for another account is another request */
+	{
+		const char *p[] = { tdb_fmt("%d", id_of("zhang.wei")),
+			            tdb_fmt("%d", category),
+			            tdb_fmt("%d", grid_home),
+			            "x2",
+			            NULL,
+			            NULL,
+			            NULL,
+			            NULL,
+			            key };
+		tdb_call(db, "st_report", 9, p, &c);
+		must(&c, "other account, same key");
+		ck_assert(!c.replayed);
+		ck_assert_int_ne(c.ticket, a.ticket);
+	}
+	/* a retried dispatch replays even though the version moved on */
+	make_fixture(TICKET_REPORTED, false, &f);
+	{
+		const char *p[] = { tdb_fmt("%d", id_of("zhang.wei")),
+			            tdb_fmt("%lld", f.id),
+			            tdb_fmt("%d", f.version),
+			            NULL,
+			            NULL,
+			            tdb_fmt("%s-d", key) };
+		tdb_call(db, "st_dispatch", 6, p, &a);
+		must(&a, "dispatch");
+		tdb_call(db, "st_dispatch", 6, p, &b);
+		must(&b, "retried dispatch");
+		ck_assert(b.replayed);
+		ck_assert_int_eq(b.seq, a.seq);
+	}
+	/* the key of a dispatch used for an accept is refused */
+	{
+		const char *p[] = { tdb_fmt("%d", id_of("zhang.wei")),
+			            tdb_fmt("%lld", f.id),
+			            "1",
+			            "r",
+			            NULL,
+			            tdb_fmt("%s-d", key) };
+		tdb_call(db, "st_cancel", 6, p, &c);
+		ck_assert_str_eq(c.sqlstate, "SD400");
+		ck_assert_ptr_nonnull(strstr(c.message, "already used for another request"));
+	}
+	/* a failed attempt leaves its key unused, so a corrected retry works */
+	{
+		const char *bad[] = { tdb_fmt("%d", id_of("wang.fang")),
+			              tdb_fmt("%d", category),
+			              tdb_fmt("%d", grid_home),
+			              "",
+			              NULL,
+			              NULL,
+			              NULL,
+			              NULL,
+			              tdb_fmt("%s-r", key) };
+		const char *good[] = { bad[0], bad[1], bad[2], "fixed", NULL,
+			               NULL,   NULL,   NULL,   bad[8] };
+
+		tdb_call(db, "st_report", 9, bad, &a);
+		ck_assert_str_eq(a.sqlstate, "SD400");
+		tdb_call(db, "st_report", 9, good, &b);
+		must(&b, "corrected retry");
+		ck_assert(!b.replayed);
+	}
+}
+END_TEST
+
+START_TEST(event_log_is_append_only)
+{
+	PGconn *admin = tdb_connect(true);
+	PGresult *r;
+	struct fixture f;
+	char idbuf[32];
+	const char *p[] = { idbuf };
+
+	make_fixture(TICKET_REPORTED, false, &f);
+	snprintf(idbuf, sizeof(idbuf), "%lld", f.id);
+	/* the daemon's role may not write anything directly */
+	r = tdb_query(db, "UPDATE ticket_event SET data = '{}' WHERE ticket_id = $1", 1, p);
+	ck_assert_str_eq(PQresultErrorField(r, PG_DIAG_SQLSTATE), "42501");
+	PQclear(r);
+	r = tdb_query(db, "DELETE FROM ticket_event WHERE ticket_id = $1", 1, p);
+	ck_assert_str_eq(PQresultErrorField(r, PG_DIAG_SQLSTATE), "42501");
+	PQclear(r);
+	r = tdb_query(db, "UPDATE ticket SET state = 'closed' WHERE id = $1", 1, p);
+	ck_assert_str_eq(PQresultErrorField(r, PG_DIAG_SQLSTATE), "42501");
+	PQclear(r);
+	r = tdb_query(
+	        db,
+	        "INSERT INTO ticket_event (ticket_id, action, from_state, to_state, version,"
+	        " street_id, district_id, reporter_id) SELECT id, 'overdue', state, state, version,"
+	        " street_id, district_id, reporter_id FROM ticket WHERE id = $1",
+	        1, p);
+	ck_assert_str_eq(PQresultErrorField(r, PG_DIAG_SQLSTATE), "42501");
+	PQclear(r);
+	/* nor may the table's owner or a superuser change history */
+	PQclear(PQexec(admin, "SET search_path = street"));
+	r = tdb_query(admin, "UPDATE ticket_event SET data = '{}' WHERE ticket_id = $1", 1, p);
+	ck_assert_str_eq(PQresultErrorField(r, PG_DIAG_SQLSTATE), "SD400");
+	PQclear(r);
+	r = tdb_query(admin, "DELETE FROM ticket_event WHERE ticket_id = $1", 1, p);
+	ck_assert_str_eq(PQresultErrorField(r, PG_DIAG_SQLSTATE), "SD400");
+	PQclear(r);
+	r = PQexec(admin, "BEGIN; TRUNCATE ticket_event CASCADE");
+	ck_assert_str_eq(PQresultErrorField(r, PG_DIAG_SQLSTATE), "SD400");
+	PQclear(r);
+	PQclear(PQexec(admin, "ROLLBACK"));
+	ck_assert_int_eq(
+	        tdb_int(db, "SELECT count(*) FROM ticket_event WHERE ticket_id = $1", 1, p), 3);
+	PQfinish(admin);
+}
+END_TEST
+
+START_TEST(schema_refuses_bad_data)
+{
+	/* the constraints hold even for a superuser writing by hand */
+	static const char *const bad[] = {
+		"INSERT INTO account (login, name, name_en, role, cert_cn) VALUES"
+		" ('t.bad1', 'x', 'x', 'street', 't.bad1')", /* street staff without a street */
+		"INSERT INTO account (login, name, name_en, role, street_id, department_id, "
+		"cert_cn)"
+		" VALUES ('t.bad2', 'x', 'x', 'department', 1, 1, 't.bad2')",
+		"UPDATE ticket SET rating = 6 WHERE id = (SELECT max(id) FROM ticket)",
+		"UPDATE ticket SET state = 'closed' WHERE id = (SELECT min(id) FROM ticket"
+		" WHERE state = 'reported')", /* closed without closed_at, department */
+		"UPDATE ticket SET street_id = (SELECT id FROM street WHERE code = 'beijingnanlu')"
+		" WHERE id = (SELECT max(id) FROM ticket WHERE street_id ="
+		" (SELECT id FROM street WHERE code = 'jianguolu'))", /* street disagrees with grid
+		                                                       */
+		"INSERT INTO calendar_day VALUES ('2026-11-25', 'workday', 'a Wednesday')",
+		"INSERT INTO account_grid (account_id, street_id, grid_id) SELECT a.id, "
+		"a.street_id,"
+		" g.id FROM account a, grid g WHERE a.login = 'zhang.wei' AND g.code = "
+		"'jg-yanan-01'",
+		"UPDATE category SET parent_id = (SELECT id FROM category WHERE code = "
+		"'pollution.dust')"
+		" WHERE code = 'pollution'",
+	};
+	PGconn *admin = tdb_connect(true);
+
+	PQclear(PQexec(admin, "SET search_path = street"));
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		PGresult *r = PQexec(admin, bad[i]);
+
+		ck_assert_msg(PQresultStatus(r) == PGRES_FATAL_ERROR, "accepted: %s", bad[i]);
+		PQclear(r);
+	}
+	PQfinish(admin);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("actions");
+	TCase *tc = tcase_create("actions");
+	SRunner *sr;
+	int failed;
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 120);
+	tcase_add_test(tc, whole_loop);
+	tcase_add_test(tc, return_and_cancel_paths);
+	tcase_add_test(tc, matrix);
+	tcase_add_test(tc, report_matrix);
+	tcase_add_test(tc, stale_version_conflicts);
+	tcase_add_test(tc, bad_arguments);
+	tcase_add_test(tc, bad_reports);
+	tcase_add_test(tc, idempotent_retries);
+	tcase_add_test(tc, event_log_is_append_only);
+	tcase_add_test(tc, schema_refuses_bad_data);
+	suite_add_tcase(s, tc);
+	sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
