@@ -246,6 +246,8 @@ CREATE TABLE ticket_event (
 	district_id integer NOT NULL,
 	reporter_id integer NOT NULL,
 	department_id integer,               -- the department concerned (for a return: the one returning)
+	category_id integer NOT NULL,        -- copied for subscribers' filters
+	grid_id integer NOT NULL,
 	data jsonb NOT NULL DEFAULT '{}' CHECK (jsonb_typeof(data) = 'object'),
 	CHECK ((from_state IS NULL) = (action = 'report')),
 	CHECK ((actor_id IS NULL) = (action IN ('auto_close', 'overdue')))

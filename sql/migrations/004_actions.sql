@@ -257,10 +257,10 @@ DECLARE
 	e ticket_event;
 BEGIN
 	INSERT INTO ticket_event (ticket_id, actor_id, action, from_state, to_state, version,
-		street_id, district_id, reporter_id, department_id, data)
+		street_id, district_id, reporter_id, department_id, category_id, grid_id, data)
 	VALUES (t.id, p_actor, p_action, p_from, t.state, t.version,
 		t.street_id, t.district_id, t.reporter_id, coalesce(p_department, t.department_id),
-		jsonb_strip_nulls(coalesce(p_data, '{}')))
+		t.category_id, t.grid_id, jsonb_strip_nulls(coalesce(p_data, '{}')))
 	RETURNING * INTO e;
 	RETURN e;
 END
@@ -323,9 +323,12 @@ $$;
 -- but write nothing directly.
 
 -- 1 collect: a collector in one of their grids, or street staff in their street.
+-- p_photos: up to 9 finished uploads of the actor's, attached to the ticket and
+-- its report event (006).
 CREATE FUNCTION st_report(p_actor integer, p_category integer, p_grid integer,
 	p_description text, p_address text DEFAULT NULL, p_lat double precision DEFAULT NULL,
-	p_lon double precision DEFAULT NULL, p_urgent boolean DEFAULT NULL, p_key text DEFAULT NULL)
+	p_lon double precision DEFAULT NULL, p_urgent boolean DEFAULT NULL,
+	p_photos bigint[] DEFAULT NULL, p_key text DEFAULT NULL)
 RETURNS action_result
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = street, pg_temp AS $$
 DECLARE
@@ -367,6 +370,7 @@ BEGIN
 	IF p_lat IS NOT NULL AND NOT (p_lat BETWEEN -90 AND 90 AND p_lon BETWEEN -180 AND 180) THEN
 		PERFORM st_fail('SD400', 'latitude is -90..90 and longitude -180..180');
 	END IF;
+	PERFORM st_photos_check(a, p_photos);
 	INSERT INTO ticket (state, category_id, urgent, grid_id, street_id, district_id,
 		description, address, lat, lon, reporter_id, due_at)
 	SELECT 'reported', c.id, coalesce(p_urgent, c.urgent), g.id, g.street_id, s.district_id,
@@ -376,7 +380,9 @@ BEGIN
 	FROM street s WHERE s.id = g.street_id
 	RETURNING * INTO t;
 	e := st_append(t, a.id, 'report', NULL, NULL, jsonb_build_object('category_id', c.id,
-		'grid_id', g.id, 'urgent', t.urgent, 'due_at', t.due_at));
+		'grid_id', g.id, 'urgent', t.urgent, 'due_at', t.due_at,
+		'photos', st_photos_json(p_photos)));
+	PERFORM st_photos_attach(a, p_photos, t.id, e.seq);
 	PERFORM st_idem_done(a, p_key, e);
 	RETURN st_result(t, e);
 END
@@ -450,26 +456,31 @@ BEGIN
 END
 $$;
 
--- A pending extension request dies with the step it was for.
+-- A pending extension request dies with the step it was for.  p_photos, as
+-- for a report, are attached to the ticket and the resolve event.
 CREATE FUNCTION st_resolve(p_actor integer, p_ticket bigint, p_version integer, p_note text,
-	p_key text DEFAULT NULL)
+	p_photos bigint[] DEFAULT NULL, p_key text DEFAULT NULL)
 RETURNS action_result
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = street, pg_temp AS $$
 DECLARE
 	c action_ctx;
 	t ticket;
 	note text;
+	r action_result;
 BEGIN
 	c := st_begin(p_actor, 'resolve', p_ticket, p_version, p_key, true);
 	IF c.replay IS NOT NULL THEN
 		RETURN st_replay(c.replay);
 	END IF;
 	note := st_text(p_note, 'a resolution note', true);
+	PERFORM st_photos_check(c.actor, p_photos);
 	t := c.ticket;
 	t.ext_until := NULL;
 	t.ext_reason := NULL;
-	RETURN st_move(c, 'resolve', t, NULL, jsonb_build_object('note', note,
-		'dropped_extension', (c.ticket).ext_until), p_key);
+	r := st_move(c, 'resolve', t, NULL, jsonb_build_object('note', note,
+		'dropped_extension', (c.ticket).ext_until, 'photos', st_photos_json(p_photos)), p_key);
+	PERFORM st_photos_attach(c.actor, p_photos, t.id, (r.event->>'seq')::bigint);
+	RETURN r;
 END
 $$;
 

@@ -85,9 +85,10 @@ static void report(const char *login, int grid, const char *key, struct tdb_outc
 		            NULL,
 		            NULL,
 		            NULL,
+		            NULL,
 		            key };
 
-	tdb_call(db, "st_report", 9, p, o);
+	tdb_call(db, "st_report", 10, p, o);
 }
 
 /* Takes an action with valid arguments; version < 0 means "the ticket's own". */
@@ -114,8 +115,8 @@ static void act(enum ticket_action a, int actor, long long ticket, int version,
 		break;
 	}
 	case ACT_RESOLVE: {
-		const char *p[] = { id, t, v, "已整改完毕", NULL };
-		tdb_call(db, "st_resolve", 5, p, o);
+		const char *p[] = { id, t, v, "已整改完毕", NULL, NULL };
+		tdb_call(db, "st_resolve", 6, p, o);
 		break;
 	}
 	case ACT_CONFIRM: {
@@ -669,30 +670,33 @@ END_TEST
 START_TEST(bad_reports)
 {
 	static const struct {
-		const char *params[9]; /* $A is wang.fang, $G her grid, $C the category */
+		const char *params[10]; /* $A is wang.fang, $G her grid, $C the category */
 		const char *message;
 	} cases[] = {
-		{ { "$A", "999999", "$G", "x", NULL, NULL, NULL, NULL, NULL },
+		{ { "$A", "999999", "$G", "x", NULL, NULL, NULL, NULL, NULL, NULL },
 		  "category 999999 does not exist" },
-		{ { "$A", "$C", "999999", "x", NULL, NULL, NULL, NULL, NULL },
+		{ { "$A", "$C", "999999", "x", NULL, NULL, NULL, NULL, NULL, NULL },
 		  "grid 999999 does not exist" },
-		{ { "$A", "$C", "$G", "   ", NULL, NULL, NULL, NULL, NULL },
+		{ { "$A", "$C", "$G", "   ", NULL, NULL, NULL, NULL, NULL, NULL },
 		  "a description is required" },
-		{ { "$A", "$C", "$G", "x", NULL, "44", NULL, NULL, NULL }, "go together" },
-		{ { "$A", "$C", "$G", "x", NULL, "91", "87", NULL, NULL }, "latitude is -90..90" },
-		{ { "$A", "$C", "$G", "x", NULL, "NaN", "87", NULL, NULL }, "latitude is -90..90" },
-		{ { "$A", "$C", "$G", "x", NULL, "44", "Infinity", NULL, NULL },
+		{ { "$A", "$C", "$G", "x", NULL, "44", NULL, NULL, NULL, NULL }, "go together" },
+		{ { "$A", "$C", "$G", "x", NULL, "91", "87", NULL, NULL, NULL },
 		  "latitude is -90..90" },
-		{ { "$A", "$C", "$G", "x", NULL, NULL, NULL, NULL, "" }, "1 to 100 characters" },
+		{ { "$A", "$C", "$G", "x", NULL, "NaN", "87", NULL, NULL, NULL },
+		  "latitude is -90..90" },
+		{ { "$A", "$C", "$G", "x", NULL, "44", "Infinity", NULL, NULL, NULL },
+		  "latitude is -90..90" },
+		{ { "$A", "$C", "$G", "x", NULL, NULL, NULL, NULL, NULL, "" },
+		  "1 to 100 characters" },
 	};
 	char *longtext = malloc(4002);
 	long long before = tdb_int(db, "SELECT count(*) FROM ticket", 0, NULL);
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		const char *p[9];
+		const char *p[10];
 		struct tdb_outcome o;
 
-		for (int k = 0; k < 9; k++) {
+		for (int k = 0; k < 10; k++) {
 			const char *v = cases[i].params[k];
 
 			if (v && strcmp(v, "$A") == 0)
@@ -703,7 +707,7 @@ START_TEST(bad_reports)
 				v = tdb_fmt("%d", category);
 			p[k] = v;
 		}
-		tdb_call(db, "st_report", 9, p, &o);
+		tdb_call(db, "st_report", 10, p, &o);
 		ck_assert_msg(!o.ok && strcmp(o.sqlstate, "SD400") == 0, "case %zu: got %s %s", i,
 		              o.ok ? "success" : o.sqlstate, o.message);
 		ck_assert_msg(strstr(o.message, cases[i].message), "case %zu: message '%s'", i,
@@ -720,10 +724,11 @@ START_TEST(bad_reports)
 			            NULL,
 			            NULL,
 			            NULL,
+			            NULL,
 			            NULL };
 		struct tdb_outcome o;
 
-		tdb_call(db, "st_report", 9, p, &o);
+		tdb_call(db, "st_report", 10, p, &o);
 		ck_assert_str_eq(o.sqlstate, "SD400");
 		ck_assert_ptr_nonnull(strstr(o.message, "longer than 4000"));
 	}
@@ -763,8 +768,9 @@ START_TEST(idempotent_retries)
 			            NULL,
 			            NULL,
 			            NULL,
+			            NULL,
 			            key };
-		tdb_call(db, "st_report", 9, p, &c);
+		tdb_call(db, "st_report", 10, p, &c);
 		must(&c, "other account, same key");
 		ck_assert(!c.replayed);
 		ck_assert_int_ne(c.ticket, a.ticket);
@@ -807,13 +813,14 @@ START_TEST(idempotent_retries)
 			              NULL,
 			              NULL,
 			              NULL,
+			              NULL,
 			              tdb_fmt("%s-r", key) };
 		const char *good[] = { bad[0], bad[1], bad[2], "fixed", NULL,
-			               NULL,   NULL,   NULL,   bad[8] };
+			               NULL,   NULL,   NULL,   NULL,    bad[9] };
 
-		tdb_call(db, "st_report", 9, bad, &a);
+		tdb_call(db, "st_report", 10, bad, &a);
 		ck_assert_str_eq(a.sqlstate, "SD400");
-		tdb_call(db, "st_report", 9, good, &b);
+		tdb_call(db, "st_report", 10, good, &b);
 		must(&b, "corrected retry");
 		ck_assert(!b.replayed);
 	}

@@ -46,9 +46,10 @@ static long long report(int category, const char *urgent)
 		            NULL,
 		            NULL,
 		            urgent,
+		            NULL,
 		            NULL };
 
-	tdb_call(db, "st_report", 9, p, &o);
+	tdb_call(db, "st_report", 10, p, &o);
 	ck_assert_msg(o.ok, "report: %s", o.message);
 	return o.ticket;
 }
@@ -75,10 +76,16 @@ static long long count_events(long long ticket, const char *action)
 static void move(const char *func, int actor, long long ticket, int version, const char *arg)
 {
 	struct tdb_outcome o;
-	const char *p[] = { tdb_fmt("%d", actor), tdb_fmt("%lld", ticket), tdb_fmt("%d", version),
-		            arg, NULL };
+	const char *p[] = { tdb_fmt("%d", actor),
+		            tdb_fmt("%lld", ticket),
+		            tdb_fmt("%d", version),
+		            arg,
+		            NULL,
+		            NULL };
+	/* st_resolve takes its photos before the key */
+	int n = !arg ? 4 : strcmp(func, "st_resolve") == 0 ? 6 : 5;
 
-	tdb_call(db, func, arg ? 5 : 4, arg ? p : (const char *[]){ p[0], p[1], p[2], NULL }, &o);
+	tdb_call(db, func, n, arg ? p : (const char *[]){ p[0], p[1], p[2], NULL }, &o);
 	ck_assert_msg(o.ok, "%s: %s", func, o.message);
 }
 
