@@ -1,0 +1,131 @@
+#include "accounts.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "session.h"
+
+#define NBUCKETS 4096
+
+struct entry {
+	struct entry *next;
+	int account_id;
+	int count;
+	struct session *sessions;
+};
+
+struct accounts {
+	struct entry *buckets[NBUCKETS];
+	size_t naccounts;
+};
+
+static struct entry **slot(struct accounts *a, int id)
+{
+	struct entry **e = &a->buckets[(unsigned)id % NBUCKETS];
+
+	while (*e && (*e)->account_id != id)
+		e = &(*e)->next;
+	return e;
+}
+
+struct accounts *accounts_new(void)
+{
+	return calloc(1, sizeof(struct accounts));
+}
+
+void accounts_free(struct accounts *a)
+{
+	if (!a)
+		return;
+	for (size_t i = 0; i < NBUCKETS; i++) {
+		while (a->buckets[i]) {
+			struct entry *e = a->buckets[i];
+
+			a->buckets[i] = e->next;
+			free(e);
+		}
+	}
+	free(a);
+}
+
+int accounts_add(struct accounts *a, struct session *s)
+{
+	struct entry **e = slot(a, s->account_id);
+
+	if (!*e) {
+		*e = calloc(1, sizeof(**e));
+		if (!*e)
+			return -1;
+		(*e)->account_id = s->account_id;
+		a->naccounts++;
+	}
+	s->acct_next = (*e)->sessions;
+	(*e)->sessions = s;
+	(*e)->count++;
+	return 0;
+}
+
+void accounts_remove(struct accounts *a, struct session *s)
+{
+	struct entry **e = slot(a, s->account_id);
+	struct session **p;
+
+	if (!*e)
+		return;
+	for (p = &(*e)->sessions; *p; p = &(*p)->acct_next) {
+		if (*p == s) {
+			*p = s->acct_next;
+			s->acct_next = NULL;
+			(*e)->count--;
+			break;
+		}
+	}
+	if ((*e)->count == 0) {
+		struct entry *gone = *e;
+
+		*e = gone->next;
+		free(gone);
+		a->naccounts--;
+	}
+}
+
+int accounts_count(const struct accounts *a, int account_id)
+{
+	const struct entry *e = a->buckets[(unsigned)account_id % NBUCKETS];
+
+	while (e && e->account_id != account_id)
+		e = e->next;
+	return e ? e->count : 0;
+}
+
+char *accounts_id_array(const struct accounts *a)
+{
+	size_t cap = 3 + a->naccounts * 12, n = 0;
+	char *buf = malloc(cap);
+
+	if (!buf)
+		return NULL;
+	buf[n++] = '{';
+	for (size_t i = 0; i < NBUCKETS; i++) {
+		for (const struct entry *e = a->buckets[i]; e; e = e->next)
+			n += (size_t)snprintf(buf + n, cap - n, "%s%d", n > 1 ? "," : "",
+			                      e->account_id);
+	}
+	buf[n++] = '}';
+	buf[n] = 0;
+	return buf;
+}
+
+void accounts_close(struct accounts *a, int account_id, const char *why)
+{
+	struct entry **e;
+
+	/* session_close() removes the session from the entry, which may free it */
+	while (*(e = slot(a, account_id)) && (*e)->sessions) {
+		struct session *s = (*e)->sessions;
+
+		session_reply_error(s, "null", PROTO_ERR_UNAUTHENTICATED, why);
+		session_close(s, why, true);
+	}
+}

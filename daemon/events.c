@@ -1,0 +1,530 @@
+#include "events.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "db.h"
+#include "handlers.h"
+#include "log.h"
+#include "push.h"
+#include "server.h"
+#include "session.h"
+
+/* Events read per query, and the most a resuming client is replayed; older
+ * resume points are told to re-sync instead of silently getting less. */
+#define READ_BATCH   1000
+#define REPLAY_BATCH 1000
+#define MAX_REPLAY   100000
+/* How soon a hole is looked at again, and how often the log is read when no
+ * doorbell rings (writers that do not ring, e.g. a script calling the SQL). */
+#define HOLE_RETRY_MS 5
+#define FALLBACK_MS   500
+/* At most one doorbell per this many milliseconds. */
+#define RING_MS 5
+
+enum {
+	ES_LISTEN,
+	ES_HEAD,
+	ES_AFTER,
+	ES_LOCK,
+	ES_SWEEP_WAIT,
+	ES_SWEEP,
+	ES_RING,
+	ES_PURGE,
+	ES_NSTMTS
+};
+
+static const struct db_stmt events_stmts[ES_NSTMTS] = {
+	[ES_LISTEN] = { "ev_listen", "LISTEN street_events", 0 },
+	[ES_HEAD] = { "ev_head", "SELECT head, snap_xmin, snap_xmax FROM street.st_log_head()", 0 },
+	[ES_AFTER] = { "ev_after",
+	               "SELECT seq, street_id, district_id, coalesce(department_id, 0), "
+	               "reporter_id,"
+	               " category_id, grid_id, to_state, event, snap_xmin, snap_xmax"
+	               " FROM street.st_log_after($1, $2)",
+	               2 },
+	[ES_LOCK] = { "ev_lock", "SELECT street.st_sweeper_lock()", 0 },
+	[ES_SWEEP_WAIT] = { "ev_sweep_wait", "SELECT street.st_sweep_wait()", 0 },
+	[ES_SWEEP] = { "ev_sweep", "SELECT count(*) FROM street.st_sweep(now(), 500)", 0 },
+	[ES_RING] = { "ev_ring", "SELECT street.st_ring()", 0 },
+	[ES_PURGE] = { "ev_purge", "SELECT street.st_photo_purge()::text", 0 },
+};
+
+/* The reader's life; changed only by events_enter(). */
+enum events_phase {
+	EVENTS_STARTING, /* waiting until every number below the log's head is settled */
+	EVENTS_RUNNING,  /* reading and delivering in order */
+};
+
+struct events {
+	struct server *srv;
+	struct db_pool *db;
+	enum events_phase phase;
+	int64_t position; /* every seq up to here is delivered or known missing */
+	int64_t start_head, start_settle;
+	int64_t hole_seq, hole_settle; /* 0: no hole */
+	bool reading, read_again;
+	struct event *ev_read;     /* zero-timeout: coalesces requests to read */
+	struct event *ev_fallback; /* periodic read; the hole retry */
+	bool ring_armed;
+	struct event *ev_ring;
+	bool leader, sweeping;
+	struct event *ev_sweep;
+	struct timespec last_purge;
+};
+
+static void events_enter(struct events *ev, enum events_phase to)
+{
+	log_info("event reader %s position=%lld", to == EVENTS_RUNNING ? "running" : "starting",
+	         (long long)ev->position);
+	ev->phase = to;
+}
+
+static void arm_ms(struct event *e, int64_t ms)
+{
+	struct timeval tv = { (time_t)(ms / 1000), (suseconds_t)(ms % 1000) * 1000 };
+
+	evtimer_add(e, &tv);
+}
+
+static void read_soon(struct events *ev)
+{
+	event_active(ev->ev_read, EV_TIMEOUT, 0);
+}
+
+static long long val(const PGresult *res, int row, int col)
+{
+	return PQgetisnull(res, row, col) ? 0 : strtoll(PQgetvalue(res, row, col), NULL, 10);
+}
+
+static void ignore_done(void *arg, enum db_status st, const PGresult *res)
+{
+}
+
+/* ---- reading the log ---- */
+
+static void deliver_row(struct events *ev, const PGresult *res, int i)
+{
+	struct push_event *pe = push_event_new(val(res, i, 0), PQgetvalue(res, i, 8),
+	                                       (size_t)PQgetlength(res, i, 8));
+
+	if (!pe) {
+		log_err("out of memory: event seq=%lld not pushed", val(res, i, 0));
+		return;
+	}
+	pe->street_id = (int)val(res, i, 1);
+	pe->district_id = (int)val(res, i, 2);
+	pe->department_id = (int)val(res, i, 3);
+	pe->reporter_id = (int)val(res, i, 4);
+	pe->category_id = (int)val(res, i, 5);
+	pe->grid_id = (int)val(res, i, 6);
+	if (!ticket_state_parse(PQgetvalue(res, i, 7), &pe->to_state))
+		pe->to_state = TICKET_NONE;
+	push_deliver(ev->srv->push, pe);
+	push_event_unref(pe);
+}
+
+static void after_done(void *arg, enum db_status st, const PGresult *res)
+{
+	struct events *ev = arg;
+	int n = st == DB_OK ? PQntuples(res) : 0;
+	bool blocked = false;
+
+	ev->reading = false;
+	if (st != DB_OK) {
+		log_warn("reading the event log failed status=%d", (int)st);
+		return; /* the fallback timer or the reconnect reads again */
+	}
+	for (int i = 0; i < n; i++) {
+		int64_t seq = val(res, i, 0);
+
+		if (seq != ev->position + 1) {
+			int64_t xmin = val(res, i, 9), xmax = val(res, i, 10);
+
+			if (ev->hole_seq != ev->position + 1) {
+				/* first sight: whoever holds the missing numbers is running now */
+				ev->hole_seq = ev->position + 1;
+				ev->hole_settle = xmax;
+				blocked = true;
+				break;
+			}
+			if (xmin < ev->hole_settle) {
+				blocked = true;
+				break;
+			}
+			log_debug("event numbers never committed from=%lld to=%lld",
+			          (long long)ev->position + 1, (long long)seq - 1);
+			ev->position = seq - 1;
+		}
+		ev->hole_seq = 0;
+		deliver_row(ev, res, i);
+		ev->position = seq;
+	}
+	if (blocked)
+		arm_ms(ev->ev_fallback, HOLE_RETRY_MS);
+	else if (n == READ_BATCH || ev->read_again)
+		read_soon(ev);
+	ev->read_again = false;
+}
+
+static void head_done(void *arg, enum db_status st, const PGresult *res)
+{
+	struct events *ev = arg;
+
+	ev->reading = false;
+	if (st != DB_OK || PQntuples(res) != 1)
+		return;
+	if (!ev->start_settle) {
+		ev->start_head = val(res, 0, 0);
+		ev->start_settle = val(res, 0, 2);
+	}
+	/* every transaction running when we looked has ended: nothing below the head can
+	 * still appear */
+	if (val(res, 0, 1) >= ev->start_settle) {
+		ev->position = ev->start_head;
+		events_enter(ev, EVENTS_RUNNING);
+		read_soon(ev);
+	} else {
+		arm_ms(ev->ev_fallback, HOLE_RETRY_MS);
+	}
+}
+
+static void read_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct events *ev = arg;
+	char after[24], limit[16];
+	struct db_query *q;
+
+	if (db_pool_ready(ev->db) == 0)
+		return;
+	if (ev->reading) {
+		ev->read_again = true;
+		return;
+	}
+	if (ev->phase == EVENTS_STARTING) {
+		q = db_query(ev->db, ES_HEAD, 0, NULL, head_done, ev);
+	} else {
+		snprintf(after, sizeof(after), "%lld", (long long)ev->position);
+		snprintf(limit, sizeof(limit), "%d", READ_BATCH);
+		q = db_query(ev->db, ES_AFTER, 2, (const char *[]){ after, limit }, after_done, ev);
+	}
+	ev->reading = q != NULL;
+}
+
+static void fallback_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct events *ev = arg;
+
+	read_cb(fd, what, ev);
+	arm_ms(ev->ev_fallback, FALLBACK_MS);
+}
+
+/* ---- the doorbell ---- */
+
+static void ring_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct events *ev = arg;
+
+	ev->ring_armed = false;
+	db_query(ev->db, ES_RING, 0, NULL, ignore_done, NULL);
+}
+
+void events_committed(struct events *ev)
+{
+	read_soon(ev);
+	if (!ev->ring_armed) {
+		ev->ring_armed = true;
+		arm_ms(ev->ev_ring, RING_MS);
+	}
+}
+
+static void on_notify(void *arg, const char *channel)
+{
+	read_soon(arg);
+}
+
+/* ---- the deadline sweeper ---- */
+
+static void sweep_cb(evutil_socket_t fd, short what, void *arg);
+static void try_lock(struct events *ev);
+
+static void sweep_wait_done(void *arg, enum db_status st, const PGresult *res)
+{
+	struct events *ev = arg;
+	int64_t max = ev->srv->cfg.sweeper.max_interval_ms, ms = max;
+
+	ev->sweeping = false;
+	if (!ev->leader)
+		return;
+	if (st == DB_OK && PQntuples(res) == 1 && !PQgetisnull(res, 0, 0)) {
+		double secs = strtod(PQgetvalue(res, 0, 0), NULL);
+
+		ms = secs <= 0 ? 0 : (int64_t)(secs * 1000.0) + 1;
+	}
+	/* never sleep past max_interval: a clock jump or a new, earlier deadline
+	 * set by another instance is noticed within that time */
+	arm_ms(ev->ev_sweep, ms < max ? ms : max);
+}
+
+static void sweep_done(void *arg, enum db_status st, const PGresult *res)
+{
+	struct events *ev = arg;
+	long long marked = st == DB_OK && PQntuples(res) == 1 ? val(res, 0, 0) : 0;
+
+	ev->sweeping = false;
+	if (st != DB_OK) {
+		log_warn("deadline sweep failed");
+		arm_ms(ev->ev_sweep, 1000);
+		return;
+	}
+	if (marked > 0) {
+		log_info("deadlines marked count=%lld", marked);
+		events_committed(ev);
+	}
+	if (marked >= 500) {
+		event_active(ev->ev_sweep, EV_TIMEOUT, 0);
+		return;
+	}
+	ev->sweeping = db_query(ev->db, ES_SWEEP_WAIT, 0, NULL, sweep_wait_done, ev) != NULL;
+}
+
+static void sweep_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct events *ev = arg;
+	struct timespec now;
+
+	if (!ev->srv->cfg.sweeper.enabled || db_pool_ready(ev->db) == 0 || ev->sweeping)
+		return;
+	if (!ev->leader) {
+		/* try again to become the sweeper: the one holding the lock may be gone */
+		try_lock(ev);
+		return;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (now.tv_sec - ev->last_purge.tv_sec > 3600) {
+		ev->last_purge = now;
+		db_query(ev->db, ES_PURGE, 0, NULL, ignore_done, NULL);
+	}
+	ev->sweeping = db_query(ev->db, ES_SWEEP, 0, NULL, sweep_done, ev) != NULL;
+}
+
+static void lock_done(void *arg, enum db_status st, const PGresult *res)
+{
+	struct events *ev = arg;
+
+	if (st == DB_OK && PQntuples(res) == 1 && PQgetvalue(res, 0, 0)[0] == 't') {
+		if (!ev->leader)
+			log_notice("this instance now sweeps deadlines");
+		ev->leader = true;
+		event_active(ev->ev_sweep, EV_TIMEOUT, 0);
+	} else {
+		arm_ms(ev->ev_sweep, ev->srv->cfg.sweeper.max_interval_ms);
+	}
+}
+
+static void try_lock(struct events *ev)
+{
+	if (ev->srv->cfg.sweeper.enabled)
+		db_query(ev->db, ES_LOCK, 0, NULL, lock_done, ev);
+}
+
+static void on_state(void *arg, int ready, int size)
+{
+	struct events *ev = arg;
+
+	if (ready == 0) {
+		if (ev->leader)
+			log_warn("lost the event connection: no longer the deadline sweeper");
+		ev->leader = false;
+		ev->sweeping = false;
+		ev->reading = false;
+		evtimer_del(ev->ev_sweep);
+		return;
+	}
+	/* LISTEN first, then catch up from the log: nothing rung meanwhile is lost */
+	db_query(ev->db, ES_LISTEN, 0, NULL, ignore_done, NULL);
+	read_soon(ev);
+	try_lock(ev);
+}
+
+/* ---- subscribing ---- */
+
+struct replay {
+	struct session *s;
+	int64_t upto;
+	struct push_filter f;
+};
+
+static void replay_next(struct session *s, struct replay *r, int64_t after);
+
+static void replay_done(void *arg, enum db_status st, const PGresult *res)
+{
+	struct replay *r = arg;
+	struct session *s = r->s;
+	int n = st == DB_OK ? PQntuples(res) : 0;
+	int64_t last = 0;
+
+	s->replay_query = NULL;
+	if (st != DB_OK) {
+		session_close(s, "replay failed: the database is unavailable", false);
+		free(r);
+		return;
+	}
+	for (int i = 0; i < n && s->sub; i++) {
+		enum ticket_state to = TICKET_NONE;
+
+		last = val(res, i, 0);
+		ticket_state_parse(PQgetvalue(res, i, 3), &to);
+		if (push_filter_match(&r->f, (int)val(res, i, 1), (int)val(res, i, 2), to))
+			push_send_replayed(s, last, PQgetvalue(res, i, 4),
+			                   (size_t)PQgetlength(res, i, 4));
+	}
+	if (!s->sub || s->state != SESSION_READY) {
+		free(r);
+		return;
+	}
+	if (n == REPLAY_BATCH) {
+		replay_next(s, r, last);
+		return;
+	}
+	push_replay_done(s->srv->push, s);
+	free(r);
+}
+
+static void replay_next(struct session *s, struct replay *r, int64_t after)
+{
+	char actor[16], a[24], u[24], lim[16];
+
+	snprintf(actor, sizeof(actor), "%d", s->account_id);
+	snprintf(a, sizeof(a), "%lld", (long long)after);
+	snprintf(u, sizeof(u), "%lld", (long long)r->upto);
+	snprintf(lim, sizeof(lim), "%d", REPLAY_BATCH);
+	s->replay_query = db_query(s->srv->db, handlers_stmt_log_replay(), 4,
+	                           (const char *[]){ actor, a, u, lim }, replay_done, r);
+	s->replay_arg = r;
+	if (!s->replay_query) {
+		free(r);
+		s->replay_arg = NULL;
+		session_close(s, "out of memory", false);
+	}
+}
+
+/* Fields of the subscribe op, in proto's order. */
+enum { SUB_SINCE, SUB_CATEGORY, SUB_GRID, SUB_STATE };
+
+void events_subscribe(struct events *ev, struct session *s, const struct proto_request *req)
+{
+	struct push_filter f = { 0, 0, TICKET_NONE };
+	const char *const *p = req->params;
+	int64_t head = ev->position, since;
+	char result[160];
+	int n;
+	bool resync = false, replay = false;
+
+	if (ev->phase != EVENTS_RUNNING) {
+		session_reply_error(s, req->id, PROTO_ERR_UNAVAILABLE,
+		                    "the event reader is starting; try again shortly");
+		return;
+	}
+	if (p[SUB_CATEGORY])
+		f.category_id = atoi(p[SUB_CATEGORY]);
+	if (p[SUB_GRID])
+		f.grid_id = atoi(p[SUB_GRID]);
+	if (p[SUB_STATE] && !ticket_state_parse(p[SUB_STATE], &f.state)) {
+		session_reply_error(s, req->id, PROTO_ERR_BAD_REQUEST, "unknown state");
+		return;
+	}
+	since = p[SUB_SINCE] ? strtoll(p[SUB_SINCE], NULL, 10) : head;
+	if (since < head && head - since > MAX_REPLAY) {
+		resync = true; /* too old: start live, the client re-reads its lists */
+		since = head;
+	}
+	replay = since < head;
+	if (s->replay_query) {
+		db_query_cancel(s->replay_query);
+		s->replay_query = NULL;
+		free(s->replay_arg);
+		s->replay_arg = NULL;
+	}
+	if (push_subscribe(ev->srv->push, s, &f, replay, since) != 0) {
+		session_reply_error(s, req->id, PROTO_ERR_INTERNAL, "out of memory");
+		return;
+	}
+	n = snprintf(result, sizeof(result), "{\"head\":%lld,\"replay\":%s,\"resync\":%s}",
+	             (long long)head, replay ? "true" : "false", resync ? "true" : "false");
+	session_reply_ok(s, req->id, result, (size_t)n);
+	if (replay && s->sub) {
+		struct replay *r = malloc(sizeof(*r));
+
+		if (!r) {
+			session_close(s, "out of memory", false);
+			return;
+		}
+		r->s = s;
+		r->upto = head;
+		r->f = f;
+		replay_next(s, r, since);
+	}
+}
+
+/* ---- life ---- */
+
+struct events *events_new(struct server *srv)
+{
+	struct events *ev = calloc(1, sizeof(*ev));
+	struct db_pool_config c = {
+		.conninfo = srv->cfg.database.conninfo,
+		.size = 1,
+		.connect_timeout_ms = srv->cfg.database.connect_timeout_ms,
+		.statement_timeout_ms = srv->cfg.database.statement_timeout_ms,
+		.reconnect_max_ms = srv->cfg.database.reconnect_max_ms,
+		.max_queue = 1000,
+		.pipeline_depth = 16,
+	};
+
+	if (!ev)
+		return NULL;
+	ev->srv = srv;
+	ev->ev_read = event_new(srv->base, -1, 0, read_cb, ev);
+	ev->ev_fallback = evtimer_new(srv->base, fallback_cb, ev);
+	ev->ev_ring = evtimer_new(srv->base, ring_cb, ev);
+	ev->ev_sweep = evtimer_new(srv->base, sweep_cb, ev);
+	if (!ev->ev_read || !ev->ev_fallback || !ev->ev_ring || !ev->ev_sweep)
+		goto fail;
+	ev->db = db_pool_new(srv->base, &c, events_stmts, ES_NSTMTS, on_state, ev);
+	if (!ev->db)
+		goto fail;
+	db_pool_set_notify(ev->db, on_notify, ev);
+	arm_ms(ev->ev_fallback, FALLBACK_MS);
+	return ev;
+fail:
+	events_free(ev);
+	return NULL;
+}
+
+void events_free(struct events *ev)
+{
+	if (!ev)
+		return;
+	db_pool_free(ev->db);
+	if (ev->ev_read)
+		event_free(ev->ev_read);
+	if (ev->ev_fallback)
+		event_free(ev->ev_fallback);
+	if (ev->ev_ring)
+		event_free(ev->ev_ring);
+	if (ev->ev_sweep)
+		event_free(ev->ev_sweep);
+	free(ev);
+}
+
+int64_t events_position(const struct events *ev)
+{
+	return ev->position;
+}
+
+bool events_is_sweeper(const struct events *ev)
+{
+	return ev->leader;
+}

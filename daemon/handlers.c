@@ -1,0 +1,301 @@
+#include "handlers.h"
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "db.h"
+#include "events.h"
+#include "log.h"
+#include "push.h"
+#include "server.h"
+#include "session.h"
+
+#ifndef STREETD_VERSION
+#define STREETD_VERSION "0.0.0"
+#endif
+
+/* What each op calls.  Actions return a composite (ticket, event, replayed). */
+struct op_sql {
+	enum proto_op op;
+	const char *func;
+	bool max_photo; /* the daemon's limits.max_photo is passed last */
+};
+
+static const struct op_sql op_sql[] = {
+	{ PROTO_OP_WHOAMI, "st_whoami", false },
+	{ PROTO_OP_CATEGORIES, "st_categories", false },
+	{ PROTO_OP_DEPARTMENTS, "st_departments", false },
+	{ PROTO_OP_PLACES, "st_places", false },
+	{ PROTO_OP_REPORT, "st_report", false },
+	{ PROTO_OP_DISPATCH, "st_dispatch", false },
+	{ PROTO_OP_RETURN, "st_return", false },
+	{ PROTO_OP_ACCEPT, "st_accept", false },
+	{ PROTO_OP_RESOLVE, "st_resolve", false },
+	{ PROTO_OP_CONFIRM, "st_confirm", false },
+	{ PROTO_OP_REOPEN, "st_reopen", false },
+	{ PROTO_OP_CANCEL, "st_cancel", false },
+	{ PROTO_OP_URGE, "st_urge", false },
+	{ PROTO_OP_EXTEND_REQUEST, "st_extend_request", false },
+	{ PROTO_OP_EXTEND_GRANT, "st_extend_grant", false },
+	{ PROTO_OP_EXTEND_DENY, "st_extend_deny", false },
+	{ PROTO_OP_COMMENT, "st_comment", false },
+	{ PROTO_OP_ARBITRATE, "st_arbitrate", false },
+	{ PROTO_OP_GET, "st_get", false },
+	{ PROTO_OP_LIST, "st_list", false },
+	{ PROTO_OP_OVERDUE, "st_overdue", false },
+	{ PROTO_OP_ROUTE, "st_route_ticket", false },
+	{ PROTO_OP_PHOTO_BEGIN, "st_photo_begin", true },
+	{ PROTO_OP_PHOTO_CHUNK, "st_photo_chunk", false },
+	{ PROTO_OP_PHOTO_END, "st_photo_end", false },
+	{ PROTO_OP_PHOTO_GET, "st_photo_get", false },
+};
+#define NOPS (sizeof(op_sql) / sizeof(op_sql[0]))
+
+enum { STMT_ACCOUNT_BY_CN = NOPS, STMT_DISABLED_ACCOUNTS, STMT_LOG_REPLAY, NSTMTS };
+
+static struct db_stmt stmts[NSTMTS];
+static char *owned[2 * NSTMTS];        /* the names and SQL texts stmts[] points to */
+static int stmt_of_op[PROTO_OP_COUNT]; /* -1: no statement */
+static const struct op_sql *sql_of_op[PROTO_OP_COUNT];
+
+static char *build_sql(const struct op_sql *o, int nparams)
+{
+	char args[128] = "";
+	size_t n = 0;
+	char *sql;
+	int len;
+
+	for (int i = 1; i <= nparams; i++)
+		n += (size_t)snprintf(args + n, sizeof(args) - n, "%s$%d", i > 1 ? ", " : "", i);
+	if (o->op == PROTO_OP_WHOAMI)
+		len = asprintf(&sql,
+		               "SELECT (street.st_whoami(%s) || jsonb_build_object('server',"
+		               " 'streetd %s'))::text",
+		               args, STREETD_VERSION);
+	else if (proto_op_is_action(o->op))
+		len = asprintf(&sql, "SELECT to_jsonb(r)::text FROM street.%s(%s) r", o->func,
+		               args);
+	else
+		len = asprintf(&sql, "SELECT street.%s(%s)::text", o->func, args);
+	return len < 0 ? NULL : sql;
+}
+
+int handlers_init(void)
+{
+	for (int i = 0; i < PROTO_OP_COUNT; i++)
+		stmt_of_op[i] = -1;
+	for (size_t i = 0; i < NOPS; i++) {
+		const struct proto_op_spec *spec = proto_op_spec(op_sql[i].op);
+		int nparams = 1 + spec->nfields + (op_sql[i].max_photo ? 1 : 0);
+		char *name;
+
+		if (asprintf(&name, "op_%s", spec->name) < 0)
+			return -1;
+		owned[2 * i] = name;
+		owned[2 * i + 1] = build_sql(&op_sql[i], nparams);
+		stmts[i] = (struct db_stmt){ name, owned[2 * i + 1], nparams };
+		if (!owned[2 * i + 1])
+			return -1;
+		stmt_of_op[op_sql[i].op] = (int)i;
+		sql_of_op[op_sql[i].op] = &op_sql[i];
+	}
+	stmts[STMT_ACCOUNT_BY_CN] =
+	        (struct db_stmt){ "account_by_cn", "SELECT street.st_account_by_cn($1)::text", 1 };
+	stmts[STMT_DISABLED_ACCOUNTS] =
+	        (struct db_stmt){ "disabled_accounts",
+		                  "SELECT street.st_disabled_accounts($1)::text", 1 };
+	stmts[STMT_LOG_REPLAY] = (struct db_stmt){ "log_replay",
+		                                   "SELECT seq, category_id, grid_id, to_state, "
+		                                   "event FROM street.st_log_replay($1, $2, $3,"
+		                                   " $4)",
+		                                   4 };
+	return 0;
+}
+
+void handlers_free(void)
+{
+	for (size_t i = 0; i < 2 * NSTMTS; i++) {
+		free(owned[i]);
+		owned[i] = NULL;
+	}
+}
+
+const struct db_stmt *handlers_statements(size_t *n)
+{
+	*n = NSTMTS;
+	return stmts;
+}
+
+int handlers_stmt_account_by_cn(void)
+{
+	return STMT_ACCOUNT_BY_CN;
+}
+
+int handlers_stmt_disabled_accounts(void)
+{
+	return STMT_DISABLED_ACCOUNTS;
+}
+
+int handlers_stmt_log_replay(void)
+{
+	return STMT_LOG_REPLAY;
+}
+
+enum proto_error handlers_map_sqlstate(const char *st, int *log_level)
+{
+	static const struct {
+		const char *state;
+		enum proto_error code;
+	} own[] = {
+		{ "SD400", PROTO_ERR_BAD_REQUEST }, { "SD403", PROTO_ERR_FORBIDDEN },
+		{ "SD404", PROTO_ERR_NOT_FOUND },   { "SD409", PROTO_ERR_CONFLICT },
+		{ "SD412", PROTO_ERR_BAD_STATE },   { "SD413", PROTO_ERR_TOO_LARGE },
+	};
+
+	*log_level = LOG_DEBUG;
+	if (!st)
+		st = "";
+	for (size_t i = 0; i < sizeof(own) / sizeof(own[0]); i++) {
+		if (strcmp(st, own[i].state) == 0)
+			return own[i].code;
+	}
+	*log_level = LOG_NOTICE;
+	/* 22: a value the database could not take (a date beyond its range…) */
+	if (strncmp(st, "22", 2) == 0)
+		return PROTO_ERR_BAD_REQUEST;
+	/* statement timeout, shutdown, connection trouble, out of resources,
+	 * serialization failure or deadlock: worth retrying later */
+	if (strcmp(st, "57014") == 0 || strncmp(st, "57P", 3) == 0 || strncmp(st, "08", 2) == 0 ||
+	    strncmp(st, "53", 2) == 0 || strcmp(st, "40001") == 0 || strcmp(st, "40P01") == 0)
+		return PROTO_ERR_UNAVAILABLE;
+	*log_level = LOG_ERR;
+	return PROTO_ERR_INTERNAL;
+}
+
+static double ms_since(const struct timespec *t0)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (double)(now.tv_sec - t0->tv_sec) * 1e3 + (double)(now.tv_nsec - t0->tv_nsec) / 1e6;
+}
+
+static void request_done(void *arg, enum db_status status, const PGresult *res)
+{
+	struct request *r = arg;
+	struct session *s = r->s;
+	const char *sqlstate = NULL, *msg = NULL;
+	enum proto_error code = PROTO_OK;
+	int level = LOG_DEBUG;
+
+	LIST_REMOVE(r, link);
+	switch (status) {
+	case DB_OK:
+		if (PQntuples(res) == 1 && !PQgetisnull(res, 0, 0)) {
+			session_reply_ok(s, r->id, PQgetvalue(res, 0, 0),
+			                 (size_t)PQgetlength(res, 0, 0));
+			if (proto_op_is_action(r->op))
+				events_committed(s->srv->events);
+		} else {
+			code = PROTO_ERR_INTERNAL;
+			level = LOG_ERR;
+			msg = "the database returned no result";
+		}
+		break;
+	case DB_ERROR:
+		sqlstate = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+		code = handlers_map_sqlstate(sqlstate, &level);
+		msg = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
+		if (code == PROTO_ERR_INTERNAL || !msg)
+			msg = "internal error (logged)";
+		else if (code == PROTO_ERR_UNAVAILABLE)
+			msg = "the database is busy or restarting; try again";
+		break;
+	case DB_UNAVAILABLE:
+		code = PROTO_ERR_UNAVAILABLE;
+		level = LOG_INFO;
+		msg = "the database is unavailable; try again shortly";
+		break;
+	case DB_UNKNOWN:
+		code = PROTO_ERR_UNAVAILABLE;
+		level = LOG_NOTICE;
+		msg = "the connection to the database was lost after the request was sent: its "
+		      "outcome is unknown; retry with the same key";
+		break;
+	}
+	if (code != PROTO_OK)
+		session_reply_error(s, r->id, code, msg);
+	if (log_enabled(level)) {
+		char q[256];
+
+		log_msg(level,
+		        "request session=%llu account=%s req=%s op=%s status=%s ms=%.1f%s%s%s",
+		        (unsigned long long)s->id, s->login, r->id, proto_op_name(r->op),
+		        code == PROTO_OK ? "ok" : proto_error_name(code), ms_since(&r->started),
+		        sqlstate ? " sqlstate=" : "", sqlstate ? sqlstate : "",
+		        status == DB_ERROR && code == PROTO_ERR_INTERNAL
+		                ? log_quote(q, sizeof(q), PQresultErrorMessage(res))
+		                : "");
+	}
+	free(r);
+	session_request_done(s);
+}
+
+void handlers_run(struct session *s, const struct proto_request *req)
+{
+	const struct op_sql *o = sql_of_op[req->op];
+	const char *params[PROTO_MAX_FIELDS + 2];
+	char actor[16], max_photo[24];
+	struct request *r;
+	int n = 0;
+
+	if (req->op == PROTO_OP_SUBSCRIBE) {
+		events_subscribe(s->srv->events, s, req);
+		return;
+	}
+	if (req->op == PROTO_OP_UNSUBSCRIBE) {
+		push_unsubscribe(s->srv->push, s);
+		session_reply_ok(s, req->id, "{}", 2);
+		return;
+	}
+	if (!o) {
+		session_reply_error(s, req->id, PROTO_ERR_BAD_REQUEST, "unknown op");
+		return;
+	}
+	r = calloc(1, sizeof(*r));
+	if (!r) {
+		session_reply_error(s, req->id, PROTO_ERR_INTERNAL, "out of memory");
+		return;
+	}
+	snprintf(actor, sizeof(actor), "%d", s->account_id);
+	params[n++] = actor;
+	for (int i = 0; i < req->nparams; i++)
+		params[n++] = req->params[i];
+	if (o->max_photo) {
+		snprintf(max_photo, sizeof(max_photo), "%lld",
+		         (long long)s->srv->cfg.limits.max_photo);
+		params[n++] = max_photo;
+	}
+	r->s = s;
+	r->op = req->op;
+	memcpy(r->id, req->id, sizeof(r->id));
+	clock_gettime(CLOCK_MONOTONIC, &r->started);
+	r->q = db_query(s->srv->db, stmt_of_op[req->op], n, params, request_done, r);
+	if (!r->q) {
+		free(r);
+		session_reply_error(s, req->id, PROTO_ERR_INTERNAL, "out of memory");
+		return;
+	}
+	LIST_INSERT_HEAD(&s->requests, r, link);
+	session_request_started(s);
+}
+
+void handlers_cancel(struct request *r)
+{
+	db_query_cancel(r->q);
+	LIST_REMOVE(r, link);
+	r->s->inflight--;
+	free(r);
+}

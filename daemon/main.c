@@ -1,0 +1,164 @@
+/*
+ * streetd: start-up, signals and the event loop.  fatal() is allowed here
+ * and nowhere after the loop starts.
+ */
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sysexits.h>
+
+#include "config_file.h"
+#include "db.h"
+#include "events.h"
+#include "handlers.h"
+#include "log.h"
+#include "server.h"
+#include "tls.h"
+
+#ifndef STREETD_VERSION
+#define STREETD_VERSION "0.0.0"
+#endif
+#define DEFAULT_CONFIG "/etc/streetd/streetd.conf"
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+	        "usage: streetd [-c FILE] [--set section.key=value]... [--check-config]\n"
+	        "\n"
+	        "  -c, --config FILE   configuration file (default " DEFAULT_CONFIG ")\n"
+	        "      --set K=V       override one key of the file, e.g. --set "
+	        "limits.max_line=128KiB\n"
+	        "      --check-config  check the file (and the TLS files it names), then exit:\n"
+	        "                      0 when good, 78 with a message naming file, line and key\n"
+	        "  -V, --version       print the version\n"
+	        "  -h, --help          this text\n"
+	        "\n"
+	        "Signals: TERM or INT drains and exits 0; HUP reloads the file and the "
+	        "certificates.\n"
+	        "See streetd(8) and streetd.conf(5).\n");
+}
+
+static void on_signal(evutil_socket_t sig, short what, void *arg)
+{
+	struct server *srv = arg;
+
+	if (sig == SIGHUP)
+		server_reload(srv);
+	else
+		server_drain(srv);
+}
+
+/* Opens the listener when the first database connection is ready, so that a
+ * client never reaches a daemon that cannot answer. */
+static void on_db_state(void *arg, int ready, int size)
+{
+	struct server *srv = arg;
+	static int last = -1;
+
+	if (ready > 0 && !srv->listener && !srv->draining)
+		server_listen(srv);
+	if ((ready == 0) != (last == 0))
+		log_notice("database connections ready=%d of %d", ready, size);
+	last = ready;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "config", required_argument, NULL, 'c' }, { "set", required_argument, NULL, 's' },
+		{ "check-config", no_argument, NULL, 'k' }, { "version", no_argument, NULL, 'V' },
+		{ "help", no_argument, NULL, 'h' },         { NULL, 0, NULL, 0 },
+	};
+	struct server srv;
+	const char *path = DEFAULT_CONFIG;
+	char **sets = calloc((size_t)argc + 1, sizeof(char *));
+	int nsets = 0, opt;
+	bool check = false;
+	char err[1024];
+	struct event *sigs[3];
+	const int signums[3] = { SIGTERM, SIGINT, SIGHUP };
+	struct db_pool_config dbc;
+	const struct db_stmt *stmts;
+	size_t nstmts;
+
+	memset(&srv, 0, sizeof(srv));
+	if (!sets)
+		fatal_exit(EX_OSERR, "out of memory");
+	while ((opt = getopt_long(argc, argv, "c:Vh", longopts, NULL)) != -1) {
+		switch (opt) {
+		case 'c':
+			path = optarg;
+			break;
+		case 's':
+			sets[nsets++] = optarg;
+			break;
+		case 'k':
+			check = true;
+			break;
+		case 'V':
+			printf("streetd %s\n", STREETD_VERSION);
+			return 0;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return EX_USAGE;
+		}
+	}
+	if (optind != argc) {
+		usage(stderr);
+		return EX_USAGE;
+	}
+	if (config_file_load(path, sets, nsets, &srv.cfg, err, sizeof(err)) != 0)
+		fatal_exit(EX_CONFIG, "%s", err);
+	log_init((int)srv.cfg.log.level, log_stderr_is_journal());
+	srv.config_path = path;
+	srv.overrides = sets;
+	srv.noverrides = nsets;
+	srv.ssl_ctx = tls_server_ctx(&srv.cfg, err, sizeof(err));
+	if (!srv.ssl_ctx)
+		fatal_exit(EX_CONFIG, "%s", err);
+	if (check) {
+		printf("%s: configuration OK\n", path);
+		SSL_CTX_free(srv.ssl_ctx);
+		config_free(&srv.cfg);
+		free(sets);
+		return 0;
+	}
+	signal(SIGPIPE, SIG_IGN);
+	srv.base = event_base_new();
+	if (!srv.base || handlers_init() != 0 || server_init(&srv) != 0)
+		fatal_exit(EX_OSERR, "cannot set up the event loop");
+	for (int i = 0; i < 3; i++) {
+		sigs[i] = evsignal_new(srv.base, signums[i], on_signal, &srv);
+		if (!sigs[i] || event_add(sigs[i], NULL) != 0)
+			fatal_exit(EX_OSERR, "cannot install signal handlers");
+	}
+	dbc = (struct db_pool_config){
+		.conninfo = srv.cfg.database.conninfo,
+		.size = srv.cfg.database.pool_size,
+		.connect_timeout_ms = srv.cfg.database.connect_timeout_ms,
+		.statement_timeout_ms = srv.cfg.database.statement_timeout_ms,
+		.reconnect_max_ms = srv.cfg.database.reconnect_max_ms,
+		.max_queue = 10000,
+		.pipeline_depth = 64,
+	};
+	stmts = handlers_statements(&nstmts);
+	srv.db = db_pool_new(srv.base, &dbc, stmts, nstmts, on_db_state, &srv);
+	srv.events = events_new(&srv);
+	if (!srv.db || !srv.events)
+		fatal_exit(EX_OSERR, "out of memory");
+	log_notice("streetd %s starting: waiting for the database", STREETD_VERSION);
+	event_base_dispatch(srv.base);
+
+	for (int i = 0; i < 3; i++)
+		event_free(sigs[i]);
+	server_free(&srv);
+	handlers_free();
+	event_base_free(srv.base);
+	free(sets);
+	return srv.exit_code;
+}

@@ -1,0 +1,240 @@
+#include "server.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <event2/bufferevent.h>
+#include <json-c/json.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sysexits.h>
+
+#include "accounts.h"
+#include "config_file.h"
+#include "db.h"
+#include "events.h"
+#include "handlers.h"
+#include "log.h"
+#include "push.h"
+#include "session.h"
+#include "tls.h"
+
+static void accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *addr, int len,
+                      void *arg)
+{
+	session_accept(arg, fd, addr, len);
+}
+
+static void accept_error_cb(struct evconnlistener *l, void *arg)
+{
+	/* EMFILE and friends: keep serving who is connected; the listener retries */
+	log_warn_errno("accept failed");
+}
+
+void server_listen(struct server *srv)
+{
+	struct addrinfo hints = { 0 }, *ai = NULL;
+	char port[16];
+	int rc;
+
+	if (srv->listener)
+		return;
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+	snprintf(port, sizeof(port), "%d", srv->cfg.server.listen.port);
+	/* start-up only: resolving "localhost" here never stalls live sessions */
+	rc = getaddrinfo(srv->cfg.server.listen.host, port, &hints, &ai);
+	if (rc != 0 || !ai)
+		fatal_exit(EX_CONFIG, "server.listen %s:%s: %s", srv->cfg.server.listen.host, port,
+		           gai_strerror(rc));
+	srv->listener = evconnlistener_new_bind(srv->base, accept_cb, srv,
+	                                        LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE |
+	                                                LEV_OPT_CLOSE_ON_EXEC,
+	                                        1024, ai->ai_addr, (int)ai->ai_addrlen);
+	freeaddrinfo(ai);
+	if (!srv->listener)
+		fatal_exit(EX_UNAVAILABLE, "cannot listen on %s:%s: %s",
+		           srv->cfg.server.listen.host, port, strerror(errno));
+	evconnlistener_set_error_cb(srv->listener, accept_error_cb);
+	log_notice("listening address=%s:%s", srv->cfg.server.listen.host, port);
+}
+
+void server_session_gone(struct server *srv)
+{
+	if (srv->draining && srv->nsessions == 0) {
+		log_notice("drained; exiting");
+		event_base_loopbreak(srv->base);
+	}
+}
+
+static void drain_timeout_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct server *srv = arg;
+
+	log_warn("drain timed out with sessions=%d still open; exiting", srv->nsessions);
+	event_base_loopbreak(srv->base);
+}
+
+void server_drain(struct server *srv)
+{
+	struct session *s, *next;
+	struct timeval tv;
+
+	if (srv->draining)
+		return;
+	srv->draining = true;
+	log_notice("shutting down: finishing requests in flight sessions=%d", srv->nsessions);
+	if (srv->listener)
+		evconnlistener_disable(srv->listener);
+	for (s = TAILQ_FIRST(&srv->sessions); s; s = next) {
+		next = TAILQ_NEXT(s, link);
+		if (s->state == SESSION_READY && s->inflight > 0) {
+			s->draining = true; /* session_request_done() closes it */
+			bufferevent_disable(s->bev, EV_READ);
+		} else {
+			session_close(s, "shutting down", s->state == SESSION_READY);
+		}
+	}
+	tv.tv_sec = (time_t)(srv->cfg.limits.drain_timeout_ms / 1000);
+	tv.tv_usec = (suseconds_t)(srv->cfg.limits.drain_timeout_ms % 1000) * 1000;
+	srv->ev_drain_timeout = evtimer_new(srv->base, drain_timeout_cb, srv);
+	if (srv->ev_drain_timeout)
+		evtimer_add(srv->ev_drain_timeout, &tv);
+	server_session_gone(srv);
+}
+
+void server_reload(struct server *srv)
+{
+	struct streetd_config next;
+	const char *fixed[16];
+	size_t nfixed;
+	SSL_CTX *ctx;
+	char err[512];
+
+	log_notice("reloading config=%s", srv->config_path);
+	if (config_file_load(srv->config_path, srv->overrides, srv->noverrides, &next, err,
+	                     sizeof(err)) != 0) {
+		log_err("reload refused, keeping the running configuration: %s", err);
+		return;
+	}
+	ctx = tls_server_ctx(&next, err, sizeof(err));
+	if (!ctx) {
+		log_err("reload refused, keeping the running configuration: %s", err);
+		config_free(&next);
+		return;
+	}
+	nfixed = config_changed_fixed(&srv->cfg, &next, fixed, 16);
+	for (size_t i = 0; i < nfixed && i < 16; i++)
+		log_warn("reload: %s changed, but only a restart applies it; keeping the old value",
+		         fixed[i]);
+	/* keep what cannot change live; take the rest */
+	free(next.server.listen.host);
+	next.server.listen.host = strdup(srv->cfg.server.listen.host);
+	next.server.listen.port = srv->cfg.server.listen.port;
+	free(next.database.conninfo);
+	next.database.conninfo = strdup(srv->cfg.database.conninfo);
+	next.database.pool_size = srv->cfg.database.pool_size;
+	if (!next.server.listen.host || !next.database.conninfo) {
+		log_err("reload refused: out of memory");
+		config_free(&next);
+		SSL_CTX_free(ctx);
+		return;
+	}
+	config_free(&srv->cfg);
+	srv->cfg = next;
+	/* sessions keep a reference to the context they started with */
+	SSL_CTX_free(srv->ssl_ctx);
+	srv->ssl_ctx = ctx;
+	log_set_level((int)srv->cfg.log.level);
+	db_pool_set_timeouts(srv->db, srv->cfg.database.connect_timeout_ms,
+	                     srv->cfg.database.statement_timeout_ms,
+	                     srv->cfg.database.reconnect_max_ms);
+	for (struct session *s = TAILQ_FIRST(&srv->sessions), *after; s; s = after) {
+		after = TAILQ_NEXT(s, link); /* a session may close while its lines are read */
+		session_apply_limits(s);
+	}
+	log_notice("reloaded");
+}
+
+static void reap_cb(evutil_socket_t fd, short what, void *arg)
+{
+	session_reap(arg);
+}
+
+/* Cuts off the sessions of accounts an admin disabled since they connected. */
+static void disabled_done(void *arg, enum db_status st, const PGresult *res)
+{
+	struct server *srv = arg;
+	json_object *ids;
+
+	srv->account_check_busy = false;
+	if (st != DB_OK || PQntuples(res) != 1 || PQgetisnull(res, 0, 0))
+		return;
+	ids = json_tokener_parse(PQgetvalue(res, 0, 0));
+	if (ids && json_object_is_type(ids, json_type_array)) {
+		for (size_t i = 0; i < json_object_array_length(ids); i++) {
+			int id = json_object_get_int(json_object_array_get_idx(ids, i));
+
+			log_notice("account disabled: closing its sessions account_id=%d", id);
+			accounts_close(srv->accounts, id, "account disabled");
+		}
+	}
+	json_object_put(ids);
+}
+
+static void account_check_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct server *srv = arg;
+	char *ids;
+
+	if (srv->account_check_busy || srv->nsessions == 0 || db_pool_ready(srv->db) == 0)
+		return;
+	ids = accounts_id_array(srv->accounts);
+	if (!ids)
+		return;
+	if (strcmp(ids, "{}") != 0 && db_query(srv->db, handlers_stmt_disabled_accounts(), 1,
+	                                       (const char *[]){ ids }, disabled_done, srv))
+		srv->account_check_busy = true;
+	free(ids);
+}
+
+int server_init(struct server *srv)
+{
+	struct timeval every = { 2, 0 }; /* "disabling ends live sessions within seconds" */
+
+	TAILQ_INIT(&srv->sessions);
+	TAILQ_INIT(&srv->reaped);
+	srv->accounts = accounts_new();
+	srv->push = push_new();
+	srv->ev_reap = event_new(srv->base, -1, 0, reap_cb, srv);
+	srv->ev_account_check = event_new(srv->base, -1, EV_PERSIST, account_check_cb, srv);
+	if (!srv->accounts || !srv->push || !srv->ev_reap || !srv->ev_account_check)
+		return -1;
+	return event_add(srv->ev_account_check, &every);
+}
+
+void server_free(struct server *srv)
+{
+	struct session *s;
+
+	while ((s = TAILQ_FIRST(&srv->sessions)) != NULL)
+		session_close(s, "exiting", false);
+	session_reap(srv);
+	if (srv->listener)
+		evconnlistener_free(srv->listener);
+	if (srv->ev_reap)
+		event_free(srv->ev_reap);
+	if (srv->ev_account_check)
+		event_free(srv->ev_account_check);
+	if (srv->ev_drain_timeout)
+		event_free(srv->ev_drain_timeout);
+	accounts_free(srv->accounts);
+	events_free(srv->events);
+	push_free(srv->push);
+	db_pool_free(srv->db);
+	SSL_CTX_free(srv->ssl_ctx);
+	config_free(&srv->cfg);
+}

@@ -1,0 +1,110 @@
+/*
+ * tls: OpenSSL contexts for streetd's mutual TLS, and the client identity.
+ *
+ * A client proves who it is with its certificate: it must chain to tls.ca
+ * (and not be revoked by tls.crl when one is set), and its subject CN is the
+ * identity (docs/protocol.md). SANs are not consulted.
+ *
+ * Server contexts: TLS 1.2 or 1.3 (tls.min_version), TLS 1.2 only with ECDHE
+ * + AES-GCM or ChaCha20-Poly1305, TLS 1.3 default suites; no renegotiation,
+ * no resumption (no tickets, no session cache: every new connection is a full
+ * handshake that verifies the client certificate again, against the CRL of
+ * the context it was accepted on);
+ * SSL_OP_IGNORE_UNEXPECTED_EOF (a peer that closes without close_notify is an
+ * EOF, not an error: the line framing detects truncation) and
+ * SSL_MODE_RELEASE_BUFFERS (~14 instead of ~22 KiB per idle session).
+ *
+ * Reload: on SIGHUP the daemon calls tls_server_ctx() again and, when it
+ * succeeds, uses the new context for new connections. SSL_CTX is reference
+ * counted: every SSL made from the old context holds its own reference, so
+ * the daemon drops its reference with SSL_CTX_free(old) right after the swap
+ * and the old context goes away with its last connection. When it fails, the
+ * old context stays in use and err says why.
+ *
+ * Files are read only here (the key file's mode is checked: I/O, so this is
+ * daemon/, not lib/). Errors are one line naming the config key, the file
+ * and OpenSSL's reason, e.g.
+ *   tls.key /etc/streetd/server.key: mode 0644 is readable by others; chmod 600 it
+ * and the OpenSSL error queue is left empty.
+ */
+#ifndef STREETD_TLS_H
+#define STREETD_TLS_H
+
+#include <stddef.h>
+
+#include <openssl/ssl.h>
+
+#include "config.h"
+
+/* Longest CN accepted, in bytes (X.509's ub-common-name is 64 characters). */
+#define TLS_CN_MAX 64
+/* A buffer that holds any accepted CN and its NUL. */
+#define TLS_CN_SIZE (TLS_CN_MAX + 1)
+
+/* The TLS 1.2 cipher list (TLS 1.3 keeps OpenSSL's default suites). */
+#define TLS_CIPHERS_12                                                                             \
+	"ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:"                               \
+	"ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:"                               \
+	"ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305"
+
+/*
+ * Builds a server context from cfg->tls:
+ *   cert         certificate chain (PEM, leaf first)
+ *   key          its private key (PEM, unencrypted); refused unless it is a
+ *                regular file with no group or other permission bits
+ *   ca           CA certificates (PEM) client certificates must chain to;
+ *                also the CA names sent in the certificate request
+ *   crl          "" for none, or PEM CRL(s), each signed by a CA in tls.ca
+ *                and currently valid; only the client certificate itself is
+ *                checked (X509_V_FLAG_CRL_CHECK). A CRL that passes its
+ *                nextUpdate makes every client fail with "CRL has expired":
+ *                publish a new one and SIGHUP before then.
+ *   min_version  CONFIG_TLS_1_2 or CONFIG_TLS_1_3
+ * Client certificates are required (verify depth 4) and must allow client
+ * use (extendedKeyUsage clientAuth when present).
+ * Returns a new context (the caller owns one reference: SSL_CTX_free()), or
+ * NULL with a one-line message in err (errlen bytes, may be 0).
+ */
+SSL_CTX *tls_server_ctx(const struct streetd_config *cfg, char *err, size_t errlen);
+
+/*
+ * After a successful handshake: copies the peer certificate's subject CN
+ * into cn (cap bytes: TLS_CN_SIZE is enough) and returns 0; or returns -1
+ * (cn then "") when the handshake is not finished, there is no peer
+ * certificate, SSL_get_verify_result() is not X509_V_OK, or the subject does
+ * not hold exactly one CN of 1..TLS_CN_MAX bytes of UTF-8 without NUL or
+ * control characters (C0, DEL, C1). tls_verify_error() tells which.
+ */
+int tls_peer_cn(const SSL *ssl, char *cn, size_t cap);
+
+/*
+ * Why the peer is not (or would not be) accepted, for the log: the
+ * verification error ("certificate revoked", "unable to get local issuer
+ * certificate"...), "no peer certificate", "handshake not finished", or what
+ * is wrong with the CN; "ok" when tls_peer_cn() would succeed. Useful after a
+ * failed handshake too. A static string: never freed.
+ */
+const char *tls_verify_error(const SSL *ssl);
+
+/*
+ * A client context (streetctl, tests): verifies the server against the CA
+ * certificates in ca, presents cert/key (both NULL for no certificate; the
+ * key file is checked like tls.key), TLS 1.2 or later, the same TLS 1.2
+ * ciphers. Call tls_client_set_host() on every SSL made from it: without it
+ * any server certificate from the CA is accepted.
+ * Returns a new context (caller frees with SSL_CTX_free()), or NULL with a
+ * one-line message in err.
+ */
+SSL_CTX *tls_client_ctx(const char *ca, const char *cert, const char *key, char *err,
+                        size_t errlen);
+
+/*
+ * Makes ssl (a client) check that the server certificate is for host: an
+ * IPv4 or IPv6 literal (without brackets) is matched against the IP SANs,
+ * and no SNI is sent; a name is matched against the DNS SANs (no partial
+ * wildcards) and sent as SNI. Call before SSL_connect(). Returns 0, or -1
+ * (empty host, out of memory).
+ */
+int tls_client_set_host(SSL *ssl, const char *host);
+
+#endif /* STREETD_TLS_H */

@@ -1,0 +1,80 @@
+-- 007: reading the event log for live push and resume.
+--
+-- Sequence numbers are taken before commit, not in commit order (see
+-- ../shared/PITFALLS.md): seq 7 may become visible after seq 8.  A reader
+-- therefore hands out events strictly in seq order and stops at the first
+-- missing number (a hole).  A hole is either a transaction still running or
+-- one that rolled back; it is settled once every transaction that was running
+-- when the hole was first seen has ended, which the reader learns from the
+-- snapshot's xmin passing the xmax it noted then (st_log_after returns both).
+-- Every event is inserted after its transaction's first write, so the
+-- transaction holding a missing number always has an xid below that xmax.
+
+-- The log after p_after, in seq order, with the statement's snapshot bounds.
+-- Columns are what the daemon routes and filters on, plus the event as JSON.
+CREATE FUNCTION st_log_after(p_after bigint, p_limit integer)
+RETURNS TABLE (seq bigint, street_id integer, district_id integer, department_id integer,
+	reporter_id integer, category_id integer, grid_id integer, to_state text,
+	event text, snap_xmin bigint, snap_xmax bigint)
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = street, pg_temp AS $$
+	SELECT e.seq, e.street_id, e.district_id, e.department_id, e.reporter_id,
+		e.category_id, e.grid_id, e.to_state::text, st_event_json(e)::text,
+		pg_snapshot_xmin(pg_current_snapshot())::text::bigint,
+		pg_snapshot_xmax(pg_current_snapshot())::text::bigint
+	FROM ticket_event e
+	WHERE e.seq > p_after
+	ORDER BY e.seq
+	LIMIT p_limit
+$$;
+
+-- The snapshot bounds alone, and the newest seq: for a reader with nothing to read.
+CREATE FUNCTION st_log_head()
+RETURNS TABLE (head bigint, snap_xmin bigint, snap_xmax bigint)
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = street, pg_temp AS $$
+	SELECT coalesce((SELECT max(seq) FROM ticket_event), 0),
+		pg_snapshot_xmin(pg_current_snapshot())::text::bigint,
+		pg_snapshot_xmax(pg_current_snapshot())::text::bigint
+$$;
+
+-- Replay for a subscriber that resumes: the events in (p_after, p_upto] that
+-- the account may see, in seq order.  The same scope as st_visible, read from
+-- the event's own columns (a department sees the events that concern it).
+CREATE FUNCTION st_log_replay(p_actor integer, p_after bigint, p_upto bigint, p_limit integer)
+RETURNS TABLE (seq bigint, category_id integer, grid_id integer, to_state text, event text)
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = street, pg_temp AS $$
+DECLARE
+	a account := st_actor(p_actor);
+BEGIN
+	RETURN QUERY
+	SELECT e.seq, e.category_id, e.grid_id, e.to_state::text, st_event_json(e)::text
+	FROM ticket_event e
+	WHERE e.seq > p_after AND e.seq <= p_upto
+		AND CASE a.role
+			WHEN 'collector' THEN e.reporter_id = a.id
+			WHEN 'street' THEN e.street_id = a.street_id
+			WHEN 'department' THEN e.department_id = a.department_id
+			WHEN 'supervisor' THEN a.district_id IS NULL OR e.district_id = a.district_id
+			ELSE false
+		END
+	ORDER BY e.seq
+	LIMIT p_limit;
+END
+$$;
+
+-- The sweeper runs in one instance at a time: the holder of this lock.
+CREATE FUNCTION st_sweeper_lock() RETURNS boolean
+LANGUAGE sql SECURITY DEFINER SET search_path = street, pg_temp AS $$
+	SELECT pg_try_advisory_lock(hashtext('streetd.sweeper'))
+$$;
+
+-- Seconds until the earliest unmarked deadline (NULL: none), in the database's clock.
+CREATE FUNCTION st_sweep_wait() RETURNS double precision
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = street, pg_temp AS $$
+	SELECT extract(epoch FROM st_next_due() - now())
+$$;
+
+-- The doorbell other instances LISTEN on; rung outside any action's transaction.
+CREATE FUNCTION st_ring() RETURNS void
+LANGUAGE sql SECURITY DEFINER SET search_path = street, pg_temp AS $$
+	SELECT pg_notify('street_events', '')
+$$;
