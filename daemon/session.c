@@ -5,6 +5,7 @@
 #include <event2/bufferevent_ssl.h>
 #include <json-c/json.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <openssl/err.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -103,16 +104,25 @@ void session_write_ref(struct session *s, const char *data, size_t len,
 
 void session_reply_ok(struct session *s, const char *id, const char *result, size_t len)
 {
-	char prefix[128];
+	char prefix[PROTO_ID_JSON_MAX + 64];
 	size_t n = proto_format_ok_prefix(prefix, sizeof(prefix), id);
 	struct evbuffer *out;
+	struct evbuffer_iovec v;
 
 	if (s->state >= SESSION_REAPED || !s->bev)
 		return;
 	out = bufferevent_get_output(s->bev);
-	/* one reply, three pieces, no copy of the result into a buffer of ours */
-	if (evbuffer_add(out, prefix, n) || evbuffer_add(out, result, len) ||
-	    evbuffer_add(out, "}\n", 2)) {
+	/* one contiguous piece: the TLS layer then sends the reply as one record
+	 * in one segment, never a small tail held back by Nagle */
+	if (evbuffer_reserve_space(out, (ev_ssize_t)(n + len + 2), &v, 1) != 1) {
+		session_close(s, "out of memory", false);
+		return;
+	}
+	memcpy(v.iov_base, prefix, n);
+	memcpy((char *)v.iov_base + n, result, len);
+	memcpy((char *)v.iov_base + n + len, "}\n", 2);
+	v.iov_len = n + len + 2;
+	if (evbuffer_commit_space(out, &v, 1) != 0) {
 		session_close(s, "out of memory", false);
 		return;
 	}
@@ -493,6 +503,8 @@ void session_accept(struct server *srv, int fd, const struct sockaddr *addr, int
 	s->id = ++srv->next_session_id;
 	LIST_INIT(&s->requests);
 	format_peer(addr, s->peer, sizeof(s->peer));
+	/* replies and pushes are small and must leave at once */
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &(int){ 1 }, sizeof(int));
 	s->bev = bufferevent_openssl_socket_new(srv->base, fd, ssl, BUFFEREVENT_SSL_ACCEPTING,
 	                                        BEV_OPT_CLOSE_ON_FREE);
 	if (!s->bev) {
