@@ -2,36 +2,54 @@
  * streetd: start-up, signals and the event loop.  fatal() is allowed here
  * and nowhere after the loop starts.
  */
+#include <errno.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sysexits.h>
+#include <unistd.h>
 
 #include "config_file.h"
 #include "db.h"
 #include "events.h"
 #include "handlers.h"
 #include "log.h"
+#include "notify.h"
 #include "server.h"
 #include "tls.h"
 
 #ifndef STREETD_VERSION
 #define STREETD_VERSION "0.0.0"
 #endif
+#ifndef DEFAULT_CONFIG /* meson: sysconfdir/streetd/streetd.conf */
 #define DEFAULT_CONFIG "/etc/streetd/streetd.conf"
+#endif
+/* --migrate runs these (meson sets the installed paths) */
+#ifndef STREETD_MIGRATE_PROGRAM
+#define STREETD_MIGRATE_PROGRAM "/usr/local/libexec/streetd/streetd-migrate"
+#endif
+#ifndef STREETD_SQL_DIR
+#define STREETD_SQL_DIR "/usr/local/share/streetd/sql"
+#endif
 
 static void usage(FILE *f)
 {
 	fprintf(f,
 	        "usage: streetd [-c FILE] [--set section.key=value]... [--check-config]\n"
+	        "       streetd [-c FILE | --migrate-conninfo CONNINFO] --migrate\n"
 	        "\n"
 	        "  -c, --config FILE   configuration file (default " DEFAULT_CONFIG ")\n"
 	        "      --set K=V       override one key of the file, e.g. --set "
 	        "limits.max_line=128KiB\n"
 	        "      --check-config  check the file (and the TLS files it names), then exit:\n"
 	        "                      0 when good, 78 with a message naming file, line and key\n"
+	        "      --migrate       bring the database up to this version's schema (and the\n"
+	        "                      calendar data), then exit; 65 if the database is newer\n"
+	        "      --migrate-conninfo CONNINFO\n"
+	        "                      libpq connection for --migrate, as a superuser (default:\n"
+	        "                      database.conninfo of the file, which is then read)\n"
 	        "  -V, --version       print the version\n"
 	        "  -h, --help          this text\n"
 	        "\n"
@@ -43,11 +61,53 @@ static void usage(FILE *f)
 static void on_signal(evutil_socket_t sig, short what, void *arg)
 {
 	struct server *srv = arg;
+	bool was_draining = srv->draining;
 
-	if (sig == SIGHUP)
+	if (sig == SIGHUP) {
+		if (!was_draining)
+			notify_reloading();
 		server_reload(srv);
-	else
+		if (!was_draining)
+			notify_reloaded(srv);
+	} else {
 		server_drain(srv);
+		if (!was_draining)
+			notify_stopping(srv);
+	}
+}
+
+/*
+ * --migrate: becomes the installed migration script (scripts/migrate), which
+ * applies the SQL files of this version with psql and refuses (exit 65) a
+ * database whose schema is newer.  The event loop never starts.  The
+ * environment may point elsewhere (a relocated install, the tests):
+ * STREETD_MIGRATE_PROGRAM and STREETD_SQL_DIR.
+ */
+static _Noreturn void run_migrate(char *conninfo)
+{
+	static char default_prog[] = STREETD_MIGRATE_PROGRAM, default_sql[] = STREETD_SQL_DIR;
+	char opt_sql[] = "--sql-dir", opt_data[] = "--data", opt_end[] = "--", opt_d[] = "-d";
+	char *prog = getenv("STREETD_MIGRATE_PROGRAM"), *sql = getenv("STREETD_SQL_DIR");
+	char *args[8];
+
+	if (!prog || !*prog)
+		prog = default_prog;
+	if (!sql || !*sql)
+		sql = default_sql;
+	args[0] = prog;
+	args[1] = opt_sql;
+	args[2] = sql;
+	args[3] = opt_data;
+	args[4] = opt_end;
+	args[5] = opt_d;
+	args[6] = conninfo;
+	args[7] = NULL;
+	/* the script names itself so in its messages */
+	setenv("ST_PROG", "streetd --migrate", 1);
+	fflush(NULL);
+	execv(prog, args);
+	fatal_exit(errno == ENOENT ? EX_UNAVAILABLE : EX_OSERR, "--migrate: cannot run %s: %s",
+	           prog, strerror(errno));
 }
 
 /* Opens the listener when the first database connection is ready, so that a
@@ -57,25 +117,34 @@ static void on_db_state(void *arg, int ready, int size)
 	struct server *srv = arg;
 	static int last = -1;
 
-	if (ready > 0 && !srv->listener && !srv->draining)
+	if (ready > 0 && !srv->listener && !srv->draining) {
 		server_listen(srv);
+		notify_ready(srv);
+	}
 	if ((ready == 0) != (last == 0))
 		log_notice("database connections ready=%d of %d", ready, size);
 	last = ready;
+	notify_status(srv);
 }
 
 int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
-		{ "config", required_argument, NULL, 'c' }, { "set", required_argument, NULL, 's' },
-		{ "check-config", no_argument, NULL, 'k' }, { "version", no_argument, NULL, 'V' },
-		{ "help", no_argument, NULL, 'h' },         { NULL, 0, NULL, 0 },
+		{ "config", required_argument, NULL, 'c' },
+		{ "set", required_argument, NULL, 's' },
+		{ "check-config", no_argument, NULL, 'k' },
+		{ "version", no_argument, NULL, 'V' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "migrate", no_argument, NULL, 'm' },
+		{ "migrate-conninfo", required_argument, NULL, 'M' },
+		{ NULL, 0, NULL, 0 },
 	};
 	struct server srv;
 	const char *path = DEFAULT_CONFIG;
 	char **sets = calloc((size_t)argc + 1, sizeof(char *));
 	int nsets = 0, opt;
-	bool check = false;
+	bool check = false, migrate = false;
+	char *migrate_conninfo = NULL;
 	char err[1024];
 	struct event *sigs[3];
 	const int signums[3] = { SIGTERM, SIGINT, SIGHUP };
@@ -97,6 +166,12 @@ int main(int argc, char **argv)
 		case 'k':
 			check = true;
 			break;
+		case 'm':
+			migrate = true;
+			break;
+		case 'M':
+			migrate_conninfo = optarg;
+			break;
 		case 'V':
 			printf("streetd %s\n", STREETD_VERSION);
 			return 0;
@@ -108,13 +183,17 @@ int main(int argc, char **argv)
 			return EX_USAGE;
 		}
 	}
-	if (optind != argc) {
+	if (optind != argc || (migrate && check) || (migrate_conninfo && !migrate)) {
 		usage(stderr);
 		return EX_USAGE;
 	}
+	if (migrate && migrate_conninfo)
+		run_migrate(migrate_conninfo); /* the file is not needed (nor perhaps readable) */
 	if (config_file_load(path, sets, nsets, &srv.cfg, err, sizeof(err)) != 0)
 		fatal_exit(EX_CONFIG, "%s", err);
 	log_init((int)srv.cfg.log.level, log_stderr_is_journal());
+	if (migrate)
+		run_migrate(srv.cfg.database.conninfo);
 	srv.config_path = path;
 	srv.overrides = sets;
 	srv.noverrides = nsets;
@@ -149,13 +228,14 @@ int main(int argc, char **argv)
 	stmts = handlers_statements(&nstmts);
 	srv.db = db_pool_new(srv.base, &dbc, stmts, nstmts, on_db_state, &srv);
 	srv.events = events_new(&srv);
-	if (!srv.db || !srv.events)
+	if (!srv.db || !srv.events || notify_start(&srv) != 0)
 		fatal_exit(EX_OSERR, "out of memory");
 	log_notice("streetd %s starting: waiting for the database", STREETD_VERSION);
 	event_base_dispatch(srv.base);
 
 	for (int i = 0; i < 3; i++)
 		event_free(sigs[i]);
+	notify_stop();
 	server_free(&srv);
 	handlers_free();
 	event_base_free(srv.base);

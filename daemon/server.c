@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sysexits.h>
+#include <systemd/sd-daemon.h>
 
 #include "accounts.h"
 #include "config_file.h"
@@ -33,14 +34,64 @@ static void accept_error_cb(struct evconnlistener *l, void *arg)
 	log_warn_errno("accept failed");
 }
 
+/* Socket activation: the listening socket systemd passed (streetd.socket), or
+ * -1 when it passed none.  Start-up only, so fatal on anything unexpected. */
+static int server_activated_fd(void)
+{
+	int n = sd_listen_fds(1);
+
+	if (n == 0)
+		return -1;
+	if (n < 0)
+		fatal_exit(EX_OSERR, "socket activation: %s", strerror(-n));
+	if (n > 1)
+		fatal_exit(EX_CONFIG,
+		           "socket activation: systemd passed %d sockets; streetd takes one "
+		           "(one ListenStream= in streetd.socket)",
+		           n);
+	if (sd_is_socket_inet(SD_LISTEN_FDS_START, AF_UNSPEC, SOCK_STREAM, 1, 0) <= 0)
+		fatal_exit(EX_CONFIG, "socket activation: fd %d is not a listening TCP socket",
+		           SD_LISTEN_FDS_START);
+	return SD_LISTEN_FDS_START;
+}
+
+/* Serves the socket systemd passed instead of binding server.listen. */
+static void server_listen_activated(struct server *srv, int fd)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	char host[NI_MAXHOST] = "?", port[NI_MAXSERV] = "?";
+
+	if (getsockname(fd, (struct sockaddr *)&ss, &len) == 0)
+		getnameinfo((struct sockaddr *)&ss, len, host, sizeof(host), port, sizeof(port),
+		            NI_NUMERICHOST | NI_NUMERICSERV);
+	if (evutil_make_socket_nonblocking(fd) != 0)
+		fatal_exit(EX_OSERR, "socket activation: fd %d: %s", fd, strerror(errno));
+	srv->listener = evconnlistener_new(srv->base, accept_cb, srv,
+	                                   LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, -1, fd);
+	if (!srv->listener)
+		fatal_exit(EX_UNAVAILABLE, "socket activation: cannot listen on fd %d: %s", fd,
+		           strerror(errno));
+	evconnlistener_set_error_cb(srv->listener, accept_error_cb);
+	log_notice("listening address=%s%s%s:%s on the socket passed by systemd (server.listen "
+	           "%s:%d is not used)",
+	           ss.ss_family == AF_INET6 ? "[" : "", host, ss.ss_family == AF_INET6 ? "]" : "",
+	           port, srv->cfg.server.listen.host, srv->cfg.server.listen.port);
+}
+
 void server_listen(struct server *srv)
 {
 	struct addrinfo hints = { 0 }, *ai = NULL;
 	char port[16];
-	int rc;
+	int rc, fd;
 
 	if (srv->listener)
 		return;
+	fd = server_activated_fd();
+	if (fd >= 0) {
+		server_listen_activated(srv, fd);
+		return;
+	}
 	hints.ai_family = AF_UNSPEC;
 	hints.ai_socktype = SOCK_STREAM;
 	hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
