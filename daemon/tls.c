@@ -126,6 +126,20 @@ static int tls_no_passphrase(char *buf, int size, int rwflag, void *u)
  * regular file nobody but its owner may read or write, and parses it.
  * Returns the key, or NULL with err filled.
  */
+
+/*
+ * systemd hands LoadCredential= files to the service in a directory only it
+ * can reach; where it cannot use ramfs it grants access with an ACL, which
+ * stat shows as group bits.  There, only "others" matter.
+ */
+static bool in_credentials_dir(const char *path)
+{
+	const char *dir = getenv("CREDENTIALS_DIRECTORY");
+	size_t n = dir ? strlen(dir) : 0;
+
+	return n > 1 && strncmp(path, dir, n) == 0 && path[n] == '/' && !strstr(path + n, "/..");
+}
+
 static EVP_PKEY *tls_load_key(const char *label, const char *path, char *err, size_t errlen)
 {
 	struct stat st;
@@ -153,7 +167,7 @@ static EVP_PKEY *tls_load_key(const char *label, const char *path, char *err, si
 		tls_fail(err, errlen, "%s %s: not a regular file", label, path);
 		goto out;
 	}
-	if (st.st_mode & 077) {
+	if (st.st_mode & (in_credentials_dir(path) ? 007 : 077)) {
 		mode_t m = st.st_mode;
 		const char *how, *who;
 
