@@ -1,0 +1,200 @@
+/* commands: the subcommand table, from which parsing and --help are made. */
+#include "cmd.h"
+
+#define O_KEY                                                                                      \
+	{                                                                                          \
+		"key", "KEY", "idempotency key (default: a new one; reuse it to retry safely)",    \
+		        "key"                                                                      \
+	}
+#define O_VERSION                                                                                  \
+	{                                                                                          \
+		"version", "N", "the ticket version you saw (default: read it first)", NULL        \
+	}
+#define O_END                                                                                      \
+	{                                                                                          \
+		NULL, NULL, NULL, NULL                                                             \
+	}
+
+static const struct args_opt o_none[] = { O_END };
+
+static const struct args_opt o_report[] = {
+	{ "category", "CODE", "category code (pollution.noise) or id", "category" },
+	{ "grid", "CODE", "grid code (jg-yanan-01) or id", "grid" },
+	{ "description", "TEXT", "what is wrong", "description" },
+	{ "address", "TEXT", "where, in words", "address" },
+	{ "lat", "DEG", "latitude (with --lon)", "lat" },
+	{ "lon", "DEG", "longitude (with --lat)", "lon" },
+	{ "urgent", NULL, "urgent: deadlines count elapsed time (default: the category's)",
+	  "urgent" },
+	{ "photo", "FILE", "a JPEG or PNG to attach (repeat for more)", "photos" },
+	O_KEY,
+	O_END,
+};
+
+static const struct args_opt o_dispatch[] = {
+	{ "to", "DEPT", "department code (sthj) or id (default: the routed one)", "department" },
+	{ "note", "TEXT", "a note for the department", "note" },
+	O_VERSION,
+	O_KEY,
+	O_END,
+};
+
+static const struct args_opt o_plain[] = { O_VERSION, O_KEY, O_END };
+
+static const struct args_opt o_reason[] = {
+	{ "reason", "TEXT", "why", "reason" },
+	O_VERSION,
+	O_KEY,
+	O_END,
+};
+
+static const struct args_opt o_resolve[] = {
+	{ "note", "TEXT", "what was done", "note" },
+	{ "photo", "FILE", "a JPEG or PNG of the result (repeat for more)", "photos" },
+	O_VERSION,
+	O_KEY,
+	O_END,
+};
+
+static const struct args_opt o_confirm[] = {
+	{ "rating", "N", "satisfaction, 1 (bad) to 5 (very good)", "rating" },
+	{ "comment", "TEXT", "feedback", "comment" },
+	O_VERSION,
+	O_KEY,
+	O_END,
+};
+
+static const struct args_opt o_cancel[] = {
+	{ "reason", "TEXT", "why (not needed with --duplicate-of)", "reason" },
+	{ "duplicate-of", "ID", "the ticket this one duplicates", "duplicate_of" },
+	O_VERSION,
+	O_KEY,
+	O_END,
+};
+
+static const struct args_opt o_note[] = {
+	{ "note", "TEXT", "a note", "note" },
+	O_VERSION,
+	O_KEY,
+	O_END,
+};
+
+static const struct args_opt o_extend[] = {
+	{ "until", "TIME", "ask for this resolve deadline (department)", "until" },
+	{ "reason", "TEXT", "why more time is needed (department)", "reason" },
+	{ "grant", NULL, "grant the pending request (street, supervisor)", NULL },
+	{ "deny", NULL, "deny the pending request (street, supervisor)", NULL },
+	{ "note", "TEXT", "a note with --grant or --deny", "note" },
+	O_VERSION,
+	O_KEY,
+	O_END,
+};
+
+static const struct args_opt o_comment[] = { O_VERSION, O_KEY, O_END };
+
+static const struct args_opt o_arbitrate[] = {
+	{ "return-seq", "N", "the return event's seq (streetctl show ID)", "return_seq" },
+	{ "upheld", NULL, "the department was right to return it", NULL },
+	{ "rejected", NULL, "the return is counted against the department", NULL },
+	{ "note", "TEXT", "a note", "note" },
+	O_VERSION,
+	O_KEY,
+	O_END,
+};
+
+static const struct args_opt o_list[] = {
+	{ "state", "STATE", "only tickets in this state", "state" },
+	{ "category", "CODE", "category code or id (with its sub-categories)", "category" },
+	{ "grid", "CODE", "grid code or id", "grid" },
+	{ "department", "DEPT", "department code or id", "department" },
+	{ "overdue", NULL, "only tickets whose current deadline has passed", "overdue" },
+	{ "text", "TEXT", "description or address contains TEXT", "text" },
+	{ "from", "TIME", "created at or after TIME (RFC 3339)", "from" },
+	{ "to", "TIME", "created before TIME (RFC 3339)", "to" },
+	{ "limit", "N", "tickets per page (default 50)", "limit" },
+	{ "after", "ID", "the page after this ticket id (the 'next' of the last page)", "after" },
+	{ "all", NULL, "fetch every page", NULL },
+	O_END,
+};
+
+static const struct args_opt o_overdue[] = {
+	{ "limit", "N", "tickets per page (default 50)", "limit" },
+	{ "after", "CURSOR", "the page after this cursor (the 'next' of the last page)", "after" },
+	{ "all", NULL, "fetch every page", NULL },
+	O_END,
+};
+
+static const struct args_opt o_watch[] = {
+	{ "since", "SEQ", "start after this event (default: where the last watch stopped)",
+	  "since" },
+	{ "category", "CODE", "only events of this category", "category" },
+	{ "grid", "CODE", "only events of this grid", "grid" },
+	{ "state", "STATE", "only events that lead to this state", "state" },
+	{ "keepalive", "SECONDS",
+	  "send whoami this often, within the server's idle timeout "
+	  "(default 60)",
+	  NULL },
+	O_END,
+};
+
+const struct args_cmd cmd_table[] = {
+	{ "whoami", "", 0, 0, PROTO_OP_WHOAMI, "show your account, role and scope", NULL, o_none,
+	  cmd_whoami },
+	{ "report", "", 0, 0, PROTO_OP_REPORT, "report a problem (上报): a new ticket",
+	  "Photos are uploaded first (SHA-256 checked by the server), then attached.\n"
+	  "Example: streetctl report --category pollution.noise --grid jg-yanan-01 \\\n"
+	  "           --description '夜间施工噪声' --address '延安北路12号' --photo site.jpg",
+	  o_report, cmd_report },
+	{ "dispatch", "ID", 1, 1, PROTO_OP_DISPATCH,
+	  "dispatch a reported ticket to a department (派单)",
+	  "Shows the department the routing rules choose, and sends the ticket there\n"
+	  "unless --to names another.",
+	  o_dispatch, cmd_dispatch },
+	{ "accept", "ID", 1, 1, PROTO_OP_ACCEPT, "accept a dispatched ticket (接单)", NULL, o_plain,
+	  cmd_accept },
+	{ "return", "ID", 1, 1, PROTO_OP_RETURN,
+	  "return a ticket to the street office (退单): not your department's", NULL, o_reason,
+	  cmd_return },
+	{ "resolve", "ID", 1, 1, PROTO_OP_RESOLVE, "report an accepted ticket as dealt with (处置)",
+	  NULL, o_resolve, cmd_resolve },
+	{ "confirm", "ID", 1, 1, PROTO_OP_CONFIRM,
+	  "confirm a resolved ticket and rate it (确认办结)", NULL, o_confirm, cmd_confirm },
+	{ "reopen", "ID", 1, 1, PROTO_OP_REOPEN,
+	  "send a resolved ticket back to its department (重新办理)", NULL, o_reason, cmd_reopen },
+	{ "cancel", "ID", 1, 1, PROTO_OP_CANCEL, "cancel a ticket (撤销), e.g. as a duplicate",
+	  NULL, o_cancel, cmd_cancel },
+	{ "urge", "ID", 1, 1, PROTO_OP_URGE, "press whoever holds the ticket now (督办)", NULL,
+	  o_note, cmd_urge },
+	{ "extend", "ID", 1, 1, PROTO_OP_EXTEND_REQUEST,
+	  "ask for more time (--until, --reason), or --grant / --deny a request",
+	  "A department asks:        streetctl extend 42 --until 2026-12-10T17:00:00+08:00 "
+	  "--reason '...'\nThe street office decides: streetctl extend 42 --grant [--note ...]",
+	  o_extend, cmd_extend },
+	{ "comment", "ID TEXT", 2, 2, PROTO_OP_COMMENT, "add a comment to a ticket's history", NULL,
+	  o_comment, cmd_comment },
+	{ "arbitrate", "ID", 1, 1, PROTO_OP_ARBITRATE,
+	  "decide on a department's return (supervisor): --upheld or --rejected", NULL, o_arbitrate,
+	  cmd_arbitrate },
+	{ "show", "ID", 1, 1, PROTO_OP_GET, "show a ticket and its history as a timeline", NULL,
+	  o_none, cmd_show },
+	{ "list", "", 0, 0, PROTO_OP_LIST, "list the tickets you may see, newest first", NULL,
+	  o_list, cmd_list },
+	{ "overdue", "", 0, 0, PROTO_OP_OVERDUE,
+	  "list open tickets past their deadline, most "
+	  "overdue first",
+	  NULL, o_overdue, cmd_overdue },
+	{ "watch", "", 0, 0, PROTO_OP_SUBSCRIBE, "print events as they happen (Ctrl-C to stop)",
+	  "Resumes where the last watch stopped: the last event's seq is kept in\n"
+	  "$XDG_STATE_HOME/streetctl/watch-SERVER-LOGIN.seq (~/.local/state/...).\n"
+	  "After a lost connection it reconnects (backing off up to 30 s) and asks for\n"
+	  "what it missed, so no event is lost or printed twice.",
+	  o_watch, cmd_watch },
+	{ "categories", "", 0, 0, PROTO_OP_CATEGORIES, "list the categories and their deadlines",
+	  NULL, o_none, cmd_categories },
+	{ "departments", "", 0, 0, PROTO_OP_DEPARTMENTS, "list the departments", NULL, o_none,
+	  cmd_departments },
+	{ "grids", "", 0, 0, PROTO_OP_PLACES, "list the grids with their community and street",
+	  NULL, o_none, cmd_grids },
+};
+
+const int cmd_count = (int)(sizeof(cmd_table) / sizeof(cmd_table[0]));

@@ -1,0 +1,251 @@
+/* rpc: see rpc.h. */
+#include "rpc.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <openssl/rand.h>
+
+#include "conn.h"
+#include "fail.h"
+#include "proto.h"
+
+json_object *rpc_new(const char *op)
+{
+	json_object *o = json_object_new_object();
+
+	if (o == NULL)
+		abort(); /* out of memory in a short-lived client */
+	json_object_object_add(o, "op", json_object_new_string(op));
+	return o;
+}
+
+void rpc_new_key(char key[RPC_KEY_SIZE])
+{
+	unsigned char r[16];
+
+	if (RAND_bytes(r, sizeof(r)) != 1) {
+		/* no entropy source: time and pid still make a key unique enough here */
+		unsigned long long t =
+		        (unsigned long long)time(NULL) ^ ((unsigned long long)clock() << 20);
+
+		memcpy(r, &t, sizeof(t));
+		memset(r + sizeof(t), 0x5a, sizeof(r) - sizeof(t));
+	}
+	memcpy(key, "sc-", 3);
+	for (size_t i = 0; i < sizeof(r); i++)
+		snprintf(key + 3 + 2 * i, 3, "%02x", r[i]);
+}
+
+void rpc_sleep_ms(int ms)
+{
+	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
+
+	nanosleep(&ts, NULL);
+}
+
+static const char *rpc_line(json_object *req)
+{
+	return json_object_to_json_string_ext(req, JSON_C_TO_STRING_PLAIN |
+	                                                   JSON_C_TO_STRING_NOSLASHESCAPE);
+}
+
+/*
+ * Rewrites the codec's 'field "return_seq"' as '--return-seq', the way the
+ * user typed it; the ticket is the positional ID.
+ */
+static void rpc_user_words(char *dst, size_t cap, const char *msg)
+{
+	size_t o = 0;
+
+	while (*msg != '\0' && o + 1 < cap) {
+		const char *end;
+
+		if (strncmp(msg, "field \"", 7) == 0 && (end = strchr(msg + 7, '"')) != NULL) {
+			size_t n = (size_t)(end - (msg + 7));
+			char name[64];
+
+			snprintf(name, sizeof(name), "%.*s", (int)n, msg + 7);
+			if (strcmp(name, "ticket") == 0)
+				o += (size_t)snprintf(dst + o, cap - o, "the ticket ID");
+			else if (strcmp(name, "text") == 0)
+				o += (size_t)snprintf(dst + o, cap - o, "the comment TEXT");
+			else {
+				o += (size_t)snprintf(dst + o, cap - o, "--");
+				for (size_t i = 0; name[i] != '\0' && o + 1 < cap; i++)
+					dst[o++] = name[i] == '_' ? '-' : name[i];
+			}
+			if (o >= cap)
+				o = cap - 1;
+			msg = end + 1;
+			continue;
+		}
+		dst[o++] = *msg++;
+	}
+	dst[o] = '\0';
+}
+
+int rpc_check(const struct ctl *ctl, json_object *req)
+{
+	struct proto_request pr;
+	char err[256], words[320];
+	const char *line;
+	int rc;
+
+	json_object_object_add(req, "id", json_object_new_int(1));
+	line = rpc_line(req);
+	rc = proto_decode(line, strlen(line), &pr, err, sizeof(err));
+	proto_request_free(&pr);
+	json_object_object_del(req, "id");
+	if (rc == PROTO_OK)
+		return 0;
+	rpc_user_words(words, sizeof(words), err);
+	return fail_usage(ctl->cmd, "%s", words);
+}
+
+int rpc_connect(struct ctl *ctl)
+{
+	if (ctl->conn != NULL)
+		return 0;
+	return conn_open(&ctl->set, &ctl->conn, false);
+}
+
+/* Whether a request may be sent again after the connection was lost. */
+static bool rpc_resendable(json_object *req)
+{
+	json_object *op = NULL;
+
+	json_object_object_get_ex(req, "op", &op);
+	return op != NULL && strncmp(json_object_get_string(op), "photo_", 6) != 0;
+}
+
+/* True when o is the reply to id: same id, or id null (the server could not read ours). */
+static bool rpc_is_reply(json_object *o, int id)
+{
+	json_object *jid;
+
+	if (!json_object_object_get_ex(o, "id", &jid))
+		return false; /* a pushed line */
+	return jid == NULL ||
+	       (json_object_is_type(jid, json_type_int) && json_object_get_int(jid) == id);
+}
+
+/* Waits for the reply to id; 1 with *reply, -1 when the connection is gone. */
+static int rpc_wait(struct ctl *ctl, int id, json_object **reply, int timeout_ms)
+{
+	for (;;) {
+		json_object *o;
+		int r = conn_recv(ctl->conn, timeout_ms, &o);
+
+		if (r < 0)
+			return -1;
+		if (r == 0)
+			return -1; /* no answer in time: treated as a lost connection */
+		if (rpc_is_reply(o, id)) {
+			*reply = o;
+			return 1;
+		}
+		json_object_put(o);
+	}
+}
+
+int rpc_try(struct ctl *ctl, json_object *req, json_object **result, json_object **error)
+{
+	static int next_id = 1;
+	char lost[600] = "";
+	int rc, lost_exit = EX_IOERR;
+
+	*result = NULL;
+	*error = NULL;
+	rc = rpc_check(ctl, req);
+	if (rc != 0)
+		return rc;
+	for (int attempt = 0;; attempt++) {
+		json_object *reply = NULL, *jok, *jv;
+		int id = next_id++, got;
+
+		if (attempt > 0)
+			rpc_sleep_ms(500 << (attempt - 1));
+		rc = rpc_connect(ctl);
+		if (rc != 0)
+			return rc;
+		json_object_object_add(req, "id", json_object_new_int(id));
+		got = conn_send(ctl->conn, rpc_line(req)) == 0
+		              ? rpc_wait(ctl, id, &reply, RPC_REPLY_MS)
+		              /* the server may have said why before it closed */
+		              : rpc_wait(ctl, id, &reply, 1000);
+		json_object_object_del(req, "id");
+		if (got < 0) {
+			snprintf(lost, sizeof(lost), "%s", conn_error(ctl->conn));
+			lost_exit = conn_error_exit(ctl->conn);
+			conn_close(ctl->conn);
+			ctl->conn = NULL;
+			if (attempt < RPC_RETRIES && rpc_resendable(req) && lost_exit == EX_IOERR)
+				continue;
+			break;
+		}
+		if (json_object_object_get_ex(reply, "ok", &jok) && json_object_get_boolean(jok)) {
+			if (json_object_object_get_ex(reply, "result", &jv))
+				*result = json_object_get(jv);
+			else
+				*result = json_object_new_object();
+			json_object_put(reply);
+			return 0;
+		}
+		if (!json_object_object_get_ex(reply, "error", &jv)) {
+			json_object_put(reply);
+			return fail(EX_IOERR,
+			            "the server sent a reply with neither result nor error; "
+			            "check that server and port name a streetd");
+		}
+		*error = json_object_get(jv);
+		json_object_put(reply);
+		{
+			json_object *jc = NULL;
+			const char *code;
+
+			json_object_object_get_ex(*error, "code", &jc);
+			code = json_object_get_string(jc);
+			if (code != NULL && strcmp(code, "unavailable") == 0 &&
+			    attempt < RPC_RETRIES) {
+				json_object_put(*error);
+				*error = NULL;
+				continue;
+			}
+			if (code != NULL && strcmp(code, "unauthenticated") == 0) {
+				conn_close(ctl->conn); /* the server closes it too */
+				ctl->conn = NULL;
+			}
+			return fail_code_exit(code);
+		}
+	}
+	{
+		json_object *key = NULL;
+
+		if (lost_exit == EX_IOERR && json_object_object_get_ex(req, "key", &key))
+			return fail(
+			        lost_exit,
+			        "%s before the reply: the outcome is unknown; run the same command "
+			        "again with --key %s (it will not act twice)",
+			        lost, json_object_get_string(key));
+		if (lost_exit == EX_NOPERM)
+			return fail(lost_exit, "%s; check cert and key", lost);
+		return fail(lost_exit, "%s before the reply; check the network and try again",
+		            lost);
+	}
+}
+
+int rpc_call(struct ctl *ctl, json_object *req, json_object **result)
+{
+	json_object *error = NULL;
+	int rc = rpc_try(ctl, req, result, &error);
+
+	if (error != NULL) {
+		rc = fail_reply(error);
+		json_object_put(error);
+	}
+	return rc;
+}

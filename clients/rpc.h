@@ -1,0 +1,53 @@
+/*
+ * rpc: one request, one reply, over ctl's connection (opened on first use).
+ *
+ * Requests are checked here first with the daemon's own codec
+ * (proto_decode), so a value out of range is a usage error (64) before
+ * anything is sent, with the same wording the server would use.
+ *
+ * Retries: a reply "unavailable" is retried up to RPC_RETRIES times, and so
+ * is a connection lost before the reply (after reconnecting) for reads and
+ * for actions, which always carry an idempotency key: the retry returns the
+ * first outcome instead of acting twice.  Photo uploads are not retried.
+ */
+#ifndef STREETCTL_RPC_H
+#define STREETCTL_RPC_H
+
+#include <json-c/json.h>
+
+#include "ctl.h"
+
+#define RPC_RETRIES  3
+#define RPC_REPLY_MS 60000
+/* "sc-" and 32 hex digits, NUL */
+#define RPC_KEY_SIZE 36
+
+/* {"op": op}: the caller adds the fields. */
+json_object *rpc_new(const char *op);
+
+/* A fresh idempotency key. */
+void rpc_new_key(char key[RPC_KEY_SIZE]);
+
+/*
+ * Sends req and waits for its reply.  Returns 0 with *result (the reply's
+ * result; the caller puts it), or an exit code after printing the error.
+ */
+int rpc_call(struct ctl *ctl, json_object *req, json_object **result);
+
+/*
+ * Same, but a refusal by the server is not printed: it is returned in
+ * *error ({code, message}; the caller puts it) with its exit code.
+ * Connection and usage failures are printed and *error stays NULL.
+ */
+int rpc_try(struct ctl *ctl, json_object *req, json_object **result, json_object **error);
+
+/* Checks req locally as the server would; 0 or EX_USAGE after printing. */
+int rpc_check(const struct ctl *ctl, json_object *req);
+
+/* Opens ctl's connection if it is not open; 0 or an exit code after printing. */
+int rpc_connect(struct ctl *ctl);
+
+/* Sleeps ms milliseconds (interrupted early by a signal). */
+void rpc_sleep_ms(int ms);
+
+#endif

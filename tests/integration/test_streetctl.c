@@ -1,0 +1,1028 @@
+/*
+ * streetctl against a real streetd: the whole loop as each role, tables and
+ * --json, watch resuming across a cut connection and a daemon restart, and
+ * every error path with its exit code.  streetctl runs as a subprocess
+ * ($STREETD_TEST_STREETCTL) with a config file pointing at the test's daemon.
+ */
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <sysexits.h>
+#include <unistd.h>
+
+#include "display.h"
+#include "tdaemon.h"
+
+/* ---- running streetctl ---- */
+
+struct run {
+	int status; /* exit code, or 128 + signal */
+	char *out, *err;
+};
+
+static void run_free(struct run *r)
+{
+	free(r->out);
+	free(r->err);
+	memset(r, 0, sizeof(*r));
+}
+
+static const char *ctl_exe(void)
+{
+	const char *p = getenv("STREETD_TEST_STREETCTL");
+
+	ck_assert_msg(p != NULL && *p != '\0', "STREETD_TEST_STREETCTL is not set");
+	return p;
+}
+
+/* A directory for this test's HOME and state (watch's seq files). */
+static const char *home_dir(void)
+{
+	static char dir[64];
+
+	if (dir[0] == '\0') {
+		snprintf(dir, sizeof(dir), "/tmp/tstreetctl.XXXXXX");
+		ck_assert_ptr_nonnull(mkdtemp(dir));
+	}
+	return dir;
+}
+
+static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	remove(path);
+	return 0;
+}
+
+/* Removes the test's directory (a failed test leaves it, for a look). */
+static void home_cleanup(void)
+{
+	nftw(home_dir(), rm_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+/* Writes a config for login pointing at port; returns its path (malloc'd). */
+static char *conf_for(int port, const char *login)
+{
+	char path[256], crt[64], key[64];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s-%d.conf", home_dir(), login, port);
+	snprintf(crt, sizeof(crt), "%s.crt", login);
+	snprintf(key, sizeof(key), "%s.key", login);
+	f = fopen(path, "w");
+	ck_assert_ptr_nonnull(f);
+	fprintf(f, "# streetctl test config\nserver = 127.0.0.1\nport = %d\nca = %s\n", port,
+	        ttls_path("ca.crt"));
+	fprintf(f, "cert = %s\nkey = \"%s\"\n", ttls_path(crt), ttls_path(key));
+	ck_assert_int_eq(fclose(f), 0);
+	return strdup(path);
+}
+
+/* The child side: environment, then exec streetctl with argv. */
+static void exec_ctl(const char *conf, char **argv)
+{
+	char state[128];
+
+	snprintf(state, sizeof(state), "%s/state", home_dir());
+	setenv("STREETCTL_CONFIG", conf, 1);
+	setenv("XDG_STATE_HOME", state, 1);
+	setenv("HOME", home_dir(), 1);
+	setenv("NO_COLOR", "1", 1);
+	unsetenv("XDG_CONFIG_HOME");
+	execv(ctl_exe(), argv);
+	dprintf(2, "cannot run %s: %s\n", ctl_exe(), strerror(errno));
+	_exit(127);
+}
+
+/* Appends what fd has to *buf; false at EOF. */
+static bool slurp(int fd, char **buf, size_t *len)
+{
+	char tmp[4096];
+	ssize_t n = read(fd, tmp, sizeof(tmp));
+
+	if (n <= 0)
+		return n < 0 && errno == EINTR;
+	*buf = realloc(*buf, *len + (size_t)n + 1);
+	ck_assert_ptr_nonnull(*buf);
+	memcpy(*buf + *len, tmp, (size_t)n);
+	*len += (size_t)n;
+	(*buf)[*len] = '\0';
+	return true;
+}
+
+/* Runs streetctl with conf and the NULL-terminated arguments; waits <= 60 s. */
+static struct run ctl_run(const char *conf, const char *arg, ...)
+{
+	char *argv[40];
+	int argc = 0, po[2], pe[2];
+	struct run r = { 0 };
+	size_t lo = 0, le = 0;
+	bool open_o = true, open_e = true;
+	long long deadline = tnow_ms() + 60000;
+	va_list ap;
+	pid_t pid;
+	int ws;
+
+	argv[argc++] = strdup("streetctl");
+	va_start(ap, arg);
+	for (const char *a = arg; a != NULL && argc < 39; a = va_arg(ap, const char *))
+		argv[argc++] = strdup(a);
+	va_end(ap);
+	argv[argc] = NULL;
+	home_dir(); /* made here, not once per child */
+	ck_assert_int_eq(pipe(po), 0);
+	ck_assert_int_eq(pipe(pe), 0);
+	fflush(NULL);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		dup2(po[1], 1);
+		dup2(pe[1], 2);
+		close(po[0]);
+		close(pe[0]);
+		close(po[1]);
+		close(pe[1]);
+		exec_ctl(conf, argv);
+	}
+	for (int i = 0; i < argc; i++)
+		free(argv[i]);
+	close(po[1]);
+	close(pe[1]);
+	r.out = calloc(1, 1);
+	r.err = calloc(1, 1);
+	while ((open_o || open_e) && tnow_ms() < deadline) {
+		struct pollfd p[2] = { { open_o ? po[0] : -1, POLLIN, 0 },
+			               { open_e ? pe[0] : -1, POLLIN, 0 } };
+
+		if (poll(p, 2, 1000) <= 0)
+			continue;
+		if (p[0].revents && !slurp(po[0], &r.out, &lo))
+			open_o = false;
+		if (p[1].revents && !slurp(pe[0], &r.err, &le))
+			open_e = false;
+	}
+	if (open_o || open_e)
+		kill(pid, SIGKILL);
+	close(po[0]);
+	close(pe[0]);
+	ck_assert_int_eq(waitpid(pid, &ws, 0), pid);
+	r.status = WIFEXITED(ws) ? WEXITSTATUS(ws) : 128 + WTERMSIG(ws);
+	return r;
+}
+
+#define ck_assert_run(r, code)                                                                     \
+	ck_assert_msg((r).status == (code), "exit %d, expected %d\nstdout: %s\nstderr: %s",        \
+	              (r).status, (code), (r).out, (r).err)
+
+/* An error run: the status, and one line "streetctl: ...; ..." on stderr. */
+static void assert_error(struct run *r, int code, const char *needle)
+{
+	ck_assert_run(*r, code);
+	ck_assert_msg(strncmp(r->err, "streetctl: ", 11) == 0, "stderr: %s", r->err);
+	ck_assert_msg(strchr(r->err, ';') != NULL, "no hint in: %s", r->err);
+	ck_assert_msg(strchr(r->err, '\n') == r->err + strlen(r->err) - 1, "not one line: %s",
+	              r->err);
+	if (needle != NULL)
+		ck_assert_msg(strstr(r->err, needle) != NULL, "'%s' not in: %s", needle, r->err);
+}
+
+static json_object *parse_json(const char *text)
+{
+	json_object *o = json_tokener_parse(text);
+
+	ck_assert_msg(o != NULL, "not JSON: %s", text);
+	return o;
+}
+
+/* Reports through streetctl --json; returns the new ticket's id. */
+static long long report(const char *conf, const char *grid, const char *category, const char *what)
+{
+	struct run r = ctl_run(conf, "--json", "report", "--category", category, "--grid", grid,
+	                       "--description", what, NULL);
+	json_object *o;
+	long long id;
+
+	ck_assert_run(r, 0);
+	o = parse_json(r.out);
+	id = tj_int(o, "ticket.id");
+	ck_assert_int_gt(id, 0);
+	json_object_put(o);
+	run_free(&r);
+	return id;
+}
+
+/* The ticket as streetctl show --json sees it (caller puts). */
+static json_object *show_json(const char *conf, long long id)
+{
+	char ids[24];
+	struct run r;
+	json_object *o;
+
+	snprintf(ids, sizeof(ids), "%lld", id);
+	r = ctl_run(conf, "--json", "show", ids, NULL);
+	ck_assert_run(r, 0);
+	o = parse_json(r.out);
+	run_free(&r);
+	return o;
+}
+
+/* The display column where needle starts on the line of text that holds it (-1 if absent). */
+static long column_of(const char *text, const char *line_has, const char *needle)
+{
+	const char *l = strstr(text, line_has), *start, *hit;
+
+	if (l == NULL)
+		return -1;
+	start = l;
+	while (start > text && start[-1] != '\n')
+		start--;
+	hit = strstr(start, needle);
+	if (hit == NULL || (strchr(start, '\n') != NULL && hit > strchr(start, '\n')))
+		return -1;
+	return (long)display_width_n(start, (size_t)(hit - start));
+}
+
+/* ---- the loop ---- */
+
+START_TEST(loop_as_each_role)
+{
+	struct tdaemon *d = tdaemon_start(NULL);
+	char *wang = conf_for(tdaemon_port(d), "wang.fang");
+	char *zhang = conf_for(tdaemon_port(d), "zhang.wei");
+	char *yang = conf_for(tdaemon_port(d), "yang.min");
+	char *sun = conf_for(tdaemon_port(d), "sun.li");
+	char ids[24], text[64];
+	struct run r;
+	json_object *o;
+	long long id;
+
+	/* a collector reports, in a table for people */
+	snprintf(text, sizeof(text), "夜间施工噪声 ctl-%lld", tnow_ms());
+	r = ctl_run(wang, "report", "--category", "pollution.noise", "--grid", "jg-yanan-01",
+	            "--description", text, "--address", "延安北路12号", NULL);
+	ck_assert_run(r, 0);
+	ck_assert_msg(strstr(r.out, "report") && strstr(r.out, "reported"), "%s", r.out);
+	run_free(&r);
+	r = ctl_run(wang, "--json", "list", "--text", text, NULL);
+	ck_assert_run(r, 0);
+	o = parse_json(r.out);
+	ck_assert_uint_eq(tj_len(o, "tickets"), 1);
+	id = tj_int(o, "tickets.0.id");
+	ck_assert_str_eq(tj_str(o, "tickets.0.state"), "reported");
+	ck_assert_str_eq(tj_str(o, "tickets.0.address"), "延安北路12号");
+	json_object_put(o);
+	run_free(&r);
+	snprintf(ids, sizeof(ids), "%lld", id);
+
+	/* the street office dispatches: the routed department is shown (grid rule: sthj) */
+	r = ctl_run(zhang, "dispatch", ids, NULL);
+	ck_assert_run(r, 0);
+	ck_assert_msg(strstr(r.out, "routed to 生态环境局 (sthj)") != NULL, "%s", r.out);
+	ck_assert_msg(strstr(r.out, "reported → dispatched") != NULL, "%s", r.out);
+	run_free(&r);
+
+	/* the department accepts and resolves */
+	r = ctl_run(yang, "accept", ids, NULL);
+	ck_assert_run(r, 0);
+	ck_assert_msg(strstr(r.out, "dispatched → accepted") != NULL, "%s", r.out);
+	run_free(&r);
+	r = ctl_run(yang, "--json", "resolve", ids, "--note", "已停工整改", NULL);
+	ck_assert_run(r, 0);
+	o = parse_json(r.out);
+	ck_assert_str_eq(tj_str(o, "ticket.state"), "resolved");
+	ck_assert_int_eq(tj_int(o, "ticket.version"), 4);
+	ck_assert_str_eq(tj_str(o, "event.action"), "resolve");
+	ck_assert_str_eq(tj_str(o, "event.data.note"), "已停工整改");
+	ck_assert(!tj_bool(o, "replayed"));
+	json_object_put(o);
+	run_free(&r);
+
+	/* the reporter confirms */
+	r = ctl_run(wang, "confirm", ids, "--rating", "5", "--comment", "很满意", NULL);
+	ck_assert_run(r, 0);
+	ck_assert_msg(strstr(r.out, "resolved → closed") != NULL, "%s", r.out);
+	run_free(&r);
+
+	/* the supervisor sees it all: the timeline has every step in order */
+	r = ctl_run(sun, "show", ids, NULL);
+	ck_assert_run(r, 0);
+	{
+		const char *steps[] = { "上报 report", "派单 dispatch", "接单 accept",
+			                "处置完成 resolve", "确认办结 confirm" };
+		const char *at = r.out;
+
+		for (size_t i = 0; i < 5; i++) {
+			const char *hit = strstr(at, steps[i]);
+
+			ck_assert_msg(hit != NULL, "'%s' missing or out of order:\n%s", steps[i],
+			              r.out);
+			at = hit;
+		}
+	}
+	ck_assert_msg(strstr(r.out, "噪声扰民 (pollution.noise)") != NULL, "%s", r.out);
+	ck_assert_msg(strstr(r.out, "延安北路社区第1网格 (jg-yanan-01)") != NULL, "%s", r.out);
+	ck_assert_msg(strstr(r.out, "rating 5/5") != NULL, "%s", r.out);
+	/* the timeline's columns line up although actions are Chinese and English */
+	ck_assert_int_eq(column_of(r.out, "上报 report", "reported"),
+	                 column_of(r.out, "处置完成 resolve", "accepted → resolved"));
+	ck_assert_int_eq(column_of(r.out, "SEQ", "STATE"),
+	                 column_of(r.out, "确认办结 confirm", "resolved → closed"));
+	run_free(&r);
+
+	o = show_json(sun, id);
+	ck_assert_str_eq(tj_str(o, "ticket.state"), "closed");
+	ck_assert_int_eq(tj_int(o, "ticket.rating"), 5);
+	ck_assert_uint_eq(tj_len(o, "events"), 5);
+	ck_assert_str_eq(tj_str(o, "events.4.action"), "confirm");
+	json_object_put(o);
+
+	/* list as a table: Chinese names in columns that line up with the header */
+	r = ctl_run(zhang, "list", "--text", text, NULL);
+	ck_assert_run(r, 0);
+	ck_assert_int_eq(column_of(r.out, "ID", "DEPARTMENT"),
+	                 column_of(r.out, "噪声扰民", "生态环境局"));
+	ck_assert_int_eq(column_of(r.out, "ID", "DESCRIPTION"), column_of(r.out, "噪声扰民", text));
+	run_free(&r);
+
+	free(wang);
+	free(zhang);
+	free(yang);
+	free(sun);
+	tdaemon_stop(d, SIGTERM);
+	home_cleanup();
+}
+END_TEST
+
+START_TEST(json_and_reference_data)
+{
+	struct tdaemon *d = tdaemon_start(NULL);
+	char *wang = conf_for(tdaemon_port(d), "wang.fang");
+	char *liu = conf_for(tdaemon_port(d), "liu.yang");
+	struct run r;
+	json_object *o;
+
+	r = ctl_run(wang, "whoami", "--json", NULL);
+	ck_assert_run(r, 0);
+	o = parse_json(r.out);
+	ck_assert_str_eq(tj_str(o, "account.login"), "wang.fang");
+	ck_assert_str_eq(tj_str(o, "account.role"), "collector");
+	ck_assert_uint_eq(tj_len(o, "account.grids"), 3);
+	ck_assert_int_eq(tj_int(o, "protocol"), 1);
+	json_object_put(o);
+	run_free(&r);
+
+	r = ctl_run(liu, "whoami", NULL);
+	ck_assert_run(r, 0);
+	ck_assert_msg(strstr(r.out, "北京南路街道") != NULL && strstr(r.out, "street") != NULL,
+	              "%s", r.out);
+	run_free(&r);
+
+	r = ctl_run(wang, "--json", "departments", NULL);
+	ck_assert_run(r, 0);
+	o = parse_json(r.out);
+	ck_assert_uint_ge(tj_len(o, "departments"), 7);
+	json_object_put(o);
+	run_free(&r);
+
+	/* grids: the COMMUNITY column starts at the same column for every row */
+	r = ctl_run(wang, "grids", NULL);
+	ck_assert_run(r, 0);
+	ck_assert_int_gt(column_of(r.out, "jg-yanan-01", "延安北路社区 "), 0);
+	ck_assert_int_eq(column_of(r.out, "jg-yanan-01", "延安北路社区 "),
+	                 column_of(r.out, "t-other-01", "测试社区"));
+	ck_assert_int_eq(column_of(r.out, "CODE", "COMMUNITY"),
+	                 column_of(r.out, "bn-tunhe-01", "屯河社区 "));
+	run_free(&r);
+
+	r = ctl_run(wang, "categories", NULL);
+	ck_assert_run(r, 0);
+	ck_assert_msg(strstr(r.out, "pollution.noise") != NULL, "%s", r.out);
+	ck_assert_int_eq(column_of(r.out, "safety.gas ", "yes"),
+	                 column_of(r.out, "CODE", "URGENT"));
+	run_free(&r);
+
+	/* --json list with --all is one document */
+	report(wang, "jg-yanan-02", "pollution.dust", "ctl json 1");
+	report(wang, "jg-yanan-02", "pollution.dust", "ctl json 2");
+	r = ctl_run(wang, "--json", "list", "--limit", "1", "--all", "--text", "ctl json", NULL);
+	ck_assert_run(r, 0);
+	o = parse_json(r.out);
+	ck_assert_uint_ge(tj_len(o, "tickets"), 2);
+	ck_assert(tj_is_null(o, "next"));
+	json_object_put(o);
+	run_free(&r);
+
+	free(wang);
+	free(liu);
+	tdaemon_stop(d, SIGTERM);
+	home_cleanup();
+}
+END_TEST
+
+/* A 1x1 PNG. */
+static const unsigned char png[] = {
+	0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0x00, 0x00, 0x0d, 0x49, 0x48,
+	0x44, 0x52, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x01, 0x08, 0x06, 0x00, 0x00,
+	0x00, 0x1f, 0x15, 0xc4, 0x89, 0x00, 0x00, 0x00, 0x0d, 0x49, 0x44, 0x41, 0x54, 0x78,
+	0x9c, 0x63, 0xf8, 0x0f, 0x00, 0x00, 0x01, 0x01, 0x00, 0x05, 0x18, 0xd8, 0x4e, 0x00,
+	0x00, 0x00, 0x00, 0x49, 0x45, 0x4e, 0x44, 0xae, 0x42, 0x60, 0x82,
+};
+
+START_TEST(photos_and_idempotency)
+{
+	struct tdaemon *d = tdaemon_start(NULL);
+	char *wang = conf_for(tdaemon_port(d), "wang.fang");
+	char *zhang = conf_for(tdaemon_port(d), "zhang.wei");
+	char path[256], ids[24], key[64];
+	struct run r;
+	json_object *o;
+	long long id;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/site.png", home_dir());
+	f = fopen(path, "wb");
+	ck_assert_ptr_nonnull(f);
+	fwrite(png, 1, sizeof(png), f);
+	fclose(f);
+	r = ctl_run(wang, "--json", "report", "--category", "pollution.garbage", "--grid",
+	            "jg-yanan-03", "--description", "垃圾乱堆", "--lat", "44.01", "--lon", "87.30",
+	            "--photo", path, "--photo", path, NULL);
+	ck_assert_run(r, 0);
+	o = parse_json(r.out);
+	id = tj_int(o, "ticket.id");
+	ck_assert_uint_eq(tj_len(o, "event.data.photos"), 2);
+	json_object_put(o);
+	run_free(&r);
+	o = show_json(wang, id);
+	ck_assert_uint_eq(tj_len(o, "photos"), 2);
+	ck_assert_str_eq(tj_str(o, "photos.0.mime"), "image/png");
+	ck_assert_int_eq(tj_int(o, "photos.0.size"), (long long)sizeof(png));
+	json_object_put(o);
+
+	/* the same --key twice acts once: the second is a replay */
+	snprintf(ids, sizeof(ids), "%lld", id);
+	snprintf(key, sizeof(key), "ctl-urge-%lld", id);
+	r = ctl_run(zhang, "--json", "comment", ids, "第一次", "--key", key, NULL);
+	ck_assert_run(r, 0);
+	run_free(&r);
+	r = ctl_run(zhang, "--json", "comment", ids, "第一次", "--key", key, NULL);
+	ck_assert_run(r, 0);
+	o = parse_json(r.out);
+	ck_assert(tj_bool(o, "replayed"));
+	json_object_put(o);
+	run_free(&r);
+	o = show_json(zhang, id);
+	ck_assert_uint_eq(tj_len(o, "events"), 2);
+	json_object_put(o);
+
+	/* a missing photo file is named, and nothing is reported */
+	r = ctl_run(wang, "report", "--category", "pollution.garbage", "--grid", "jg-yanan-03",
+	            "--description", "x", "--photo", "/nonexistent.jpg", NULL);
+	assert_error(&r, EX_NOINPUT, "/nonexistent.jpg");
+	run_free(&r);
+
+	free(wang);
+	free(zhang);
+	tdaemon_stop(d, SIGTERM);
+	home_cleanup();
+}
+END_TEST
+
+/* Runs an action as conf with --json; returns the event's seq after checking its action. */
+static long long act(const char *conf, const char *action, const char *cmd, const char *id,
+                     const char *a1, const char *a2, const char *a3, const char *a4)
+{
+	struct run r = ctl_run(conf, "--json", cmd, id, a1, a2, a3, a4, NULL);
+	json_object *o;
+	long long seq;
+
+	ck_assert_run(r, 0);
+	o = parse_json(r.out);
+	ck_assert_str_eq(tj_str(o, "event.action"), action);
+	seq = tj_int(o, "event.seq");
+	json_object_put(o);
+	run_free(&r);
+	return seq;
+}
+
+START_TEST(return_arbitrate_extend_urge_reopen_cancel)
+{
+	struct tdaemon *d = tdaemon_start(NULL);
+	char *wang = conf_for(tdaemon_port(d), "wang.fang");
+	char *zhang = conf_for(tdaemon_port(d), "zhang.wei");
+	char *yang = conf_for(tdaemon_port(d), "yang.min");
+	char *sun = conf_for(tdaemon_port(d), "sun.li");
+	long long id = report(wang, "jg-yanan-02", "pollution.dust", "ctl other actions");
+	long long dup = report(wang, "jg-yanan-02", "pollution.dust", "ctl duplicate");
+	char ids[24], seq[24], dups[24];
+	json_object *o;
+
+	snprintf(ids, sizeof(ids), "%lld", id);
+	act(zhang, "dispatch", "dispatch", ids, "--to", "sthj", NULL, NULL);
+	snprintf(seq, sizeof(seq), "%lld",
+	         act(yang, "return", "return", ids, "--reason", "不属于本部门", NULL, NULL));
+	act(sun, "arbitrate", "arbitrate", ids, "--return-seq", seq, "--upheld", NULL);
+	act(zhang, "dispatch", "dispatch", ids, "--to", "sthj", "--note", "请核实");
+	act(yang, "accept", "accept", ids, NULL, NULL, NULL, NULL);
+	act(yang, "extend_request", "extend", ids, "--until", "2027-01-29T17:00:00+08:00",
+	    "--reason", "需要采样检测");
+	act(zhang, "extend_grant", "extend", ids, "--grant", "--note", "同意", NULL);
+	act(sun, "urge", "urge", ids, "--note", "请加快", NULL, NULL);
+	act(yang, "resolve", "resolve", ids, "--note", "完成", NULL, NULL);
+	act(zhang, "reopen", "reopen", ids, "--reason", "仍有扬尘", NULL, NULL);
+	o = show_json(zhang, id);
+	ck_assert_str_eq(tj_str(o, "ticket.state"), "accepted");
+	ck_assert_int_eq(tj_int(o, "ticket.return_count"), 1);
+	ck_assert_int_eq(tj_int(o, "ticket.reopen_count"), 1);
+	ck_assert_int_eq(tj_int(o, "ticket.urge_count"), 1);
+	ck_assert_uint_eq(tj_len(o, "events"), 11);
+	json_object_put(o);
+
+	/* the duplicate is cancelled, naming the first */
+	snprintf(dups, sizeof(dups), "%lld", dup);
+	act(zhang, "cancel", "cancel", dups, "--duplicate-of", ids, NULL, NULL);
+	o = show_json(zhang, dup);
+	ck_assert_str_eq(tj_str(o, "ticket.state"), "cancelled");
+	ck_assert_int_eq(tj_int(o, "ticket.duplicate_of"), id);
+	json_object_put(o);
+
+	free(wang);
+	free(zhang);
+	free(yang);
+	free(sun);
+	tdaemon_stop(d, SIGTERM);
+	home_cleanup();
+}
+END_TEST
+
+/* ---- errors ---- */
+
+START_TEST(error_paths)
+{
+	struct tdaemon *d = tdaemon_start(NULL);
+	char *wang = conf_for(tdaemon_port(d), "wang.fang");
+	char *zhang = conf_for(tdaemon_port(d), "zhang.wei");
+	char *yang = conf_for(tdaemon_port(d), "yang.min");
+	char *nobody = conf_for(tdaemon_port(d), "nobody");
+	char *rogue = conf_for(tdaemon_port(d), "rogue");
+	char ids[24], msg[128];
+	struct run r;
+	json_object *o;
+	long long id;
+
+	/* usage: 64, before anything is sent */
+	r = ctl_run(wang, "frobnicate", NULL);
+	assert_error(&r, EX_USAGE, "unknown command");
+	run_free(&r);
+	r = ctl_run(wang, "accept", NULL);
+	assert_error(&r, EX_USAGE, "missing ID");
+	run_free(&r);
+	r = ctl_run(wang, "confirm", "1", "--rating", "9", NULL);
+	assert_error(&r, EX_USAGE, "--rating");
+	run_free(&r);
+	r = ctl_run(wang, "return", "1", NULL);
+	assert_error(&r, EX_USAGE, "--reason");
+	run_free(&r);
+	r = ctl_run(wang, "list", "--bogus", NULL);
+	assert_error(&r, EX_USAGE, "--bogus");
+	run_free(&r);
+
+	id = report(wang, "jg-yanan-02", "pollution.dust", "ctl errors");
+	snprintf(ids, sizeof(ids), "%lld", id);
+
+	/* not authorised: 77 (the role may not, or no account for the certificate) */
+	r = ctl_run(wang, "dispatch", ids, "--to", "cgj", NULL);
+	assert_error(&r, EX_NOPERM, "may not dispatch");
+	run_free(&r);
+	r = ctl_run(nobody, "whoami", NULL);
+	assert_error(&r, EX_NOPERM, NULL);
+	run_free(&r);
+	r = ctl_run(rogue, "whoami", NULL);
+	assert_error(&r, EX_NOPERM, "refused the client certificate");
+	run_free(&r);
+	/* a server whose certificate does not chain to our CA: a TLS failure, 74 */
+	r = ctl_run(zhang, "--ca", ttls_path("rogue-ca.crt"), "whoami", NULL);
+	assert_error(&r, EX_IOERR, "not trusted");
+	run_free(&r);
+
+	/* not found: 66 */
+	r = ctl_run(zhang, "show", "987654321", NULL);
+	assert_error(&r, EX_NOINPUT, "not found");
+	run_free(&r);
+
+	/* bad request: 65 (a grid the server does not know) */
+	r = ctl_run(wang, "report", "--category", "pollution.dust", "--grid", "999999",
+	            "--description", "x", NULL);
+	assert_error(&r, EX_DATAERR, "999999");
+	run_free(&r);
+
+	/* conflict: 75, and the refused action changed nothing */
+	r = ctl_run(zhang, "dispatch", ids, "--to", "sthj", NULL);
+	ck_assert_run(r, 0);
+	run_free(&r);
+	r = ctl_run(yang, "accept", ids, "--version", "1", NULL);
+	assert_error(&r, EX_TEMPFAIL, "refresh and try again");
+	run_free(&r);
+	/* bad state: 75 with the state named */
+	r = ctl_run(zhang, "dispatch", ids, "--to", "sthj", NULL);
+	snprintf(msg, sizeof(msg), "ticket %lld is dispatched", id);
+	assert_error(&r, EX_TEMPFAIL, msg);
+	ck_assert_msg(strstr(r.err, "try again") != NULL, "%s", r.err);
+	run_free(&r);
+	o = show_json(zhang, id);
+	ck_assert_str_eq(tj_str(o, "ticket.state"), "dispatched");
+	ck_assert_int_eq(tj_int(o, "ticket.version"), 2);
+	json_object_put(o);
+
+	/* unavailable: 69 once the daemon is gone */
+	tdaemon_stop(d, SIGTERM);
+	r = ctl_run(zhang, "whoami", NULL);
+	assert_error(&r, EX_UNAVAILABLE, "is streetd running");
+	run_free(&r);
+
+	free(wang);
+	free(zhang);
+	free(yang);
+	free(nobody);
+	free(rogue);
+	home_cleanup();
+}
+END_TEST
+
+START_TEST(help_and_usage)
+{
+	struct run r = ctl_run("/nonexistent", "--help", NULL);
+	const char *codes[] = { " 64 ", " 65 ", " 66 ", " 69 ", " 70 ", " 74 ", " 75 ", " 77 " };
+
+	ck_assert_run(r, 0);
+	for (size_t i = 0; i < sizeof(codes) / sizeof(codes[0]); i++)
+		ck_assert_msg(strstr(r.out, codes[i]) != NULL, "%s missing:\n%s", codes[i], r.out);
+	ck_assert_msg(strstr(r.out, "watch") && strstr(r.out, "arbitrate"), "%s", r.out);
+	run_free(&r);
+	r = ctl_run("/nonexistent", "extend", "--help", NULL);
+	ck_assert_run(r, 0);
+	ck_assert_msg(strstr(r.out, "usage: streetctl") && strstr(r.out, "--until"), "%s", r.out);
+	run_free(&r);
+	/* an unreadable config named by $STREETCTL_CONFIG is a config error */
+	r = ctl_run("/nonexistent/streetctl.conf", "whoami", NULL);
+	assert_error(&r, EX_CONFIG, "/nonexistent/streetctl.conf");
+	run_free(&r);
+	home_cleanup();
+}
+END_TEST
+
+/* ---- watch: a TCP proxy the test can cut and re-point ---- */
+
+struct proxy {
+	int lfd, port;
+	volatile int target; /* 0: close every connection at once */
+	volatile int cut, stop;
+	pthread_t th;
+};
+
+static int tcp_to(int port)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET };
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	sa.sin_port = htons((uint16_t)port);
+	if (fd >= 0 && connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
+		close(fd);
+		fd = -1;
+	}
+	return fd;
+}
+
+/* Copies from one side to the other; false at EOF or error. */
+static bool pump(int from, int to)
+{
+	char buf[16384];
+	ssize_t n = read(from, buf, sizeof(buf));
+
+	if (n <= 0)
+		return false;
+	for (ssize_t off = 0; off < n;) {
+		ssize_t w = write(to, buf + off, (size_t)(n - off));
+
+		if (w <= 0)
+			return false;
+		off += w;
+	}
+	return true;
+}
+
+static void *proxy_main(void *arg)
+{
+	struct proxy *p = arg;
+
+	while (!p->stop) {
+		struct pollfd lp = { p->lfd, POLLIN, 0 };
+		int c, s;
+
+		if (poll(&lp, 1, 100) <= 0)
+			continue;
+		c = accept(p->lfd, NULL, NULL);
+		if (c < 0)
+			continue;
+		s = p->target > 0 ? tcp_to(p->target) : -1;
+		p->cut = 0;
+		while (s >= 0 && !p->stop && !p->cut) {
+			struct pollfd fds[2] = { { c, POLLIN, 0 }, { s, POLLIN, 0 } };
+
+			if (poll(fds, 2, 100) <= 0)
+				continue;
+			if ((fds[0].revents && !pump(c, s)) || (fds[1].revents && !pump(s, c)))
+				break;
+		}
+		if (s >= 0)
+			close(s);
+		close(c);
+	}
+	return NULL;
+}
+
+static struct proxy *proxy_start(int target)
+{
+	struct proxy *p = calloc(1, sizeof(*p));
+	struct sockaddr_in sa = { .sin_family = AF_INET };
+	socklen_t len = sizeof(sa);
+
+	ck_assert_ptr_nonnull(p);
+	p->lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	ck_assert_int_eq(bind(p->lfd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	ck_assert_int_eq(listen(p->lfd, 8), 0);
+	ck_assert_int_eq(getsockname(p->lfd, (struct sockaddr *)&sa, &len), 0);
+	p->port = ntohs(sa.sin_port);
+	p->target = target;
+	ck_assert_int_eq(pthread_create(&p->th, NULL, proxy_main, p), 0);
+	return p;
+}
+
+static void proxy_stop(struct proxy *p)
+{
+	p->stop = 1;
+	pthread_join(p->th, NULL);
+	close(p->lfd);
+	free(p);
+}
+
+/* A running "streetctl --json watch" whose stdout the test reads line by line. */
+struct watcher {
+	pid_t pid;
+	int out, err;
+	char buf[65536];
+	size_t len;
+	long long last_seq;
+};
+
+static struct watcher *watch_start(const char *conf, const char *extra)
+{
+	struct watcher *w = calloc(1, sizeof(*w));
+	int po[2], pe[2];
+	char *argv[] = { strdup("streetctl"),
+		         strdup("--json"),
+		         strdup("watch"),
+		         extra ? strdup("--keepalive") : NULL,
+		         extra ? strdup(extra) : NULL,
+		         NULL };
+
+	ck_assert_ptr_nonnull(w);
+	ck_assert_int_eq(pipe(po), 0);
+	ck_assert_int_eq(pipe(pe), 0);
+	fflush(NULL);
+	w->pid = fork();
+	ck_assert_int_ge(w->pid, 0);
+	if (w->pid == 0) {
+		dup2(po[1], 1);
+		dup2(pe[1], 2);
+		close(po[0]);
+		close(pe[0]);
+		close(po[1]);
+		close(pe[1]);
+		exec_ctl(conf, argv);
+	}
+	for (int i = 0; argv[i] != NULL; i++)
+		free(argv[i]);
+	close(po[1]);
+	close(pe[1]);
+	w->out = po[0];
+	w->err = pe[0];
+	fcntl(w->err, F_SETFL, O_NONBLOCK);
+	return w;
+}
+
+/* The next line of watch's stdout as JSON (caller puts); NULL after timeout_ms. */
+static json_object *watch_line(struct watcher *w, int timeout_ms)
+{
+	long long deadline = tnow_ms() + timeout_ms;
+
+	for (;;) {
+		char *nl = memchr(w->buf, '\n', w->len);
+		struct pollfd p = { w->out, POLLIN, 0 };
+		ssize_t n;
+
+		if (nl != NULL) {
+			json_object *o;
+
+			*nl = '\0';
+			o = parse_json(w->buf);
+			w->len -= (size_t)(nl + 1 - w->buf);
+			memmove(w->buf, nl + 1, w->len);
+			return o;
+		}
+		if (tnow_ms() >= deadline || poll(&p, 1, (int)(deadline - tnow_ms())) <= 0)
+			return NULL;
+		n = read(w->out, w->buf + w->len, sizeof(w->buf) - w->len);
+		if (n <= 0)
+			return NULL;
+		w->len += (size_t)n;
+	}
+}
+
+/* Reads events until one of ticket with action; checks seqs only ever grow. */
+static void watch_expect(struct watcher *w, long long ticket, const char *action)
+{
+	long long deadline = tnow_ms() + 30000;
+
+	while (tnow_ms() < deadline) {
+		json_object *o = watch_line(w, (int)(deadline - tnow_ms()));
+		long long seq;
+		bool hit;
+
+		ck_assert_msg(o != NULL, "watch printed no %s event for ticket %lld", action,
+		              ticket);
+		seq = tj_int(o, "event.seq");
+		ck_assert_msg(seq > w->last_seq, "seq %lld after %lld: repeated or out of order",
+		              seq, w->last_seq);
+		w->last_seq = seq;
+		hit = tj_int(o, "event.ticket_id") == ticket &&
+		      strcmp(tj_str(o, "event.action"), action) == 0;
+		json_object_put(o);
+		if (hit)
+			return;
+	}
+	ck_abort_msg("timed out waiting for %s of ticket %lld", action, ticket);
+}
+
+/* What watch wrote to stderr so far. */
+static const char *watch_stderr(struct watcher *w)
+{
+	static char err[8192];
+	static size_t len;
+	ssize_t n;
+
+	while (len + 1 < sizeof(err) && (n = read(w->err, err + len, sizeof(err) - 1 - len)) > 0)
+		len += (size_t)n;
+	err[len] = '\0';
+	return err;
+}
+
+/* Ctrl-C: watch exits 0. */
+static void watch_interrupt(struct watcher *w)
+{
+	long long deadline = tnow_ms() + 10000;
+	int ws = 0;
+	pid_t r = 0;
+
+	kill(w->pid, SIGINT);
+	while (tnow_ms() < deadline && (r = waitpid(w->pid, &ws, WNOHANG)) == 0)
+		usleep(20000);
+	if (r == 0)
+		kill(w->pid, SIGKILL);
+	ck_assert_msg(r == w->pid, "watch did not stop on SIGINT");
+	ck_assert_msg(WIFEXITED(ws) && WEXITSTATUS(ws) == 0, "watch ended with status %d: %s", ws,
+	              watch_stderr(w));
+	close(w->out);
+	close(w->err);
+	free(w);
+}
+
+/* Waits until watch has saved a seq file (it is subscribed then). */
+static void wait_subscribed(void)
+{
+	char dir[128];
+	long long deadline = tnow_ms() + 15000;
+
+	snprintf(dir, sizeof(dir), "%s/state/streetctl", home_dir());
+	while (tnow_ms() < deadline) {
+		DIR *dp = opendir(dir);
+		struct dirent *de;
+		bool found = false;
+
+		while (dp != NULL && (de = readdir(dp)) != NULL) {
+			size_t n = strlen(de->d_name);
+
+			if (strncmp(de->d_name, "watch-", 6) == 0 && n > 4 &&
+			    strcmp(de->d_name + n - 4, ".seq") == 0)
+				found = true;
+		}
+		if (dp != NULL)
+			closedir(dp);
+		if (found)
+			return;
+		usleep(50000);
+	}
+	ck_abort_msg("watch never subscribed");
+}
+
+START_TEST(watch_resumes_without_loss)
+{
+	struct tdaemon *d = tdaemon_start(NULL);
+	struct proxy *p = proxy_start(tdaemon_port(d));
+	char *watcher_conf = conf_for(p->port, "zhang.wei");
+	char *wang = conf_for(tdaemon_port(d), "wang.fang");
+	char *zhang, ids[24];
+	struct watcher *w = watch_start(watcher_conf, NULL);
+	long long t1, t2, t3;
+	struct run r;
+
+	wait_subscribed();
+	t1 = report(wang, "jg-yanan-02", "pollution.dust", "ctl watch live");
+	watch_expect(w, t1, "report");
+
+	/* the connection is cut: what happens meanwhile still arrives, once */
+	p->cut = 1;
+	t2 = report(wang, "jg-yanan-02", "pollution.dust", "ctl watch after cut");
+	watch_expect(w, t2, "report");
+
+	/* the daemon restarts: nothing is there for a while, then a new one */
+	p->target = 0;
+	p->cut = 1;
+	tdaemon_stop(d, SIGTERM);
+	free(wang);
+	d = tdaemon_start(NULL);
+	wang = conf_for(tdaemon_port(d), "wang.fang");
+	zhang = conf_for(tdaemon_port(d), "zhang.wei");
+	t3 = report(wang, "jg-yanan-01", "pollution.noise", "ctl watch while down");
+	snprintf(ids, sizeof(ids), "%lld", t3);
+	r = ctl_run(zhang, "dispatch", ids, NULL);
+	ck_assert_run(r, 0);
+	run_free(&r);
+	p->target = tdaemon_port(d);
+	watch_expect(w, t3, "report");
+	watch_expect(w, t3, "dispatch");
+	ck_assert_msg(strstr(watch_stderr(w), "reconnecting") != NULL, "%s", watch_stderr(w));
+
+	watch_interrupt(w);
+	proxy_stop(p);
+	free(watcher_conf);
+	free(wang);
+	free(zhang);
+	tdaemon_stop(d, SIGTERM);
+	home_cleanup();
+}
+END_TEST
+
+START_TEST(watch_keeps_an_idle_connection)
+{
+	struct tdaemon *d = tdaemon_start("limits.idle_timeout=2s");
+	char *zhang = conf_for(tdaemon_port(d), "zhang.wei");
+	char *wang = conf_for(tdaemon_port(d), "wang.fang");
+	struct watcher *w = watch_start(zhang, "1");
+	long long t;
+
+	wait_subscribed();
+	usleep(5000000); /* well past the idle timeout */
+	t = report(wang, "jg-yanan-02", "pollution.dust", "ctl watch keepalive");
+	watch_expect(w, t, "report");
+	ck_assert_msg(strstr(watch_stderr(w), "reconnecting") == NULL,
+	              "the idle timeout closed the watch: %s", watch_stderr(w));
+	watch_interrupt(w);
+	free(zhang);
+	free(wang);
+	tdaemon_stop(d, SIGTERM);
+	home_cleanup();
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("streetctl");
+	TCase *tc = tcase_create("streetctl");
+
+	tcase_set_timeout(tc, 120);
+	tcase_add_test(tc, loop_as_each_role);
+	tcase_add_test(tc, json_and_reference_data);
+	tcase_add_test(tc, photos_and_idempotency);
+	tcase_add_test(tc, return_arbitrate_extend_urge_reopen_cancel);
+	tcase_add_test(tc, error_paths);
+	tcase_add_test(tc, help_and_usage);
+	tcase_add_test(tc, watch_resumes_without_loss);
+	tcase_add_test(tc, watch_keeps_an_idle_connection);
+	suite_add_tcase(s, tc);
+	return tdaemon_run_suite(s);
+}
