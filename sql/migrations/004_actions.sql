@@ -238,8 +238,10 @@ BEGIN
 	SELECT * INTO r FROM ticket_rule
 	WHERE action = p_action AND from_state = t.state AND role = a.role::text;
 	IF NOT FOUND THEN
-		PERFORM st_fail('SD412', format('ticket %s is %s; %s is not possible from that state',
-			t.id, t.state, p_action));
+		PERFORM st_fail('SD412', format('ticket %s is %s, not %s; %s is not possible now',
+			t.id, t.state, (SELECT string_agg(DISTINCT from_state::text, ' or ')
+				FROM ticket_rule WHERE action = p_action AND role = a.role::text),
+			p_action));
 	END IF;
 	IF NOT st_relation_ok(r.relation, a, t) THEN
 		PERFORM st_fail('SD403', format('ticket %s is not yours to %s', t.id, p_action));

@@ -149,8 +149,14 @@ BEGIN
 	t := st_visible_ticket(st_actor(p_actor), p_ticket);
 	RETURN jsonb_build_object(
 		'ticket', st_ticket_json(t),
-		'events', coalesce((SELECT jsonb_agg(st_event_json(e) ORDER BY e.seq)
-			FROM ticket_event e WHERE e.ticket_id = t.id), '[]'),
+		-- each event names its actor, so a timeline reads as people, not ids
+		'events', coalesce((SELECT jsonb_agg(st_event_json(e) || jsonb_build_object(
+				'actor', CASE WHEN a.id IS NULL THEN NULL ELSE jsonb_build_object(
+					'login', a.login, 'name', a.name, 'name_en', a.name_en,
+					'role', a.role) END)
+				ORDER BY e.seq)
+			FROM ticket_event e LEFT JOIN account a ON a.id = e.actor_id
+			WHERE e.ticket_id = t.id), '[]'),
 		'photos', coalesce((SELECT jsonb_agg(jsonb_build_object('id', p.id,
 			'sha256', p.sha256, 'mime', p.mime, 'size', p.size, 'event_seq', p.event_seq)
 			ORDER BY p.event_seq, p.id)
