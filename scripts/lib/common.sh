@@ -27,7 +27,10 @@ ST_PACKAGES=(
 	gcc libc6-dev pkg-config meson ninja-build
 	libevent-dev libpq-dev libjson-c-dev libssl-dev check libsystemd-dev
 	postgresql-15 postgresql-client-15 openssl ca-certificates
+	systemd python3
 )
+# systemd: systemd-analyze and systemd-socket-activate for the service tests
+# (nothing is started); python3: helpers of tests/integration/test_service.sh.
 
 # Globs sort bytewise, whatever the caller's locale.
 LC_COLLATE=C
