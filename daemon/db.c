@@ -467,15 +467,16 @@ static void conn_lost(struct conn *c, const char *why)
 static void conn_start(struct conn *c)
 {
 	struct db_pool *pool = c->pool;
-	char options[96];
+	char options[160];
 	const char *keys[] = { "dbname", "application_name", "options", NULL };
 	const char *values[] = { pool->conninfo, "streetd", options, NULL };
 	struct timeval tv;
 
 	/* the daemon's statement timeout wins over one in conninfo; times go out
 	 * in the streets' own offset (+08:00) */
-	snprintf(options, sizeof(options), "-c statement_timeout=%lld -c TimeZone=Asia/Shanghai",
-	         (long long)pool->cfg.statement_timeout_ms);
+	snprintf(options, sizeof(options), "-c statement_timeout=%lld -c TimeZone=Asia/Shanghai %s",
+	         (long long)pool->cfg.statement_timeout_ms,
+	         pool->cfg.options ? pool->cfg.options : "");
 	c->pg = PQconnectStartParams(keys, values, 1);
 	if (!c->pg || PQstatus(c->pg) == CONNECTION_BAD) {
 		conn_lost(c, c->pg ? PQerrorMessage(c->pg) : "out of memory");

@@ -45,6 +45,7 @@ struct db_pool_config {
 	int64_t reconnect_max_ms; /* ceiling of the reconnect backoff */
 	int max_queue;            /* queries waiting for a connection before UNAVAILABLE */
 	int pipeline_depth;       /* queries on the wire per connection */
+	const char *options;      /* more "-c name=value" server settings, or NULL */
 };
 
 struct db_pool;
