@@ -1,0 +1,219 @@
+# shellcheck shell=bash
+# bench/measure.sh: the five measurements of bench/run, one function each.
+# Each appends rows to B_ROWS (see bench_row) and notes to B_NOTES.
+
+# 1. Durable actions per second: streetd vs pgbench on the same functions.
+bench_measure_actions() {
+	local c line rate p50 p99 err cpu pool_tps same_tps pool_rate same_rate r1 r2 met
+	for c in "${B_LEVELS[@]}"; do
+		st_log "actions: streetd, $c client(s) (${B_WARMUP} s warm-up + ${B_SECONDS} s)"
+		line="$(bench_sb actions --clients "$c" --warmup "$B_WARMUP" --seconds "$B_SECONDS" \
+			--setup-timeout 120)"
+		echo "  $line" >&2
+		rate="$(bench_kv "$line" rate)"
+		p50="$(bench_kv "$line" p50_ms)"
+		p99="$(bench_kv "$line" p99_ms)"
+		err="$(bench_kv "$line" errors)"
+		cpu="$(bench_kv "$line" server_cpu_s)"
+		cpu="$([[ -n "$cpu" ]] && bench_calc "100 * $cpu / $B_SECONDS")"
+		[[ -n "$rate" ]] || B_NOTES+=("actions at $c clients failed: $line")
+		st_log "actions: pgbench -c $B_POOL (the daemon's pool_size) and -c $c"
+		pool_tps="$(bench_kv "$(bench_pgbench "$B_POOL")" tps)"
+		if [[ "$c" == "$B_POOL" ]]; then
+			same_tps=$pool_tps
+		else
+			same_tps="$(bench_kv "$(bench_pgbench "$c")" tps)"
+		fi
+		pool_rate="$([[ -n "$pool_tps" ]] && bench_calc "$pool_tps * 5")"
+		same_rate="$([[ -n "$same_tps" ]] && bench_calc "$same_tps * 5")"
+		r1="$([[ -n "$rate" && -n "$pool_rate" ]] && bench_calc "$rate / $pool_rate")"
+		r2="$([[ -n "$rate" && -n "$same_rate" ]] && bench_calc "$rate / $same_rate")"
+		echo "  pgbench: -c $B_POOL ${pool_rate:-?} actions/s, -c $c ${same_rate:-?} actions/s" >&2
+		met=no
+		bench_ge "$r1" 0.9 && met=yes
+		bench_row "1. actions/s, $c client$([[ $c == 1 ]] || echo s)" \
+			"$(bench_fmt "$rate") (p50 $(bench_fmt "$p50" 1) ms, p99 $(bench_fmt "$p99" 1) ms, daemon CPU $(bench_fmt "$cpu")%$([[ "${err:-0}" == 0 ]] || echo ", $err errors"))" \
+			"pgbench -c $B_POOL: $(bench_fmt "$pool_rate"); -c $c: $(bench_fmt "$same_rate")" \
+			"$(bench_fmt "$r1" 2); $(bench_fmt "$r2" 2)" "≥ 0.9 × pgbench -c pool" "$met"
+	done
+}
+
+# 2. Push latency with N subscribers (needs the subscribe op).
+bench_measure_push() {
+	local n line status since subs
+	subs="zhang.wei$(printf ',bench.s%02d' $(seq 0 15))"
+	for n in "${B_PUSH_LEVELS[@]}"; do
+		st_log "push: $n subscribers"
+		# from the head of the log: nothing to replay
+		since="$(bench_sql "SELECT coalesce(max(seq), 0) FROM street.ticket_event")"
+		line="$(bench_sb push --sessions "$n" --accounts "$subs" --since "$since" \
+			--seconds "$B_SECONDS" --rate "$B_PUSH_RATE" --setup-timeout 180)"
+		echo "  $line" >&2
+		status="$(bench_kv "$line" status)"
+		if [[ "$status" == unavailable ]]; then
+			bench_row "2. push latency" "not available (no subscribe op yet)" \
+				"server said: $(bench_kv "$line" error)" "" "p99 < 100 ms at 10,000" "n/a"
+			return 0
+		fi
+		if [[ -n "$status" ]]; then
+			bench_row "2. push latency, $(bench_fmt "$n") subscribers" "failed" \
+				"$(bench_kv "$line" error)" "" "p99 < 100 ms at 10,000" "no"
+			continue
+		fi
+		local p99 met=no
+		p99="$(bench_kv "$line" p99_ms)"
+		[[ $n -lt 10000 ]] && met="-"
+		[[ $n -ge 10000 ]] && bench_ge 100 "$p99" && met=yes
+		bench_row "2. push latency, $(bench_fmt "$n") subscribers" \
+			"p50 $(bench_kv "$line" p50_ms) ms, p99 $p99 ms, max $(bench_kv "$line" max_ms) ms" \
+			"$(bench_kv "$line" deliveries) of $(bench_kv "$line" expected) deliveries of $(bench_kv "$line" events) events in $B_SECONDS s (driver asked $B_PUSH_RATE/s); CPU in the window: daemon $(bench_kv "$line" server_cpu_s) s, client $(bench_kv "$line" cpu_s) s" \
+			"" "p99 < 100 ms at 10,000" "$met"
+	done
+}
+
+# 3. Memory per idle authenticated session (a fresh daemon).
+bench_measure_memory() {
+	local rss0 rss1 out pid line i per met=no accounts
+	accounts="$(printf 'bench.s%02d,' $(seq 0 15))zhang.wei"
+	st_log "memory: restarting streetd, then $B_IDLE idle sessions"
+	bench_daemon_stop
+	bench_daemon_start
+	sleep 1
+	rss0="$(bench_rss "$B_DAEMON_PID")"
+	out="$B_STATE/idle.out"
+	: >"$out"
+	timeout -k 5 300 "$B_SB" idle --host 127.0.0.1 --port "$B_PORT" --tls "$B_TLS" \
+		--sessions "$B_IDLE" --accounts "$accounts" --hold 240 --setup-timeout 200 \
+		>"$out" 2>>"$B_STATE/streetbench.log" &
+	pid=$!
+	B_IDLE_PID=$pid
+	for ((i = 0; i < 2400; i++)); do
+		grep -q '^ready' "$out" && break
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	line="$(grep -m1 '^ready' "$out" || true)"
+	echo "  $line" >&2
+	sleep 1
+	rss1="$(bench_rss "$B_DAEMON_PID")"
+	kill -TERM "$pid" 2>/dev/null || true
+	wait "$pid" 2>/dev/null || true
+	# shellcheck disable=SC2034 # read by bench/run's cleanup
+	B_IDLE_PID=""
+	local ready
+	ready="$(awk '{ print $2 }' <<<"$line")"
+	if [[ -n "$ready" && "$ready" -gt 0 ]]; then
+		per="$(bench_calc "($rss1 - $rss0) / $ready")"
+		bench_ge 32 "$per" && met=yes
+	fi
+	echo "  RSS ${rss0} KiB -> ${rss1} KiB with ${ready:-0} sessions" >&2
+	bench_row "3. memory per idle session" "$(bench_fmt "$per" 1) KiB" \
+		"RSS $(bench_fmt "$rss0") KiB with 0, $(bench_fmt "$rss1") KiB with $(bench_fmt "${ready:-0}") sessions$([[ "$ready" == "$B_IDLE" ]] || echo " (wanted $B_IDLE: $(bench_kv "$line" error))")" \
+		"" "< 32 KiB" "$met"
+}
+
+# s_time NAME PORT: openssl s_time full handshakes per second (real time).
+bench_stime() {
+	local out
+	out="$(timeout -k 5 $((B_SECONDS + 30)) openssl s_time -connect "127.0.0.1:$2" -new \
+		-time "$B_SECONDS" -cert "$B_TLS/wang.fang.crt" -key "$B_TLS/wang.fang.key" \
+		-CAfile "$B_TLS/ca.crt" 2>&1)" || true
+	printf '%s\n' "== s_time $1" "$out" >>"$B_STATE/handshakes.log"
+	sed -n 's/^\([0-9]*\) connections in \([0-9]*\) real seconds.*/\1 \2/p' <<<"$out" |
+		awk 'NR == 1 && $2 > 0 { printf "%.1f", $1 / $2 }'
+}
+
+# 4. Handshakes per second: streetd vs openssl s_server, same files.
+bench_measure_handshakes() {
+	local sd ss sdt="" sst="" sd_rate ss_rate r rt met=no
+	st_log "handshakes: streetd (2 threads, ${B_SECONDS} s)"
+	sd="$(bench_sb handshakes --threads 2 --seconds "$B_SECONDS")"
+	echo "  $sd" >&2
+	openssl s_server -accept "127.0.0.1:$B_SPORT" -cert "$B_TLS/server.crt" \
+		-key "$B_TLS/server.key" -CAfile "$B_TLS/ca.crt" -Verify 1 -tls1_3 \
+		-num_tickets 0 -no_cache -www -quiet </dev/null >>"$B_STATE/s_server.log" 2>&1 &
+	B_SSERVER_PID=$!
+	bench_wait_port "$B_SPORT" 10 || st_die 70 "openssl s_server did not start ($B_STATE/s_server.log)"
+	st_log "handshakes: openssl s_server (2 threads, ${B_SECONDS} s)"
+	ss="$(B_PORT=$B_SPORT bench_sb handshakes --threads 2 --seconds "$B_SECONDS")"
+	echo "  $ss" >&2
+	if [[ "${BENCH_STIME:-1}" == 1 ]]; then
+		st_log "handshakes: openssl s_time against both (${B_SECONDS} s each)"
+		sdt="$(bench_stime streetd "$B_PORT")"
+		sst="$(bench_stime s_server "$B_SPORT")"
+	fi
+	kill -TERM "$B_SSERVER_PID" 2>/dev/null || true
+	wait "$B_SSERVER_PID" 2>/dev/null || true
+	B_SSERVER_PID=""
+	sd_rate="$(bench_kv "$sd" rate)"
+	ss_rate="$(bench_kv "$ss" rate)"
+	r="$([[ -n "$sd_rate" && -n "$ss_rate" ]] && bench_calc "$sd_rate / $ss_rate")"
+	bench_ge "$r" 0.8 && met=yes
+	bench_row "4. TLS 1.3 handshakes/s with client cert (streetbench, 2 threads)" \
+		"$(bench_fmt "$sd_rate" 1)$([[ "$(bench_kv "$sd" failed)" == 0 ]] || echo " ($(bench_kv "$sd" failed) failed: $(bench_kv "$sd" error))")" \
+		"openssl s_server: $(bench_fmt "$ss_rate" 1)" "$(bench_fmt "$r" 2)" "≥ 0.8" "$met"
+	if [[ -n "$sdt$sst" ]]; then
+		rt="$([[ -n "$sdt" && -n "$sst" ]] && bench_calc "$sdt / $sst")"
+		bench_row "4. handshakes/s, openssl s_time -new" "$(bench_fmt "$sdt" 1)" \
+			"openssl s_server: $(bench_fmt "$sst" 1)" "$(bench_fmt "$rt" 2)" "(reference)" ""
+	fi
+}
+
+# bench_growth_time LABEL: time the three queries; one row each.
+bench_growth_time() {
+	local label=$1 ticket out name med max met
+	ticket="$(bench_sql "SELECT max(id) FROM street.ticket WHERE state = 'closed'
+		AND id <= (SELECT max(id) / 2 FROM street.ticket)")"
+	out="$(st_psql "$B_PGDIR" -d "$B_DB" -At -F ' ' -v ON_ERROR_STOP=1 \
+		-v street="$B_ID_STREET" -v dept="$B_ID_DEPT" -v sup="$B_ID_SUP" \
+		-v ticket="$ticket" -v runs="$B_RUNS" -f "$ST_ROOT/bench/timing.sql" | grep -v '^CREATE')"
+	printf '  %s\n' "${out//$'\n'/$'\n'  }" >&2
+	while read -r name med max; do
+		[[ -n "$name" ]] || continue
+		met=no
+		bench_ge 20 "$med" && met=yes
+		B_GROWTH["$name $label"]=$med
+		bench_row "5. $name, $label tickets" "$med ms (median of $B_RUNS; max $max)" \
+			"$(case $name in
+				overdue_street) echo "st_overdue(zhang.wei, NULL, 50)" ;;
+				dept_open_list) echo "st_list(yang.min, 'accepted', …, 50)" ;;
+				ticket_history) echo "st_get(sun.li, $ticket)" ;;
+			esac)" "" "< 20 ms" "$met"
+	done <<<"$out"
+}
+
+# bench_growth_add N: add N tickets (in batches of a million) and analyze.
+bench_growth_add() {
+	local left=$1 n
+	while ((left > 0)); do
+		n=$((left > 1000000 ? 1000000 : left))
+		st_psql "$B_PGDIR" -d "$B_DB" -q -1 -v ON_ERROR_STOP=1 -v n="$n" \
+			-f "$ST_ROOT/bench/growth.sql" >/dev/null
+		left=$((left - n))
+	done
+	st_psql "$B_PGDIR" -d "$B_DB" -q -c "VACUUM ANALYZE street.ticket" \
+		-c "VACUUM ANALYZE street.ticket_event" >/dev/null
+}
+
+# 5. Growth: 1 million tickets (and 10 million with BENCH_BIG=1).
+bench_measure_growth() {
+	local have t0
+	bench_daemon_stop # its sweeper would mark the generated tickets meanwhile
+	have="$(bench_sql "SELECT count(*) FROM street.ticket")"
+	st_log "growth: adding $((1000000 - have)) tickets (to 1,000,000)"
+	t0=$SECONDS
+	bench_growth_add $((1000000 - have))
+	echo "  generated in $((SECONDS - t0)) s" >&2
+	bench_growth_time "1M"
+	if [[ "$B_BIG" == 1 ]]; then
+		st_log "growth: adding 9,000,000 tickets (to 10,000,000; BENCH_BIG=1)"
+		t0=$SECONDS
+		bench_growth_add 9000000
+		echo "  generated in $((SECONDS - t0)) s" >&2
+		bench_growth_time "10M"
+		local q
+		for q in overdue_street dept_open_list ticket_history; do
+			B_NOTES+=("growth of $q from 1M to 10M tickets: ×$(bench_fmt "$(bench_calc "${B_GROWTH["$q 10M"]} / ${B_GROWTH["$q 1M"]}")" 2) (log10 ratio of the sizes: 1 step)")
+		done
+	fi
+}

@@ -1,0 +1,30 @@
+-- bench/timing.sql: the growth queries, timed inside the server (plpgsql and
+-- clock_timestamp(), so no client round trip is counted), :runs times each
+-- after one untimed run; prints "name median_ms max_ms" per query.
+-- Variables: street (zhang.wei's id), dept (yang.min's), sup (sun.li's),
+-- ticket (a ticket with a full history), runs.
+CREATE FUNCTION pg_temp.bench_ms(q text, n integer) RETURNS SETOF double precision
+LANGUAGE plpgsql AS $$
+DECLARE
+	t0 timestamptz;
+	r jsonb;
+BEGIN
+	EXECUTE q INTO r;
+	FOR i IN 1..n LOOP
+		t0 := clock_timestamp();
+		EXECUTE q INTO r;
+		RETURN NEXT extract(epoch FROM clock_timestamp() - t0) * 1000;
+	END LOOP;
+END
+$$;
+
+SELECT v.name, round(percentile_cont(0.5) WITHIN GROUP (ORDER BY ms)::numeric, 3),
+	round(max(ms)::numeric, 3)
+FROM (VALUES
+	(1, 'overdue_street', format('SELECT street.st_overdue(%s, NULL, 50)', :street)),
+	(2, 'dept_open_list', format('SELECT street.st_list(%s, %L, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 50)', :dept, 'accepted')),
+	(3, 'ticket_history', format('SELECT street.st_get(%s, %s)', :sup, :ticket))
+) AS v (k, name, q)
+CROSS JOIN LATERAL pg_temp.bench_ms(v.q, :runs) AS ms
+GROUP BY v.k, v.name
+ORDER BY v.k;
