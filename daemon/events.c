@@ -46,7 +46,12 @@ static const struct db_stmt events_stmts[ES_NSTMTS] = {
  * one fsync for every few actions. */
 static const struct db_stmt ring_stmts[] = {
 	{ "ev_ring", "SELECT street.st_ring()", 0 },
+	/* A transaction id handed out now: greater than that of every transaction
+	 * that already held an event number.  (A snapshot's xmax is not such a
+	 * bound: a running transaction can have an xid at or above it.) */
+	{ "ev_probe", "SELECT pg_current_xact_id()::text", 0 },
 };
+enum { RING_RING, RING_PROBE };
 
 /* The reader's life; changed only by events_enter(). */
 enum events_phase {
@@ -59,9 +64,10 @@ struct events {
 	struct db_pool *db;
 	struct db_pool *ring_db;
 	enum events_phase phase;
-	int64_t position; /* every seq up to here is delivered or known missing */
-	int64_t start_head, start_settle;
-	int64_t hole_seq, hole_settle; /* 0: no hole */
+	int64_t position;                 /* every seq up to here is delivered or known missing */
+	int64_t start_head, start_settle; /* start_settle 0: not probed yet */
+	bool start_seen, probing;
+	int64_t hole_seq, hole_settle; /* hole_seq 0: no hole; hole_settle 0: not probed yet */
 	bool reading, read_again;
 	struct event *ev_read;     /* zero-timeout: coalesces requests to read */
 	struct event *ev_fallback; /* periodic read; the hole retry */
@@ -123,6 +129,28 @@ static void deliver_row(struct events *ev, const PGresult *res, int i)
 	push_event_unref(pe);
 }
 
+static void probe_done(void *arg, enum db_status st, const PGresult *res)
+{
+	struct events *ev = arg;
+	int64_t xid = st == DB_OK && PQntuples(res) == 1 ? val(res, 0, 0) : 0;
+
+	ev->probing = false;
+	if (xid <= 0)
+		return; /* the next read probes again */
+	if (ev->phase == EVENTS_STARTING)
+		ev->start_settle = xid;
+	else if (ev->hole_seq)
+		ev->hole_settle = xid;
+	read_soon(ev);
+}
+
+/* Learns a bound above the xid of every transaction holding a number now. */
+static void probe(struct events *ev)
+{
+	if (!ev->probing)
+		ev->probing = db_query(ev->ring_db, RING_PROBE, 0, NULL, probe_done, ev) != NULL;
+}
+
 static void after_done(void *arg, enum db_status st, const PGresult *res)
 {
 	struct events *ev = arg;
@@ -138,16 +166,19 @@ static void after_done(void *arg, enum db_status st, const PGresult *res)
 		int64_t seq = val(res, i, 0);
 
 		if (seq != ev->position + 1) {
-			int64_t xmin = val(res, i, 9), xmax = val(res, i, 10);
-
 			if (ev->hole_seq != ev->position + 1) {
-				/* first sight: whoever holds the missing numbers is running now */
+				/* first sight: whoever holds the missing numbers has an xid
+				 * below one handed out from now on */
 				ev->hole_seq = ev->position + 1;
-				ev->hole_settle = xmax;
+				ev->hole_settle = 0;
+			}
+			if (ev->hole_settle == 0) {
+				probe(ev);
 				blocked = true;
 				break;
 			}
-			if (xmin < ev->hole_settle) {
+			/* settled once every transaction below the bound has ended */
+			if (val(res, i, 9) < ev->hole_settle) {
 				blocked = true;
 				break;
 			}
@@ -173,12 +204,17 @@ static void head_done(void *arg, enum db_status st, const PGresult *res)
 	ev->reading = false;
 	if (st != DB_OK || PQntuples(res) != 1)
 		return;
-	if (!ev->start_settle) {
+	if (!ev->start_seen) {
+		ev->start_seen = true;
 		ev->start_head = val(res, 0, 0);
-		ev->start_settle = val(res, 0, 2);
+		ev->start_settle = 0;
 	}
-	/* every transaction running when we looked has ended: nothing below the head can
-	 * still appear */
+	if (ev->start_settle == 0) {
+		probe(ev);
+		arm_ms(ev->ev_fallback, HOLE_RETRY_MS);
+		return;
+	}
+	/* every transaction that could hold a number below the head has ended */
 	if (val(res, 0, 1) >= ev->start_settle) {
 		ev->position = ev->start_head;
 		events_enter(ev, EVENTS_RUNNING);
@@ -225,7 +261,7 @@ static void ring_cb(evutil_socket_t fd, short what, void *arg)
 	struct events *ev = arg;
 
 	ev->ring_armed = false;
-	db_query(ev->ring_db, 0, 0, NULL, ignore_done, NULL);
+	db_query(ev->ring_db, RING_RING, 0, NULL, ignore_done, NULL);
 }
 
 void events_committed(struct events *ev)
@@ -494,7 +530,7 @@ struct events *events_new(struct server *srv)
 	if (!ev->db)
 		goto fail;
 	c.options = "-c synchronous_commit=off";
-	ev->ring_db = db_pool_new(srv->base, &c, ring_stmts, 1, NULL, NULL);
+	ev->ring_db = db_pool_new(srv->base, &c, ring_stmts, 2, NULL, NULL);
 	if (!ev->ring_db)
 		goto fail;
 	db_pool_set_notify(ev->db, on_notify, ev);

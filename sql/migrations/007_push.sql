@@ -4,11 +4,13 @@
 -- ../shared/PITFALLS.md): seq 7 may become visible after seq 8.  A reader
 -- therefore hands out events strictly in seq order and stops at the first
 -- missing number (a hole).  A hole is either a transaction still running or
--- one that rolled back; it is settled once every transaction that was running
--- when the hole was first seen has ended, which the reader learns from the
--- snapshot's xmin passing the xmax it noted then (st_log_after returns both).
--- Every event is inserted after its transaction's first write, so the
--- transaction holding a missing number always has an xid below that xmax.
+-- one that rolled back.  When the reader first sees a hole it takes a fresh
+-- transaction id (pg_current_xact_id() on a connection of its own): every
+-- transaction that already held a number had its xid before that, so the hole
+-- is settled once a later snapshot's xmin (st_log_after returns it) reaches
+-- the probe.  A snapshot's xmax is not such a bound: a running transaction can
+-- have an xid at or above it.  Every event is inserted after its
+-- transaction's first write, so the holder of a number always has an xid.
 
 -- The log after p_after, in seq order, with the statement's snapshot bounds.
 -- Columns are what the daemon routes and filters on, plus the event as JSON.
