@@ -4,6 +4,7 @@
 #include <event2/buffer.h>
 #include <event2/bufferevent_ssl.h>
 #include <json-c/json.h>
+#include <limits.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <openssl/err.h>
@@ -76,11 +77,59 @@ static void session_check_backlog(struct session *s)
 	}
 }
 
+/*
+ * Writes straight to the TLS connection when nothing is queued, so a reply or
+ * a pushed line leaves at once instead of the bufferevent arming and then
+ * disarming a write event (two epoll_ctl calls and a loop turn per message,
+ * the largest cost of a fan-out to thousands of sessions).  Returns the bytes
+ * written; the caller queues the rest.
+ */
+static size_t session_write_direct(struct session *s, const char *data, size_t len)
+{
+	SSL *ssl;
+	size_t done = 0;
+
+	if (s->state != SESSION_READY || evbuffer_get_length(bufferevent_get_output(s->bev)) != 0)
+		return 0;
+	ssl = bufferevent_openssl_get_ssl(s->bev);
+	while (done < len) {
+		int n = SSL_write(ssl, data + done,
+		                  (int)(len - done > INT_MAX ? INT_MAX : len - done));
+
+		if (n <= 0) {
+			ERR_clear_error();
+			break;
+		}
+		done += (size_t)n;
+	}
+	return done;
+}
+
+/*
+ * Queues what a direct write left.  A blocked SSL_write must be repeated with
+ * at least the same bytes, so the rest goes into one contiguous piece: the
+ * bufferevent's next SSL_write then starts with all of it.
+ */
+static int session_queue_contiguous(struct session *s, const char *data, size_t len)
+{
+	struct evbuffer *out = bufferevent_get_output(s->bev);
+	struct evbuffer_iovec v;
+
+	if (evbuffer_reserve_space(out, (ev_ssize_t)len, &v, 1) != 1)
+		return -1;
+	memcpy(v.iov_base, data, len);
+	v.iov_len = len;
+	return evbuffer_commit_space(out, &v, 1);
+}
+
 void session_write(struct session *s, const char *data, size_t len)
 {
+	size_t done;
+
 	if (s->state >= SESSION_REAPED || !s->bev)
 		return;
-	if (evbuffer_add(bufferevent_get_output(s->bev), data, len) != 0) {
+	done = session_write_direct(s, data, len);
+	if (done < len && session_queue_contiguous(s, data + done, len - done) != 0) {
 		session_close(s, "out of memory", false);
 		return;
 	}
@@ -90,12 +139,29 @@ void session_write(struct session *s, const char *data, size_t len)
 void session_write_ref(struct session *s, const char *data, size_t len,
                        void (*cleanup)(const void *data, size_t len, void *arg), void *arg)
 {
+	size_t done;
+	int rc;
+
 	if (s->state >= SESSION_CLOSING || !s->bev) {
 		cleanup(data, len, arg);
 		return;
 	}
-	if (evbuffer_add_reference(bufferevent_get_output(s->bev), data, len, cleanup, arg) != 0) {
+	done = session_write_direct(s, data, len);
+	if (done == len) {
 		cleanup(data, len, arg);
+		return;
+	}
+	if (done == 0) {
+		/* one immutable piece: the shared line itself, no copy */
+		rc = evbuffer_add_reference(bufferevent_get_output(s->bev), data, len, cleanup,
+		                            arg);
+		if (rc != 0)
+			cleanup(data, len, arg);
+	} else {
+		rc = session_queue_contiguous(s, data + done, len - done);
+		cleanup(data, len, arg);
+	}
+	if (rc != 0) {
 		session_close(s, "out of memory", false);
 		return;
 	}
@@ -108,12 +174,21 @@ void session_reply_ok(struct session *s, const char *id, const char *result, siz
 	size_t n = proto_format_ok_prefix(prefix, sizeof(prefix), id);
 	struct evbuffer *out;
 	struct evbuffer_iovec v;
+	char small[8192];
 
 	if (s->state >= SESSION_REAPED || !s->bev)
 		return;
+	if (n + len + 2 <= sizeof(small)) {
+		/* most replies: one piece that can leave at once */
+		memcpy(small, prefix, n);
+		memcpy(small + n, result, len);
+		memcpy(small + n + len, "}\n", 2);
+		session_write(s, small, n + len + 2);
+		return;
+	}
 	out = bufferevent_get_output(s->bev);
-	/* one contiguous piece: the TLS layer then sends the reply as one record
-	 * in one segment, never a small tail held back by Nagle */
+	/* one contiguous piece: the TLS layer then sends the reply as whole
+	 * records, never a small tail held back by Nagle */
 	if (evbuffer_reserve_space(out, (ev_ssize_t)(n + len + 2), &v, 1) != 1) {
 		session_close(s, "out of memory", false);
 		return;
@@ -189,6 +264,10 @@ static void deadline_cb(evutil_socket_t fd, short what, void *arg)
 		log_info("handshake timed out session=%llu peer=%s", (unsigned long long)s->id,
 		         s->peer);
 		session_close(s, "handshake timeout", false);
+	} else if (s->state == SESSION_READY) {
+		log_info("line not finished in time session=%llu account=%s",
+		         (unsigned long long)s->id, s->login);
+		session_close(s, "line not finished within limits.idle_timeout", false);
 	} else {
 		session_reap_now(s);
 	}
@@ -255,7 +334,6 @@ void session_apply_limits(struct session *s)
 {
 	if (!s->bev || s->state >= SESSION_CLOSING)
 		return;
-	bufferevent_setwatermark(s->bev, EV_READ, 0, (size_t)s->srv->cfg.limits.max_line + 1);
 	session_arm_idle(s);
 	if (s->state == SESSION_READY)
 		session_read_lines(s); /* a longer limit may complete a waiting line */
@@ -296,7 +374,7 @@ static void session_handle_line(struct session *s, const char *line, size_t len)
 	proto_request_free(&req);
 }
 
-static void session_read_lines(struct session *s)
+static void session_read_lines_now(struct session *s)
 {
 	struct evbuffer *in = bufferevent_get_input(s->bev);
 	size_t max_line = (size_t)s->srv->cfg.limits.max_line;
@@ -330,13 +408,44 @@ static void session_read_lines(struct session *s)
 	}
 }
 
+/*
+ * A line must be finished within idle_timeout of its first byte: the idle
+ * timeout alone restarts with every byte, so a client trickling one byte at
+ * a time (slowloris) would hold its session for as long as max_line lasts.
+ */
+static void session_read_lines(struct session *s)
+{
+	struct timeval tv;
+
+	session_read_lines_now(s);
+	if (s->state != SESSION_READY)
+		return;
+	if (evbuffer_get_length(bufferevent_get_input(s->bev)) == 0) {
+		event_del(s->ev_deadline);
+	} else if (!evtimer_pending(s->ev_deadline, NULL)) {
+		ms_to_tv(s->srv->cfg.limits.idle_timeout_ms, &tv);
+		evtimer_add(s->ev_deadline, &tv);
+	}
+}
+
 static void read_cb(struct bufferevent *bev, void *arg)
 {
 	struct session *s = arg;
 
-	if (s->state == SESSION_READY)
+	if (s->state == SESSION_READY) {
 		session_read_lines(s);
-	/* before authentication the input waits, bounded by the read watermark */
+		return;
+	}
+	/* Input waits while the account is looked up, but no more than one line of
+	 * it.  (A read watermark would bound this too, but with OpenSSL holding
+	 * decrypted bytes back it can leave the end of a burst unread: libevent
+	 * issue 854.) */
+	if (s->state == SESSION_AUTH &&
+	    evbuffer_get_length(bufferevent_get_input(bev)) > (size_t)s->srv->cfg.limits.max_line) {
+		session_reply_error(s, "null", PROTO_ERR_TOO_LARGE,
+		                    "more than limits.max_line sent before authentication");
+		session_close(s, "too much input before authentication", true);
+	}
 }
 
 static void write_cb(struct bufferevent *bev, void *arg)
@@ -521,8 +630,6 @@ void session_accept(struct server *srv, int fd, const struct sockaddr *addr, int
 	}
 	bufferevent_openssl_set_allow_dirty_shutdown(s->bev, 1);
 	bufferevent_setcb(s->bev, read_cb, write_cb, event_cb, s);
-	/* bound what one client can make us buffer before we have read it */
-	bufferevent_setwatermark(s->bev, EV_READ, 0, (size_t)srv->cfg.limits.max_line + 1);
 	bufferevent_enable(s->bev, EV_READ | EV_WRITE);
 	ms_to_tv(srv->cfg.limits.handshake_timeout_ms, &tv);
 	evtimer_add(s->ev_deadline, &tv);
