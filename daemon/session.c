@@ -436,14 +436,16 @@ static void read_cb(struct bufferevent *bev, void *arg)
 		session_read_lines(s);
 		return;
 	}
-	/* Input waits while the account is looked up, but no more than one line of
-	 * it.  (A read watermark would bound this too, but with OpenSSL holding
+	/* Input waits while the account is looked up (the certificate is already
+	 * verified): as much as a client pipelining max_inflight full lines may
+	 * send.  (A read watermark would bound this too, but with OpenSSL holding
 	 * decrypted bytes back it can leave the end of a burst unread: libevent
 	 * issue 854.) */
 	if (s->state == SESSION_AUTH &&
-	    evbuffer_get_length(bufferevent_get_input(bev)) > (size_t)s->srv->cfg.limits.max_line) {
+	    evbuffer_get_length(bufferevent_get_input(bev)) >
+	            (size_t)s->srv->cfg.limits.max_line * (size_t)s->srv->cfg.limits.max_inflight) {
 		session_reply_error(s, "null", PROTO_ERR_TOO_LARGE,
-		                    "more than limits.max_line sent before authentication");
+		                    "more than max_inflight lines sent before authentication");
 		session_close(s, "too much input before authentication", true);
 	}
 }
