@@ -22,6 +22,10 @@
 #define FALLBACK_MS   500
 /* At most one doorbell per this many milliseconds. */
 #define RING_MS 5
+/* A local commit reads the log after this long, so that a busy instance
+ * reads once for many commits instead of once per commit (each read is a
+ * query competing with the actions for the database's CPU). */
+#define COMMIT_READ_MS 2
 
 enum { ES_LISTEN, ES_HEAD, ES_AFTER, ES_LOCK, ES_SWEEP_WAIT, ES_SWEEP, ES_PURGE, ES_NSTMTS };
 
@@ -69,8 +73,9 @@ struct events {
 	bool start_seen, probing;
 	int64_t hole_seq, hole_settle; /* hole_seq 0: no hole; hole_settle 0: not probed yet */
 	bool reading, read_again;
-	struct event *ev_read;     /* zero-timeout: coalesces requests to read */
-	struct event *ev_fallback; /* periodic read; the hole retry */
+	struct event *ev_read;        /* zero-timeout: coalesces requests to read */
+	struct event *ev_commit_read; /* COMMIT_READ_MS after a local commit */
+	struct event *ev_fallback;    /* periodic read; the hole retry */
 	bool ring_armed;
 	struct event *ev_ring;
 	bool leader, sweeping;
@@ -266,7 +271,8 @@ static void ring_cb(evutil_socket_t fd, short what, void *arg)
 
 void events_committed(struct events *ev)
 {
-	read_soon(ev);
+	if (!evtimer_pending(ev->ev_commit_read, NULL))
+		arm_ms(ev->ev_commit_read, COMMIT_READ_MS);
 	if (!ev->ring_armed) {
 		ev->ring_armed = true;
 		arm_ms(ev->ev_ring, RING_MS);
@@ -521,10 +527,12 @@ struct events *events_new(struct server *srv)
 		return NULL;
 	ev->srv = srv;
 	ev->ev_read = event_new(srv->base, -1, 0, read_cb, ev);
+	ev->ev_commit_read = evtimer_new(srv->base, read_cb, ev);
 	ev->ev_fallback = evtimer_new(srv->base, fallback_cb, ev);
 	ev->ev_ring = evtimer_new(srv->base, ring_cb, ev);
 	ev->ev_sweep = evtimer_new(srv->base, sweep_cb, ev);
-	if (!ev->ev_read || !ev->ev_fallback || !ev->ev_ring || !ev->ev_sweep)
+	if (!ev->ev_read || !ev->ev_commit_read || !ev->ev_fallback || !ev->ev_ring ||
+	    !ev->ev_sweep)
 		goto fail;
 	ev->db = db_pool_new(srv->base, &c, events_stmts, ES_NSTMTS, on_state, ev);
 	if (!ev->db)
@@ -549,6 +557,8 @@ void events_free(struct events *ev)
 	db_pool_free(ev->ring_db);
 	if (ev->ev_read)
 		event_free(ev->ev_read);
+	if (ev->ev_commit_read)
+		event_free(ev->ev_commit_read);
 	if (ev->ev_fallback)
 		event_free(ev->ev_fallback);
 	if (ev->ev_ring)
