@@ -31,11 +31,11 @@ enum { ES_LISTEN, ES_HEAD, ES_AFTER, ES_LOCK, ES_SWEEP_WAIT, ES_SWEEP, ES_PURGE,
 
 static const struct db_stmt events_stmts[ES_NSTMTS] = {
 	[ES_LISTEN] = { "ev_listen", "LISTEN street_events", 0 },
-	[ES_HEAD] = { "ev_head", "SELECT head, snap_xmin, snap_xmax FROM street.st_log_head()", 0 },
+	[ES_HEAD] = { "ev_head", "SELECT head, snap_xmin FROM street.st_log_head()", 0 },
 	[ES_AFTER] = { "ev_after",
 	               "SELECT seq, street_id, district_id, coalesce(department_id, 0), "
 	               "reporter_id,"
-	               " category_id, grid_id, to_state, event, snap_xmin, snap_xmax"
+	               " category_id, grid_id, to_state, event, snap_xmin"
 	               " FROM street.st_log_after($1, $2)",
 	               2 },
 	[ES_LOCK] = { "ev_lock", "SELECT street.st_sweeper_lock()", 0 },

@@ -12,30 +12,28 @@
 -- have an xid at or above it.  Every event is inserted after its
 -- transaction's first write, so the holder of a number always has an xid.
 
--- The log after p_after, in seq order, with the statement's snapshot bounds.
+-- The log after p_after, in seq order, with the statement's snapshot xmin.
 -- Columns are what the daemon routes and filters on, plus the event as JSON.
 CREATE FUNCTION st_log_after(p_after bigint, p_limit integer)
 RETURNS TABLE (seq bigint, street_id integer, district_id integer, department_id integer,
 	reporter_id integer, category_id integer, grid_id integer, to_state text,
-	event text, snap_xmin bigint, snap_xmax bigint)
+	event text, snap_xmin bigint)
 LANGUAGE sql STABLE SECURITY DEFINER SET search_path = street, pg_temp AS $$
 	SELECT e.seq, e.street_id, e.district_id, e.department_id, e.reporter_id,
 		e.category_id, e.grid_id, e.to_state::text, st_event_json(e)::text,
-		pg_snapshot_xmin(pg_current_snapshot())::text::bigint,
-		pg_snapshot_xmax(pg_current_snapshot())::text::bigint
+		pg_snapshot_xmin(pg_current_snapshot())::text::bigint
 	FROM ticket_event e
 	WHERE e.seq > p_after
 	ORDER BY e.seq
 	LIMIT p_limit
 $$;
 
--- The snapshot bounds alone, and the newest seq: for a reader with nothing to read.
+-- The newest seq and the snapshot's xmin: where a starting reader begins.
 CREATE FUNCTION st_log_head()
-RETURNS TABLE (head bigint, snap_xmin bigint, snap_xmax bigint)
+RETURNS TABLE (head bigint, snap_xmin bigint)
 LANGUAGE sql STABLE SECURITY DEFINER SET search_path = street, pg_temp AS $$
 	SELECT coalesce((SELECT max(seq) FROM ticket_event), 0),
-		pg_snapshot_xmin(pg_current_snapshot())::text::bigint,
-		pg_snapshot_xmax(pg_current_snapshot())::text::bigint
+		pg_snapshot_xmin(pg_current_snapshot())::text::bigint
 $$;
 
 -- Replay for a subscriber that resumes: the events in (p_after, p_upto] that
