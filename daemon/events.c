@@ -88,6 +88,8 @@ static void events_enter(struct events *ev, enum events_phase to)
 	log_info("event reader %s position=%lld", to == EVENTS_RUNNING ? "running" : "starting",
 	         (long long)ev->position);
 	ev->phase = to;
+	if (to == EVENTS_RUNNING && ev->srv->on_events_running)
+		ev->srv->on_events_running(ev->srv);
 }
 
 static void arm_ms(struct event *e, int64_t ms)
@@ -571,6 +573,11 @@ void events_free(struct events *ev)
 int64_t events_position(const struct events *ev)
 {
 	return ev->position;
+}
+
+bool events_running(const struct events *ev)
+{
+	return ev->phase == EVENTS_RUNNING;
 }
 
 bool events_is_sweeper(const struct events *ev)

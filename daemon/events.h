@@ -39,5 +39,6 @@ void events_subscribe(struct events *ev, struct session *s, const struct proto_r
 /* The last sequence number handed to subscribers. */
 int64_t events_position(const struct events *ev);
 bool events_is_sweeper(const struct events *ev);
+bool events_running(const struct events *ev);
 
 #endif

@@ -110,17 +110,24 @@ static _Noreturn void run_migrate(char *conninfo)
 	           prog, strerror(errno));
 }
 
-/* Opens the listener when the first database connection is ready, so that a
- * client never reaches a daemon that cannot answer. */
+/* Opens the listener (and tells systemd READY=1) once a client can be served
+ * fully: a database connection is ready and the event reader knows where the
+ * log stands, so that even a first subscribe is answered. */
+static void maybe_listen(struct server *srv)
+{
+	if (srv->listener || srv->draining || !srv->db || !srv->events ||
+	    db_pool_ready(srv->db) == 0 || !events_running(srv->events))
+		return;
+	server_listen(srv);
+	notify_ready(srv);
+}
+
 static void on_db_state(void *arg, int ready, int size)
 {
 	struct server *srv = arg;
 	static int last = -1;
 
-	if (ready > 0 && !srv->listener && !srv->draining) {
-		server_listen(srv);
-		notify_ready(srv);
-	}
+	maybe_listen(srv);
 	if ((ready == 0) != (last == 0))
 		log_notice("database connections ready=%d of %d", ready, size);
 	last = ready;
@@ -227,6 +234,7 @@ int main(int argc, char **argv)
 	};
 	stmts = handlers_statements(&nstmts);
 	srv.db = db_pool_new(srv.base, &dbc, stmts, nstmts, on_db_state, &srv);
+	srv.on_events_running = maybe_listen;
 	srv.events = events_new(&srv);
 	if (!srv.db || !srv.events || notify_start(&srv) != 0)
 		fatal_exit(EX_OSERR, "out of memory");

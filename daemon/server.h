@@ -37,6 +37,7 @@ struct server {
 	struct accounts *accounts;
 	struct push *push;     /* subscriptions and fan-out */
 	struct events *events; /* the log reader, doorbell and deadline sweeper */
+	void (*on_events_running)(struct server *srv); /* the reader has its start position */
 	struct event *ev_account_check;
 	bool account_check_busy;
 	int nsessions;
