@@ -1402,3 +1402,62 @@ const char *tj_dump(json_object *o)
 	return json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
 	                                                 JSON_C_TO_STRING_NOSLASHESCAPE);
 }
+
+/* ---- the shared test cluster ---- */
+
+static int run_cmd(const char *cmd)
+{
+	int st;
+
+	fflush(NULL);
+	st = system(cmd);
+	return st == -1 ? -1 : (WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st));
+}
+
+static const char *as_pg(void)
+{
+	return geteuid() == 0 ? "cd / && runuser -u postgres -- " : "";
+}
+
+int tcluster_stop(const char *mode)
+{
+	char cmd[2048];
+
+	snprintf(cmd, sizeof(cmd), "%s'%s/pg_ctl' -D '%s/data' -m %s -w -t 60 stop >&2", as_pg(),
+	         getenv("STREETD_TEST_PGBIN"), getenv("STREETD_TEST_PGDIR"), mode);
+	return run_cmd(cmd);
+}
+
+bool tcluster_running(void)
+{
+	char cmd[2048];
+
+	snprintf(cmd, sizeof(cmd), "%s'%s/pg_ctl' -D '%s/data' status >/dev/null 2>&1", as_pg(),
+	         getenv("STREETD_TEST_PGBIN"), getenv("STREETD_TEST_PGDIR"));
+	return run_cmd(cmd) == 0;
+}
+
+int tcluster_start(void)
+{
+	char cmd[2048], *port;
+	const char *sql = getenv("STREETD_TEST_SQL_DIR"), *db = getenv("STREETD_TEST_DB");
+
+	if (sql == NULL || db == NULL)
+		return -1;
+	port = tconninfo_get(db, "port");
+	snprintf(cmd, sizeof(cmd), "'%s/../scripts/pg' start '%s' '%s' >&2", sql,
+	         getenv("STREETD_TEST_PGDIR"), port);
+	free(port);
+	return run_cmd(cmd);
+}
+
+void tcluster_ensure(void)
+{
+	if (getenv("STREETD_TEST_PGDIR") == NULL || getenv("STREETD_TEST_PGBIN") == NULL)
+		return;
+	if (!tcluster_running()) {
+		fprintf(stderr, "tdaemon: starting the test cluster again\n");
+		if (tcluster_start() != 0)
+			fprintf(stderr, "tdaemon: COULD NOT START THE TEST CLUSTER\n");
+	}
+}

@@ -46,6 +46,17 @@
 struct tdaemon;
 struct tclient;
 
+/* ---- the shared test cluster ($STREETD_TEST_PGDIR; suites that stop it run
+ * alone, and register tcluster_ensure as an unchecked fixture) ---- */
+
+/* pg_ctl stop with mode "fast" or "immediate" (as the cluster's owner when root). */
+int tcluster_stop(const char *mode);
+bool tcluster_running(void);
+/* scripts/pg start on the port of $STREETD_TEST_DB. */
+int tcluster_start(void);
+/* Whatever happened, leave the cluster running. */
+void tcluster_ensure(void);
+
 /* ---- the daemon ---- */
 
 /* Writes the config (base + overrides, NULL for none), starts the daemon and waits

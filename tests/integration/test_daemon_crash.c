@@ -63,68 +63,6 @@ static const char overrides[] = "log.level=info\n"
                                 "database.reconnect_max=300ms\n"
                                 "database.connect_timeout=2s\n";
 
-/* ---- the cluster (as in test_daemon_life.c) ---- */
-
-static int run_cmd(const char *cmd)
-{
-	int st;
-
-	fflush(NULL);
-	st = system(cmd);
-	return st == -1 ? -1 : (WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st));
-}
-
-static const char *as_pg(void)
-{
-	return geteuid() == 0 ? "cd / && runuser -u postgres -- " : "";
-}
-
-/* Immediate: the postmaster and every backend go at once, as in a crash;
- * nothing is flushed beyond what commits already made durable. */
-static int cluster_stop_immediate(void)
-{
-	char cmd[2048];
-
-	snprintf(cmd, sizeof(cmd), "%s'%s/pg_ctl' -D '%s/data' -m immediate -w -t 60 stop >&2",
-	         as_pg(), getenv("STREETD_TEST_PGBIN"), getenv("STREETD_TEST_PGDIR"));
-	return run_cmd(cmd);
-}
-
-static bool cluster_running(void)
-{
-	char cmd[2048];
-
-	snprintf(cmd, sizeof(cmd), "%s'%s/pg_ctl' -D '%s/data' status >/dev/null 2>&1", as_pg(),
-	         getenv("STREETD_TEST_PGBIN"), getenv("STREETD_TEST_PGDIR"));
-	return run_cmd(cmd) == 0;
-}
-
-static int cluster_start(void)
-{
-	char cmd[2048], *port;
-	const char *sql = getenv("STREETD_TEST_SQL_DIR"), *db = getenv("STREETD_TEST_DB");
-
-	if (sql == NULL || db == NULL)
-		return -1;
-	port = tconninfo_get(db, "port");
-	snprintf(cmd, sizeof(cmd), "'%s/../scripts/pg' start '%s' '%s' >&2", sql,
-	         getenv("STREETD_TEST_PGDIR"), port);
-	free(port);
-	return run_cmd(cmd);
-}
-
-/* Unchecked fixture: whatever happened, leave the cluster running. */
-static void cluster_ensure(void)
-{
-	if (getenv("STREETD_TEST_PGDIR") == NULL || getenv("STREETD_TEST_PGBIN") == NULL)
-		return;
-	if (!cluster_running()) {
-		fprintf(stderr, "test_daemon_crash: starting the test cluster again\n");
-		if (cluster_start() != 0)
-			fprintf(stderr, "test_daemon_crash: COULD NOT START THE TEST CLUSTER\n");
-	}
-}
-
 /* ---- shared state of one run ---- */
 
 /* An action acknowledged with ok. */
@@ -802,12 +740,12 @@ static void run(bool kill_database)
 			X.d = d;
 			pthread_mutex_unlock(&X.dlock);
 		} else {
-			ck_assert_msg(cluster_stop_immediate() == 0,
+			ck_assert_msg(tcluster_stop("immediate") == 0,
 			              "could not stop the test cluster");
 			sleep_ms(rand_between(200, 700));
 			ck_assert_msg(tdaemon_running(X.d),
 			              "streetd exited when the database died");
-			ck_assert_msg(cluster_start() == 0,
+			ck_assert_msg(tcluster_start() == 0,
 			              "could not start the test cluster again");
 		}
 	}
@@ -960,7 +898,7 @@ int main(void)
 	tcase_add_test(tc, daemon_killed_loses_nothing);
 	suite_add_tcase(s, tc);
 
-	tcase_add_unchecked_fixture(pg, cluster_ensure, cluster_ensure);
+	tcase_add_unchecked_fixture(pg, tcluster_ensure, tcluster_ensure);
 	tcase_set_timeout(pg, 35);
 	tcase_add_test(pg, database_killed_loses_nothing);
 	suite_add_tcase(s, pg);

@@ -18,66 +18,6 @@
 #include "tdaemon.h"
 #include "tdb.h"
 
-/* ---- the cluster ---- */
-
-static int run_cmd(const char *cmd)
-{
-	int st;
-
-	fflush(NULL);
-	st = system(cmd);
-	return st == -1 ? -1 : (WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st));
-}
-
-static const char *as_pg(void)
-{
-	return geteuid() == 0 ? "cd / && runuser -u postgres -- " : "";
-}
-
-static int cluster_stop(void)
-{
-	char cmd[2048];
-
-	snprintf(cmd, sizeof(cmd), "%s'%s/pg_ctl' -D '%s/data' -m fast -w -t 60 stop >&2", as_pg(),
-	         getenv("STREETD_TEST_PGBIN"), getenv("STREETD_TEST_PGDIR"));
-	return run_cmd(cmd);
-}
-
-static bool cluster_running(void)
-{
-	char cmd[2048];
-
-	snprintf(cmd, sizeof(cmd), "%s'%s/pg_ctl' -D '%s/data' status >/dev/null 2>&1", as_pg(),
-	         getenv("STREETD_TEST_PGBIN"), getenv("STREETD_TEST_PGDIR"));
-	return run_cmd(cmd) == 0;
-}
-
-static int cluster_start(void)
-{
-	char cmd[2048], *port;
-	const char *sql = getenv("STREETD_TEST_SQL_DIR"), *db = getenv("STREETD_TEST_DB");
-
-	if (sql == NULL || db == NULL)
-		return -1;
-	port = tconninfo_get(db, "port");
-	snprintf(cmd, sizeof(cmd), "'%s/../scripts/pg' start '%s' '%s' >&2", sql,
-	         getenv("STREETD_TEST_PGDIR"), port);
-	free(port);
-	return run_cmd(cmd);
-}
-
-/* Unchecked fixture: whatever happened, leave the cluster running. */
-static void cluster_ensure(void)
-{
-	if (getenv("STREETD_TEST_PGDIR") == NULL || getenv("STREETD_TEST_PGBIN") == NULL)
-		return;
-	if (!cluster_running()) {
-		fprintf(stderr, "test_daemon_life: starting the test cluster again\n");
-		if (cluster_start() != 0)
-			fprintf(stderr, "test_daemon_life: COULD NOT START THE TEST CLUSTER\n");
-	}
-}
-
 /* ---- helpers ---- */
 
 static void must_stop_cleanly(struct tdaemon *d)
@@ -552,7 +492,7 @@ START_TEST(database_goes_away_and_comes_back)
 		tclient_close(w);
 	}
 
-	ck_assert_msg(cluster_stop() == 0, "could not stop the test cluster");
+	ck_assert_msg(tcluster_stop("fast") == 0, "could not stop the test cluster");
 
 	/* Unavailable, quickly, not a hang; twice (the second after the pool noticed). */
 	for (int i = 0; i < 2; i++) {
@@ -570,7 +510,7 @@ START_TEST(database_goes_away_and_comes_back)
 	ck_assert_msg(tdaemon_running(d), "streetd exited (status %d) when the database went away",
 	              tdaemon_exit_status(d));
 
-	ck_assert_msg(cluster_start() == 0, "could not start the test cluster again");
+	ck_assert_msg(tcluster_start() == 0, "could not start the test cluster again");
 	start = tnow_ms();
 	deadline = start + 15000;
 	for (;;) {
@@ -614,7 +554,7 @@ int main(void)
 	tcase_add_test(tc, check_config);
 	suite_add_tcase(s, tc);
 
-	tcase_add_unchecked_fixture(pg, cluster_ensure, cluster_ensure);
+	tcase_add_unchecked_fixture(pg, tcluster_ensure, tcluster_ensure);
 	tcase_set_timeout(pg, 180);
 	tcase_add_test(pg, database_goes_away_and_comes_back);
 	suite_add_tcase(s, pg);
