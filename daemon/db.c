@@ -25,8 +25,13 @@ struct db_query {
 	enum db_status status;
 	int stmt;
 	int nparams;
-	bool prepare;   /* internal: prepares stmt on a new connection */
-	bool cancelled; /* the caller no longer wants the callback */
+	bool prepare;     /* internal: prepares stmt on a new connection */
+	bool prepare_try; /* ... its try form */
+	bool cancelled;   /* the caller no longer wants the callback */
+	/* A group (one transaction): the first member is on the wire list and
+	 * links the others through batch; batch_n counts them, on the first. */
+	struct db_query *batch;
+	int batch_n;
 	const char **params;
 	/* the parameter strings follow, copied */
 };
@@ -42,7 +47,10 @@ struct conn {
 	struct event *ev_timer; /* connect timeout, or the reconnect backoff */
 	int64_t backoff_ms;
 	struct db_query *head, *tail; /* on the wire, oldest first */
-	int inflight;
+	int inflight;                 /* units on the wire: single queries or groups */
+	int step;                     /* the head unit's statement whose results are being read */
+	bool got;                     /* a result of that statement was seen */
+	bool failed; /* the head unit had an error: its transaction did not commit */
 	int prepares_left;
 	bool prepare_failed;
 	bool dirty; /* sent since the last flush */
@@ -59,6 +67,7 @@ struct db_pool {
 	char *conninfo;
 	const struct db_stmt *stmts;
 	size_t nstmts;
+	char **try_names; /* "<name>_try" for statements with a try form, else NULL */
 	struct conn *conns;
 	int ready;
 	struct query_list waiting;   /* not yet sent */
@@ -103,6 +112,17 @@ static void query_free(struct db_query *q)
 	if (q->res)
 		PQclear(q->res);
 	free(q);
+}
+
+/* Frees a unit: one query, or a group with all its members. */
+static void unit_free(struct db_query *q)
+{
+	while (q) {
+		struct db_query *next = q->batch;
+
+		query_free(q);
+		q = next;
+	}
 }
 
 /* Hands a finished query to the deliver event, so that callbacks never run
@@ -195,18 +215,8 @@ static void conn_flush(struct conn *c)
 		conn_lost(c, "cannot watch the socket");
 }
 
-static int conn_send(struct conn *c, struct db_query *q)
+static void conn_push_unit(struct conn *c, struct db_query *q)
 {
-	const struct db_stmt *st = &c->pool->stmts[q->stmt];
-	int ok;
-
-	if (q->prepare)
-		ok = PQsendPrepare(c->pg, st->name, st->sql, st->nparams, NULL);
-	else
-		ok = PQsendQueryPrepared(c->pg, st->name, q->nparams, q->params, NULL, NULL, 0);
-	/* a sync per query: each runs in its own implicit transaction */
-	if (!ok || !PQpipelineSync(c->pg))
-		return -1;
 	q->next = NULL;
 	if (c->tail)
 		c->tail->next = q;
@@ -215,32 +225,104 @@ static int conn_send(struct conn *c, struct db_query *q)
 	c->tail = q;
 	c->inflight++;
 	c->dirty = true;
+}
+
+static int conn_send(struct conn *c, struct db_query *q)
+{
+	const struct db_stmt *st = &c->pool->stmts[q->stmt];
+	int ok;
+
+	if (q->prepare_try)
+		ok = PQsendPrepare(c->pg, c->pool->try_names[q->stmt], st->try_sql, st->nparams,
+		                   NULL);
+	else if (q->prepare)
+		ok = PQsendPrepare(c->pg, st->name, st->sql, st->nparams, NULL);
+	else
+		ok = PQsendQueryPrepared(c->pg, st->name, q->nparams, q->params, NULL, NULL, 0);
+	/* a sync per query: each runs in its own implicit transaction */
+	if (!ok || !PQpipelineSync(c->pg))
+		return -1;
+	conn_push_unit(c, q);
 	return 0;
 }
 
-/* Moves waiting queries onto the least busy ready connections. */
+/* Sends a group (q and the members linked by batch) with one sync point after
+ * their try forms: statements up to a sync form one implicit transaction,
+ * committed at the sync, or rolled back whole if one of them fails. */
+static int conn_send_group(struct conn *c, struct db_query *q)
+{
+	bool ok = true;
+
+	for (struct db_query *m = q; ok && m; m = m->batch)
+		ok = PQsendQueryPrepared(c->pg, c->pool->try_names[m->stmt], m->nparams, m->params,
+		                         NULL, NULL, 0);
+	if (!ok || !PQpipelineSync(c->pg))
+		return -1;
+	log_debug("database group conn=%d size=%d", c->index, q->batch_n);
+	conn_push_unit(c, q);
+	return 0;
+}
+
+static bool groupable(const struct db_pool *pool, const struct db_query *q)
+{
+	return pool->try_names && pool->try_names[q->stmt] != NULL;
+}
+
+/* Takes the waiting queries that go to c as one unit: the head alone, or, if
+ * it has a try form, it and the groupable queries right behind it. */
+static struct db_query *take_unit(struct db_pool *pool)
+{
+	struct db_query *q = list_pop(&pool->waiting), *last = q;
+
+	q->batch_n = 1;
+	if (!groupable(pool, q))
+		return q;
+	while (q->batch_n < DB_BATCH_MAX && pool->waiting.head &&
+	       groupable(pool, pool->waiting.head)) {
+		struct db_query *m = list_pop(&pool->waiting);
+
+		if (m->cancelled) {
+			query_free(m);
+			continue;
+		}
+		last->batch = m;
+		last = m;
+		q->batch_n++;
+	}
+	return q;
+}
+
+/* Moves waiting queries onto the least busy ready connections, in order.  A
+ * write with a try form waits for a connection with nothing on the wire (and
+ * so does everything behind it): meanwhile others join it, and they commit
+ * together. */
 static void pool_dispatch(struct db_pool *pool)
 {
 	while (pool->waiting.head) {
 		struct conn *best = NULL;
-		struct db_query *q;
+		struct db_query *q = pool->waiting.head;
+		int limit = groupable(pool, q) ? 1 : pool->cfg.pipeline_depth;
 
+		if (q->cancelled) {
+			query_free(list_pop(&pool->waiting));
+			continue;
+		}
 		for (int i = 0; i < pool->cfg.size; i++) {
 			struct conn *c = &pool->conns[i];
 
-			if (c->state == CONN_READY && c->inflight < pool->cfg.pipeline_depth &&
+			if (c->state == CONN_READY && c->inflight < limit &&
 			    (!best || c->inflight < best->inflight))
 				best = c;
 		}
 		if (!best)
 			break;
-		q = list_pop(&pool->waiting);
-		if (q->cancelled) {
-			query_free(q);
-			continue;
-		}
-		if (conn_send(best, q) < 0) {
-			deliver(pool, q, DB_UNAVAILABLE);
+		q = take_unit(pool);
+		if ((q->batch_n == 1 ? conn_send(best, q) : conn_send_group(best, q)) < 0) {
+			for (struct db_query *m = q, *next; m; m = next) {
+				next = m->batch;
+				m->batch = NULL;
+				deliver(pool, m, DB_UNAVAILABLE);
+			}
 			conn_lost(best, PQerrorMessage(best->pg));
 		}
 	}
@@ -262,6 +344,38 @@ static void conn_prepared(struct conn *c)
 	pool_dispatch(c->pool);
 }
 
+/* A member of a group that committed: its try form says how it went. */
+static enum db_status member_status(const struct db_query *m)
+{
+	if (!m->res || PQresultStatus(m->res) != PGRES_TUPLES_OK || PQntuples(m->res) != 1 ||
+	    PQnfields(m->res) != 3)
+		return DB_ERROR;
+	return PQgetisnull(m->res, 0, 1) ? DB_OK : DB_ERROR;
+}
+
+/* A group is done: if it committed, each member as its try form says; if not,
+ * one that failed outside its subtransaction (a cancel, a timeout) says why,
+ * and the rest were rolled back with it. */
+static void complete_group(struct conn *c, struct db_query *q)
+{
+	bool committed = !c->failed;
+
+	while (q) {
+		struct db_query *next = q->batch;
+		enum db_status st;
+
+		q->batch = NULL;
+		if (committed)
+			st = member_status(q);
+		else if (q->res && PQresultStatus(q->res) == PGRES_FATAL_ERROR)
+			st = DB_ERROR;
+		else
+			st = DB_ROLLED_BACK;
+		deliver(c->pool, q, st);
+		q = next;
+	}
+}
+
 static void conn_complete_head(struct conn *c)
 {
 	struct db_query *q = c->head;
@@ -273,6 +387,13 @@ static void conn_complete_head(struct conn *c)
 	if (!c->head)
 		c->tail = NULL;
 	c->inflight--;
+	if (q->batch_n > 1)
+		complete_group(c, q);
+	c->step = 0;
+	c->got = false;
+	c->failed = false;
+	if (q->batch_n > 1)
+		return;
 	if (!q->prepare) {
 		deliver(c->pool, q, status);
 		return;
@@ -287,6 +408,24 @@ static void conn_complete_head(struct conn *c)
 		conn_prepared(c);
 }
 
+static void keep_result(struct db_query *q, PGresult *r)
+{
+	if (q->res)
+		PQclear(q->res);
+	q->res = r;
+}
+
+/* A result of the head group's member number step (an error at commit time
+ * comes after the last member's results: it goes to the last). */
+static void group_result(struct conn *c, PGresult *r)
+{
+	struct db_query *m = c->head;
+
+	for (int i = 0; i < c->step && m->batch; i++)
+		m = m->batch;
+	keep_result(m, r);
+}
+
 /* Reads every result libpq has parsed.  In pipeline mode a query's results end
  * with NULL and its sync point with PGRES_PIPELINE_SYNC. */
 static void conn_take_results(struct conn *c)
@@ -297,6 +436,10 @@ static void conn_take_results(struct conn *c)
 		PGresult *r = PQgetResult(c->pg);
 
 		if (!r) {
+			/* the end of one statement's results */
+			if (c->got)
+				c->step++;
+			c->got = false;
 			if (++nulls > 1)
 				break; /* nothing more until the server sends it */
 			continue;
@@ -307,9 +450,14 @@ static void conn_take_results(struct conn *c)
 			conn_complete_head(c);
 			continue;
 		}
-		if (c->head->res)
-			PQclear(c->head->res);
-		c->head->res = r;
+		c->got = true;
+		if (PQresultStatus(r) == PGRES_FATAL_ERROR ||
+		    PQresultStatus(r) == PGRES_PIPELINE_ABORTED)
+			c->failed = true;
+		if (c->head->batch_n > 1)
+			group_result(c, r);
+		else
+			keep_result(c->head, r);
 	}
 }
 
@@ -323,7 +471,7 @@ static void conn_read(struct conn *c)
 	}
 	while ((n = PQnotifies(c->pg)) != NULL) {
 		if (c->pool->on_notify)
-			c->pool->on_notify(c->pool->notify_arg, n->relname);
+			c->pool->on_notify(c->pool->notify_arg, n->relname, n->be_pid);
 		PQfreemem(n);
 	}
 	conn_take_results(c);
@@ -346,16 +494,22 @@ static void conn_connected(struct conn *c)
 	}
 	conn_enter(c, CONN_PREPARING);
 	c->prepare_failed = false;
-	c->prepares_left = (int)pool->nstmts;
-	for (size_t i = 0; i < pool->nstmts; i++) {
-		struct db_query *q = calloc(1, sizeof(*q));
+	c->prepares_left = 0;
+	for (size_t i = 0; i < 2 * pool->nstmts; i++) {
+		bool try_form = i >= pool->nstmts;
+		struct db_query *q;
 
+		if (try_form && !pool->try_names[i - pool->nstmts])
+			continue;
+		q = calloc(1, sizeof(*q));
 		if (!q) {
 			conn_lost(c, strerror(ENOMEM));
 			return;
 		}
-		q->stmt = (int)i;
+		q->stmt = (int)(try_form ? i - pool->nstmts : i);
 		q->prepare = true;
+		q->prepare_try = try_form;
+		c->prepares_left++;
 		if (conn_send(c, q) < 0) {
 			free(q);
 			conn_lost(c, PQerrorMessage(c->pg));
@@ -439,13 +593,21 @@ static void conn_lost(struct conn *c, const char *why)
 	         conn_state_names[c->state], c->inflight, reason);
 	while ((q = c->head) != NULL) {
 		c->head = q->next;
-		if (q->prepare)
+		if (q->prepare) {
 			query_free(q);
-		else
+			continue;
+		}
+		for (struct db_query *next; q; q = next) {
+			next = q->batch;
+			q->batch = NULL;
 			deliver(pool, q, DB_UNKNOWN);
+		}
 	}
 	c->tail = NULL;
 	c->inflight = 0;
+	c->step = 0;
+	c->got = false;
+	c->failed = false;
 	conn_unwatch(c);
 	if (c->pg) {
 		PQfinish(c->pg);
@@ -469,7 +631,10 @@ static void conn_start(struct conn *c)
 	struct db_pool *pool = c->pool;
 	char options[160];
 	const char *keys[] = { "dbname", "application_name", "options", NULL };
-	const char *values[] = { pool->conninfo, "streetd", options, NULL };
+	const char *values[] = { pool->conninfo,
+		                 pool->cfg.application_name ? pool->cfg.application_name
+		                                            : "streetd",
+		                 options, NULL };
 	struct timeval tv;
 
 	/* the daemon's statement timeout wins over one in conninfo; times go out
@@ -507,8 +672,16 @@ struct db_pool *db_pool_new(struct event_base *base, const struct db_pool_config
 	pool->conninfo = strdup(cfg->conninfo);
 	pool->conns = calloc((size_t)cfg->size, sizeof(*pool->conns));
 	pool->ev_deliver = event_new(base, -1, 0, deliver_cb, pool);
-	if (!pool->conninfo || !pool->conns || !pool->ev_deliver)
+	pool->try_names = calloc(nstmts ? nstmts : 1, sizeof(*pool->try_names));
+	if (!pool->conninfo || !pool->conns || !pool->ev_deliver || !pool->try_names)
 		goto fail;
+	for (size_t i = 0; i < nstmts; i++) {
+		if (stmts[i].try_sql &&
+		    asprintf(&pool->try_names[i], "%s_try", stmts[i].name) < 0) {
+			pool->try_names[i] = NULL;
+			goto fail;
+		}
+	}
 	for (int i = 0; i < cfg->size; i++) {
 		struct conn *c = &pool->conns[i];
 
@@ -538,7 +711,7 @@ void db_pool_free(struct db_pool *pool)
 
 		while ((q = c->head) != NULL) {
 			c->head = q->next;
-			query_free(q);
+			unit_free(q);
 		}
 		conn_unwatch(c);
 		if (c->ev_timer)
@@ -552,6 +725,9 @@ void db_pool_free(struct db_pool *pool)
 		query_free(q);
 	if (pool->ev_deliver)
 		event_free(pool->ev_deliver);
+	for (size_t i = 0; pool->try_names && i < pool->nstmts; i++)
+		free(pool->try_names[i]);
+	free(pool->try_names);
 	free(pool->conns);
 	free(pool->conninfo);
 	free(pool);
@@ -561,6 +737,31 @@ void db_pool_set_notify(struct db_pool *pool, db_notify_fn fn, void *arg)
 {
 	pool->on_notify = fn;
 	pool->notify_arg = arg;
+}
+
+bool db_pool_has_backend(const struct db_pool *pool, int pid)
+{
+	for (int i = 0; i < pool->cfg.size; i++) {
+		const struct conn *c = &pool->conns[i];
+
+		if (c->pg && c->state >= CONN_PREPARING && PQbackendPID(c->pg) == pid)
+			return true;
+	}
+	return false;
+}
+
+const char *db_error_sqlstate(const PGresult *res)
+{
+	if (res && PQresultStatus(res) == PGRES_TUPLES_OK && PQnfields(res) == 3)
+		return PQgetisnull(res, 0, 1) ? NULL : PQgetvalue(res, 0, 1);
+	return res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+}
+
+const char *db_error_message(const PGresult *res)
+{
+	if (res && PQresultStatus(res) == PGRES_TUPLES_OK && PQnfields(res) == 3)
+		return PQgetisnull(res, 0, 2) ? NULL : PQgetvalue(res, 0, 2);
+	return res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
 }
 
 int db_pool_ready(const struct db_pool *pool)

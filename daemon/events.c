@@ -22,26 +22,45 @@
 #define FALLBACK_MS   500
 /* At most one doorbell per this many milliseconds. */
 #define RING_MS 5
+/* How often the reader looks for other instances' readers (the doorbell rings
+ * only if there is one), and the name they go by in pg_stat_activity. */
+#define PEERS_MS       1000
+#define READER_APPNAME "streetd events"
 /* A local commit reads the log after this long, so that a busy instance
  * reads once for many commits instead of once per commit (each read is a
  * query competing with the actions for the database's CPU). */
 #define COMMIT_READ_MS 2
 
-enum { ES_LISTEN, ES_HEAD, ES_AFTER, ES_LOCK, ES_SWEEP_WAIT, ES_SWEEP, ES_PURGE, ES_NSTMTS };
+enum {
+	ES_LISTEN,
+	ES_HEAD,
+	ES_AFTER,
+	ES_LOCK,
+	ES_SWEEP_WAIT,
+	ES_SWEEP,
+	ES_PURGE,
+	ES_PEERS,
+	ES_NSTMTS
+};
 
 static const struct db_stmt events_stmts[ES_NSTMTS] = {
-	[ES_LISTEN] = { "ev_listen", "LISTEN street_events", 0 },
-	[ES_HEAD] = { "ev_head", "SELECT head, snap_xmin FROM street.st_log_head()", 0 },
+	[ES_LISTEN] = { "ev_listen", "LISTEN street_events", 0, NULL },
+	[ES_HEAD] = { "ev_head", "SELECT head, snap_xmin FROM street.st_log_head()", 0, NULL },
 	[ES_AFTER] = { "ev_after",
 	               "SELECT seq, street_id, district_id, coalesce(department_id, 0), "
 	               "reporter_id,"
 	               " category_id, grid_id, to_state, event, snap_xmin"
 	               " FROM street.st_log_after($1, $2)",
-	               2 },
-	[ES_LOCK] = { "ev_lock", "SELECT street.st_sweeper_lock()", 0 },
-	[ES_SWEEP_WAIT] = { "ev_sweep_wait", "SELECT street.st_sweep_wait()", 0 },
-	[ES_SWEEP] = { "ev_sweep", "SELECT count(*) FROM street.st_sweep(now(), 500)", 0 },
-	[ES_PURGE] = { "ev_purge", "SELECT street.st_photo_purge()::text", 0 },
+	               2, NULL },
+	[ES_LOCK] = { "ev_lock", "SELECT street.st_sweeper_lock()", 0, NULL },
+	[ES_SWEEP_WAIT] = { "ev_sweep_wait", "SELECT street.st_sweep_wait()", 0, NULL },
+	[ES_SWEEP] = { "ev_sweep", "SELECT count(*) FROM street.st_sweep(now(), 500)", 0, NULL },
+	[ES_PURGE] = { "ev_purge", "SELECT street.st_photo_purge()::text", 0, NULL },
+	[ES_PEERS] = { "ev_peers",
+	               "SELECT count(*) FROM pg_stat_activity"
+	               " WHERE application_name = '" READER_APPNAME "'"
+	               " AND datname = current_database() AND pid <> pg_backend_pid()",
+	               0, NULL },
 };
 
 /* The doorbell rings on a connection of its own that does not wait for the
@@ -49,11 +68,11 @@ static const struct db_stmt events_stmts[ES_NSTMTS] = {
  * nothing (readers also read on a timer), while a flush per ring would add
  * one fsync for every few actions. */
 static const struct db_stmt ring_stmts[] = {
-	{ "ev_ring", "SELECT street.st_ring()", 0 },
+	{ "ev_ring", "SELECT street.st_ring()", 0, NULL },
 	/* A transaction id handed out now: greater than that of every transaction
 	 * that already held an event number.  (A snapshot's xmax is not such a
 	 * bound: a running transaction can have an xid at or above it.) */
-	{ "ev_probe", "SELECT pg_current_xact_id()::text", 0 },
+	{ "ev_probe", "SELECT pg_current_xact_id()::text", 0, NULL },
 };
 enum { RING_RING, RING_PROBE };
 
@@ -78,6 +97,8 @@ struct events {
 	struct event *ev_fallback;    /* periodic read; the hole retry */
 	bool ring_armed;
 	struct event *ev_ring;
+	bool peers; /* another instance's reader was seen (or not looked for yet) */
+	struct event *ev_peers;
 	bool leader, sweeping;
 	struct event *ev_sweep;
 	struct timespec last_purge;
@@ -268,12 +289,46 @@ static void ring_cb(evutil_socket_t fd, short what, void *arg)
 	struct events *ev = arg;
 
 	ev->ring_armed = false;
-	db_query(ev->ring_db, RING_RING, 0, NULL, ignore_done, NULL);
+	if (ev->peers)
+		db_query(ev->ring_db, RING_RING, 0, NULL, ignore_done, NULL);
+}
+
+/* Rings only while another instance reads: alone, a doorbell is a transaction
+ * every RING_MS that nobody hears.  An instance that starts meanwhile reads on
+ * its fallback timer until this one sees it (within PEERS_MS). */
+static void peers_done(void *arg, enum db_status st, const PGresult *res)
+{
+	struct events *ev = arg;
+	bool seen = st != DB_OK || PQntuples(res) != 1 || val(res, 0, 0) > 0;
+
+	if (seen != ev->peers)
+		log_info("other streetd instances %s: %s the doorbell", seen ? "seen" : "gone",
+		         seen ? "ringing" : "not ringing");
+	ev->peers = seen;
+}
+
+static void peers_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct events *ev = arg;
+
+	if (db_pool_ready(ev->db) > 0)
+		db_query(ev->db, ES_PEERS, 0, NULL, peers_done, ev);
+	arm_ms(ev->ev_peers, PEERS_MS);
+}
+
+/* Whether anyone here waits for events now.  Without subscribers the reader
+ * only keeps its position current on the fallback timer: a read per commit or
+ * per doorbell would cost the database a query that delivers nothing.  A first
+ * subscriber is told the position the reader has reached ("head") and gets
+ * everything after it, so nothing is lost by reading late. */
+static bool wanted(const struct events *ev)
+{
+	return push_subscribers(ev->srv->push) > 0;
 }
 
 void events_committed(struct events *ev)
 {
-	if (!evtimer_pending(ev->ev_commit_read, NULL))
+	if (wanted(ev) && !evtimer_pending(ev->ev_commit_read, NULL))
 		arm_ms(ev->ev_commit_read, COMMIT_READ_MS);
 	if (!ev->ring_armed) {
 		ev->ring_armed = true;
@@ -281,9 +336,14 @@ void events_committed(struct events *ev)
 	}
 }
 
-static void on_notify(void *arg, const char *channel)
+static void on_notify(void *arg, const char *channel, int sender_pid)
 {
-	read_soon(arg);
+	struct events *ev = arg;
+
+	/* our own doorbell: the commit read already covers those commits */
+	if (db_pool_has_backend(ev->ring_db, sender_pid) || !wanted(ev))
+		return;
+	read_soon(ev);
 }
 
 /* ---- the deadline sweeper ---- */
@@ -523,28 +583,33 @@ struct events *events_new(struct server *srv)
 		.reconnect_max_ms = srv->cfg.database.reconnect_max_ms,
 		.max_queue = 1000,
 		.pipeline_depth = 16,
+		.application_name = READER_APPNAME,
 	};
 
 	if (!ev)
 		return NULL;
 	ev->srv = srv;
+	ev->peers = true;
+	ev->ev_peers = evtimer_new(srv->base, peers_cb, ev);
 	ev->ev_read = event_new(srv->base, -1, 0, read_cb, ev);
 	ev->ev_commit_read = evtimer_new(srv->base, read_cb, ev);
 	ev->ev_fallback = evtimer_new(srv->base, fallback_cb, ev);
 	ev->ev_ring = evtimer_new(srv->base, ring_cb, ev);
 	ev->ev_sweep = evtimer_new(srv->base, sweep_cb, ev);
 	if (!ev->ev_read || !ev->ev_commit_read || !ev->ev_fallback || !ev->ev_ring ||
-	    !ev->ev_sweep)
+	    !ev->ev_sweep || !ev->ev_peers)
 		goto fail;
 	ev->db = db_pool_new(srv->base, &c, events_stmts, ES_NSTMTS, on_state, ev);
 	if (!ev->db)
 		goto fail;
 	c.options = "-c synchronous_commit=off";
+	c.application_name = "streetd ring";
 	ev->ring_db = db_pool_new(srv->base, &c, ring_stmts, 2, NULL, NULL);
 	if (!ev->ring_db)
 		goto fail;
 	db_pool_set_notify(ev->db, on_notify, ev);
 	arm_ms(ev->ev_fallback, FALLBACK_MS);
+	arm_ms(ev->ev_peers, PEERS_MS);
 	return ev;
 fail:
 	events_free(ev);
@@ -561,6 +626,8 @@ void events_free(struct events *ev)
 		event_free(ev->ev_read);
 	if (ev->ev_commit_read)
 		event_free(ev->ev_commit_read);
+	if (ev->ev_peers)
+		event_free(ev->ev_peers);
 	if (ev->ev_fallback)
 		event_free(ev->ev_fallback);
 	if (ev->ev_ring)

@@ -56,7 +56,7 @@ static const struct op_sql op_sql[] = {
 enum { STMT_ACCOUNT_BY_CN = NOPS, STMT_DISABLED_ACCOUNTS, STMT_LOG_REPLAY, NSTMTS };
 
 static struct db_stmt stmts[NSTMTS];
-static char *owned[2 * NSTMTS];        /* the names and SQL texts stmts[] points to */
+static char *owned[3 * NSTMTS];        /* the names and SQL texts stmts[] points to */
 static int stmt_of_op[PROTO_OP_COUNT]; /* -1: no statement */
 static const struct op_sql *sql_of_op[PROTO_OP_COUNT];
 
@@ -82,6 +82,22 @@ static char *build_sql(const struct op_sql *o, int nparams)
 	return len < 0 ? NULL : sql;
 }
 
+/* An action's try form (sql/migrations/009_try.sql), for group commit. */
+static char *build_try_sql(const struct op_sql *o, int nparams)
+{
+	char args[192] = "";
+	size_t n = 0;
+	char *sql;
+
+	for (int i = 1; i <= nparams; i++)
+		n += (size_t)snprintf(args + n, sizeof(args) - n, "%s$%d::text", i > 1 ? ", " : "",
+		                      i);
+	if (asprintf(&sql, "SELECT result, sqlstate, message FROM street.st_try('%s', ARRAY[%s])",
+	             o->func + strlen("st_"), args) < 0)
+		return NULL;
+	return sql;
+}
+
 int handlers_init(void)
 {
 	for (int i = 0; i < PROTO_OP_COUNT; i++)
@@ -93,30 +109,34 @@ int handlers_init(void)
 
 		if (asprintf(&name, "op_%s", spec->name) < 0)
 			return -1;
-		owned[2 * i] = name;
-		owned[2 * i + 1] = build_sql(&op_sql[i], nparams);
-		stmts[i] = (struct db_stmt){ name, owned[2 * i + 1], nparams };
-		if (!owned[2 * i + 1])
+		owned[3 * i] = name;
+		owned[3 * i + 1] = build_sql(&op_sql[i], nparams);
+		if (!owned[3 * i + 1])
 			return -1;
+		if (proto_op_is_action(op_sql[i].op) &&
+		    !(owned[3 * i + 2] = build_try_sql(&op_sql[i], nparams)))
+			return -1;
+		stmts[i] = (struct db_stmt){ name, owned[3 * i + 1], nparams, owned[3 * i + 2] };
 		stmt_of_op[op_sql[i].op] = (int)i;
 		sql_of_op[op_sql[i].op] = &op_sql[i];
 	}
 	stmts[STMT_ACCOUNT_BY_CN] =
-	        (struct db_stmt){ "account_by_cn", "SELECT street.st_account_by_cn($1)::text", 1 };
+	        (struct db_stmt){ "account_by_cn", "SELECT street.st_account_by_cn($1)::text", 1,
+		                  NULL };
 	stmts[STMT_DISABLED_ACCOUNTS] =
 	        (struct db_stmt){ "disabled_accounts",
-		                  "SELECT street.st_disabled_accounts($1)::text", 1 };
+		                  "SELECT street.st_disabled_accounts($1)::text", 1, NULL };
 	stmts[STMT_LOG_REPLAY] = (struct db_stmt){ "log_replay",
 		                                   "SELECT seq, category_id, grid_id, to_state, "
 		                                   "event FROM street.st_log_replay($1, $2, $3,"
 		                                   " $4)",
-		                                   4 };
+		                                   4, NULL };
 	return 0;
 }
 
 void handlers_free(void)
 {
-	for (size_t i = 0; i < 2 * NSTMTS; i++) {
+	for (size_t i = 0; i < 3 * NSTMTS; i++) {
 		free(owned[i]);
 		owned[i] = NULL;
 	}
@@ -205,9 +225,9 @@ static void request_done(void *arg, enum db_status status, const PGresult *res)
 		}
 		break;
 	case DB_ERROR:
-		sqlstate = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+		sqlstate = db_error_sqlstate(res);
 		code = handlers_map_sqlstate(sqlstate, &level);
-		msg = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
+		msg = db_error_message(res);
 		if (code == PROTO_ERR_INTERNAL || !msg)
 			msg = "internal error (logged)";
 		else if (code == PROTO_ERR_UNAVAILABLE)
@@ -217,6 +237,11 @@ static void request_done(void *arg, enum db_status status, const PGresult *res)
 		code = PROTO_ERR_UNAVAILABLE;
 		level = LOG_INFO;
 		msg = "the database is unavailable; try again shortly";
+		break;
+	case DB_ROLLED_BACK:
+		code = PROTO_ERR_UNAVAILABLE;
+		level = LOG_NOTICE;
+		msg = "the database could not commit this request; nothing was done: try again";
 		break;
 	case DB_UNKNOWN:
 		code = PROTO_ERR_UNAVAILABLE;
@@ -236,7 +261,7 @@ static void request_done(void *arg, enum db_status status, const PGresult *res)
 		        code == PROTO_OK ? "ok" : proto_error_name(code), ms_since(&r->started),
 		        sqlstate ? " sqlstate=" : "", sqlstate ? sqlstate : "",
 		        status == DB_ERROR && code == PROTO_ERR_INTERNAL
-		                ? log_quote(q, sizeof(q), PQresultErrorMessage(res))
+		                ? log_quote(q, sizeof(q), db_error_message(res))
 		                : "");
 	}
 	free(r);
