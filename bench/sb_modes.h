@@ -23,6 +23,8 @@ struct sb_opts {
 	double hold;          /* idle: longest time to hold the sessions */
 	long long since;      /* push: subscribe from after this seq */
 	double rate;          /* push: driver actions per second */
+	int in_scope;         /* push: the first in_scope accounts see the driver's
+	                       * events, the others none (0: all of them) */
 	/* handshakes */
 	int threads;
 	const char *login;

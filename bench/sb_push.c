@@ -6,6 +6,11 @@
  * (both on this process's monotonic clock; negative when the push overtakes
  * the reply).  A probe session subscribes first: if the server answers
  * bad_request (unknown op), push is reported as not available.
+ *
+ * Session i uses account i mod (number of accounts).  With --in-scope K only
+ * sessions of the first K accounts may see the driver's events: deliveries
+ * are expected for those, and an event reaching any other is counted as a
+ * leak (the daemon's index must not send it).
  */
 #include <event2/event.h>
 #include <stdio.h>
@@ -42,7 +47,7 @@ struct sb_push {
 	int phase; /* 0 probe, 1 connecting, 2 driving, 3 grace, 4 done */
 	int settled;
 	struct sb_marks replies, receipts;
-	unsigned long long paced, events_seen;
+	unsigned long long paced, events_seen, leaks;
 	double drive_start, cpu0, cpu1, scpu0, scpu1;
 	struct event *ev_setup, *ev_step, *ev_next, *ev_phase;
 	int rc;
@@ -111,6 +116,21 @@ static void sb_push_drv_msg(struct sb_fleet *f, int idx, json_object *msg, doubl
 	sb_push_after(p->ev_next, p->drive_start + (double)p->paced / p->o->rate - sb_now());
 }
 
+static bool sb_push_in_scope(const struct sb_push *p, int idx)
+{
+	return p->o->in_scope <= 0 || idx % p->nsub < p->o->in_scope;
+}
+
+/* Ready subscriber sessions that may see the driver's events. */
+static size_t sb_push_ready_in_scope(const struct sb_push *p)
+{
+	size_t n = 0;
+
+	for (int i = 0; i < p->subs.target; i++)
+		n += p->subs.state[i] == 1 && sb_push_in_scope(p, i) ? 1 : 0;
+	return n;
+}
+
 static void sb_push_sub_msg(struct sb_fleet *f, int idx, json_object *msg, double at)
 {
 	struct sb_push *p = f->arg;
@@ -121,6 +141,8 @@ static void sb_push_sub_msg(struct sb_fleet *f, int idx, json_object *msg, doubl
 		return;
 	seq = sb_json_int(ev, "seq", NULL, NULL);
 	p->events_seen++;
+	if (!sb_push_in_scope(p, idx))
+		p->leaks++;
 	if (p->phase >= 2 && seq > 0)
 		sb_marks_add(&p->receipts, seq, at);
 }
@@ -130,6 +152,8 @@ static void sb_push_sub_event(struct sb_fleet *f, int idx, long long seq, double
 	struct sb_push *p = f->arg;
 
 	p->events_seen++;
+	if (!sb_push_in_scope(p, idx))
+		p->leaks++;
 	if (p->phase >= 2 && seq > 0)
 		sb_marks_add(&p->receipts, seq, at);
 }
@@ -252,7 +276,8 @@ static void sb_push_timeout(evutil_socket_t fd, short what, void *arg)
 static void sb_push_report(struct sb_push *p)
 {
 	struct sb_samples lat = { 0 };
-	size_t matched = 0, expected = p->replies.n * (size_t)p->subs.ready;
+	size_t matched = 0, in_scope = sb_push_ready_in_scope(p),
+	       expected = p->replies.n * in_scope;
 
 	qsort(p->replies.v, p->replies.n, sizeof(*p->replies.v), sb_mark_cmp);
 	for (size_t i = 0; i < p->receipts.n; i++) {
@@ -264,10 +289,12 @@ static void sb_push_report(struct sb_push *p)
 		matched++;
 		sb_samples_add(&lat, (p->receipts.v[i].at - r->at) * 1e3, SB_PUSH_MAX_RECEIPTS);
 	}
-	printf("push subscribers=%d ready=%d events=%zu deliveries=%zu expected=%zu lost=%d "
+	printf("push subscribers=%d ready=%d in_scope=%zu events=%zu deliveries=%zu expected=%zu "
+	       "leaks=%llu lost=%d "
 	       "p50_ms=%.2f p99_ms=%.2f max_ms=%.2f setup_s=%.1f cpu_s=%.2f server_cpu_s=%.2f "
 	       "error=\"%s\"\n",
-	       p->o->sessions, p->subs.ready, p->replies.n, matched, expected, p->subs.lost,
+	       p->o->sessions, p->subs.ready, in_scope, p->replies.n, matched, expected, p->leaks,
+	       p->subs.lost,
 	       sb_samples_pctl(&lat, 50), sb_samples_pctl(&lat, 99), sb_samples_pctl(&lat, 100),
 	       p->subs.settled_at - p->subs.started, p->cpu1 - p->cpu0, p->scpu1 - p->scpu0,
 	       p->stats.first_error);

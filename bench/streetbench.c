@@ -7,7 +7,7 @@
  *   streetbench actions    --clients N --seconds S [--warmup W]
  *   streetbench idle       --sessions N --accounts a,b,... [--hold S]
  *   streetbench push       --sessions N --accounts a,b,... --seconds S
- *                          [--since SEQ] [--rate R]
+ *                          [--since SEQ] [--rate R] [--in-scope K]
  *   streetbench handshakes --seconds S [--threads T] [--login L]
  * Common: --host 127.0.0.1 --port 7443 --tls DIR (LOGIN.crt/.key, ca.crt)
  *         --category ID --grid ID (of the reports) --reporter L --street L
@@ -40,7 +40,7 @@ static void usage(FILE *f)
 	           "  actions    --clients N --seconds S [--warmup W]\n"
 	           "  idle       --sessions N --accounts a,b,... [--hold S]\n"
 	           "  push       --sessions N --accounts a,b,... --seconds S [--since SEQ]"
-	           " [--rate R]\n"
+	           " [--rate R] [--in-scope K]\n"
 	           "  handshakes --seconds S [--threads T] [--login L]\n"
 	           "common: --host H --port P --tls DIR --category ID --grid ID --reporter L"
 	           " --street L --dept L\n"
@@ -74,6 +74,7 @@ static int parse_opts(int argc, char **argv, struct sb_opts *o)
 		{ "hold", required_argument, NULL, 'h' },
 		{ "since", required_argument, NULL, 'S' },
 		{ "rate", required_argument, NULL, 'r' },
+		{ "in-scope", required_argument, NULL, 'i' },
 		{ "threads", required_argument, NULL, 't' },
 		{ "login", required_argument, NULL, 'l' },
 		{ "category", required_argument, NULL, 'C' },
@@ -136,6 +137,9 @@ static int parse_opts(int argc, char **argv, struct sb_opts *o)
 			break;
 		case 'w':
 			o->warmup = v;
+			break;
+		case 'i':
+			o->in_scope = (int)v;
 			break;
 		case 'n':
 			o->sessions = (int)v;
