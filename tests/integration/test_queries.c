@@ -724,6 +724,7 @@ START_TEST(list_scope_per_role)
 
 		list_fails("SD403", "t.disabled", &q);
 	}
+	free(s.id);
 }
 END_TEST
 
@@ -876,6 +877,7 @@ START_TEST(list_filters)
 		list_ids("chen.jing", &q, &s);
 		same_set("chen.jing", &s, (long long[]){ b, 0 });
 	}
+	free(s.id);
 }
 END_TEST
 
@@ -946,6 +948,7 @@ START_TEST(list_text_is_literal)
 		}
 		ck_assert(found);
 	}
+	free(s.id);
 }
 END_TEST
 
@@ -1031,6 +1034,7 @@ START_TEST(list_pagination)
 		PQclear(PQexec(db, "COMMIT"));
 		free(arr);
 	}
+	free(s.id);
 }
 END_TEST
 
@@ -1245,6 +1249,8 @@ START_TEST(overdue_order_and_cursor)
 		jfail("SD403", overdue_sql, 3,
 		      (const char *[]){ tdb_fmt("%d", uid_of("t.disabled")), NULL, NULL });
 	}
+	free(s.id);
+	free(whole.id);
 }
 END_TEST
 
