@@ -777,8 +777,8 @@ void db_pool_set_timeouts(struct db_pool *pool, int64_t connect_ms, int64_t stat
 	pool->cfg.reconnect_max_ms = reconnect_max_ms;
 }
 
-struct db_query *db_query(struct db_pool *pool, int stmt, int nparams, const char *const *params,
-                          db_done_fn done, void *arg)
+struct db_query *db_query_new(int stmt, int nparams, const char *const *params, db_done_fn done,
+                              void *arg)
 {
 	size_t size = sizeof(struct db_query) + (size_t)nparams * sizeof(char *);
 	struct db_query *q;
@@ -807,12 +807,32 @@ struct db_query *db_query(struct db_pool *pool, int stmt, int nparams, const cha
 		q->params[i] = p;
 		p += n;
 	}
+	return q;
+}
+
+void db_query_submit(struct db_pool *pool, struct db_query *q)
+{
 	if (pool->ready == 0 || pool->waiting.n >= pool->cfg.max_queue) {
 		deliver(pool, q, DB_UNAVAILABLE);
-		return q;
+		return;
 	}
 	list_push(&pool->waiting, q);
 	pool_dispatch(pool);
+}
+
+void db_query_discard(struct db_query *q)
+{
+	if (q)
+		query_free(q);
+}
+
+struct db_query *db_query(struct db_pool *pool, int stmt, int nparams, const char *const *params,
+                          db_done_fn done, void *arg)
+{
+	struct db_query *q = db_query_new(stmt, nparams, params, done, arg);
+
+	if (q)
+		db_query_submit(pool, q);
 	return q;
 }
 

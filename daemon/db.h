@@ -108,4 +108,12 @@ struct db_query *db_query(struct db_pool *pool, int stmt, int nparams, const cha
 /* The callback will not be called; the query itself may still run. */
 void db_query_cancel(struct db_query *q);
 
+/* db_query() in two steps: a query made with db_query_new() is not sent (and
+ * its callback never runs) until db_query_submit(); one never submitted is
+ * freed with db_query_discard().  NULL on ENOMEM. */
+struct db_query *db_query_new(int stmt, int nparams, const char *const *params, db_done_fn done,
+                              void *arg);
+void db_query_submit(struct db_pool *pool, struct db_query *q);
+void db_query_discard(struct db_query *q);
+
 #endif

@@ -202,6 +202,28 @@ static double ms_since(const struct timespec *t0)
 	return (double)(now.tv_sec - t0->tv_sec) * 1e3 + (double)(now.tv_nsec - t0->tv_nsec) / 1e6;
 }
 
+/* A session's requests reach the database one at a time, in order: a client
+ * that pipelines many (up to limits.max_inflight) holds one place in the
+ * pool's queue, not many, so it cannot push other sessions' requests back.
+ * One session's requests also run in the order they were sent. */
+static void request_submit(struct session *s, struct request *r)
+{
+	s->db_running = r;
+	db_query_submit(s->srv->db, r->q);
+}
+
+static void request_next(struct session *s)
+{
+	struct request *r = TAILQ_FIRST(&s->db_waiting);
+
+	s->db_running = NULL;
+	if (r) {
+		TAILQ_REMOVE(&s->db_waiting, r, wait_link);
+		r->waiting = false;
+		request_submit(s, r);
+	}
+}
+
 static void request_done(void *arg, enum db_status status, const PGresult *res)
 {
 	struct request *r = arg;
@@ -211,6 +233,7 @@ static void request_done(void *arg, enum db_status status, const PGresult *res)
 	int level = LOG_DEBUG;
 
 	LIST_REMOVE(r, link);
+	request_next(s);
 	switch (status) {
 	case DB_OK:
 		if (PQntuples(res) == 1 && !PQgetisnull(res, 0, 0)) {
@@ -307,7 +330,7 @@ void handlers_run(struct session *s, const struct proto_request *req)
 	r->op = req->op;
 	memcpy(r->id, req->id, sizeof(r->id));
 	clock_gettime(CLOCK_MONOTONIC, &r->started);
-	r->q = db_query(s->srv->db, stmt_of_op[req->op], n, params, request_done, r);
+	r->q = db_query_new(stmt_of_op[req->op], n, params, request_done, r);
 	if (!r->q) {
 		free(r);
 		session_reply_error(s, req->id, PROTO_ERR_INTERNAL, "out of memory");
@@ -315,12 +338,27 @@ void handlers_run(struct session *s, const struct proto_request *req)
 	}
 	LIST_INSERT_HEAD(&s->requests, r, link);
 	session_request_started(s);
+	if (s->db_running) {
+		r->waiting = true;
+		TAILQ_INSERT_TAIL(&s->db_waiting, r, wait_link);
+	} else {
+		request_submit(s, r);
+	}
 }
 
 void handlers_cancel(struct request *r)
 {
-	db_query_cancel(r->q);
+	struct session *s = r->s;
+
+	if (r->waiting) {
+		TAILQ_REMOVE(&s->db_waiting, r, wait_link);
+		db_query_discard(r->q);
+	} else {
+		db_query_cancel(r->q);
+		if (s->db_running == r)
+			s->db_running = NULL;
+	}
 	LIST_REMOVE(r, link);
-	r->s->inflight--;
+	s->inflight--;
 	free(r);
 }

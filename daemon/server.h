@@ -41,6 +41,7 @@ struct server {
 	struct event *ev_account_check;
 	bool account_check_busy;
 	int nsessions;
+	int nhandshakes; /* sessions in SESSION_HANDSHAKE */
 	uint64_t next_session_id;
 	bool draining;
 	struct event *ev_drain_timeout;

@@ -33,6 +33,8 @@ static void session_enter(struct session *s, enum session_state to)
 {
 	log_debug("session state session=%llu from=%s to=%s", (unsigned long long)s->id,
 	          session_state_names[s->state], session_state_names[to]);
+	if (s->state == SESSION_HANDSHAKE && to != SESSION_HANDSHAKE)
+		s->srv->nhandshakes--;
 	s->state = to;
 }
 
@@ -343,6 +345,10 @@ void session_request_done(struct session *s)
 {
 	if (--s->inflight == 0)
 		session_arm_idle(s);
+	if (s->throttled && s->state == SESSION_READY) {
+		s->throttled = false;
+		session_read_lines(s);
+	}
 	if (s->draining && s->inflight == 0)
 		session_close(s, "shutting down", true);
 }
@@ -368,6 +374,10 @@ static void session_handle_line(struct session *s, const char *line, size_t len)
 		snprintf(err, sizeof(err), "more than %d requests in flight; wait for replies",
 		         s->srv->cfg.limits.max_inflight);
 		session_reply_error(s, req.id, PROTO_ERR_RATE_LIMITED, err);
+		/* the lines behind it wait until a reply is out: a client that
+		 * answers each refusal with another request gets one refusal per
+		 * reply, not as many as the CPU can make */
+		s->throttled = true;
 	} else {
 		handlers_run(s, &req);
 	}
@@ -379,7 +389,7 @@ static void session_read_lines_now(struct session *s)
 	struct evbuffer *in = bufferevent_get_input(s->bev);
 	size_t max_line = (size_t)s->srv->cfg.limits.max_line;
 
-	while (s->state == SESSION_READY && !s->draining) {
+	while (s->state == SESSION_READY && !s->draining && !s->throttled) {
 		size_t eol_len = 0, avail = evbuffer_get_length(in);
 		struct evbuffer_ptr p = evbuffer_search_eol(in, NULL, &eol_len, EVBUFFER_EOL_LF);
 		const char *line;
@@ -432,6 +442,16 @@ static void read_cb(struct bufferevent *bev, void *arg)
 {
 	struct session *s = arg;
 
+	if (s->state == SESSION_READY && s->throttled) {
+		/* waiting lines are bounded like those before authentication */
+		if (evbuffer_get_length(bufferevent_get_input(bev)) >
+		    (size_t)s->srv->cfg.limits.max_line * (size_t)s->srv->cfg.limits.max_inflight) {
+			session_reply_error(s, "null", PROTO_ERR_TOO_LARGE,
+			                    "more than max_inflight lines sent past max_inflight");
+			session_close(s, "flooding past max_inflight", true);
+		}
+		return;
+	}
 	if (s->state == SESSION_READY) {
 		session_read_lines(s);
 		return;
@@ -596,9 +616,14 @@ void session_accept(struct server *srv, int fd, const struct sockaddr *addr, int
 	SSL *ssl;
 	struct timeval tv;
 
-	if (srv->draining || srv->nsessions >= srv->cfg.limits.max_sessions) {
+	/* Until its handshake ends a connection costs memory (~50 KiB) and CPU
+	 * while nobody knows who it is: a flood of them is refused at once. */
+	if (srv->draining || srv->nsessions >= srv->cfg.limits.max_sessions ||
+	    srv->nhandshakes >= srv->cfg.limits.max_handshakes) {
 		log_notice("connection refused: %s",
-		           srv->draining ? "shutting down" : "session limit");
+		           srv->draining                                    ? "shutting down"
+		           : srv->nsessions >= srv->cfg.limits.max_sessions ? "session limit"
+		                                                            : "handshake limit");
 		close(fd);
 		return;
 	}
@@ -613,6 +638,7 @@ void session_accept(struct server *srv, int fd, const struct sockaddr *addr, int
 	s->srv = srv;
 	s->id = ++srv->next_session_id;
 	LIST_INIT(&s->requests);
+	TAILQ_INIT(&s->db_waiting);
 	format_peer(addr, s->peer, sizeof(s->peer));
 	/* replies and pushes are small and must leave at once */
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &(int){ 1 }, sizeof(int));
@@ -637,6 +663,7 @@ void session_accept(struct server *srv, int fd, const struct sockaddr *addr, int
 	evtimer_add(s->ev_deadline, &tv);
 	TAILQ_INSERT_TAIL(&srv->sessions, s, link);
 	srv->nsessions++;
+	srv->nhandshakes++; /* s->state is SESSION_HANDSHAKE (0) */
 	log_debug("session opened session=%llu peer=%s", (unsigned long long)s->id, s->peer);
 	(void)addrlen;
 }

@@ -55,7 +55,10 @@ struct session {
 	void *replay_arg;
 	LIST_HEAD(, request) requests; /* in flight */
 	int inflight;
-	bool draining; /* close once nothing is in flight */
+	TAILQ_HEAD(, request) db_waiting; /* in flight, behind db_running (handlers.c) */
+	struct request *db_running;
+	bool draining;  /* close once nothing is in flight */
+	bool throttled; /* a line was refused for max_inflight: the rest wait */
 	TAILQ_ENTRY(session) link;
 };
 

@@ -84,6 +84,8 @@ static const struct config_entry table[] = {
 	      limits.max_sessions, "sessions open at once, all accounts together"),
 	ENTRY("limits", "max_sessions_per_account", CONFIG_INT, "8", 1, 1000, NULL, true,
 	      limits.max_sessions_per_account, "sessions open at once for one account"),
+	ENTRY("limits", "max_handshakes", CONFIG_INT, "1000", 1, 19000, NULL, true,
+	      limits.max_handshakes, "connections still in their TLS handshake at once"),
 	ENTRY("limits", "handshake_timeout", CONFIG_DURATION, "10s", 100 * MS, 5 * MIN, NULL, true,
 	      limits.handshake_timeout_ms, "time allowed to complete the TLS handshake"),
 	ENTRY("limits", "idle_timeout", CONFIG_DURATION, "300s", 1 * SEC, 24 * HOUR, NULL, true,

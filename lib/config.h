@@ -87,6 +87,7 @@ struct streetd_config {
 		int max_inflight;
 		int max_sessions;
 		int max_sessions_per_account;
+		int max_handshakes;
 		int64_t handshake_timeout_ms;
 		int64_t idle_timeout_ms;
 		int64_t max_backlog;

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "tdaemon.h"
 #include "tdb.h"
@@ -27,11 +28,12 @@ static void setup(void)
 	grid02 = tdb_grid(db, "jg-yanan-02");
 	sthj = tdb_department(db, "sthj");
 	PQfinish(db);
-	/* one connection, so that requests queue behind the one running; a short
-	 * statement timeout for the test that holds a lock */
+	/* one connection, so that requests queue behind the one running; a
+	 * statement timeout for the test that holds a lock past it; sessions enough
+	 * for one per request */
 	d = tdaemon_start("database.pool_size=1\n"
-	                  "database.statement_timeout=300ms\n"
-	                  "limits.max_inflight=64\n");
+	                  "database.statement_timeout=2s\n"
+	                  "limits.max_sessions_per_account=32\n");
 }
 
 static void teardown(void)
@@ -56,29 +58,79 @@ static void report_n(long long *ids, int n)
 	tclient_close(c);
 }
 
-/* Sends every line in one write, so that the daemon reads them at once; then
- * collects the replies by id (1..n). */
-static void send_all(struct tclient *c, char lines[][256], int n, json_object **replies)
+/*
+ * A session's requests reach the database one at a time, so a group is made
+ * of several sessions' actions.  To make sure they wait together, the one
+ * connection is first held by a dispatch of a ticket that someone else has
+ * locked (blocker); the actions are sent, one per session, and the lock is
+ * let go (release, or left to the statement timeout when hold is set).
+ */
+struct blocker {
+	PGconn *admin;
+	struct tclient *c;
+	long long ticket;
+};
+
+static void block(struct blocker *b)
 {
-	char buf[N * 4 * 256];
-	size_t len = 0;
+	char sql[128];
+	PGresult *res;
 
-	for (int i = 0; i < n; i++)
-		len += (size_t)snprintf(buf + len, sizeof(buf) - len, "%s\n", lines[i]);
-	ck_assert_uint_lt(len, sizeof(buf));
-	ck_assert_int_eq(tclient_send_raw(c, buf, len), 0);
-	for (int i = 0; i < n; i++)
-		replies[i] = NULL;
-	for (int got = 0; got < n; got++) {
-		json_object *r = tclient_recv(c, 10000);
-		long long id;
+	report_n(&b->ticket, 1);
+	b->admin = tdb_connect(true);
+	res = PQexec(b->admin, "BEGIN");
+	PQclear(res);
+	snprintf(sql, sizeof(sql), "SELECT 1 FROM street.ticket WHERE id = %lld FOR UPDATE",
+	         b->ticket);
+	res = PQexec(b->admin, sql);
+	ck_assert_int_eq(PQresultStatus(res), PGRES_TUPLES_OK);
+	PQclear(res);
+	b->c = tclient_connect(d, "zhang.wei");
+	ck_assert_int_eq(tclient_send(b->c, tdb_fmt("{\"id\":1,\"op\":\"dispatch\",\"ticket\":%lld,"
+	                                            "\"version\":1}",
+	                                            b->ticket)),
+	                 0);
+	usleep(100 * 1000); /* the dispatch is on the connection, waiting for the lock */
+}
 
-		ck_assert_msg(r != NULL, "reply %d of %d missing", got + 1, n);
-		id = tj_int(r, "id");
-		ck_assert_msg(id >= 1 && id <= n && replies[id - 1] == NULL, "unexpected reply %s",
-		              tj_dump(r));
-		replies[id - 1] = r;
+static void unblock(struct blocker *b)
+{
+	PGresult *res = PQexec(b->admin, "ROLLBACK");
+	json_object *r;
+
+	PQclear(res);
+	PQfinish(b->admin);
+	r = tclient_recv(b->c, 10000);
+	ck_assert_msg(r != NULL, "the blocking dispatch got no reply");
+	tclient_close(b->c);
+}
+
+/* One request per session (lines[i] on z[i]), then the blocker lets go;
+ * replies[i] is z[i]'s. */
+static void send_each(struct tclient **z, char lines[][256], int n, json_object **replies,
+                      struct blocker *b)
+{
+	for (int i = 0; i < n; i++)
+		ck_assert_int_eq(tclient_send(z[i], lines[i]), 0);
+	usleep(100 * 1000); /* let every line reach the daemon and wait */
+	if (b)
+		unblock(b);
+	for (int i = 0; i < n; i++) {
+		replies[i] = tclient_recv(z[i], 10000);
+		ck_assert_msg(replies[i] != NULL, "reply %d of %d missing", i + 1, n);
 	}
+}
+
+static void open_sessions(struct tclient **z, int n)
+{
+	for (int i = 0; i < n; i++)
+		z[i] = tclient_connect(d, "zhang.wei");
+}
+
+static void close_sessions(struct tclient **z, int n)
+{
+	for (int i = 0; i < n; i++)
+		tclient_close(z[i]);
 }
 
 static void assert_ticket(struct tclient *c, long long ticket, const char *state, int version)
@@ -95,86 +147,86 @@ static void assert_ticket(struct tclient *c, long long ticket, const char *state
 START_TEST(members_succeed_and_fail_alone)
 {
 	long long t[N];
-	char lines[N + 4][256];
-	json_object *rep[N + 4];
-	struct tclient *z;
+	char lines[N + 2][256];
+	json_object *rep[N + 2];
+	struct tclient *z[N + 2];
+	struct blocker b;
 	int n = 0;
 
 	report_n(t, N);
-	z = tclient_connect(d, "zhang.wei");
+	open_sessions(z, N + 2);
 	for (int i = 0; i < N; i++) {
 		int version = i == 3 ? 7 : 1; /* 3: a stale version */
 
-		snprintf(lines[n], sizeof(lines[n]),
-		         "{\"id\":%d,\"op\":\"dispatch\",\"ticket\":%lld,\"version\":%d}", n + 1,
-		         t[i], version);
-		n++;
+		snprintf(lines[n++], sizeof(lines[0]),
+		         "{\"id\":1,\"op\":\"dispatch\",\"ticket\":%lld,\"version\":%d}", t[i],
+		         version);
 	}
-	/* 5 again, at the version it had: the first dispatch in this group moved it */
-	snprintf(lines[n], sizeof(lines[n]),
-	         "{\"id\":%d,\"op\":\"dispatch\",\"ticket\":%lld,\"version\":1}", n + 1, t[5]);
-	n++;
+	/* 5 again, at the version it had: one of the two moves it, the other is late */
+	snprintf(lines[n++], sizeof(lines[0]),
+	         "{\"id\":1,\"op\":\"dispatch\",\"ticket\":%lld,\"version\":1}", t[5]);
 	/* a ticket that does not exist */
-	snprintf(lines[n], sizeof(lines[n]),
-	         "{\"id\":%d,\"op\":\"dispatch\",\"ticket\":999999999,\"version\":1}", n + 1);
-	n++;
-	send_all(z, lines, n, rep);
+	snprintf(lines[n++], sizeof(lines[0]),
+	         "{\"id\":1,\"op\":\"dispatch\",\"ticket\":999999999,\"version\":1}");
+	block(&b);
+	send_each(z, lines, n, rep, &b);
 	for (int i = 0; i < N; i++) {
 		if (i == 3) {
 			ck_assert_str_eq(tj_code(rep[i]), "conflict");
 			continue;
 		}
+		if (i == 5)
+			continue;
 		ck_assert_msg(tj_ok(rep[i]), "dispatch %d: %s", i, tj_dump(rep[i]));
 		ck_assert_int_eq(tj_ticket_id(rep[i]), t[i]);
 		ck_assert_int_eq(tj_ticket_version(rep[i]), 2);
 	}
-	ck_assert_str_eq(tj_code(rep[N]), "conflict");
+	/* of the two dispatches of 5, exactly one went through */
+	ck_assert_msg(tj_ok(rep[5]) != tj_ok(rep[N]), "%s / %s", tj_dump(rep[5]), tj_dump(rep[N]));
+	ck_assert_str_eq(tj_code(tj_ok(rep[5]) ? rep[N] : rep[5]), "conflict");
 	ck_assert_str_eq(tj_code(rep[N + 1]), "not_found");
 	ck_assert_msg(tdaemon_log_wait(d, "database group", 2000),
 	              "the actions did not run as a group");
 	for (int i = 0; i < N; i++)
-		assert_ticket(z, t[i], i == 3 ? "reported" : "dispatched", i == 3 ? 1 : 2);
+		assert_ticket(z[0], t[i], i == 3 ? "reported" : "dispatched", i == 3 ? 1 : 2);
 	/* 5 has one dispatch event, not two */
 	{
-		json_object *r = tclient_ok(z, "{\"op\":\"get\",\"ticket\":%lld}", t[5]);
+		json_object *r = tclient_ok(z[0], "{\"op\":\"get\",\"ticket\":%lld}", t[5]);
 
 		ck_assert_uint_eq(tj_len(r, "result.events"), 2);
 	}
-	tclient_close(z);
+	close_sessions(z, N + 2);
 }
 END_TEST
 
-/* The same key twice in one group: the second is the first's replay. */
+/* The same key twice in one group: one is the other's replay. */
 START_TEST(idempotency_key_inside_a_group)
 {
-	long long t[N];
-	char lines[N][256];
-	json_object *rep[N];
-	struct tclient *z;
-	int n = 0;
+	long long t[4];
+	char lines[5][256];
+	json_object *rep[5];
+	struct tclient *z[5];
+	struct blocker b;
 
 	report_n(t, 4);
-	z = tclient_connect(d, "zhang.wei");
-	for (int i = 0; i < 4; i++) {
-		snprintf(lines[n], sizeof(lines[n]),
-		         "{\"id\":%d,\"op\":\"dispatch\",\"ticket\":%lld,\"version\":1,"
+	open_sessions(z, 5);
+	for (int i = 0; i < 5; i++) {
+		long long ticket = t[i < 4 ? i : 2];
+
+		snprintf(lines[i], sizeof(lines[0]),
+		         "{\"id\":1,\"op\":\"dispatch\",\"ticket\":%lld,\"version\":1,"
 		         "\"key\":\"grp-%lld\"}",
-		         n + 1, t[i], t[i]);
-		n++;
+		         ticket, ticket);
 	}
-	snprintf(lines[n], sizeof(lines[n]),
-	         "{\"id\":%d,\"op\":\"dispatch\",\"ticket\":%lld,\"version\":1,"
-	         "\"key\":\"grp-%lld\"}",
-	         n + 1, t[2], t[2]);
-	n++;
-	send_all(z, lines, n, rep);
-	for (int i = 0; i < n; i++)
+	block(&b);
+	send_each(z, lines, 5, rep, &b);
+	for (int i = 0; i < 5; i++)
 		ck_assert_msg(tj_ok(rep[i]), "dispatch %d: %s", i, tj_dump(rep[i]));
-	ck_assert(!tj_bool(rep[2], "result.replayed"));
-	ck_assert(tj_bool(rep[4], "result.replayed"));
+	ck_assert_msg(tj_bool(rep[2], "result.replayed") != tj_bool(rep[4], "result.replayed"),
+	              "%s / %s", tj_dump(rep[2]), tj_dump(rep[4]));
 	ck_assert_int_eq(tj_int(rep[4], "result.event.seq"), tj_int(rep[2], "result.event.seq"));
-	assert_ticket(z, t[2], "dispatched", 2);
-	tclient_close(z);
+	assert_ticket(z[0], t[2], "dispatched", 2);
+	close_sessions(z, 5);
 }
 END_TEST
 
@@ -183,51 +235,80 @@ END_TEST
  * indeed nothing of theirs is in the database. */
 START_TEST(a_group_that_cannot_commit)
 {
-	long long t[5];
-	char lines[5][256];
-	json_object *rep[5];
-	struct tclient *z;
+	long long t[4];
+	char lines[4][256];
+	json_object *rep[4];
+	struct tclient *z[4];
+	struct blocker b;
 	PGconn *admin = tdb_connect(true);
 	PGresult *res;
 	char sql[128];
+	int timed_out = 0;
 
-	report_n(t, 5);
-	/* t[1] is locked by someone else until we let go */
+	report_n(t, 4);
+	/* t[0] is locked by someone else until we let go */
 	res = PQexec(admin, "BEGIN");
 	PQclear(res);
-	snprintf(sql, sizeof(sql), "SELECT 1 FROM street.ticket WHERE id = %lld FOR UPDATE", t[1]);
+	snprintf(sql, sizeof(sql), "SELECT 1 FROM street.ticket WHERE id = %lld FOR UPDATE", t[0]);
 	res = PQexec(admin, sql);
 	ck_assert_int_eq(PQresultStatus(res), PGRES_TUPLES_OK);
 	PQclear(res);
 
-	z = tclient_connect(d, "zhang.wei");
-	for (int i = 0; i < 5; i++)
-		snprintf(lines[i], sizeof(lines[i]),
-		         "{\"id\":%d,\"op\":\"dispatch\",\"ticket\":%lld,\"version\":1}", i + 1,
-		         t[i]);
-	/* 1 runs alone (the connection is idle), 2..5 wait and go as one group
-	 * whose first member waits for the lock */
-	send_all(z, lines, 5, rep);
-	ck_assert_msg(tj_ok(rep[0]), "%s", tj_dump(rep[0]));
-	for (int i = 1; i < 5; i++) {
+	open_sessions(z, 4);
+	for (int i = 0; i < 4; i++)
+		snprintf(lines[i], sizeof(lines[0]),
+		         "{\"id\":1,\"op\":\"dispatch\",\"ticket\":%lld,\"version\":1}", t[i]);
+	block(&b);
+	send_each(z, lines, 4, rep, &b);
+	for (int i = 0; i < 4; i++) {
+		const char *m = tj_str(rep[i], "error.message");
+
 		ck_assert_msg(!tj_ok(rep[i]) && strcmp(tj_code(rep[i]), "unavailable") == 0,
 		              "member %d: %s", i, tj_dump(rep[i]));
+		if (i > 0)
+			ck_assert_msg(strstr(m, "nothing was done") || strstr(m, "busy"), "%s", m);
+		timed_out += strstr(m, "busy") != NULL;
 	}
-	ck_assert_ptr_nonnull(strstr(tj_str(rep[2], "error.message"), "nothing was done"));
+	ck_assert_int_eq(timed_out, 1); /* the one that waited for the lock */
 	res = PQexec(admin, "ROLLBACK");
 	PQclear(res);
 	PQfinish(admin);
-	for (int i = 1; i < 5; i++)
-		assert_ticket(z, t[i], "reported", 1);
-	/* and a retry goes through */
 	for (int i = 0; i < 4; i++)
-		snprintf(lines[i], sizeof(lines[i]),
-		         "{\"id\":%d,\"op\":\"dispatch\",\"ticket\":%lld,\"version\":1}", i + 1,
-		         t[i + 1]);
-	send_all(z, lines, 4, rep);
+		assert_ticket(z[0], t[i], "reported", 1);
+	/* and a retry goes through */
+	send_each(z, lines, 4, rep, NULL);
 	for (int i = 0; i < 4; i++) {
 		ck_assert_msg(tj_ok(rep[i]), "%s", tj_dump(rep[i]));
 		ck_assert_int_eq(tj_ticket_version(rep[i]), 2);
+	}
+	close_sessions(z, 4);
+}
+END_TEST
+
+/* One session's requests run one at a time, in the order sent, even when
+ * they are pipelined. */
+START_TEST(a_sessions_requests_run_in_order)
+{
+	long long t;
+	struct tclient *z;
+	char buf[1024];
+	size_t len = 0;
+
+	report_n(&t, 1);
+	z = tclient_connect(d, "zhang.wei");
+	/* dispatch then get, sent together: the get sees the dispatch */
+	len += (size_t)snprintf(buf + len, sizeof(buf) - len,
+	                        "{\"id\":1,\"op\":\"dispatch\",\"ticket\":%lld,\"version\":1}\n"
+	                        "{\"id\":2,\"op\":\"get\",\"ticket\":%lld}\n",
+	                        t, t);
+	ck_assert_int_eq(tclient_send_raw(z, buf, len), 0);
+	for (int i = 0; i < 2; i++) {
+		json_object *r = tclient_recv(z, 10000);
+
+		ck_assert_ptr_nonnull(r);
+		ck_assert_msg(tj_ok(r), "%s", tj_dump(r));
+		if (tj_int(r, "id") == 2)
+			ck_assert_str_eq(tj_str(r, "result.ticket.state"), "dispatched");
 	}
 	tclient_close(z);
 }
@@ -271,6 +352,7 @@ int main(void)
 	tcase_add_test(tc, idempotency_key_inside_a_group);
 	tcase_add_test(tc, a_group_that_cannot_commit);
 	tcase_add_test(tc, try_form_reports_errors_as_data);
+	tcase_add_test(tc, a_sessions_requests_run_in_order);
 	suite_add_tcase(s, tc);
 	return tdaemon_run_suite(s);
 }

@@ -376,7 +376,8 @@ START_TEST(five_thousand_unfinished_handshakes)
 	long long t0, until;
 
 	/* max_sessions below the attack: the daemon must refuse the rest, not fall */
-	start("limits.max_sessions=4000\nlimits.handshake_timeout=3s\n");
+	start("limits.max_sessions=4000\nlimits.max_handshakes=19000\n"
+	      "limits.handshake_timeout=3s\n");
 	pid = daemon_pid();
 	rss0 = max_rss = rss_kib(pid);
 	sa.sin_family = AF_INET;

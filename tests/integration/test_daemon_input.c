@@ -333,6 +333,41 @@ START_TEST(too_many_in_flight)
 }
 END_TEST
 
+/* More connections in their handshake than limits.max_handshakes: the rest
+ * are closed at once; sessions already open do not notice, and once the
+ * unfinished ones are gone a new client gets in. */
+START_TEST(handshake_limit)
+{
+	struct tclient *wt;
+	int fds[20], closed = 0;
+
+	d = tdaemon_start("limits.max_handshakes=5\nlimits.handshake_timeout=2s");
+	wt = tclient_connect(d, "zhang.wei");
+	for (int i = 0; i < 20; i++)
+		fds[i] = tdaemon_tcp_connect(d);
+	ck_assert_msg(tdaemon_log_wait(d, "connection refused: handshake limit", 3000),
+	              "20 unfinished handshakes, max_handshakes 5: none refused");
+	usleep(300 * 1000);
+	for (int i = 0; i < 20; i++)
+		closed += tfd_peer_closed(fds[i]);
+	ck_assert_msg(closed == 15, "%d of 20 closed at once, want 15", closed);
+	witness_check(wt);
+	for (int i = 0; i < 20; i++)
+		ck_assert_msg(tfd_wait_closed(fds[i], 5000) >= 0, "connection %d still open", i);
+	for (int i = 0; i < 20; i++)
+		close(fds[i]);
+	{
+		struct tclient *c = tclient_connect(d, "wang.fang");
+
+		still_usable(c, "wang.fang");
+		tclient_close(c);
+	}
+	witness_check(wt);
+	tclient_close(wt);
+	stop();
+}
+END_TEST
+
 START_TEST(handshake_timeout)
 {
 	struct tclient *wt;
@@ -689,6 +724,7 @@ int main(void)
 	tcase_add_test(tc, line_too_long);
 	tcase_add_test(tc, too_many_in_flight);
 	tcase_add_test(tc, handshake_timeout);
+	tcase_add_test(tc, handshake_limit);
 	tcase_add_test(tc, idle_timeout);
 	tcase_add_test(tc, idle_timeout_spares_requests_in_flight);
 	tcase_add_test(tc, sessions_per_account);

@@ -61,7 +61,7 @@ START_TEST(test_table)
 	const struct config_entry *t = config_table(&n);
 	size_t fixed = 0;
 
-	ck_assert_uint_eq(n, 23);
+	ck_assert_uint_eq(n, 24);
 	for (size_t i = 0; i < n; i++) {
 		char name[128];
 
@@ -782,6 +782,7 @@ static const struct good_case other_values[] = {
 	{ "limits.max_inflight", "1", NULL },
 	{ "limits.max_sessions", "18999", NULL },
 	{ "limits.max_sessions_per_account", "1000", NULL },
+	{ "limits.max_handshakes", "2", NULL },
 	{ "limits.handshake_timeout", "100ms", NULL },
 	{ "limits.idle_timeout", "86399s", NULL },
 	{ "limits.max_backlog", "65537B", NULL },
