@@ -260,3 +260,44 @@ bench_measure_growth() {
 		done
 	fi
 }
+
+# 6. Hostile clients: the well-behaved client's p99 during each attack against
+# its baseline measured just before (streetbench hostile, bench/sb_hostile.c),
+# $B_ROUNDS rounds; the ratio is the median of the rounds'.  Target: within 2x.
+bench_measure_hostile() {
+	local round out line phase ratio met
+	local -A ratios=() p99s=() bases=() errs=() reqs=()
+	local -a order=(slowloris bigline handshakes flood nonreader)
+	for ((round = 1; round <= B_ROUNDS; round++)); do
+		st_log "hostile: round $round/$B_ROUNDS: 5 attacks, each after a baseline, ${B_SECONDS} s each"
+		out="$(B_SB_TIMEOUT=$((12 * (B_SECONDS + 5) + 60)) bench_sb hostile \
+			--seconds "$B_SECONDS" --warmup 3 --login zhang.wei --accounts li.na,bench.s00)"
+		printf '%s\n' "$out" | sed 's/^/  /' >&2
+		while read -r line; do
+			phase="$(bench_kv "$line" phase)"
+			[[ -n "$phase" && -n "$(bench_kv "$line" p99_ms)" ]] || continue
+			ratios[$phase]+="$(bench_calc "$(bench_kv "$line" p99_ms) / $(bench_kv "$line" base_p99_ms)") "
+			p99s[$phase]+="$(bench_kv "$line" p99_ms) "
+			bases[$phase]+="$(bench_kv "$line" base_p99_ms) "
+			errs[$phase]=$((${errs[$phase]:-0} + $(bench_kv "$line" errors)))
+			reqs[$phase]=$((${reqs[$phase]:-0} + $(bench_kv "$line" requests)))
+		done <<<"$out"
+	done
+	for phase in "${order[@]}"; do
+		if [[ -z "${ratios[$phase]:-}" ]]; then
+			bench_row "6. hostile: $phase" "failed" "see $B_STATE/streetbench.log" "" \
+				"p99 ≤ 2 × baseline" "no"
+			continue
+		fi
+		# shellcheck disable=SC2086 # word lists
+		ratio="$(bench_median ${ratios[$phase]})"
+		met=no
+		bench_ge 2 "$ratio" && met=yes
+		[[ "${errs[$phase]}" == 0 ]] || met="no (errors)"
+		bench_row "6. hostile: $phase" \
+			"p99 $(sed 's/ $//; s/ / ms, /g' <<<"${p99s[$phase]}") ms" \
+			"baseline p99 $(sed 's/ $//; s/ / ms, /g' <<<"${bases[$phase]}") ms; ${reqs[$phase]} requests, ${errs[$phase]} errors" \
+			"$(bench_fmt "$ratio" 2) (rounds: $(for x in ${ratios[$phase]}; do printf '%s ' "$(bench_fmt "$x" 2)"; done | sed 's/ $//'))" \
+			"p99 ≤ 2 × baseline" "$met"
+	done
+}

@@ -12,8 +12,8 @@
 
 #include "sb_util.h"
 
-/* One tokener for every connection: the program is single-threaded. */
-static json_tokener *sb_tok;
+/* One tokener for every connection of a thread (event loops are per thread). */
+static _Thread_local json_tokener *sb_tok;
 
 static void sb_conn_down(struct sb_conn *c, const char *why)
 {
@@ -34,6 +34,10 @@ static void sb_conn_parse(struct sb_conn *c, const char *line, size_t len, doubl
 		len--;
 	if (len == 0 || (c->on_raw && c->on_raw(c, line, len, at)))
 		return;
+	if (!sb_tok && !(sb_tok = json_tokener_new_ex(16))) {
+		sb_log("conn %d: out of memory", c->index);
+		return;
+	}
 	json_tokener_reset(sb_tok);
 	msg = json_tokener_parse_ex(sb_tok, line, (int)len);
 	if (!msg || json_tokener_get_error(sb_tok) != json_tokener_success) {

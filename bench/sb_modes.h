@@ -39,5 +39,6 @@ int sb_mode_actions(const struct sb_opts *o);
 int sb_mode_idle(const struct sb_opts *o);
 int sb_mode_push(const struct sb_opts *o);
 int sb_mode_handshakes(const struct sb_opts *o);
+int sb_mode_hostile(const struct sb_opts *o);
 
 #endif

@@ -294,10 +294,9 @@ static void sb_push_report(struct sb_push *p)
 	       "p50_ms=%.2f p99_ms=%.2f max_ms=%.2f setup_s=%.1f cpu_s=%.2f server_cpu_s=%.2f "
 	       "error=\"%s\"\n",
 	       p->o->sessions, p->subs.ready, in_scope, p->replies.n, matched, expected, p->leaks,
-	       p->subs.lost,
-	       sb_samples_pctl(&lat, 50), sb_samples_pctl(&lat, 99), sb_samples_pctl(&lat, 100),
-	       p->subs.settled_at - p->subs.started, p->cpu1 - p->cpu0, p->scpu1 - p->scpu0,
-	       p->stats.first_error);
+	       p->subs.lost, sb_samples_pctl(&lat, 50), sb_samples_pctl(&lat, 99),
+	       sb_samples_pctl(&lat, 100), p->subs.settled_at - p->subs.started, p->cpu1 - p->cpu0,
+	       p->scpu1 - p->scpu0, p->stats.first_error);
 	sb_samples_free(&lat);
 }
 

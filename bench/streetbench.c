@@ -9,6 +9,8 @@
  *   streetbench push       --sessions N --accounts a,b,... --seconds S
  *                          [--since SEQ] [--rate R] [--in-scope K]
  *   streetbench handshakes --seconds S [--threads T] [--login L]
+ *   streetbench hostile    --seconds S [--warmup W] [--login L]
+ *                          [--accounts ATTACKER,NONREADER]
  * Common: --host 127.0.0.1 --port 7443 --tls DIR (LOGIN.crt/.key, ca.crt)
  *         --category ID --grid ID (of the reports) --reporter L --street L
  *         --dept L (the accounts of the loop) --connecting K (handshakes in
@@ -42,6 +44,7 @@ static void usage(FILE *f)
 	           "  push       --sessions N --accounts a,b,... --seconds S [--since SEQ]"
 	           " [--rate R] [--in-scope K]\n"
 	           "  handshakes --seconds S [--threads T] [--login L]\n"
+	           "  hostile    --seconds S [--warmup W] [--login L] [--accounts A,NONREADER]\n"
 	           "common: --host H --port P --tls DIR --category ID --grid ID --reporter L"
 	           " --street L --dept L\n"
 	           "        --connecting K --setup-timeout S --server-pid PID\n");
@@ -232,6 +235,8 @@ int main(int argc, char **argv)
 		return sb_mode_push(&o);
 	if (strcmp(mode, "handshakes") == 0 && o.threads > 0)
 		return sb_mode_handshakes(&o);
+	if (strcmp(mode, "hostile") == 0 && o.category > 0 && o.grid > 0)
+		return sb_mode_hostile(&o);
 	sb_log("unknown mode or missing option (actions and push need --category and --grid)");
 	usage(stderr);
 	return EX_USAGE;
