@@ -71,20 +71,27 @@ struct blocker {
 	long long ticket;
 };
 
-static void block(struct blocker *b)
+/* A connection of someone else's holding ticket's row lock until it ends
+ * (ROLLBACK). */
+static PGconn *lock_ticket(long long ticket)
 {
+	PGconn *admin = tdb_connect(true);
 	char sql[128];
-	PGresult *res;
+	PGresult *res = PQexec(admin, "BEGIN");
 
-	report_n(&b->ticket, 1);
-	b->admin = tdb_connect(true);
-	res = PQexec(b->admin, "BEGIN");
 	PQclear(res);
 	snprintf(sql, sizeof(sql), "SELECT 1 FROM street.ticket WHERE id = %lld FOR UPDATE",
-	         b->ticket);
-	res = PQexec(b->admin, sql);
+	         ticket);
+	res = PQexec(admin, sql);
 	ck_assert_int_eq(PQresultStatus(res), PGRES_TUPLES_OK);
 	PQclear(res);
+	return admin;
+}
+
+static void block(struct blocker *b)
+{
+	report_n(&b->ticket, 1);
+	b->admin = lock_ticket(b->ticket);
 	b->c = tclient_connect(d, "zhang.wei");
 	ck_assert_int_eq(tclient_send(b->c, tdb_fmt("{\"id\":1,\"op\":\"dispatch\",\"ticket\":%lld,"
 	                                            "\"version\":1}",
@@ -240,19 +247,12 @@ START_TEST(a_group_that_cannot_commit)
 	json_object *rep[4];
 	struct tclient *z[4];
 	struct blocker b;
-	PGconn *admin = tdb_connect(true);
+	PGconn *admin;
 	PGresult *res;
-	char sql[128];
 	int timed_out = 0;
 
 	report_n(t, 4);
-	/* t[0] is locked by someone else until we let go */
-	res = PQexec(admin, "BEGIN");
-	PQclear(res);
-	snprintf(sql, sizeof(sql), "SELECT 1 FROM street.ticket WHERE id = %lld FOR UPDATE", t[0]);
-	res = PQexec(admin, sql);
-	ck_assert_int_eq(PQresultStatus(res), PGRES_TUPLES_OK);
-	PQclear(res);
+	admin = lock_ticket(t[0]); /* until we let go */
 
 	open_sessions(z, 4);
 	for (int i = 0; i < 4; i++)
