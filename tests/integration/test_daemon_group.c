@@ -341,6 +341,119 @@ START_TEST(try_form_reports_errors_as_data)
 }
 END_TEST
 
+/* st_try(action, args) with args as text, as the daemon sends them; returns
+ * the result text, failing the test with the SQLSTATE and message if the
+ * action refused. */
+static char *try_ok(PGconn *db, const char *action, int n, const char *const *args)
+{
+	char sql[512];
+	size_t len;
+	const char *params[12];
+	PGresult *res;
+	char *out;
+
+	ck_assert_int_le(n, 10);
+	len = (size_t)snprintf(sql, sizeof(sql),
+	                       "SELECT result, sqlstate, message FROM street.st_try($1, ARRAY[");
+	for (int i = 0; i < n; i++)
+		len += (size_t)snprintf(sql + len, sizeof(sql) - len, "%s$%d::text", i ? ", " : "",
+		                        i + 2);
+	snprintf(sql + len, sizeof(sql) - len, "%s]::text[])", n ? "" : "NULL");
+	params[0] = action;
+	for (int i = 0; i < n; i++)
+		params[i + 1] = args[i];
+	res = PQexecParams(db, sql, n + 1, NULL, params, NULL, NULL, 0);
+	ck_assert_msg(PQresultStatus(res) == PGRES_TUPLES_OK, "%s: %s", action,
+	              PQresultErrorMessage(res));
+	ck_assert_msg(PQgetisnull(res, 0, 1), "%s refused: %s %s", action, PQgetvalue(res, 0, 1),
+	              PQgetvalue(res, 0, 2));
+	out = strdup(PQgetvalue(res, 0, 0));
+	PQclear(res);
+	return out;
+}
+
+/* "version" and "seq" out of an action result's text (ticket.version,
+ * event.seq); enough for the walk below. */
+static long long field_after(const char *json, const char *object, const char *key)
+{
+	const char *o = strstr(json, object), *k = o ? strstr(o, key) : NULL;
+
+	ck_assert_msg(k != NULL, "no %s.%s in %s", object, key, json);
+	return strtoll(k + strlen(key), NULL, 10);
+}
+
+#define TRY(action, ...)                                                                           \
+	do {                                                                                       \
+		const char *a_[] = { __VA_ARGS__ };                                                \
+		free(last);                                                                        \
+		last = try_ok(db, action, (int)(sizeof(a_) / sizeof(a_[0])), a_);                  \
+		snprintf(v, sizeof(v), "%lld", field_after(last, "\"ticket\"", "\"version\": "));  \
+	} while (0)
+
+/* Every action through its try form, with arguments in the daemon's order and
+ * types (a cast or an argument out of place would refuse or misread one):
+ * the whole loop, a return arbitrated, an extension granted and one denied,
+ * urging, comments, a reopen, and a cancel. */
+START_TEST(every_action_has_a_try_form)
+{
+	PGconn *db = tdb_connect(false);
+	char wang[16], zhang[16], yang[16], sun[16], cat[24], grid[24], t[24], v[24], seq[24];
+	char until[64];
+	char *last = NULL;
+
+	snprintf(wang, sizeof(wang), "%d", tdb_account(db, "wang.fang"));
+	snprintf(zhang, sizeof(zhang), "%d", tdb_account(db, "zhang.wei"));
+	snprintf(yang, sizeof(yang), "%d", tdb_account(db, "yang.min"));
+	snprintf(sun, sizeof(sun), "%d", tdb_account(db, "sun.li"));
+	snprintf(cat, sizeof(cat), "%lld", dust);
+	snprintf(grid, sizeof(grid), "%lld", grid02);
+
+	TRY("report", wang, cat, grid, "try form", "延安北路", "43.9", "87.3", "false", "{}", NULL);
+	snprintf(t, sizeof(t), "%lld", field_after(last, "\"ticket\"", "\"id\": "));
+	TRY("dispatch", zhang, t, v, NULL, "note", NULL);
+	TRY("return", yang, t, v, "not ours", NULL);
+	snprintf(seq, sizeof(seq), "%lld", field_after(last, "\"event\"", "\"seq\": "));
+	TRY("arbitrate", sun, t, seq, "true", "fair", NULL, NULL);
+	TRY("dispatch", zhang, t, v, NULL, NULL, "try-key");
+	TRY("urge", zhang, t, "hurry", v, NULL);
+	TRY("accept", yang, t, v, NULL);
+	{
+		char *s = tdb_str(db,
+		                  "SELECT (due_at + interval '3 days')::text FROM street.ticket "
+		                  "WHERE id = $1",
+		                  1, (const char *[]){ t });
+
+		snprintf(until, sizeof(until), "%s", s);
+		free(s);
+	}
+	TRY("extend_request", yang, t, until, "rain", v, NULL);
+	TRY("extend_grant", zhang, t, "ok", v, NULL);
+	{
+		char *s = tdb_str(db,
+		                  "SELECT (due_at + interval '3 days')::text FROM street.ticket "
+		                  "WHERE id = $1",
+		                  1, (const char *[]){ t });
+
+		snprintf(until, sizeof(until), "%s", s);
+		free(s);
+	}
+	TRY("extend_request", yang, t, until, "more rain", v, NULL);
+	TRY("extend_deny", sun, t, "no", v, NULL);
+	TRY("comment", wang, t, "thanks", v, NULL);
+	TRY("resolve", yang, t, v, "done", "{}", NULL);
+	TRY("reopen", wang, t, v, "still dusty", NULL);
+	TRY("resolve", yang, t, v, "done now", NULL, NULL);
+	TRY("confirm", wang, t, v, "5", "good", NULL);
+	ck_assert_ptr_nonnull(strstr(last, "\"closed\""));
+	TRY("report", wang, cat, grid, "to cancel", NULL, NULL, NULL, NULL, NULL, NULL);
+	snprintf(t, sizeof(t), "%lld", field_after(last, "\"ticket\"", "\"id\": "));
+	TRY("cancel", zhang, t, v, "duplicate", NULL, NULL);
+	ck_assert_ptr_nonnull(strstr(last, "\"cancelled\""));
+	free(last);
+	PQfinish(db);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("daemon_group");
@@ -353,6 +466,7 @@ int main(void)
 	tcase_add_test(tc, a_group_that_cannot_commit);
 	tcase_add_test(tc, try_form_reports_errors_as_data);
 	tcase_add_test(tc, a_sessions_requests_run_in_order);
+	tcase_add_test(tc, every_action_has_a_try_form);
 	suite_add_tcase(s, tc);
 	return tdaemon_run_suite(s);
 }
