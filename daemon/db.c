@@ -36,6 +36,11 @@ struct db_query {
 	/* the parameter strings follow, copied */
 };
 
+struct query_list {
+	struct db_query *head, *tail;
+	int n;
+};
+
 struct conn {
 	struct db_pool *pool;
 	int index;
@@ -46,19 +51,13 @@ struct conn {
 	struct event *ev_write; /* armed only while libpq has unsent data */
 	struct event *ev_timer; /* connect timeout, or the reconnect backoff */
 	int64_t backoff_ms;
-	struct db_query *head, *tail; /* on the wire, oldest first */
-	int inflight;                 /* units on the wire: single queries or groups */
-	int step;                     /* the head unit's statement whose results are being read */
-	bool got;                     /* a result of that statement was seen */
-	bool failed; /* the head unit had an error: its transaction did not commit */
+	struct query_list wire; /* units on the wire (single queries or groups), oldest first */
+	int step;               /* the head unit's statement whose results are being read */
+	bool got;               /* a result of that statement was seen */
+	bool failed;            /* the head unit had an error: its transaction did not commit */
 	int prepares_left;
 	bool prepare_failed;
 	bool dirty; /* sent since the last flush */
-};
-
-struct query_list {
-	struct db_query *head, *tail;
-	int n;
 };
 
 struct db_pool {
@@ -132,6 +131,16 @@ static void deliver(struct db_pool *pool, struct db_query *q, enum db_status sta
 	q->status = status;
 	list_push(&pool->delivered, q);
 	event_active(pool->ev_deliver, EV_TIMEOUT, 0);
+}
+
+/* Delivers every query of a unit (one, or a group's members) with status. */
+static void deliver_unit(struct db_pool *pool, struct db_query *q, enum db_status status)
+{
+	for (struct db_query *next; q; q = next) {
+		next = q->batch;
+		q->batch = NULL;
+		deliver(pool, q, status);
+	}
 }
 
 static void deliver_cb(evutil_socket_t fd, short what, void *arg)
@@ -217,13 +226,7 @@ static void conn_flush(struct conn *c)
 
 static void conn_push_unit(struct conn *c, struct db_query *q)
 {
-	q->next = NULL;
-	if (c->tail)
-		c->tail->next = q;
-	else
-		c->head = q;
-	c->tail = q;
-	c->inflight++;
+	list_push(&c->wire, q);
 	c->dirty = true;
 }
 
@@ -310,19 +313,15 @@ static void pool_dispatch(struct db_pool *pool)
 		for (int i = 0; i < pool->cfg.size; i++) {
 			struct conn *c = &pool->conns[i];
 
-			if (c->state == CONN_READY && c->inflight < limit &&
-			    (!best || c->inflight < best->inflight))
+			if (c->state == CONN_READY && c->wire.n < limit &&
+			    (!best || c->wire.n < best->wire.n))
 				best = c;
 		}
 		if (!best)
 			break;
 		q = take_unit(pool);
 		if ((q->batch_n == 1 ? conn_send(best, q) : conn_send_group(best, q)) < 0) {
-			for (struct db_query *m = q, *next; m; m = next) {
-				next = m->batch;
-				m->batch = NULL;
-				deliver(pool, m, DB_UNAVAILABLE);
-			}
+			deliver_unit(pool, q, DB_UNAVAILABLE);
 			conn_lost(best, PQerrorMessage(best->pg));
 		}
 	}
@@ -378,21 +377,18 @@ static void complete_group(struct conn *c, struct db_query *q)
 
 static void conn_complete_head(struct conn *c)
 {
-	struct db_query *q = c->head;
+	struct db_query *q = list_pop(&c->wire);
 	ExecStatusType st = q->res ? PQresultStatus(q->res) : PGRES_FATAL_ERROR;
 	enum db_status status =
 	        (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK) ? DB_OK : DB_ERROR;
+	bool group = q->batch_n > 1;
 
-	c->head = q->next;
-	if (!c->head)
-		c->tail = NULL;
-	c->inflight--;
-	if (q->batch_n > 1)
-		complete_group(c, q);
+	if (group)
+		complete_group(c, q); /* reads c->failed */
 	c->step = 0;
 	c->got = false;
 	c->failed = false;
-	if (q->batch_n > 1)
+	if (group)
 		return;
 	if (!q->prepare) {
 		deliver(c->pool, q, status);
@@ -419,7 +415,7 @@ static void keep_result(struct db_query *q, PGresult *r)
  * comes after the last member's results: it goes to the last). */
 static void group_result(struct conn *c, PGresult *r)
 {
-	struct db_query *m = c->head;
+	struct db_query *m = c->wire.head;
 
 	for (int i = 0; i < c->step && m->batch; i++)
 		m = m->batch;
@@ -432,7 +428,7 @@ static void conn_take_results(struct conn *c)
 {
 	int nulls = 0;
 
-	while (c->state >= CONN_PREPARING && c->head && !PQisBusy(c->pg)) {
+	while (c->state >= CONN_PREPARING && c->wire.head && !PQisBusy(c->pg)) {
 		PGresult *r = PQgetResult(c->pg);
 
 		if (!r) {
@@ -454,10 +450,10 @@ static void conn_take_results(struct conn *c)
 		if (PQresultStatus(r) == PGRES_FATAL_ERROR ||
 		    PQresultStatus(r) == PGRES_PIPELINE_ABORTED)
 			c->failed = true;
-		if (c->head->batch_n > 1)
+		if (c->wire.head->batch_n > 1)
 			group_result(c, r);
 		else
-			keep_result(c->head, r);
+			keep_result(c->wire.head, r);
 	}
 }
 
@@ -590,21 +586,13 @@ static void conn_lost(struct conn *c, const char *why)
 	snprintf(reason, sizeof(reason), "%s", why ? why : "");
 	reason[strcspn(reason, "\n")] = 0;
 	log_warn("database connection lost conn=%d state=%s inflight=%d reason=\"%s\"", c->index,
-	         conn_state_names[c->state], c->inflight, reason);
-	while ((q = c->head) != NULL) {
-		c->head = q->next;
-		if (q->prepare) {
+	         conn_state_names[c->state], c->wire.n, reason);
+	while ((q = list_pop(&c->wire)) != NULL) {
+		if (q->prepare)
 			query_free(q);
-			continue;
-		}
-		for (struct db_query *next; q; q = next) {
-			next = q->batch;
-			q->batch = NULL;
-			deliver(pool, q, DB_UNKNOWN);
-		}
+		else
+			deliver_unit(pool, q, DB_UNKNOWN);
 	}
-	c->tail = NULL;
-	c->inflight = 0;
 	c->step = 0;
 	c->got = false;
 	c->failed = false;
@@ -709,10 +697,8 @@ void db_pool_free(struct db_pool *pool)
 	for (int i = 0; pool->conns && i < pool->cfg.size; i++) {
 		struct conn *c = &pool->conns[i];
 
-		while ((q = c->head) != NULL) {
-			c->head = q->next;
+		while ((q = list_pop(&c->wire)) != NULL)
 			unit_free(q);
-		}
 		conn_unwatch(c);
 		if (c->ev_timer)
 			event_free(c->ev_timer);

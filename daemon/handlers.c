@@ -219,7 +219,6 @@ static void request_next(struct session *s)
 	s->db_running = NULL;
 	if (r) {
 		TAILQ_REMOVE(&s->db_waiting, r, wait_link);
-		r->waiting = false;
 		request_submit(s, r);
 	}
 }
@@ -338,25 +337,22 @@ void handlers_run(struct session *s, const struct proto_request *req)
 	}
 	LIST_INSERT_HEAD(&s->requests, r, link);
 	session_request_started(s);
-	if (s->db_running) {
-		r->waiting = true;
+	if (s->db_running)
 		TAILQ_INSERT_TAIL(&s->db_waiting, r, wait_link);
-	} else {
+	else
 		request_submit(s, r);
-	}
 }
 
 void handlers_cancel(struct request *r)
 {
 	struct session *s = r->s;
 
-	if (r->waiting) {
+	if (s->db_running == r) {
+		db_query_cancel(r->q);
+		s->db_running = NULL;
+	} else {
 		TAILQ_REMOVE(&s->db_waiting, r, wait_link);
 		db_query_discard(r->q);
-	} else {
-		db_query_cancel(r->q);
-		if (s->db_running == r)
-			s->db_running = NULL;
 	}
 	LIST_REMOVE(r, link);
 	s->inflight--;

@@ -8,7 +8,6 @@
 #ifndef STREETD_HANDLERS_H
 #define STREETD_HANDLERS_H
 
-#include <stdbool.h>
 #include <stddef.h>
 #include <sys/queue.h>
 #include <time.h>
@@ -20,12 +19,12 @@ struct db_query;
 struct db_stmt;
 
 /* One request in flight, owned by its session's list until it completes.  A
- * session has one request at a time in the database; the others wait in its
- * queue (wait_link), in order, their query made but not submitted. */
+ * session has one request at a time in the database (s->db_running); the
+ * others wait in its queue (wait_link), in order, their query made but not
+ * submitted. */
 struct request {
 	LIST_ENTRY(request) link;
 	TAILQ_ENTRY(request) wait_link;
-	bool waiting;
 	struct session *s;
 	struct db_query *q;
 	enum proto_op op;

@@ -438,14 +438,23 @@ static void session_read_lines(struct session *s)
 	}
 }
 
+/* Input that waits unread (the account being looked up, or a session refused
+ * for max_inflight waiting for a reply) may be as much as a client pipelining
+ * max_inflight full lines sends, no more.  (A read watermark would bound this
+ * too, but with OpenSSL holding decrypted bytes back it can leave the end of a
+ * burst unread: libevent issue 854.) */
+static bool session_waiting_input_too_large(const struct session *s)
+{
+	return evbuffer_get_length(bufferevent_get_input(s->bev)) >
+	       (size_t)s->srv->cfg.limits.max_line * (size_t)s->srv->cfg.limits.max_inflight;
+}
+
 static void read_cb(struct bufferevent *bev, void *arg)
 {
 	struct session *s = arg;
 
 	if (s->state == SESSION_READY && s->throttled) {
-		/* waiting lines are bounded like those before authentication */
-		if (evbuffer_get_length(bufferevent_get_input(bev)) >
-		    (size_t)s->srv->cfg.limits.max_line * (size_t)s->srv->cfg.limits.max_inflight) {
+		if (session_waiting_input_too_large(s)) {
 			session_reply_error(s, "null", PROTO_ERR_TOO_LARGE,
 			                    "more than max_inflight lines sent past max_inflight");
 			session_close(s, "flooding past max_inflight", true);
@@ -456,14 +465,7 @@ static void read_cb(struct bufferevent *bev, void *arg)
 		session_read_lines(s);
 		return;
 	}
-	/* Input waits while the account is looked up (the certificate is already
-	 * verified): as much as a client pipelining max_inflight full lines may
-	 * send.  (A read watermark would bound this too, but with OpenSSL holding
-	 * decrypted bytes back it can leave the end of a burst unread: libevent
-	 * issue 854.) */
-	if (s->state == SESSION_AUTH &&
-	    evbuffer_get_length(bufferevent_get_input(bev)) >
-	            (size_t)s->srv->cfg.limits.max_line * (size_t)s->srv->cfg.limits.max_inflight) {
+	if (s->state == SESSION_AUTH && session_waiting_input_too_large(s)) {
 		session_reply_error(s, "null", PROTO_ERR_TOO_LARGE,
 		                    "more than max_inflight lines sent before authentication");
 		session_close(s, "too much input before authentication", true);
