@@ -286,31 +286,124 @@ START_TEST(a_group_that_cannot_commit)
 END_TEST
 
 /* One session's requests run one at a time, in the order sent, even when
- * they are pipelined. */
+ * they are pipelined and another connection is free: on a daemon with two
+ * connections, a dispatch held up by a lock is followed by a get that waits
+ * for it (were it sent on the free connection, it would answer at once, with
+ * the ticket still reported). */
 START_TEST(a_sessions_requests_run_in_order)
 {
+	struct tdaemon *d2 = tdaemon_start("database.pool_size=2\ndatabase.statement_timeout=5s\n");
 	long long t;
+	PGconn *admin;
+	PGresult *res;
 	struct tclient *z;
-	char buf[1024];
-	size_t len = 0;
+	json_object *r;
+	char buf[256];
+	int status;
 
 	report_n(&t, 1);
-	z = tclient_connect(d, "zhang.wei");
-	/* dispatch then get, sent together: the get sees the dispatch */
-	len += (size_t)snprintf(buf + len, sizeof(buf) - len,
-	                        "{\"id\":1,\"op\":\"dispatch\",\"ticket\":%lld,\"version\":1}\n"
-	                        "{\"id\":2,\"op\":\"get\",\"ticket\":%lld}\n",
-	                        t, t);
-	ck_assert_int_eq(tclient_send_raw(z, buf, len), 0);
-	for (int i = 0; i < 2; i++) {
-		json_object *r = tclient_recv(z, 10000);
-
-		ck_assert_ptr_nonnull(r);
-		ck_assert_msg(tj_ok(r), "%s", tj_dump(r));
-		if (tj_int(r, "id") == 2)
-			ck_assert_str_eq(tj_str(r, "result.ticket.state"), "dispatched");
-	}
+	admin = lock_ticket(t);
+	z = tclient_connect(d2, "zhang.wei");
+	snprintf(buf, sizeof(buf),
+	         "{\"id\":1,\"op\":\"dispatch\",\"ticket\":%lld,\"version\":1}\n"
+	         "{\"id\":2,\"op\":\"get\",\"ticket\":%lld}\n",
+	         t, t);
+	ck_assert_int_eq(tclient_send_raw(z, buf, strlen(buf)), 0);
+	r = tclient_recv(z, 500);
+	ck_assert_msg(r == NULL, "answered while the dispatch waits for the lock: %s", tj_dump(r));
+	res = PQexec(admin, "ROLLBACK");
+	PQclear(res);
+	PQfinish(admin);
+	r = tclient_recv(z, 10000);
+	ck_assert_ptr_nonnull(r);
+	ck_assert_int_eq(tj_int(r, "id"), 1);
+	ck_assert_msg(tj_ok(r), "%s", tj_dump(r));
+	r = tclient_recv(z, 10000);
+	ck_assert_ptr_nonnull(r);
+	ck_assert_int_eq(tj_int(r, "id"), 2);
+	ck_assert_str_eq(tj_str(r, "result.ticket.state"), "dispatched");
 	tclient_close(z);
+	status = tdaemon_stop(d2, SIGTERM);
+	ck_assert_msg(status == 0, "streetd exited with %d", status);
+}
+END_TEST
+
+/* A line refused for max_inflight holds back the session's next lines until
+ * a reply is out (instead of a refusal for each, as fast as the client sends
+ * them); lines piling up meanwhile past max_line x max_inflight end the
+ * session with too_large. */
+START_TEST(refused_past_max_inflight_waits_for_a_reply)
+{
+	struct tdaemon *d2 = tdaemon_start("limits.max_inflight=1\nlimits.max_line=1KiB\n"
+	                                   "database.statement_timeout=5s\n");
+	long long t[2];
+	PGconn *admin;
+	PGresult *res;
+	struct tclient *z;
+	json_object *r;
+	char buf[4096];
+	size_t len = 0;
+	int status, ids = 0;
+
+	report_n(t, 2);
+	admin = lock_ticket(t[0]);
+	z = tclient_connect(d2, "zhang.wei");
+	ck_assert_int_eq(
+	        tclient_send(z,
+	                     tdb_fmt("{\"id\":1,\"op\":\"dispatch\",\"ticket\":%lld,\"version\":1}",
+	                             t[0])),
+	        0);
+	usleep(100 * 1000); /* the dispatch waits for the lock */
+	ck_assert_int_eq(tclient_send(z, "{\"id\":2,\"op\":\"whoami\"}"), 0);
+	r = tclient_recv(z, 5000);
+	ck_assert_ptr_nonnull(r);
+	ck_assert_int_eq(tj_int(r, "id"), 2);
+	ck_assert_str_eq(tj_code(r), "rate_limited");
+	/* behind the refusal: no answer until the dispatch's */
+	ck_assert_int_eq(tclient_send(z, "{\"id\":3,\"op\":\"whoami\"}"), 0);
+	ck_assert_int_eq(tclient_send(z, "{\"id\":4,\"op\":\"whoami\"}"), 0);
+	r = tclient_recv(z, 500);
+	ck_assert_msg(r == NULL, "a line behind a refusal was answered: %s", tj_dump(r));
+	res = PQexec(admin, "ROLLBACK");
+	PQclear(res);
+	PQfinish(admin);
+	/* then every one is answered: the dispatch, 3 (now in flight alone), 4
+	 * (refused again, or run once 3 is done) */
+	for (int i = 0; i < 3; i++) {
+		r = tclient_recv(z, 10000);
+		ck_assert_msg(r != NULL, "reply %d of 3 missing", i + 1);
+		ids |= 1 << tj_int(r, "id");
+		if (tj_int(r, "id") != 4)
+			ck_assert_msg(tj_ok(r), "%s", tj_dump(r));
+	}
+	ck_assert_int_eq(ids, (1 << 1) | (1 << 3) | (1 << 4));
+
+	/* refused again, and more than 1 KiB sent behind it: too_large, closed */
+	admin = lock_ticket(t[1]);
+	ck_assert_int_eq(
+	        tclient_send(z,
+	                     tdb_fmt("{\"id\":5,\"op\":\"dispatch\",\"ticket\":%lld,\"version\":1}",
+	                             t[1])),
+	        0);
+	usleep(100 * 1000);
+	ck_assert_int_eq(tclient_send(z, "{\"id\":6,\"op\":\"whoami\"}"), 0);
+	r = tclient_recv(z, 5000);
+	ck_assert_ptr_nonnull(r);
+	ck_assert_str_eq(tj_code(r), "rate_limited");
+	for (int i = 7; len < 2048; i++)
+		len += (size_t)snprintf(buf + len, sizeof(buf) - len,
+		                        "{\"id\":%d,\"op\":\"whoami\"}\n", i);
+	ck_assert_int_eq(tclient_send_raw(z, buf, len), 0);
+	r = tclient_recv(z, 5000);
+	ck_assert_msg(r != NULL && tj_code(r) && strcmp(tj_code(r), "too_large") == 0,
+	              "want too_large, got %s", r ? tj_dump(r) : "nothing");
+	ck_assert_msg(tclient_wait_closed(z, 5000) >= 0, "the flooding session is still open");
+	res = PQexec(admin, "ROLLBACK");
+	PQclear(res);
+	PQfinish(admin);
+	tclient_close(z);
+	status = tdaemon_stop(d2, SIGTERM);
+	ck_assert_msg(status == 0, "streetd exited with %d", status);
 }
 END_TEST
 
@@ -466,6 +559,7 @@ int main(void)
 	tcase_add_test(tc, a_group_that_cannot_commit);
 	tcase_add_test(tc, try_form_reports_errors_as_data);
 	tcase_add_test(tc, a_sessions_requests_run_in_order);
+	tcase_add_test(tc, refused_past_max_inflight_waits_for_a_reply);
 	tcase_add_test(tc, every_action_has_a_try_form);
 	suite_add_tcase(s, tc);
 	return tdaemon_run_suite(s);
