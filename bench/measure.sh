@@ -11,7 +11,7 @@ bench_median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { if (NR
 # rounds' ratios.  pgbench gets the connections streetd uses: min(clients,
 # pool_size) (one client has one action in flight, so it uses one).
 bench_measure_actions() {
-	local c conns round line rate p50 p99 err cpu tps same_tps same_rate met
+	local c conns round line rate err cpu tps same_tps same_rate met
 	local -a rates ratios p50s p99s cpus prates
 	for c in "${B_LEVELS[@]}"; do
 		conns=$((c < B_POOL ? c : B_POOL))
@@ -60,7 +60,40 @@ bench_measure_actions() {
 			"pgbench -c $conns: $(bench_fmt "$(bench_median "${prates[@]}")")$([[ -n "$same_rate" ]] && echo "; -c $c: $(bench_fmt "$same_rate")")" \
 			"$(bench_fmt "$r" 2) (rounds: $(for x in "${ratios[@]}"; do printf '%s ' "$(bench_fmt "$x" 2)"; done | sed 's/ $//'))" \
 			"≥ 0.9 × pgbench" "$met"
+		((c == 1)) && bench_measure_one_in_flight "$(bench_median "${prates[@]}")" \
+			"$(bench_median "${rates[@]}")"
 	done
+}
+
+# 1b. Where the time of one action in flight goes.  Then actions/s is one
+# over the latency, and streetd's chain (client, daemon, PostgreSQL) has one
+# more round trip between two processes than pgbench's.  Measured: streetd's
+# own round trip (a request it answers without the database) and the bare
+# round trip of two plain processes over loopback TCP (streetbench pingpong:
+# no TLS, no parsing, no work).  The bare one bounds any middle tier on this
+# machine: pgbench's latency / (pgbench's latency + one bare round trip).
+# Arguments: pgbench -c 1 and streetd actions/s at one client (medians).
+bench_measure_one_in_flight() {
+	local prate=$1 rate=$2 rtt pp pg_ms sd_ms rtt_ms pp_ms
+	[[ -n "$prate" && -n "$rate" ]] || return 0
+	st_log "actions: one in flight: streetd's round trip without the database, and a bare one"
+	rtt="$(bench_sb rtt --warmup 1 --seconds 5)"
+	pp="$(bench_sb pingpong --warmup 1 --seconds 5)"
+	echo "  $rtt" >&2
+	echo "  $pp" >&2
+	rtt_ms="$(bench_kv "$rtt" mean_ms)"
+	pp_ms="$(bench_kv "$pp" mean_ms)"
+	if [[ -z "$rtt_ms" || -z "$pp_ms" ]]; then
+		B_NOTES+=("one action in flight: round trips not measured: $rtt / $pp")
+		return 0
+	fi
+	pg_ms="$(bench_calc "1000 / $prate")"
+	sd_ms="$(bench_calc "1000 / $rate")"
+	bench_row "1b. one action in flight: where the time goes" \
+		"action $(bench_fmt "$sd_ms" 3) ms = pgbench's $(bench_fmt "$pg_ms" 3) ms + $(bench_fmt "$(bench_calc "$sd_ms - $pg_ms")" 3) ms; streetd round trip without the database $(bench_fmt "$rtt_ms" 3) ms" \
+		"bare round trip of two processes over loopback TCP: $(bench_fmt "$pp_ms" 3) ms" \
+		"ceiling $(bench_fmt "$(bench_calc "$pg_ms / ($pg_ms + $pp_ms)")" 2); with streetd's round trip $(bench_fmt "$(bench_calc "$pg_ms / ($pg_ms + $rtt_ms)")" 2)" \
+		"(explains the row above)" ""
 }
 
 # 2. Push latency (needs the subscribe op).  Each case is SESSIONS:SCOPE[:RATE]
@@ -266,7 +299,7 @@ bench_measure_growth() {
 # $B_ROUNDS rounds; the ratio is the median of the rounds'.  Target: within 2x.
 bench_measure_hostile() {
 	local round out line phase ratio met
-	local -A ratios=() p99s=() bases=() errs=() reqs=()
+	local -A h_ratios=() h_p99s=() bases=() errs=() reqs=()
 	local -a order=(slowloris bigline handshakes flood nonreader)
 	for ((round = 1; round <= B_ROUNDS; round++)); do
 		st_log "hostile: round $round/$B_ROUNDS: 5 attacks, each after a baseline, ${B_SECONDS} s each"
@@ -276,28 +309,28 @@ bench_measure_hostile() {
 		while read -r line; do
 			phase="$(bench_kv "$line" phase)"
 			[[ -n "$phase" && -n "$(bench_kv "$line" p99_ms)" ]] || continue
-			ratios[$phase]+="$(bench_calc "$(bench_kv "$line" p99_ms) / $(bench_kv "$line" base_p99_ms)") "
-			p99s[$phase]+="$(bench_kv "$line" p99_ms) "
+			h_ratios[$phase]+="$(bench_calc "$(bench_kv "$line" p99_ms) / $(bench_kv "$line" base_p99_ms)") "
+			h_p99s[$phase]+="$(bench_kv "$line" p99_ms) "
 			bases[$phase]+="$(bench_kv "$line" base_p99_ms) "
 			errs[$phase]=$((${errs[$phase]:-0} + $(bench_kv "$line" errors)))
 			reqs[$phase]=$((${reqs[$phase]:-0} + $(bench_kv "$line" requests)))
 		done <<<"$out"
 	done
 	for phase in "${order[@]}"; do
-		if [[ -z "${ratios[$phase]:-}" ]]; then
+		if [[ -z "${h_ratios[$phase]:-}" ]]; then
 			bench_row "6. hostile: $phase" "failed" "see $B_STATE/streetbench.log" "" \
 				"p99 ≤ 2 × baseline" "no"
 			continue
 		fi
 		# shellcheck disable=SC2086 # word lists
-		ratio="$(bench_median ${ratios[$phase]})"
+		ratio="$(bench_median ${h_ratios[$phase]})"
 		met=no
 		bench_ge 2 "$ratio" && met=yes
 		[[ "${errs[$phase]}" == 0 ]] || met="no (errors)"
 		bench_row "6. hostile: $phase" \
-			"p99 $(sed 's/ $//; s/ / ms, /g' <<<"${p99s[$phase]}") ms" \
+			"p99 $(sed 's/ $//; s/ / ms, /g' <<<"${h_p99s[$phase]}") ms" \
 			"baseline p99 $(sed 's/ $//; s/ / ms, /g' <<<"${bases[$phase]}") ms; ${reqs[$phase]} requests, ${errs[$phase]} errors" \
-			"$(bench_fmt "$ratio" 2) (rounds: $(for x in ${ratios[$phase]}; do printf '%s ' "$(bench_fmt "$x" 2)"; done | sed 's/ $//'))" \
+			"$(bench_fmt "$ratio" 2) (rounds: $(for x in ${h_ratios[$phase]}; do printf '%s ' "$(bench_fmt "$x" 2)"; done | sed 's/ $//'))" \
 			"p99 ≤ 2 × baseline" "$met"
 	done
 }

@@ -152,6 +152,17 @@ int sb_conn_sendf(struct sb_conn *c, const char *fmt, ...)
 	if (n < 0 || (size_t)n >= sizeof(line) - 1)
 		return -1;
 	line[n++] = '\n';
+	/* Nothing queued: straight to the connection, as streetd writes its
+	 * replies (no write event armed and disarmed, no extra loop turn). */
+	if (c->up && evbuffer_get_length(bufferevent_get_output(c->bev)) == 0) {
+		int w = SSL_write(bufferevent_openssl_get_ssl(c->bev), line, n);
+
+		if (w == n)
+			return 0;
+		ERR_clear_error();
+		if (w > 0)
+			return -1; /* cannot happen: partial writes are not enabled */
+	}
 	/* one piece: one TLS record, one segment */
 	return evbuffer_add(bufferevent_get_output(c->bev), line, (size_t)n) == 0 ? 0 : -1;
 }

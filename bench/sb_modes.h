@@ -40,5 +40,7 @@ int sb_mode_idle(const struct sb_opts *o);
 int sb_mode_push(const struct sb_opts *o);
 int sb_mode_handshakes(const struct sb_opts *o);
 int sb_mode_hostile(const struct sb_opts *o);
+int sb_mode_rtt(const struct sb_opts *o);
+int sb_mode_pingpong(const struct sb_opts *o);
 
 #endif

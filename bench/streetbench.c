@@ -11,6 +11,8 @@
  *   streetbench handshakes --seconds S [--threads T] [--login L]
  *   streetbench hostile    --seconds S [--warmup W] [--login L]
  *                          [--accounts ATTACKER,NONREADER]
+ *   streetbench rtt        --seconds S [--warmup W] [--login L]
+ *   streetbench pingpong   --seconds S [--warmup W] (no daemon needed)
  * Common: --host 127.0.0.1 --port 7443 --tls DIR (LOGIN.crt/.key, ca.crt)
  *         --category ID --grid ID (of the reports) --reporter L --street L
  *         --dept L (the accounts of the loop) --connecting K (handshakes in
@@ -38,16 +40,19 @@
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: streetbench actions|idle|push|handshakes [options]\n"
-	           "  actions    --clients N --seconds S [--warmup W]\n"
-	           "  idle       --sessions N --accounts a,b,... [--hold S]\n"
-	           "  push       --sessions N --accounts a,b,... --seconds S [--since SEQ]"
-	           " [--rate R] [--in-scope K]\n"
-	           "  handshakes --seconds S [--threads T] [--login L]\n"
-	           "  hostile    --seconds S [--warmup W] [--login L] [--accounts A,NONREADER]\n"
-	           "common: --host H --port P --tls DIR --category ID --grid ID --reporter L"
-	           " --street L --dept L\n"
-	           "        --connecting K --setup-timeout S --server-pid PID\n");
+	fprintf(f,
+	        "usage: streetbench actions|idle|push|handshakes|hostile|rtt|pingpong [options]\n"
+	        "  actions    --clients N --seconds S [--warmup W]\n"
+	        "  idle       --sessions N --accounts a,b,... [--hold S]\n"
+	        "  push       --sessions N --accounts a,b,... --seconds S [--since SEQ]"
+	        " [--rate R] [--in-scope K]\n"
+	        "  handshakes --seconds S [--threads T] [--login L]\n"
+	        "  hostile    --seconds S [--warmup W] [--login L] [--accounts A,NONREADER]\n"
+	        "  rtt        --seconds S [--warmup W] [--login L]\n"
+	        "  pingpong   --seconds S [--warmup W]\n"
+	        "common: --host H --port P --tls DIR --category ID --grid ID --reporter L"
+	        " --street L --dept L\n"
+	        "        --connecting K --setup-timeout S --server-pid PID\n");
 }
 
 static int parse_num(const char *name, const char *s, double lo, double hi, double *out)
@@ -237,6 +242,10 @@ int main(int argc, char **argv)
 		return sb_mode_handshakes(&o);
 	if (strcmp(mode, "hostile") == 0 && o.category > 0 && o.grid > 0)
 		return sb_mode_hostile(&o);
+	if (strcmp(mode, "rtt") == 0)
+		return sb_mode_rtt(&o);
+	if (strcmp(mode, "pingpong") == 0)
+		return sb_mode_pingpong(&o);
 	sb_log("unknown mode or missing option (actions and push need --category and --grid)");
 	usage(stderr);
 	return EX_USAGE;
