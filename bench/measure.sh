@@ -60,8 +60,10 @@ bench_measure_actions() {
 			"pgbench -c $conns: $(bench_fmt "$(bench_median "${prates[@]}")")$([[ -n "$same_rate" ]] && echo "; -c $c: $(bench_fmt "$same_rate")")" \
 			"$(bench_fmt "$r" 2) (rounds: $(for x in "${ratios[@]}"; do printf '%s ' "$(bench_fmt "$x" 2)"; done | sed 's/ $//'))" \
 			"≥ 0.9 × pgbench" "$met"
-		((c == 1)) && bench_measure_one_in_flight "$(bench_median "${prates[@]}")" \
-			"$(bench_median "${rates[@]}")"
+		if ((c == 1)); then
+			bench_measure_one_in_flight "$(bench_median "${prates[@]}")" \
+				"$(bench_median "${rates[@]}")"
+		fi
 	done
 }
 

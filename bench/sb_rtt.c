@@ -126,12 +126,17 @@ int sb_mode_rtt(const struct sb_opts *o)
 	int rc = 1;
 
 	r.base = event_base_new();
-	if (!ctx || !r.base)
+	if (!ctx || !r.base) {
+		printf("rtt status=failed error=\"no TLS context for %s in %s\"\n", o->login,
+		       o->tls_dir);
 		goto out;
+	}
 	r.ev_phase = evtimer_new(r.base, rtt_phase, &r);
 	r.conn = sb_conn_open(r.base, ctx, &o->addr, rtt_msg, rtt_event, &r, 0);
-	if (!r.ev_phase || !r.conn)
+	if (!r.ev_phase || !r.conn) {
+		printf("rtt status=failed error=\"cannot start connecting\"\n");
 		goto out;
+	}
 	evtimer_add(r.ev_phase, &tv);
 	event_base_dispatch(r.base);
 	if (r.phase == 3 && r.n > 0 && r.errors == 0) {

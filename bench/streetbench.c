@@ -21,11 +21,8 @@
  * Output: one line of key=value pairs per measurement on stdout ("ready N"
  * for idle as soon as the sessions are up); diagnostics on stderr.
  *
- * Build (bench/run does this with a plain cc, not meson: the top-level
- * meson.build is not the benchmark's):
- *   cc -std=c11 -O2 -D_GNU_SOURCE -pthread -o var-bench/streetbench \
- *      bench/sb_[a-z]*.c bench/streetbench.c \
- *      $(pkg-config --cflags --libs libevent libevent_openssl json-c openssl)
+ * Build: bench/build OUT (a plain cc, not meson: the top-level meson.build is
+ * the product's, not the benchmark's; bench/run and the bench_tool test use it).
  */
 #include <arpa/inet.h>
 #include <getopt.h>
