@@ -58,7 +58,7 @@ bench_measure_actions() {
 		bench_row "1. actions/s, $c client$([[ $c == 1 ]] || echo s)" \
 			"$(bench_fmt "$(bench_median "${rates[@]}")") (p50 $(bench_fmt "$(bench_median "${p50s[@]}")" 1) ms, p99 $(bench_fmt "$(bench_median "${p99s[@]}")" 1) ms, daemon CPU $(bench_fmt "$(bench_median "${cpus[@]:-0}")")%$([[ "$err" == 0 ]] || echo ", $err errors"))" \
 			"pgbench -c $conns: $(bench_fmt "$(bench_median "${prates[@]}")")$([[ -n "$same_rate" ]] && echo "; -c $c: $(bench_fmt "$same_rate")")" \
-			"$(bench_fmt "$r" 2) (rounds: $(for x in "${ratios[@]}"; do printf '%s ' "$(bench_fmt "$x" 2)"; done | sed 's/ $//'))" \
+			"$(bench_fmt "$r" 3) (rounds: $(for x in "${ratios[@]}"; do printf '%s ' "$(bench_fmt "$x" 2)"; done | sed 's/ $//'))" \
 			"≥ 0.9 × pgbench" "$met"
 		if ((c == 1)); then
 			bench_measure_one_in_flight "$(bench_median "${prates[@]}")" \
