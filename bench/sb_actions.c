@@ -35,7 +35,6 @@ static void sb_actions_fail(struct sb_actions *a, const char *why)
 static void sb_actions_phase(evutil_socket_t fd, short what, void *arg)
 {
 	struct sb_actions *a = arg;
-	struct timeval tv;
 
 	if (a->phase == 1) {
 		a->phase = 2;
@@ -43,9 +42,7 @@ static void sb_actions_phase(evutil_socket_t fd, short what, void *arg)
 		a->t0 = sb_now();
 		a->cpu0 = sb_cpu();
 		a->scpu0 = sb_proc_cpu(a->o->server_pid);
-		tv.tv_sec = (time_t)a->o->seconds;
-		tv.tv_usec = (suseconds_t)((a->o->seconds - (double)tv.tv_sec) * 1e6);
-		evtimer_add(a->ev_phase, &tv);
+		sb_after(a->ev_phase, a->o->seconds);
 		return;
 	}
 	a->phase = 3;
@@ -86,7 +83,6 @@ static void sb_actions_lost(struct sb_fleet *f, int idx, const char *why)
 static void sb_actions_settled(struct sb_fleet *f)
 {
 	struct sb_actions *a = f->arg;
-	struct timeval tv;
 
 	event_del(a->ev_setup);
 	if (f->failed > 0) {
@@ -107,9 +103,7 @@ static void sb_actions_settled(struct sb_fleet *f)
 			a->lost++;
 	}
 	a->phase = 1;
-	tv.tv_sec = (time_t)a->o->warmup;
-	tv.tv_usec = (suseconds_t)((a->o->warmup - (double)tv.tv_sec) * 1e6);
-	evtimer_add(a->ev_phase, &tv);
+	sb_after(a->ev_phase, a->o->warmup);
 }
 
 static void sb_actions_setup_timeout(evutil_socket_t fd, short what, void *arg)
@@ -125,7 +119,6 @@ int sb_mode_actions(const struct sb_opts *o)
 {
 	struct sb_actions a = { .o = o };
 	SSL_CTX *ctxs[3] = { NULL, NULL, NULL };
-	struct timeval tv = { (time_t)o->setup_timeout, 0 };
 	double secs;
 
 	a.base = event_base_new();
@@ -150,7 +143,7 @@ int sb_mode_actions(const struct sb_opts *o)
 	};
 	a.ev_setup = evtimer_new(a.base, sb_actions_setup_timeout, &a);
 	a.ev_phase = evtimer_new(a.base, sb_actions_phase, &a);
-	evtimer_add(a.ev_setup, &tv);
+	sb_after(a.ev_setup, o->setup_timeout);
 	if (sb_fleet_start(&a.fleet) != 0)
 		return 1;
 	event_base_dispatch(a.base);

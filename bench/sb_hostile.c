@@ -88,13 +88,6 @@ struct sb_hostile {
 	int rc;
 };
 
-static void after(struct event *e, double s)
-{
-	struct timeval tv = { (time_t)s, (suseconds_t)((s - (double)(time_t)s) * 1e6) };
-
-	evtimer_add(e, &tv);
-}
-
 static int tcp_open(const struct sockaddr_in *addr)
 {
 	int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -146,7 +139,7 @@ static void good_msg(struct sb_conn *c, json_object *msg, double at)
 	h->good_n++;
 	sb_samples_add(&h->lat, (at - h->good_sent) * 1e3, MAX_SAMPLE);
 	pthread_mutex_unlock(&h->lock);
-	after(h->ev_good, 0.002);
+	sb_after(h->ev_good, 0.002);
 }
 
 static void good_event(struct sb_conn *c, int what, const char *why)
@@ -202,7 +195,7 @@ static void rep_tick(evutil_socket_t fd, short what, void *arg)
 		              "{\"id\":%llu,\"op\":\"report\",\"category\":%d,\"grid\":%d,"
 		              "\"description\":\"hostile bench background\"}",
 		              ++h->rep_id, h->o->category, h->o->grid);
-	after(h->ev_report, 0.1);
+	sb_after(h->ev_report, 0.1);
 }
 
 /* ---- attackers ---- */
@@ -317,7 +310,7 @@ static void tick(evutil_socket_t fd, short what, void *arg)
 	default:
 		break;
 	}
-	after(h->ev_tick, 0.01);
+	sb_after(h->ev_tick, 0.01);
 }
 
 static void stop_attack(struct sb_hostile *h)
@@ -348,7 +341,7 @@ static void phase_cb(evutil_socket_t fd, short what, void *arg)
 		h->lat.n = 0;
 		h->good_n = h->good_err = 0;
 		pthread_mutex_unlock(&h->lock);
-		after(h->ev_phase, h->o->seconds);
+		sb_after(h->ev_phase, h->o->seconds);
 		return;
 	}
 	pthread_mutex_lock(&h->lock);
@@ -373,7 +366,7 @@ static void phase_cb(evutil_socket_t fd, short what, void *arg)
 	}
 	h->phase = sequence[h->step];
 	h->attacking = h->phase != PH_BASE;
-	after(h->ev_phase, h->o->warmup);
+	sb_after(h->ev_phase, h->o->warmup);
 }
 
 int sb_mode_hostile(const struct sb_opts *o)
@@ -405,10 +398,10 @@ int sb_mode_hostile(const struct sb_opts *o)
 	h.rep = sb_conn_open(h.base, h.rep_ctx, &o->addr, rep_msg, rep_event, &h, 0);
 	if (!h.good || !h.rep || pthread_create(&h.good_thread, NULL, good_main, &h) != 0)
 		return 1;
-	after(h.ev_report, 0.1);
-	after(h.ev_tick, 0.01);
+	sb_after(h.ev_report, 0.1);
+	sb_after(h.ev_tick, 0.01);
 	h.phase = sequence[0];
-	after(h.ev_phase, o->warmup);
+	sb_after(h.ev_phase, o->warmup);
 	event_base_dispatch(h.base);
 	atomic_store(&h.good_stop, true);
 	pthread_join(h.good_thread, NULL);

@@ -84,17 +84,6 @@ static void sb_push_fail(struct sb_push *p, const char *status, const char *why)
 	event_base_loopbreak(p->base);
 }
 
-static void sb_push_after(struct event *ev, double secs)
-{
-	struct timeval tv;
-
-	if (secs < 0)
-		secs = 0;
-	tv.tv_sec = (time_t)secs;
-	tv.tv_usec = (suseconds_t)((secs - (double)tv.tv_sec) * 1e6);
-	evtimer_add(ev, &tv);
-}
-
 static void sb_push_drive(evutil_socket_t fd, short what, void *arg)
 {
 	struct sb_push *p = arg;
@@ -113,7 +102,7 @@ static void sb_push_drv_msg(struct sb_fleet *f, int idx, json_object *msg, doubl
 	if (r == 1 && p->w.last_seq > 0)
 		sb_marks_add(&p->replies, p->w.last_seq, at);
 	p->paced++;
-	sb_push_after(p->ev_next, p->drive_start + (double)p->paced / p->o->rate - sb_now());
+	sb_after(p->ev_next, p->drive_start + (double)p->paced / p->o->rate - sb_now());
 }
 
 static bool sb_push_in_scope(const struct sb_push *p, int idx)
@@ -183,7 +172,7 @@ static void sb_push_start_driving(struct sb_push *p)
 	p->cpu0 = sb_cpu();
 	p->scpu0 = sb_proc_cpu(p->o->server_pid);
 	sb_push_drive(-1, 0, p);
-	sb_push_after(p->ev_phase, p->o->seconds);
+	sb_after(p->ev_phase, p->o->seconds);
 }
 
 static void sb_push_settled(struct sb_fleet *f)
@@ -254,7 +243,7 @@ static void sb_push_phase(evutil_socket_t fd, short what, void *arg)
 
 	if (p->phase == 2) {
 		p->phase = 3; /* stop driving; let the last pushes arrive */
-		sb_push_after(p->ev_phase, SB_PUSH_GRACE_S);
+		sb_after(p->ev_phase, SB_PUSH_GRACE_S);
 		return;
 	}
 	p->phase = 4;
@@ -303,7 +292,6 @@ static void sb_push_report(struct sb_push *p)
 int sb_mode_push(const struct sb_opts *o)
 {
 	struct sb_push p = { .o = o };
-	struct timeval tv = { (time_t)o->setup_timeout, 0 };
 	char hello[128];
 
 	p.nsub = sb_tls_client_ctxs(o->tls_dir, o->accounts, p.sub_ctxs, SB_PUSH_MAX_ACCOUNTS);
@@ -317,7 +305,7 @@ int sb_mode_push(const struct sb_opts *o)
 	p.ev_step = event_new(p.base, -1, 0, sb_push_step, &p);
 	p.ev_next = evtimer_new(p.base, sb_push_drive, &p);
 	p.ev_phase = evtimer_new(p.base, sb_push_phase, &p);
-	evtimer_add(p.ev_setup, &tv);
+	sb_after(p.ev_setup, o->setup_timeout);
 	snprintf(hello, sizeof(hello), "{\"id\":\"hello\",\"op\":\"subscribe\",\"since\":%lld}",
 	         o->since);
 	p.probe = (struct sb_fleet){ .base = p.base,

@@ -79,13 +79,10 @@ static void rtt_msg(struct sb_conn *c, json_object *msg, double at)
 static void rtt_event(struct sb_conn *c, int what, const char *why)
 {
 	struct sb_rtt *r = c->arg;
-	struct timeval tv;
 
 	if (what == SB_CONN_UP) {
 		r->phase = 1;
-		tv.tv_sec = (time_t)r->o->warmup;
-		tv.tv_usec = (suseconds_t)((r->o->warmup - (double)tv.tv_sec) * 1e6);
-		evtimer_add(r->ev_phase, &tv);
+		sb_after(r->ev_phase, r->o->warmup);
 		rtt_send(r);
 		return;
 	}
@@ -97,7 +94,6 @@ static void rtt_event(struct sb_conn *c, int what, const char *why)
 static void rtt_phase(evutil_socket_t fd, short what, void *arg)
 {
 	struct sb_rtt *r = arg;
-	struct timeval tv;
 
 	if (r->phase == 0) {
 		snprintf(r->error, sizeof(r->error), "no session after %.0f s",
@@ -108,9 +104,7 @@ static void rtt_phase(evutil_socket_t fd, short what, void *arg)
 	if (r->phase == 1) {
 		r->phase = 2;
 		r->t0 = sb_now();
-		tv.tv_sec = (time_t)r->o->seconds;
-		tv.tv_usec = (suseconds_t)((r->o->seconds - (double)tv.tv_sec) * 1e6);
-		evtimer_add(r->ev_phase, &tv);
+		sb_after(r->ev_phase, r->o->seconds);
 		return;
 	}
 	r->phase = 3;
@@ -122,7 +116,6 @@ int sb_mode_rtt(const struct sb_opts *o)
 {
 	struct sb_rtt r = { .o = o };
 	SSL_CTX *ctx = sb_tls_client_ctx(o->tls_dir, o->login);
-	struct timeval tv = { (time_t)o->setup_timeout, 0 };
 	int rc = 1;
 
 	r.base = event_base_new();
@@ -137,7 +130,7 @@ int sb_mode_rtt(const struct sb_opts *o)
 		printf("rtt status=failed error=\"cannot start connecting\"\n");
 		goto out;
 	}
-	evtimer_add(r.ev_phase, &tv);
+	sb_after(r.ev_phase, o->setup_timeout);
 	event_base_dispatch(r.base);
 	if (r.phase == 3 && r.n > 0 && r.errors == 0) {
 		printf("rtt requests=%llu seconds=%.2f mean_ms=%.3f p50_ms=%.3f p99_ms=%.3f\n", r.n,

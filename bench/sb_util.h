@@ -18,6 +18,10 @@ double sb_cpu(void);
  * or when it cannot be read. */
 double sb_proc_cpu(int pid);
 
+struct event;
+/* Arms the timer event e to fire in s seconds (0 if s < 0). */
+void sb_after(struct event *e, double s);
+
 /* Prints "streetbench: <message>" to stderr. */
 void sb_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
