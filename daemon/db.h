@@ -9,9 +9,10 @@
  * arrive meanwhile wait, and the next idle connection runs all of them (up to
  * DB_BATCH_MAX) in one transaction, each in its own subtransaction: one
  * commit, one WAL flush, for the lot.  A failing one is rolled back alone;
- * the others commit.  Nothing is reported done before the commit is.  The loop never
- * waits on the database: connecting, sending, flushing and reading all
- * happen on socket readiness.
+ * the others commit.  Nothing is reported done before the commit is.
+ *
+ * The loop never waits on the database: connecting, sending, flushing and
+ * reading all happen on socket readiness.
  *
  * Ownership: the pool owns its connections and every query handed to it;
  * parameters are copied, so the caller's strings may go away at once.  A

@@ -229,6 +229,8 @@ START_TEST(idempotency_key_inside_a_group)
 	send_each(z, lines, 5, rep, &b);
 	for (int i = 0; i < 5; i++)
 		ck_assert_msg(tj_ok(rep[i]), "dispatch %d: %s", i, tj_dump(rep[i]));
+	ck_assert_msg(tdaemon_log_wait(d, "database group", 2000),
+	              "the dispatches did not run as a group");
 	ck_assert_msg(tj_bool(rep[2], "result.replayed") != tj_bool(rep[4], "result.replayed"),
 	              "%s / %s", tj_dump(rep[2]), tj_dump(rep[4]));
 	ck_assert_int_eq(tj_int(rep[4], "result.event.seq"), tj_int(rep[2], "result.event.seq"));
