@@ -17,6 +17,15 @@
  * id as $1 and params[i] as $(i + 2), in table order.  Do not reorder a row
  * without changing the SQL call that binds it.
  *
+ * The codec's files, one concern each (the proto_*.h headers are internal):
+ *   proto_ops.c     the op table and the names of ops and error codes
+ *   proto_decode.c  proto_decode(): the id, the op, duplicate keys
+ *   proto_scan.c    the strict RFC 8259 scanner that runs before json-c
+ *   proto_fields.c  one field's type and bounds, and its SQL text
+ *   proto_ctx.c     per-call state: the error message and the arena
+ *   proto_reply.c   reply framing and JSON escaping
+ * UTF-8 comes from utf8.h, like everywhere else.
+ *
  * Ownership: a struct proto_request owns everything its pointers reach (the
  * parsed json-c tree and a small arena inside the struct).  params[] stay
  * valid until proto_request_free(), which the caller must call after every
@@ -44,7 +53,7 @@
 #define PROTO_ID_MAX_BYTES 64
 /* req->id as JSON text: quotes + every byte escaped as \" or \\ + NUL. */
 #define PROTO_ID_JSON_MAX (2 * PROTO_ID_MAX_BYTES + 3)
-/* Room for the formatted numbers of one request (see proto.c for the bound). */
+/* Room for the formatted numbers of one request (see check_ids() in proto_fields.c). */
 #define PROTO_ARENA_SIZE 384
 /* report, resolve: at most this many photo ids. */
 #define PROTO_MAX_PHOTOS 9

@@ -1,5 +1,5 @@
 /*
- * libFuzzer harness for lib/proto.c.  Besides "no crash, no leak, no UB" it
+ * libFuzzer harness for lib/proto_*.c.  Besides "no crash, no leak, no UB" it
  * checks what the daemon relies on: a decoded request is complete and its
  * params are clean C strings, and every reply built from what the decoder
  * said (id, message) is one line of strict JSON that our own decoder would

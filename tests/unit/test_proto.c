@@ -1,4 +1,4 @@
-/* Unit tests for lib/proto.c: every op, every strictness rule, reply formatting. */
+/* Unit tests for lib/proto_*.c (proto.h): every op, every strictness rule, reply formatting. */
 #include <check.h>
 #include <json-c/json.h>
 #include <stdio.h>

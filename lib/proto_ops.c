@@ -1,0 +1,252 @@
+/*
+ * proto_ops: the op table (docs/protocol.md) and the names of ops and error
+ * codes.  Field order is the SQL binding order: see proto.h.  Static
+ * storage only; nothing here allocates.
+ */
+#include "proto.h"
+
+#include <string.h>
+
+static const char *const proto_states[] = {
+	"reported", "dispatched", "accepted", "resolved", "closed", "cancelled", NULL,
+};
+
+#define F_INT(n, req, lo, hi)                                                                      \
+	{                                                                                          \
+		.name = (n), .type = PROTO_T_INT, .required = (req), .min = (lo), .max = (hi)      \
+	}
+/* A bigint id (ticket, event seq, photo, upload): 1 .. 2^53-1. */
+#define F_ID(n, req) F_INT(n, req, 1, PROTO_INT_MAX)
+/* An integer id or count the SQL side binds as "integer". */
+#define F_ID4(n, req) F_INT(n, req, 1, PROTO_INT4_MAX)
+#define F_TEXT(n, req, hi)                                                                         \
+	{                                                                                          \
+		.name = (n), .type = PROTO_T_TEXT, .required = (req), .min = 0, .max = (hi)        \
+	}
+#define F_BOOL(n, req)                                                                             \
+	{                                                                                          \
+		.name = (n), .type = PROTO_T_BOOL, .required = (req)                               \
+	}
+#define F_TS(n, req)                                                                               \
+	{                                                                                          \
+		.name = (n), .type = PROTO_T_TIMESTAMP, .required = (req)                          \
+	}
+#define F_NUM(n, lo, hi)                                                                           \
+	{                                                                                          \
+		.name = (n), .type = PROTO_T_NUMBER, .dmin = (lo), .dmax = (hi)                    \
+	}
+#define F_PHOTOS                                                                                   \
+	{                                                                                          \
+		.name = "photos", .type = PROTO_T_ID_ARRAY, .min = 1, .max = PROTO_MAX_PHOTOS      \
+	}
+#define F_KEY                                                                                      \
+	{                                                                                          \
+		.name = "key", .type = PROTO_T_TEXT, .min = 1, .max = 100                          \
+	}
+#define F_TICKET       F_ID("ticket", true)
+#define F_VERSION(req) F_ID4("version", req)
+#define F_LIMIT        F_INT("limit", false, 1, 200)
+
+static const struct proto_field proto_f_report[] = {
+	F_ID4("category", true),
+	F_ID4("grid", true),
+	F_TEXT("description", true, 4000),
+	F_TEXT("address", false, 400),
+	F_NUM("lat", -90.0, 90.0),
+	F_NUM("lon", -180.0, 180.0),
+	F_BOOL("urgent", false),
+	F_PHOTOS,
+	F_KEY,
+};
+static const struct proto_field proto_f_dispatch[] = {
+	F_TICKET, F_VERSION(true), F_ID4("department", false), F_TEXT("note", false, 4000), F_KEY,
+};
+static const struct proto_field proto_f_return[] = {
+	F_TICKET,
+	F_VERSION(true),
+	F_TEXT("reason", true, 4000),
+	F_KEY,
+};
+static const struct proto_field proto_f_accept[] = {
+	F_TICKET,
+	F_VERSION(true),
+	F_KEY,
+};
+static const struct proto_field proto_f_resolve[] = {
+	F_TICKET, F_VERSION(true), F_TEXT("note", true, 4000), F_PHOTOS, F_KEY,
+};
+static const struct proto_field proto_f_confirm[] = {
+	F_TICKET, F_VERSION(true), F_INT("rating", true, 1, 5), F_TEXT("comment", false, 4000),
+	F_KEY,
+};
+static const struct proto_field proto_f_reopen[] = {
+	F_TICKET,
+	F_VERSION(true),
+	F_TEXT("reason", true, 4000),
+	F_KEY,
+};
+static const struct proto_field proto_f_cancel[] = {
+	F_TICKET, F_VERSION(true), F_TEXT("reason", false, 4000), F_ID("duplicate_of", false),
+	F_KEY,
+};
+/* urge, extend_grant, extend_deny */
+static const struct proto_field proto_f_note_only[] = {
+	F_TICKET,
+	F_TEXT("note", false, 4000),
+	F_VERSION(false),
+	F_KEY,
+};
+static const struct proto_field proto_f_extend_request[] = {
+	F_TICKET, F_TS("until", true), F_TEXT("reason", true, 4000), F_VERSION(false), F_KEY,
+};
+static const struct proto_field proto_f_comment[] = {
+	F_TICKET,
+	F_TEXT("text", true, 4000),
+	F_VERSION(false),
+	F_KEY,
+};
+static const struct proto_field proto_f_arbitrate[] = {
+	F_TICKET,
+	F_ID("return_seq", true),
+	F_BOOL("upheld", true),
+	F_TEXT("note", false, 4000),
+	F_VERSION(false),
+	F_KEY,
+};
+/* get, route */
+static const struct proto_field proto_f_ticket_only[] = {
+	F_TICKET,
+};
+static const struct proto_field proto_f_list[] = {
+	{ .name = "state", .type = PROTO_T_ENUM, .choices = proto_states },
+	F_ID4("category", false),
+	F_ID4("grid", false),
+	F_ID4("department", false),
+	F_BOOL("overdue", false),
+	F_TEXT("text", false, 100),
+	F_TS("from", false),
+	F_TS("to", false),
+	F_ID("after", false),
+	F_LIMIT,
+};
+static const struct proto_field proto_f_overdue[] = {
+	{ .name = "after", .type = PROTO_T_CURSOR, .min = 1, .max = 100 },
+	F_LIMIT,
+};
+static const struct proto_field proto_f_subscribe[] = {
+	F_INT("since", false, 0, PROTO_INT_MAX),
+	F_ID4("category", false),
+	F_ID4("grid", false),
+	{ .name = "state", .type = PROTO_T_ENUM, .choices = proto_states },
+};
+static const struct proto_field proto_f_photo_begin[] = {
+	F_INT("size", true, 1, PROTO_INT4_MAX),
+	{ .name = "sha256", .type = PROTO_T_SHA256, .required = true, .min = 64, .max = 64 },
+};
+static const struct proto_field proto_f_photo_chunk[] = {
+	F_ID("upload", true),
+	F_INT("offset", true, 0, PROTO_INT4_MAX),
+	{ .name = "data", .type = PROTO_T_BASE64, .required = true, .min = 4, .max = 43692 },
+};
+static const struct proto_field proto_f_photo_end[] = {
+	F_ID("upload", true),
+};
+static const struct proto_field proto_f_photo_get[] = {
+	F_ID("photo", true),
+	F_INT("offset", false, 0, PROTO_INT4_MAX),
+	F_INT("length", false, 1, PROTO_CHUNK_MAX),
+};
+
+#define OP(e, n, act, f)                                                                           \
+	[e] = {                                                                                    \
+		.name = (n),                                                                       \
+		.op = (e),                                                                         \
+		.action = (act),                                                                   \
+		.nfields = (int)(sizeof(f) / sizeof((f)[0])),                                      \
+		.fields = (f),                                                                     \
+	}
+#define OP0(e, n) [e] = { .name = (n), .op = (e) }
+
+static const struct proto_op_spec proto_ops[PROTO_OP_COUNT] = {
+	OP0(PROTO_OP_WHOAMI, "whoami"),
+	OP0(PROTO_OP_CATEGORIES, "categories"),
+	OP0(PROTO_OP_DEPARTMENTS, "departments"),
+	OP0(PROTO_OP_PLACES, "places"),
+	OP(PROTO_OP_REPORT, "report", true, proto_f_report),
+	OP(PROTO_OP_DISPATCH, "dispatch", true, proto_f_dispatch),
+	OP(PROTO_OP_RETURN, "return", true, proto_f_return),
+	OP(PROTO_OP_ACCEPT, "accept", true, proto_f_accept),
+	OP(PROTO_OP_RESOLVE, "resolve", true, proto_f_resolve),
+	OP(PROTO_OP_CONFIRM, "confirm", true, proto_f_confirm),
+	OP(PROTO_OP_REOPEN, "reopen", true, proto_f_reopen),
+	OP(PROTO_OP_CANCEL, "cancel", true, proto_f_cancel),
+	OP(PROTO_OP_URGE, "urge", true, proto_f_note_only),
+	OP(PROTO_OP_EXTEND_REQUEST, "extend_request", true, proto_f_extend_request),
+	OP(PROTO_OP_EXTEND_GRANT, "extend_grant", true, proto_f_note_only),
+	OP(PROTO_OP_EXTEND_DENY, "extend_deny", true, proto_f_note_only),
+	OP(PROTO_OP_COMMENT, "comment", true, proto_f_comment),
+	OP(PROTO_OP_ARBITRATE, "arbitrate", true, proto_f_arbitrate),
+	OP(PROTO_OP_GET, "get", false, proto_f_ticket_only),
+	OP(PROTO_OP_LIST, "list", false, proto_f_list),
+	OP(PROTO_OP_OVERDUE, "overdue", false, proto_f_overdue),
+	OP(PROTO_OP_ROUTE, "route", false, proto_f_ticket_only),
+	OP(PROTO_OP_PHOTO_BEGIN, "photo_begin", false, proto_f_photo_begin),
+	OP(PROTO_OP_PHOTO_CHUNK, "photo_chunk", false, proto_f_photo_chunk),
+	OP(PROTO_OP_PHOTO_END, "photo_end", false, proto_f_photo_end),
+	OP(PROTO_OP_PHOTO_GET, "photo_get", false, proto_f_photo_get),
+	OP(PROTO_OP_SUBSCRIBE, "subscribe", false, proto_f_subscribe),
+	OP0(PROTO_OP_UNSUBSCRIBE, "unsubscribe"),
+};
+
+static const char *const proto_error_names[PROTO_ERR_COUNT] = {
+	[PROTO_OK] = "ok",
+	[PROTO_ERR_BAD_REQUEST] = "bad_request",
+	[PROTO_ERR_UNAUTHENTICATED] = "unauthenticated",
+	[PROTO_ERR_FORBIDDEN] = "forbidden",
+	[PROTO_ERR_NOT_FOUND] = "not_found",
+	[PROTO_ERR_BAD_STATE] = "bad_state",
+	[PROTO_ERR_CONFLICT] = "conflict",
+	[PROTO_ERR_TOO_LARGE] = "too_large",
+	[PROTO_ERR_RATE_LIMITED] = "rate_limited",
+	[PROTO_ERR_UNAVAILABLE] = "unavailable",
+	[PROTO_ERR_INTERNAL] = "internal",
+};
+
+const char *proto_error_name(enum proto_error code)
+{
+	if ((unsigned)code >= PROTO_ERR_COUNT)
+		return "internal";
+	return proto_error_names[code];
+}
+
+const struct proto_op_spec *proto_op_spec(enum proto_op op)
+{
+	if (op <= PROTO_OP_NONE || op >= PROTO_OP_COUNT)
+		return NULL;
+	return &proto_ops[op];
+}
+
+const char *proto_op_name(enum proto_op op)
+{
+	const struct proto_op_spec *spec = proto_op_spec(op);
+
+	return spec ? spec->name : "none";
+}
+
+bool proto_op_parse(const char *name, enum proto_op *op)
+{
+	for (int i = PROTO_OP_NONE + 1; i < PROTO_OP_COUNT; i++) {
+		if (strcmp(proto_ops[i].name, name) == 0) {
+			*op = (enum proto_op)i;
+			return true;
+		}
+	}
+	return false;
+}
+
+bool proto_op_is_action(enum proto_op op)
+{
+	const struct proto_op_spec *spec = proto_op_spec(op);
+
+	return spec && spec->action;
+}
