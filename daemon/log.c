@@ -13,6 +13,8 @@
 
 #include <openssl/err.h>
 
+#include "utf8.h"
+
 static int log_max_level = LOG_INFO;
 static bool log_journal;
 
@@ -143,9 +145,7 @@ __attribute__((format(printf, 2, 0))) static void log_vwrite(int level, const ch
 	}
 	if (cut) {
 		/* Make room for "...", without leaving half a UTF-8 character. */
-		n = room - 3;
-		while (n > body && ((unsigned char)line[n] & 0xC0) == 0x80)
-			n--;
+		n = body + utf8_trim(line + body, room - 3 - body);
 		memcpy(line + n, "...", 3);
 		n += 3;
 	}
@@ -206,38 +206,6 @@ int log_ssl_errors(int level, const char *what)
 	return count;
 }
 
-/*
- * Decodes the UTF-8 character at s (NUL-terminated) into *cp; returns its
- * length, or 0 when s does not start a valid, shortest-form character.
- */
-static size_t log_utf8(const unsigned char *s, uint32_t *cp)
-{
-	size_t len;
-	uint32_t c, min;
-
-	if (s[0] < 0x80) {
-		*cp = s[0];
-		return 1;
-	} else if (s[0] >= 0xC2 && s[0] <= 0xDF) {
-		len = 2, c = s[0] & 0x1F, min = 0x80;
-	} else if (s[0] >= 0xE0 && s[0] <= 0xEF) {
-		len = 3, c = s[0] & 0x0F, min = 0x800;
-	} else if (s[0] >= 0xF0 && s[0] <= 0xF4) {
-		len = 4, c = s[0] & 0x07, min = 0x10000;
-	} else {
-		return 0;
-	}
-	for (size_t i = 1; i < len; i++) {
-		if ((s[i] & 0xC0) != 0x80) /* also stops at the NUL */
-			return 0;
-		c = (c << 6) | (s[i] & 0x3F);
-	}
-	if (c < min || c > 0x10FFFF || (c >= 0xD800 && c <= 0xDFFF))
-		return 0;
-	*cp = c;
-	return len;
-}
-
 /* Characters that reorder or break text on a terminal without being seen. */
 static bool log_invisible(uint32_t c)
 {
@@ -253,7 +221,7 @@ static bool log_invisible(uint32_t c)
 static size_t log_escape_one(const unsigned char *s, char *rep, bool *plain)
 {
 	uint32_t c;
-	size_t len = log_utf8(s, &c);
+	size_t len = utf8_decode((const char *)s, SIZE_MAX, &c); /* s is NUL-terminated */
 
 	*plain = false;
 	if (len == 0) {
@@ -282,7 +250,7 @@ static size_t log_escape_one(const unsigned char *s, char *rep, bool *plain)
 	if (c < 0x20 || c == 0x7F) {
 		snprintf(rep, 9, "\\x%02" PRIX32, c);
 	} else if (log_invisible(c)) {
-		snprintf(rep, 9, "\\u%04" PRIX32, c);
+		snprintf(rep, 9, "\\u%04X", (unsigned)(c & 0xFFFF)); /* all in the BMP */
 	} else {
 		memcpy(rep, s, len);
 		rep[len] = '\0';

@@ -18,6 +18,8 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
+#include "utf8.h"
+
 /* A key file is a few hundred bytes; anything this large is not one. */
 #define TLS_KEY_FILE_MAX (64 * 1024)
 
@@ -524,40 +526,6 @@ fail:
 	return -1;
 }
 
-/*
- * Decodes the UTF-8 character at s (n bytes left) into *cp; returns its
- * length, or 0 when s does not start a valid, shortest-form character.
- */
-static size_t tls_utf8(const unsigned char *s, size_t n, uint32_t *cp)
-{
-	size_t len;
-	uint32_t c, min;
-
-	if (s[0] < 0x80) {
-		*cp = s[0];
-		return 1;
-	} else if (s[0] >= 0xC2 && s[0] <= 0xDF) {
-		len = 2, c = s[0] & 0x1F, min = 0x80;
-	} else if (s[0] >= 0xE0 && s[0] <= 0xEF) {
-		len = 3, c = s[0] & 0x0F, min = 0x800;
-	} else if (s[0] >= 0xF0 && s[0] <= 0xF4) {
-		len = 4, c = s[0] & 0x07, min = 0x10000;
-	} else {
-		return 0;
-	}
-	if (len > n)
-		return 0;
-	for (size_t i = 1; i < len; i++) {
-		if ((s[i] & 0xC0) != 0x80)
-			return 0;
-		c = (c << 6) | (s[i] & 0x3F);
-	}
-	if (c < min || c > 0x10FFFF || (c >= 0xD800 && c <= 0xDFFF))
-		return 0;
-	*cp = c;
-	return len;
-}
-
 /* Checks the CN as UTF-8 text; returns NULL or what is wrong. */
 static const char *tls_cn_text(const unsigned char *s, size_t n)
 {
@@ -567,7 +535,7 @@ static const char *tls_cn_text(const unsigned char *s, size_t n)
 		return "certificate CN is longer than 64 bytes";
 	for (size_t i = 0; i < n;) {
 		uint32_t c;
-		size_t len = tls_utf8(s + i, n - i, &c);
+		size_t len = utf8_decode((const char *)s + i, n - i, &c);
 
 		if (len == 0)
 			return "certificate CN is not UTF-8";

@@ -15,6 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "utf8.h"
+
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
 #define MS   1LL
@@ -129,11 +131,8 @@ union value {
 /* Copies len bytes of src into dst, cutting at a UTF-8 character boundary if too long. */
 static void copy_str(char *dst, size_t size, const char *src, size_t len)
 {
-	if (len >= size) {
-		len = size - 1;
-		while (len > 0 && ((unsigned char)src[len] & 0xc0) == 0x80)
-			len--;
-	}
+	if (len >= size)
+		len = utf8_trim(src, size - 1);
 	memcpy(dst, src, len);
 	dst[len] = '\0';
 }
@@ -170,9 +169,7 @@ static const char *shown(char *buf, size_t size, const char *s)
 		memcpy(buf, s, len + 1);
 		return buf;
 	}
-	len = size - 4;
-	while (len > 0 && ((unsigned char)s[len] & 0xc0) == 0x80)
-		len--;
+	len = utf8_trim(s, size - 4);
 	memcpy(buf, s, len);
 	memcpy(buf + len, "...", 4);
 	return buf;
@@ -181,36 +178,6 @@ static const char *shown(char *buf, size_t size, const char *s)
 #define SHOWN(s) shown((char[64]){ 0 }, 64, (s))
 
 /* --- input checks ------------------------------------------------------- */
-
-/* Length of the UTF-8 sequence at s (n bytes left), 0 if invalid. */
-static size_t utf8_len(const unsigned char *s, size_t n)
-{
-	size_t len;
-	uint32_t cp, min;
-
-	if (s[0] < 0x80)
-		return 1;
-	if ((s[0] & 0xe0) == 0xc0) {
-		len = 2, cp = s[0] & 0x1f, min = 0x80;
-	} else if ((s[0] & 0xf0) == 0xe0) {
-		len = 3, cp = s[0] & 0x0f, min = 0x800;
-	} else if ((s[0] & 0xf8) == 0xf0) {
-		len = 4, cp = s[0] & 0x07, min = 0x10000;
-	} else {
-		return 0;
-	}
-	if (len > n)
-		return 0;
-	for (size_t i = 1; i < len; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = cp << 6 | (s[i] & 0x3f);
-	}
-	/* Overlong forms, UTF-16 surrogates and code points past Unicode. */
-	if (cp < min || (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
-		return 0;
-	return len;
-}
 
 /* Rejects NUL, control characters other than tab, and invalid UTF-8. */
 static int check_text(const char *text, size_t n, struct errctx *ec)
@@ -224,7 +191,7 @@ static int check_text(const char *text, size_t n, struct errctx *ec)
 			return set_error(ec, "NUL byte at column %zu", i + 1);
 		if ((s[i] < 0x20 && s[i] != '\t') || s[i] == 0x7f)
 			return set_error(ec, "control character 0x%02x at column %zu", s[i], i + 1);
-		len = utf8_len(s + i, n - i);
+		len = utf8_decode(text + i, n - i, NULL);
 		if (len == 0)
 			return set_error(ec, "invalid UTF-8 at column %zu", i + 1);
 		i += len;

@@ -7,6 +7,8 @@
 
 #include <string.h>
 
+#include "utf8.h"
+
 struct display_range {
 	uint32_t first, last;
 };
@@ -88,37 +90,13 @@ int display_cp_width(uint32_t cp)
 	return 1;
 }
 
-size_t display_next(const char *str, size_t n, uint32_t *cp)
+size_t display_next(const char *s, size_t n, uint32_t *cp)
 {
-	const unsigned char *s = (const unsigned char *)str;
-	size_t len;
-	uint32_t c, min;
+	size_t len = utf8_decode(s, n, cp);
 
-	if (s[0] < 0x80) {
-		*cp = s[0];
-		return 1;
-	} else if (s[0] >= 0xC2 && s[0] <= 0xDF) {
-		len = 2, c = s[0] & 0x1Fu, min = 0x80;
-	} else if (s[0] >= 0xE0 && s[0] <= 0xEF) {
-		len = 3, c = s[0] & 0x0Fu, min = 0x800;
-	} else if (s[0] >= 0xF0 && s[0] <= 0xF4) {
-		len = 4, c = s[0] & 0x07u, min = 0x10000;
-	} else {
-		goto bad;
-	}
-	if (len > n)
-		goto bad;
-	for (size_t i = 1; i < len; i++) {
-		if ((s[i] & 0xC0) != 0x80)
-			goto bad;
-		c = (c << 6) | (s[i] & 0x3Fu);
-	}
-	if (c < min || c > 0x10FFFF || (c >= 0xD800 && c <= 0xDFFF))
-		goto bad;
-	*cp = c;
-	return len;
-bad:
-	*cp = UINT32_MAX;
+	if (len > 0)
+		return len;
+	*cp = UINT32_MAX; /* drawn as one replacement character: one column */
 	return 1;
 }
 
