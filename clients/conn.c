@@ -16,7 +16,7 @@
 #include <openssl/ssl.h>
 
 #include "fail.h"
-#include "tls.h"
+#include "tls_client.h"
 
 struct conn {
 	SSL_CTX *ctx;

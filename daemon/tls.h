@@ -1,5 +1,8 @@
 /*
- * tls: OpenSSL contexts for streetd's mutual TLS, and the client identity.
+ * tls: the daemon's server contexts for streetd's mutual TLS, and the client
+ * identity.  What the client side shares with it (context settings, key and
+ * file checks, error messages) is in tlsutil/, which streetctl links too;
+ * the client context is tlsutil/tls_client.h.
  *
  * A client proves who it is with its certificate: it must chain to tls.ca
  * (and not be revoked by tls.crl when one is set), and its subject CN is the
@@ -21,8 +24,8 @@
  * and the old context goes away with its last connection. When it fails, the
  * old context stays in use and err says why.
  *
- * Files are read only here (the key file's mode is checked: I/O, so this is
- * daemon/, not lib/). Errors are one line naming the config key, the file
+ * Files are read here and in tlsutil/ (the key file's mode is checked: I/O,
+ * so not lib/). Errors are one line naming the config key, the file
  * and OpenSSL's reason, e.g.
  *   tls.key /etc/streetd/server.key: mode 0644 is readable by others; chmod 600 it
  * and the OpenSSL error queue is left empty.
@@ -40,12 +43,6 @@
 #define TLS_CN_MAX 64
 /* A buffer that holds any accepted CN and its NUL. */
 #define TLS_CN_SIZE (TLS_CN_MAX + 1)
-
-/* The TLS 1.2 cipher list (TLS 1.3 keeps OpenSSL's default suites). */
-#define TLS_CIPHERS_12                                                                             \
-	"ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:"                               \
-	"ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:"                               \
-	"ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305"
 
 /*
  * Builds a server context from cfg->tls:
@@ -85,26 +82,5 @@ int tls_peer_cn(const SSL *ssl, char *cn, size_t cap);
  * failed handshake too. A static string: never freed.
  */
 const char *tls_verify_error(const SSL *ssl);
-
-/*
- * A client context (streetctl, tests): verifies the server against the CA
- * certificates in ca, presents cert/key (both NULL for no certificate; the
- * key file is checked like tls.key), TLS 1.2 or later, the same TLS 1.2
- * ciphers. Call tls_client_set_host() on every SSL made from it: without it
- * any server certificate from the CA is accepted.
- * Returns a new context (caller frees with SSL_CTX_free()), or NULL with a
- * one-line message in err.
- */
-SSL_CTX *tls_client_ctx(const char *ca, const char *cert, const char *key, char *err,
-                        size_t errlen);
-
-/*
- * Makes ssl (a client) check that the server certificate is for host: an
- * IPv4 or IPv6 literal (without brackets) is matched against the IP SANs,
- * and no SNI is sent; a name is matched against the DNS SANs (no partial
- * wildcards) and sent as SNI. Call before SSL_connect(). Returns 0, or -1
- * (empty host, out of memory).
- */
-int tls_client_set_host(SSL *ssl, const char *host);
 
 #endif /* STREETD_TLS_H */

@@ -8,6 +8,7 @@
 #include "config.h"
 #include "log.h"
 #include "tls.h"
+#include "tls_client.h"
 
 #include <check.h>
 #include <errno.h>
