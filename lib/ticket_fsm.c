@@ -81,8 +81,12 @@ static const struct ticket_rule compact[] = {
 };
 
 #define NCOMPACT (sizeof(compact) / sizeof(compact[0]))
-/* Each every-state row expands to one row per state. */
-#define NEXPANDED (NCOMPACT - 5 + 5 * TICKET_STATE_COUNT)
+/*
+ * A row expands to one row, or to one per state: this bound holds whatever
+ * rows are added, so the table can grow without a count to keep in step
+ * (a hard-coded count of every-state rows would overflow expanded[]).
+ */
+#define NEXPANDED (NCOMPACT * TICKET_STATE_COUNT)
 
 static struct ticket_rule expanded[NEXPANDED];
 static size_t nexpanded;

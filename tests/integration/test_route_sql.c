@@ -1,5 +1,5 @@
 /*
- * Routing in C (lib/route.c) and in SQL (street.st_route) agree for every
+ * Routing in C (tests/oracle/route.c) and in SQL (street.st_route) agree for every
  * category and grid of the demo data and the fixtures.
  */
 #include <check.h>

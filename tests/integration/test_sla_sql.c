@@ -1,5 +1,5 @@
 /*
- * Deadlines in C (lib/sla.c) and in SQL (street.sla_add, used by every
+ * Deadlines in C (tests/oracle/sla.c) and in SQL (street.sla_add, used by every
  * action) agree to the second on the real calendar of the database, for
  * random starts around the 2026 holidays and random working spans.
  */

@@ -1,4 +1,4 @@
-/* Unit tests for lib/calendar.c: civil dates, local time, the exception list. */
+/* Unit tests for tests/oracle/calendar.c: civil dates, local time, the exception list. */
 #include <check.h>
 #include <errno.h>
 #include <stdlib.h>

@@ -1,4 +1,4 @@
-/* Unit tests for lib/sla.c on the 2026 China calendar and on random ones. */
+/* Unit tests for tests/oracle/sla.c on the 2026 China calendar and on random ones. */
 #include <check.h>
 #include <stdio.h>
 #include <stdlib.h>

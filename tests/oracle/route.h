@@ -4,6 +4,7 @@
  * then the smaller place (grid > community > street > district > city).
  * Same order as street.st_route() in sql/migrations/004_actions.sql;
  * tests/integration/test_route_sql.c compares the two on the demo rules.
+ * A test oracle only: the daemon routes in SQL (docs/decisions.md).
  */
 #ifndef STREET_ROUTE_H
 #define STREET_ROUTE_H

@@ -4,7 +4,9 @@
  * These functions only read the calendar; the caller owns it and keeps it
  * alive and unchanged during the call.  sql/migrations/003_calendar.sql
  * implements the same two functions in PostgreSQL with the same results to
- * the second: change both together.
+ * the second: change both together.  A test oracle only: deadlines are
+ * computed in SQL (docs/decisions.md); tests/integration/test_sla_sql.c
+ * compares the two.
  */
 #ifndef STREETD_SLA_H
 #define STREETD_SLA_H
