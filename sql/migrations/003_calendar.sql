@@ -1,7 +1,7 @@
 -- 003: working-time deadlines (SLA) computed in the database, from the
 -- calendar_day and work_hours tables of 001.
 --
--- The semantics are lib/sla.c's, to the second; a cross-check holds the two
+-- The semantics are tests/oracle/sla.c's, to the second; a cross-check holds the two
 -- together, so change both at once:
 --
 --   * Local time is Asia/Shanghai taken as a fixed UTC+8, as in C.  We convert
