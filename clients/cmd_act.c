@@ -12,6 +12,7 @@
 #include "cmd.h"
 #include "fail.h"
 #include "fmt.h"
+#include "out.h"
 #include "photo.h"
 #include "proto.h"
 #include "ref.h"
@@ -106,20 +107,22 @@ static void act_print(struct ctl *ctl, json_object *res)
 
 	if (ref_load(ctl, REF_DEPARTMENT) != 0)
 		fputs("(department names unavailable)\n", stderr);
-	printf("ticket %lld: %s %s", fmt_int(t, "id", 0), fmt_action_zh(action),
-	       action ? action : "-");
+	out_printf(stdout, "ticket %lld: %s %s", fmt_int(t, "id", 0), fmt_action_zh(action),
+	           action ? action : "-");
 	if (from == NULL || to == NULL || strcmp(from, to) != 0)
-		printf(", %s → %s %s", from ? from : "new", to ? to : "-", fmt_state_zh(to));
-	printf(" (version %lld, event %lld)\n", fmt_int(t, "version", 0), fmt_int(e, "seq", 0));
+		out_printf(stdout, ", %s → %s %s", from ? from : "new", to ? to : "-",
+		           fmt_state_zh(to));
+	out_line(stdout, " (version %lld, event %lld)", fmt_int(t, "version", 0),
+	         fmt_int(e, "seq", 0));
 	if (dept > 0)
-		printf("  department: %s (%s)\n",
-		       ref_name(ctl, REF_DEPARTMENT, dept, nb, sizeof(nb)),
-		       ref_code(ctl, REF_DEPARTMENT, dept) ? ref_code(ctl, REF_DEPARTMENT, dept)
-		                                           : "?");
+		out_line(stdout, "  department: %s (%s)",
+		         ref_name(ctl, REF_DEPARTMENT, dept, nb, sizeof(nb)),
+		         ref_code(ctl, REF_DEPARTMENT, dept) ? ref_code(ctl, REF_DEPARTMENT, dept)
+		                                             : "?");
 	if (fmt_str(t, "due_at") != NULL)
-		printf("  due: %s\n", fmt_time(when, sizeof(when), fmt_str(t, "due_at")));
+		out_line(stdout, "  due: %s", fmt_time(when, sizeof(when), fmt_str(t, "due_at")));
 	if (fmt_bool(res, "replayed"))
-		printf("  replayed: this key was used before; nothing was done again\n");
+		out_line(stdout, "  replayed: this key was used before; nothing was done again");
 }
 
 /*
@@ -241,12 +244,14 @@ int cmd_dispatch(struct ctl *ctl, const struct args *a)
 			          "with --to DEPT (streetctl departments lists them)",
 			          ticket);
 		if (rc == 0 && !ctl->json)
-			printf("routed to %s (%s)\n", fmt_str(fmt_get(res, "department"), "name"),
-			       fmt_str(fmt_get(res, "department"), "code"));
+			out_line(stdout, "routed to %s (%s)",
+			         fmt_str(fmt_get(res, "department"), "name"),
+			         fmt_str(fmt_get(res, "department"), "code"));
 		json_object_put(res);
 	}
 	if (rc == 0 && args_has(a, "to") && !ctl->json && ref_load(ctl, REF_DEPARTMENT) == 0)
-		printf("sending to %s\n", ref_name(ctl, REF_DEPARTMENT, dept, nb, sizeof(nb)));
+		out_line(stdout, "sending to %s",
+		         ref_name(ctl, REF_DEPARTMENT, dept, nb, sizeof(nb)));
 	if (rc == 0) {
 		/* the department shown is the one sent, even if the rules change meanwhile */
 		json_object_object_add(req, "department", json_object_new_int64(dept));

@@ -10,6 +10,7 @@
 #include "cmd.h"
 #include "fail.h"
 #include "fmt.h"
+#include "out.h"
 #include "proto.h"
 #include "ref.h"
 #include "rpc.h"
@@ -58,8 +59,8 @@ static void list_more(const char *cmd, json_object *res)
 	json_object *next = fmt_get(res, "next");
 
 	if (next != NULL)
-		fprintf(stderr, "more: streetctl %s --after %s (or --all)\n", cmd,
-		        json_object_get_string(next));
+		out_line(stderr, "more: streetctl %s --after %s (or --all)", cmd,
+		         json_object_get_string(next));
 }
 
 /* Adds a reference filter (--category CODE ...) as its id. */

@@ -9,6 +9,7 @@
 #include "cmd.h"
 #include "event.h"
 #include "fmt.h"
+#include "out.h"
 #include "ref.h"
 #include "rpc.h"
 #include "table.h"
@@ -16,7 +17,7 @@
 static void show_field(const char *label, const char *value)
 {
 	if (value != NULL && value[0] != '\0')
-		printf("%-12s %s\n", label, value);
+		out_line(stdout, "%-12s %s", label, value);
 }
 
 /* "name (code)" of a reference row. */
@@ -38,11 +39,12 @@ static void show_header(struct ctl *ctl, json_object *t)
 	char buf[512], w1[32], w2[64];
 	time_t due;
 
-	printf("%sticket %lld%s  %s %s  version %lld%s%s\n", ctl->colour ? "\033[1m" : "",
-	       fmt_int(t, "id", 0), ctl->colour ? "\033[0m" : "", fmt_state_zh(state),
-	       state ? state : "-", fmt_int(t, "version", 0),
-	       fmt_bool(t, "urgent") ? "  [urgent 紧急]" : "",
-	       fmt_bool(t, "overdue") ? "  [overdue 超时]" : "");
+	out_style(stdout, ctl->colour, "1");
+	out_printf(stdout, "ticket %lld", fmt_int(t, "id", 0));
+	out_style(stdout, ctl->colour, NULL);
+	out_line(stdout, "  %s %s  version %lld%s%s", fmt_state_zh(state), state ? state : "-",
+	         fmt_int(t, "version", 0), fmt_bool(t, "urgent") ? "  [urgent 紧急]" : "",
+	         fmt_bool(t, "overdue") ? "  [overdue 超时]" : "");
 	show_field("category",
 	           show_ref(ctl, REF_CATEGORY, fmt_int(t, "category_id", 0), buf, sizeof(buf)));
 	show_field("grid", show_ref(ctl, REF_GRID, fmt_int(t, "grid_id", 0), buf, sizeof(buf)));
@@ -162,13 +164,13 @@ int cmd_show(struct ctl *ctl, const struct args *a)
 	show_header(ctl, fmt_get(res, "ticket"));
 	photos = fmt_get(res, "photos");
 	if (photos != NULL && json_object_array_length(photos) > 0) {
-		printf("%-12s", "photos");
+		out_printf(stdout, "%-12s", "photos");
 		for (size_t i = 0; i < json_object_array_length(photos); i++) {
 			json_object *p = json_object_array_get_idx(photos, i);
 
-			printf(" #%lld (%s, %lld bytes)", fmt_int(p, "id", 0),
-			       fmt_str(p, "mime") ? fmt_str(p, "mime") : "?",
-			       fmt_int(p, "size", 0));
+			out_printf(stdout, " #%lld (%s, %lld bytes)", fmt_int(p, "id", 0),
+			           fmt_str(p, "mime") ? fmt_str(p, "mime") : "?",
+			           fmt_int(p, "size", 0));
 		}
 		printf("\n");
 	}

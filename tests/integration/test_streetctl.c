@@ -789,16 +789,23 @@ struct watcher {
 	long long last_seq;
 };
 
-static struct watcher *watch_start(const char *conf, const char *extra)
+/* Starts watch as conf: --json unless human, with "opt value" when opt is not NULL. */
+static struct watcher *watch_start_as(const char *conf, bool human, const char *opt,
+                                      const char *value)
 {
 	struct watcher *w = calloc(1, sizeof(*w));
-	int po[2], pe[2];
-	char *argv[] = { strdup("streetctl"),
-		         strdup("--json"),
-		         strdup("watch"),
-		         extra ? strdup("--keepalive") : NULL,
-		         extra ? strdup(extra) : NULL,
-		         NULL };
+	int po[2], pe[2], n = 0;
+	char *argv[6];
+
+	argv[n++] = strdup("streetctl");
+	if (!human)
+		argv[n++] = strdup("--json");
+	argv[n++] = strdup("watch");
+	if (opt != NULL) {
+		argv[n++] = strdup(opt);
+		argv[n++] = strdup(value);
+	}
+	argv[n] = NULL;
 
 	ck_assert_ptr_nonnull(w);
 	ck_assert_int_eq(pipe(po), 0);
@@ -823,6 +830,33 @@ static struct watcher *watch_start(const char *conf, const char *extra)
 	w->err = pe[0];
 	fcntl(w->err, F_SETFL, O_NONBLOCK);
 	return w;
+}
+
+static struct watcher *watch_start(const char *conf, const char *keepalive)
+{
+	return watch_start_as(conf, false, keepalive ? "--keepalive" : NULL, keepalive);
+}
+
+/* A human watch's output until it holds needle (or timeout_ms passed); static buffer. */
+static const char *watch_text_until(struct watcher *w, const char *needle, int timeout_ms)
+{
+	long long deadline = tnow_ms() + timeout_ms;
+
+	w->buf[w->len] = '\0';
+	while (strstr(w->buf, needle) == NULL && tnow_ms() < deadline &&
+	       w->len + 1 < sizeof(w->buf)) {
+		struct pollfd p = { w->out, POLLIN, 0 };
+		ssize_t n;
+
+		if (poll(&p, 1, (int)(deadline - tnow_ms())) <= 0)
+			break;
+		n = read(w->out, w->buf + w->len, sizeof(w->buf) - 1 - w->len);
+		if (n <= 0)
+			break;
+		w->len += (size_t)n;
+		w->buf[w->len] = '\0';
+	}
+	return w->buf;
 }
 
 /* The next line of watch's stdout as JSON (caller puts); NULL after timeout_ms. */
@@ -1009,6 +1043,100 @@ START_TEST(watch_keeps_an_idle_connection)
 }
 END_TEST
 
+/* ---- text from other people cannot drive the terminal ---- */
+
+/* OSC title + BEL, clear screen, CR, C1 CSI (U+009B), DEL, a bidi override. */
+#define HOSTILE "a\x1b]0;pwned\x07 b\x1b[2J c\rd \xc2\x9b" "31m e\x7f f\xe2\x80\xae" "g"
+
+/* Human output holds none of the bytes a terminal would act on. */
+static void assert_inert(const char *what, const char *text)
+{
+	static const char *const bad[] = { "\x1b", "\x07", "\r", "\xc2\x9b", "\x7f",
+		                           "\xe2\x80\xae" };
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		ck_assert_msg(strstr(text, bad[i]) == NULL, "%s lets byte %02x through:\n%s",
+		              what, (unsigned char)bad[i][0], text);
+}
+
+START_TEST(other_peoples_text_is_inert)
+{
+	struct tdaemon *d = tdaemon_start(NULL);
+	char *wang = conf_for(tdaemon_port(d), "wang.fang");
+	char *zhang = conf_for(tdaemon_port(d), "zhang.wei");
+	char *yang = conf_for(tdaemon_port(d), "yang.min");
+	char ids[24], desc[128];
+	struct watcher *w;
+	struct run r;
+	json_object *o;
+	long long id;
+
+	/* a watch for people sees it all happen */
+	w = watch_start_as(zhang, true, NULL, NULL);
+	wait_subscribed();
+	snprintf(desc, sizeof(desc), "hostile %lld " HOSTILE, tnow_ms());
+	id = report(wang, "jg-yanan-01", "pollution.noise", desc);
+	snprintf(ids, sizeof(ids), "%lld", id);
+	r = ctl_run(zhang, "dispatch", ids, "--to", "sthj", "--note", "note " HOSTILE, NULL);
+	ck_assert_run(r, 0);
+	assert_inert("dispatch", r.out);
+	run_free(&r);
+	act(yang, "return", "return", ids, "--reason", "reason " HOSTILE, NULL, NULL);
+	act(zhang, "comment", "comment", ids, "comment " HOSTILE "end-of-it", NULL, NULL, NULL);
+
+	/* show: the text is there, its control characters are not */
+	r = ctl_run(zhang, "show", ids, NULL);
+	ck_assert_run(r, 0);
+	assert_inert("show", r.out);
+	ck_assert_msg(strstr(r.out, "pwned") && strstr(r.out, "reason a") &&
+	                      strstr(r.out, "end-of-it"),
+	              "%s", r.out);
+	ck_assert_msg(strstr(r.out, "a\xef\xbf\xbd]0;pwned\xef\xbf\xbd b") != NULL,
+	              "escapes are not shown as U+FFFD:\n%s", r.out);
+	run_free(&r);
+
+	/* list: one row, still one line */
+	r = ctl_run(zhang, "list", "--text", "hostile", NULL);
+	ck_assert_run(r, 0);
+	assert_inert("list", r.out);
+	run_free(&r);
+
+	/* --json is the server's JSON: exact strings, control characters escaped as JSON */
+	r = ctl_run(zhang, "--json", "show", ids, NULL);
+	ck_assert_run(r, 0);
+	ck_assert_msg(strstr(r.out, "\\u001b]0;pwned\\u0007 b\\u001b[2J c\\rd") != NULL, "%s",
+	              r.out);
+	ck_assert_msg(strchr(r.out, '\x1b') == NULL && strchr(r.out, '\r') == NULL, "%s", r.out);
+	o = parse_json(r.out);
+	ck_assert_str_eq(tj_str(o, "ticket.description"), desc);
+	ck_assert_str_eq(tj_str(o, "events.2.data.reason"), "reason " HOSTILE);
+	ck_assert_str_eq(tj_str(o, "events.3.data.text"), "comment " HOSTILE "end-of-it");
+	json_object_put(o);
+	run_free(&r);
+
+	/* watch, for people: the events are as inert */
+	{
+		const char *text = watch_text_until(w, "end-of-it", 30000);
+
+		ck_assert_msg(strstr(text, "end-of-it") != NULL, "watch printed:\n%s", text);
+		assert_inert("watch", text);
+	}
+	watch_interrupt(w);
+
+	/* error lines quote what was typed: cleaned as well, and still one line */
+	r = ctl_run(zhang, "list", "--grid", "x\x1b]0;pwned\x07\ny", NULL);
+	assert_error(&r, EX_USAGE, "pwned");
+	assert_inert("an error line", r.err);
+	run_free(&r);
+
+	free(wang);
+	free(zhang);
+	free(yang);
+	tdaemon_stop(d, SIGTERM);
+	home_cleanup();
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("streetctl");
@@ -1023,6 +1151,7 @@ int main(void)
 	tcase_add_test(tc, help_and_usage);
 	tcase_add_test(tc, watch_resumes_without_loss);
 	tcase_add_test(tc, watch_keeps_an_idle_connection);
+	tcase_add_test(tc, other_peoples_text_is_inert);
 	suite_add_tcase(s, tc);
 	return tdaemon_run_suite(s);
 }
