@@ -329,6 +329,9 @@ int cmd_watch(struct ctl *ctl, const struct args *a)
 	w.filters = rpc_new("subscribe");
 	if (rc == 0)
 		rc = watch_filters(ctl, a, w.filters);
+	/* a server that cannot be reached at the start is one error line, said once */
+	if (rc == 0)
+		rc = rpc_connect(ctl);
 	/* names for the human lines; not fatal, and not needed for --json */
 	if (rc == 0 && !ctl->json &&
 	    (ref_load(ctl, REF_DEPARTMENT) != 0 || ref_load(ctl, REF_CATEGORY) != 0))
@@ -336,7 +339,7 @@ int cmd_watch(struct ctl *ctl, const struct args *a)
 	if (rc == 0 && !ctl->json && ctl->whoami == NULL) {
 		json_object *req = rpc_new("whoami");
 
-		rpc_call(ctl, req, &ctl->whoami);
+		rc = rpc_call(ctl, req, &ctl->whoami);
 		json_object_put(req);
 	}
 	while (rc == 0 && !watch_stop) {

@@ -646,9 +646,15 @@ START_TEST(error_paths)
 	ck_assert_int_eq(tj_int(o, "ticket.version"), 2);
 	json_object_put(o);
 
-	/* unavailable: 69 once the daemon is gone */
+	/* unavailable: 69 once the daemon is gone, in one line, for watch too */
 	tdaemon_stop(d, SIGTERM);
 	r = ctl_run(zhang, "whoami", NULL);
+	assert_error(&r, EX_UNAVAILABLE, "is streetd running");
+	run_free(&r);
+	r = ctl_run(zhang, "watch", NULL);
+	assert_error(&r, EX_UNAVAILABLE, "is streetd running");
+	run_free(&r);
+	r = ctl_run(zhang, "--json", "watch", NULL);
 	assert_error(&r, EX_UNAVAILABLE, "is streetd running");
 	run_free(&r);
 
