@@ -33,7 +33,27 @@ static const char *show_ref(struct ctl *ctl, enum ref_kind k, long long id, char
 	return buf;
 }
 
-static void show_header(struct ctl *ctl, json_object *t)
+/* The reporter, named by the report event's actor (get gives it). */
+static const char *show_reporter(struct ctl *ctl, json_object *t, json_object *events, char *buf,
+                                 size_t cap)
+{
+	json_object *me = fmt_get(ctl->whoami, "account");
+	long long id = fmt_int(t, "reporter_id", 0);
+
+	for (size_t i = 0; events != NULL && i < json_object_array_length(events); i++) {
+		json_object *e = json_object_array_get_idx(events, i);
+
+		if (fmt_int(e, "actor_id", -1) == id && fmt_get(e, "actor") != NULL)
+			return event_person(fmt_get(e, "actor"),
+			                    me != NULL && fmt_int(me, "id", 0) == id, buf, cap);
+	}
+	if (id <= 0)
+		return NULL;
+	snprintf(buf, cap, "#%lld", id);
+	return buf;
+}
+
+static void show_header(struct ctl *ctl, json_object *t, json_object *events)
 {
 	const char *state = fmt_str(t, "state");
 	char buf[512], w1[32], w2[64];
@@ -59,6 +79,7 @@ static void show_header(struct ctl *ctl, json_object *t)
 	show_field("description", fmt_str(t, "description"));
 	show_field("department",
 	           show_ref(ctl, REF_DEPARTMENT, fmt_int(t, "department_id", 0), buf, sizeof(buf)));
+	show_field("reporter", show_reporter(ctl, t, events, buf, sizeof(buf)));
 	show_field("reported", fmt_time(w1, sizeof(w1), fmt_str(t, "created_at")));
 	if (fmt_str(t, "due_at") != NULL) {
 		fmt_time(w1, sizeof(w1), fmt_str(t, "due_at"));
@@ -161,7 +182,7 @@ int cmd_show(struct ctl *ctl, const struct args *a)
 		rpc_call(ctl, w, &ctl->whoami);
 		json_object_put(w);
 	}
-	show_header(ctl, fmt_get(res, "ticket"));
+	show_header(ctl, fmt_get(res, "ticket"), fmt_get(res, "events"));
 	photos = fmt_get(res, "photos");
 	if (photos != NULL && json_object_array_length(photos) > 0) {
 		out_printf(stdout, "%-12s", "photos");

@@ -334,6 +334,16 @@ START_TEST(loop_as_each_role)
 	ck_assert_msg(strstr(r.out, "噪声扰民 (pollution.noise)") != NULL, "%s", r.out);
 	ck_assert_msg(strstr(r.out, "延安北路社区第1网格 (jg-yanan-01)") != NULL, "%s", r.out);
 	ck_assert_msg(strstr(r.out, "rating 5/5") != NULL, "%s", r.out);
+	/* people by name and login, not by account id */
+	ck_assert_msg(column_of(r.out, "reporter ", "王芳 (wang.fang)") > 0, "%s", r.out);
+	ck_assert_msg(column_of(r.out, "派单 dispatch", "张伟 (zhang.wei)") > 0, "%s", r.out);
+	ck_assert_msg(column_of(r.out, "接单 accept", "杨敏 (yang.min)") > 0, "%s", r.out);
+	ck_assert_msg(column_of(r.out, "确认办结 confirm", "王芳 (wang.fang)") > 0, "%s", r.out);
+	ck_assert_msg(strstr(r.out, " #") == NULL, "an account id is shown:\n%s", r.out);
+	run_free(&r);
+	r = ctl_run(zhang, "show", ids, NULL);
+	ck_assert_run(r, 0);
+	ck_assert_msg(column_of(r.out, "派单 dispatch", "张伟 (zhang.wei, you)") > 0, "%s", r.out);
 	/* the timeline's columns line up although actions are Chinese and English */
 	ck_assert_int_eq(column_of(r.out, "上报 report", "reported"),
 	                 column_of(r.out, "处置完成 resolve", "accepted → resolved"));
