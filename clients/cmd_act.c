@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "allow.h"
 #include "cmd.h"
 #include "fail.h"
 #include "fmt.h"
@@ -148,17 +149,21 @@ static int act_send(struct ctl *ctl, const struct args *a, json_object *req, lon
 		rpc_new_key(key);
 		json_object_object_add(req, "key", json_object_new_string(key));
 	}
-	if (need_version && !args_has(a, "version")) {
-		/* check the rest first: a missing --reason should not cost a round trip */
+	/* check the rest first: a missing --reason should not cost a round trip */
+	if (need_version && !args_has(a, "version"))
 		json_object_object_add(req, "version", json_object_new_int(1));
-		rc = rpc_check(ctl, req);
-		if (rc == 0)
-			rc = act_version(ctl, ticket, &version);
+	rc = rpc_check(ctl, req);
+	/* a role that may never do this is told so before the ticket is read */
+	if (rc == 0)
+		rc = allow_action(ctl, fmt_str(req, "op"));
+	if (rc == 0 && need_version && !args_has(a, "version")) {
+		rc = act_version(ctl, ticket, &version);
 		if (rc != 0)
 			return rc;
 		json_object_object_add(req, "version", json_object_new_int64(version));
 	}
-	rc = rpc_check(ctl, req);
+	if (rc == 0)
+		rc = rpc_check(ctl, req);
 	if (rc == 0)
 		rc = act_photos(ctl, req, a);
 	if (rc == 0)
@@ -199,7 +204,9 @@ int cmd_report(struct ctl *ctl, const struct args *a)
 		json_object_put(req);
 		return fail_usage(a->cmd->name, "--category, --grid and --description are needed");
 	}
-	rc = ref_resolve(ctl, REF_CATEGORY, args_get(a, "category"), "category", &id);
+	rc = allow_action(ctl, "report");
+	if (rc == 0)
+		rc = ref_resolve(ctl, REF_CATEGORY, args_get(a, "category"), "category", &id);
 	if (rc == 0) {
 		json_object_object_add(req, "category", json_object_new_int64(id));
 		rc = ref_resolve(ctl, REF_GRID, args_get(a, "grid"), "grid", &id);
@@ -229,6 +236,9 @@ int cmd_dispatch(struct ctl *ctl, const struct args *a)
 	char nb[32];
 	int rc = args_pos_int(a, 0, "ID", &ticket);
 
+	/* before route: a collector is not shown a department it cannot send to */
+	if (rc == 0)
+		rc = allow_action(ctl, "dispatch");
 	if (rc == 0 && args_has(a, "to")) {
 		rc = ref_resolve(ctl, REF_DEPARTMENT, args_get(a, "to"), "to", &dept);
 	} else if (rc == 0) {

@@ -6,7 +6,9 @@
 #include <string.h>
 #include <time.h>
 
+#include "allow.h"
 #include "cmd.h"
+#include "fail.h"
 #include "event.h"
 #include "fmt.h"
 #include "out.h"
@@ -155,17 +157,82 @@ static void show_timeline(struct ctl *ctl, json_object *events)
 	table_free(tb);
 }
 
-int cmd_show(struct ctl *ctl, const struct args *a)
+/*
+ * get, every page of it: the first page's result with the events of the
+ * following ones appended.  get pages the history: while its "next" is not
+ * null, more events follow after that seq.  A server that does not page
+ * sends no "next" (one page).  0 and *out (owned), or an exit code.
+ */
+static int show_fetch(struct ctl *ctl, long long ticket, json_object **out)
 {
-	json_object *req = rpc_new("get"), *res = NULL, *photos;
-	long long ticket;
-	int rc = args_pos_int(a, 0, "ID", &ticket);
+	json_object *req = rpc_new("get"), *res = NULL, *events = NULL;
+	long long after = 0;
+	int rc;
 
-	if (rc == 0) {
-		json_object_object_add(req, "ticket", json_object_new_int64(ticket));
-		rc = rpc_call(ctl, req, &res);
+	json_object_object_add(req, "ticket", json_object_new_int64(ticket));
+	for (;;) {
+		json_object *page = NULL, *pe, *next;
+
+		rc = rpc_call(ctl, req, &page);
+		if (rc != 0)
+			break;
+		pe = fmt_get(page, "events");
+		if (res == NULL) {
+			res = page;
+			events = pe;
+			if (!json_object_is_type(events, json_type_array)) {
+				events = json_object_new_array();
+				json_object_object_add(res, "events", events);
+			}
+		} else {
+			for (size_t i = 0; json_object_is_type(pe, json_type_array) &&
+			                   i < json_object_array_length(pe);
+			     i++)
+				json_object_array_add(
+				        events, json_object_get(json_object_array_get_idx(pe, i)));
+		}
+		next = fmt_get(page, "next");
+		if (next == NULL) {
+			if (page != res)
+				json_object_put(page);
+			break;
+		}
+		if (json_object_get_int64(next) <= after) {
+			/* a cursor that does not move would loop for ever */
+			if (page != res)
+				json_object_put(page);
+			rc = fail(EX_SOFTWARE,
+			          "the server's next page of ticket %lld starts at %lld again; "
+			          "report this server bug",
+			          ticket, (long long)json_object_get_int64(next));
+			break;
+		}
+		after = json_object_get_int64(next);
+		if (page != res)
+			json_object_put(page);
+		json_object_object_add(req, "after", json_object_new_int64(after));
 	}
 	json_object_put(req);
+	if (rc != 0) {
+		json_object_put(res);
+		return rc;
+	}
+	/* the pages joined are one document: nothing more to fetch */
+	if (json_object_object_get_ex(res, "next", NULL))
+		json_object_object_add(res, "next", NULL);
+	*out = res;
+	return 0;
+}
+
+int cmd_show(struct ctl *ctl, const struct args *a)
+{
+	json_object *res = NULL, *photos;
+	long long ticket;
+	char buf[512];
+	int rc = args_pos_int(a, 0, "ID", &ticket);
+
+	if (rc == 0)
+		rc = show_fetch(ctl, ticket, &res);
 	if (rc != 0 || ctl->json) {
 		if (rc == 0)
 			cmd_print_json(res);
@@ -176,13 +243,11 @@ int cmd_show(struct ctl *ctl, const struct args *a)
 	if (ref_load(ctl, REF_CATEGORY) != 0 || ref_load(ctl, REF_DEPARTMENT) != 0 ||
 	    ref_load(ctl, REF_GRID) != 0)
 		fputs("streetctl: showing ids: the names could not be read\n", stderr);
-	if (ctl->whoami == NULL) {
-		json_object *w = rpc_new("whoami");
-
-		rpc_call(ctl, w, &ctl->whoami);
-		json_object_put(w);
-	}
+	/* the same: without it (already said why) "you" and "you may" are left out */
+	(void)allow_whoami(ctl);
 	show_header(ctl, fmt_get(res, "ticket"), fmt_get(res, "events"));
+	if (allow_list(ctl, fmt_get(res, "ticket"), buf, sizeof(buf)) != NULL)
+		show_field("you may", buf[0] != '\0' ? buf : "look (nothing else in this state)");
 	photos = fmt_get(res, "photos");
 	if (photos != NULL && json_object_array_length(photos) > 0) {
 		out_printf(stdout, "%-12s", "photos");

@@ -286,11 +286,27 @@ START_TEST(loop_as_each_role)
 	run_free(&r);
 	snprintf(ids, sizeof(ids), "%lld", id);
 
+	r = ctl_run(zhang, "show", ids, NULL);
+	ck_assert_run(r, 0);
+	ck_assert_msg(strstr(r.out, "you may      dispatch, cancel, comment\n") != NULL, "%s",
+	              r.out);
+	run_free(&r);
+
 	/* the street office dispatches: the routed department is shown (grid rule: sthj) */
 	r = ctl_run(zhang, "dispatch", ids, NULL);
 	ck_assert_run(r, 0);
 	ck_assert_msg(strstr(r.out, "routed to 生态环境局 (sthj)") != NULL, "%s", r.out);
 	ck_assert_msg(strstr(r.out, "reported → dispatched") != NULL, "%s", r.out);
+	run_free(&r);
+
+	r = ctl_run(yang, "show", ids, NULL);
+	ck_assert_run(r, 0);
+	ck_assert_msg(strstr(r.out, "you may      accept, return, comment\n") != NULL, "%s",
+	              r.out);
+	run_free(&r);
+	r = ctl_run(sun, "show", ids, NULL);
+	ck_assert_run(r, 0);
+	ck_assert_msg(strstr(r.out, "you may      urge, comment\n") != NULL, "%s", r.out);
 	run_free(&r);
 
 	/* the department accepts and resolves */
@@ -309,10 +325,27 @@ START_TEST(loop_as_each_role)
 	json_object_put(o);
 	run_free(&r);
 
+	/* show says what the account's role may do in the ticket's state */
+	r = ctl_run(wang, "show", ids, NULL);
+	ck_assert_run(r, 0);
+	ck_assert_msg(strstr(r.out, "you may      confirm, reopen, comment\n") != NULL, "%s",
+	              r.out);
+	run_free(&r);
+	r = ctl_run(yang, "show", ids, NULL);
+	ck_assert_run(r, 0);
+	ck_assert_msg(strstr(r.out, "you may      comment\n") != NULL, "%s", r.out);
+	run_free(&r);
+
 	/* the reporter confirms */
 	r = ctl_run(wang, "confirm", ids, "--rating", "5", "--comment", "很满意", NULL);
 	ck_assert_run(r, 0);
 	ck_assert_msg(strstr(r.out, "resolved → closed") != NULL, "%s", r.out);
+	run_free(&r);
+
+	/* closed: comments only */
+	r = ctl_run(zhang, "show", ids, NULL);
+	ck_assert_run(r, 0);
+	ck_assert_msg(strstr(r.out, "you may      comment\n") != NULL, "%s", r.out);
 	run_free(&r);
 
 	/* the supervisor sees it all: the timeline has every step in order */
@@ -615,6 +648,23 @@ START_TEST(error_paths)
 	/* not authorised: 77 (the role may not, or no account for the certificate) */
 	r = ctl_run(wang, "dispatch", ids, "--to", "cgj", NULL);
 	assert_error(&r, EX_NOPERM, "may not dispatch");
+	run_free(&r);
+	/* refused by streetctl itself, from the rule table: no routed department first */
+	r = ctl_run(wang, "dispatch", ids, NULL);
+	assert_error(&r, EX_NOPERM, "collector accounts may not dispatch; only street accounts may");
+	ck_assert_msg(r.out[0] == '\0', "printed before refusing: %s", r.out);
+	run_free(&r);
+	r = ctl_run(yang, "cancel", ids, "--reason", "x", NULL);
+	assert_error(&r, EX_NOPERM, "department accounts may not cancel");
+	ck_assert_msg(r.out[0] == '\0', "%s", r.out);
+	run_free(&r);
+	r = ctl_run(yang, "report", "--category", "pollution.dust", "--grid", "jg-yanan-02",
+	            "--description", "x", NULL);
+	assert_error(&r, EX_NOPERM, "only collector or street accounts may");
+	run_free(&r);
+	/* a usage error is still found first, without a round trip */
+	r = ctl_run(yang, "cancel", ids, NULL);
+	assert_error(&r, EX_USAGE, "--reason");
 	run_free(&r);
 	r = ctl_run(nobody, "whoami", NULL);
 	assert_error(&r, EX_NOPERM, NULL);
@@ -1153,6 +1203,68 @@ START_TEST(other_peoples_text_is_inert)
 }
 END_TEST
 
+/* ---- a long history: show fetches every page of get ---- */
+
+START_TEST(show_reads_the_whole_history)
+{
+	struct tdaemon *d = tdaemon_start(NULL);
+	char *wang = conf_for(tdaemon_port(d), "wang.fang");
+	long long id = report(wang, "jg-yanan-02", "pollution.dust", "ctl long history");
+	struct tclient *c = tclient_connect(d, "wang.fang");
+	char ids[24], text[32];
+	struct run r;
+	json_object *o;
+	enum { N = 130 }; /* more than one page of get */
+
+	for (int i = 1; i <= N; i++)
+		tclient_ok(c, "{\"op\":\"comment\",\"ticket\":%lld,\"text\":\"page-%03d\"}", id, i);
+	tclient_close(c);
+	snprintf(ids, sizeof(ids), "%lld", id);
+
+	/* --json: one document with every event, nothing left to fetch */
+	r = ctl_run(wang, "--json", "show", ids, NULL);
+	ck_assert_run(r, 0);
+	o = parse_json(r.out);
+	ck_assert_uint_eq(tj_len(o, "events"), N + 1);
+	ck_assert_str_eq(tj_str(o, "events.0.action"), "report");
+	ck_assert_str_eq(tj_str(o, "events.130.data.text"), "page-130");
+	ck_assert(tj_get(o, "next") == NULL);
+	/* no event twice, none missing at a page's seam */
+	for (int i = 1; i <= N; i++) {
+		json_object *ev = json_object_object_get(o, "events");
+		json_object *a = json_object_array_get_idx(ev, (size_t)i - 1);
+		json_object *b = json_object_array_get_idx(ev, (size_t)i);
+
+		ck_assert_int_lt(tj_int(a, "seq"), tj_int(b, "seq"));
+		snprintf(text, sizeof(text), "page-%03d", i);
+		ck_assert_str_eq(tj_str(b, "data.text"), text);
+	}
+	json_object_put(o);
+	run_free(&r);
+
+	/* for people: every comment, in order */
+	r = ctl_run(wang, "show", ids, NULL);
+	ck_assert_run(r, 0);
+	{
+		const char *at = r.out;
+
+		for (int i = 1; i <= N; i++) {
+			const char *hit;
+
+			snprintf(text, sizeof(text), "page-%03d", i);
+			hit = strstr(at, text);
+			ck_assert_msg(hit != NULL, "%s missing or out of order", text);
+			at = hit;
+		}
+	}
+	run_free(&r);
+
+	free(wang);
+	tdaemon_stop(d, SIGTERM);
+	home_cleanup();
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("streetctl");
@@ -1168,6 +1280,7 @@ int main(void)
 	tcase_add_test(tc, watch_resumes_without_loss);
 	tcase_add_test(tc, watch_keeps_an_idle_connection);
 	tcase_add_test(tc, other_peoples_text_is_inert);
+	tcase_add_test(tc, show_reads_the_whole_history);
 	suite_add_tcase(s, tc);
 	return tdaemon_run_suite(s);
 }
