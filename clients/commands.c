@@ -15,6 +15,10 @@
 		NULL, NULL, NULL, NULL                                                             \
 	}
 
+/* The FLAG column of list and overdue (cmd_list.c), which colour alone would lose in a pipe. */
+#define LIST_LEGEND                                                                                \
+	"FLAG: ! urgent (紧急), ⏰ overdue (超时: the current step's deadline has passed)."
+
 static const struct args_opt o_none[] = { O_END };
 
 static const struct args_opt o_report[] = {
@@ -177,12 +181,12 @@ const struct args_cmd cmd_table[] = {
 	  cmd_arbitrate },
 	{ "show", "ID", 1, 1, PROTO_OP_GET, "show a ticket and its history as a timeline", NULL,
 	  o_none, cmd_show },
-	{ "list", "", 0, 0, PROTO_OP_LIST, "list the tickets you may see, newest first", NULL,
-	  o_list, cmd_list },
+	{ "list", "", 0, 0, PROTO_OP_LIST, "list the tickets you may see, newest first",
+	  LIST_LEGEND, o_list, cmd_list },
 	{ "overdue", "", 0, 0, PROTO_OP_OVERDUE,
 	  "list open tickets past their deadline, most "
 	  "overdue first",
-	  NULL, o_overdue, cmd_overdue },
+	  LIST_LEGEND, o_overdue, cmd_overdue },
 	{ "watch", "", 0, 0, PROTO_OP_SUBSCRIBE, "print events as they happen (Ctrl-C to stop)",
 	  "Resumes where the last watch stopped: the last event's seq is kept in\n"
 	  "$XDG_STATE_HOME/streetctl/watch-SERVER-LOGIN.seq (~/.local/state/...).\n"

@@ -1265,6 +1265,76 @@ START_TEST(show_reads_the_whole_history)
 }
 END_TEST
 
+/* ---- list marks urgent and overdue tickets in text, not only in colour ---- */
+
+/* The line of text that holds needle, copied into buf. */
+static const char *line_of(const char *text, const char *needle, char *buf, size_t cap)
+{
+	const char *hit = strstr(text, needle), *start, *end;
+
+	ck_assert_msg(hit != NULL, "'%s' not in:\n%s", needle, text);
+	for (start = hit; start > text && start[-1] != '\n'; start--)
+		;
+	end = strchr(hit, '\n');
+	snprintf(buf, cap, "%.*s", (int)(end != NULL ? end - start : (long)strlen(start)), start);
+	return buf;
+}
+
+START_TEST(list_marks_urgent_and_overdue)
+{
+	struct tdaemon *d = tdaemon_start(NULL);
+	char *wang = conf_for(tdaemon_port(d), "wang.fang");
+	char tag[64], urgent[96], plain[96], line[1024];
+	long long deadline;
+	struct run r;
+	bool late = false;
+
+	snprintf(tag, sizeof(tag), "ctl flags %lld", tnow_ms());
+	snprintf(urgent, sizeof(urgent), "%s urgent", tag);
+	snprintf(plain, sizeof(plain), "%s plain", tag);
+	report(wang, "jg-yanan-02", "t-tiny", urgent); /* urgent, deadlines of 1 s */
+	report(wang, "jg-yanan-02", "pollution.dust", plain);
+	/* the server, not a clock here, says when the urgent one is overdue */
+	deadline = tnow_ms() + 15000;
+	while (!late && tnow_ms() < deadline) {
+		json_object *o;
+
+		r = ctl_run(wang, "--json", "list", "--overdue", "--text", tag, NULL);
+		ck_assert_run(r, 0);
+		o = parse_json(r.out);
+		late = tj_len(o, "tickets") == 1;
+		json_object_put(o);
+		run_free(&r);
+		if (!late)
+			usleep(200000);
+	}
+	ck_assert_msg(late, "the t-tiny ticket never became overdue");
+
+	/* in a pipe with NO_COLOR: the FLAG column says it */
+	r = ctl_run(wang, "list", "--text", tag, NULL);
+	ck_assert_run(r, 0);
+	ck_assert_msg(column_of(r.out, "ID", "FLAG") > 0, "%s", r.out);
+	ck_assert_msg(column_of(r.out, urgent, "!⏰") == column_of(r.out, "ID", "FLAG"), "%s",
+	              r.out);
+	line_of(r.out, plain, line, sizeof(line));
+	ck_assert_msg(strchr(line, '!') == NULL && strstr(line, "⏰") == NULL, "%s", line);
+	run_free(&r);
+	r = ctl_run(wang, "overdue", NULL);
+	ck_assert_run(r, 0);
+	ck_assert_msg(column_of(r.out, urgent, "!⏰") == column_of(r.out, "ID", "FLAG"), "%s",
+	              r.out);
+	run_free(&r);
+	r = ctl_run(wang, "list", "--help", NULL);
+	ck_assert_run(r, 0);
+	ck_assert_msg(strstr(r.out, "! urgent") && strstr(r.out, "⏰ overdue"), "%s", r.out);
+	run_free(&r);
+
+	free(wang);
+	tdaemon_stop(d, SIGTERM);
+	home_cleanup();
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("streetctl");
@@ -1281,6 +1351,7 @@ int main(void)
 	tcase_add_test(tc, watch_keeps_an_idle_connection);
 	tcase_add_test(tc, other_peoples_text_is_inert);
 	tcase_add_test(tc, show_reads_the_whole_history);
+	tcase_add_test(tc, list_marks_urgent_and_overdue);
 	suite_add_tcase(s, tc);
 	return tdaemon_run_suite(s);
 }
