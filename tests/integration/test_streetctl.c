@@ -25,12 +25,14 @@
 
 #include "display.h"
 #include "tdaemon.h"
+#include "tdb.h"
 
 /* ---- running streetctl ---- */
 
 struct run {
 	int status; /* exit code, or 128 + signal */
 	char *out, *err;
+	size_t out_len; /* stdout may hold NUL bytes (photo -o -) */
 };
 
 static void run_free(struct run *r)
@@ -179,6 +181,7 @@ static struct run ctl_run(const char *conf, const char *arg, ...)
 	close(pe[0]);
 	ck_assert_int_eq(waitpid(pid, &ws, 0), pid);
 	r.status = WIFEXITED(ws) ? WEXITSTATUS(ws) : 128 + WTERMSIG(ws);
+	r.out_len = lo;
 	return r;
 }
 
@@ -301,8 +304,7 @@ START_TEST(loop_as_each_role)
 
 	r = ctl_run(yang, "show", ids, NULL);
 	ck_assert_run(r, 0);
-	ck_assert_msg(strstr(r.out, "you may      accept, return, comment\n") != NULL, "%s",
-	              r.out);
+	ck_assert_msg(strstr(r.out, "you may      accept, return, comment\n") != NULL, "%s", r.out);
 	run_free(&r);
 	r = ctl_run(sun, "show", ids, NULL);
 	ck_assert_run(r, 0);
@@ -483,6 +485,55 @@ static const unsigned char png[] = {
 	0x00, 0x00, 0x00, 0x49, 0x45, 0x4e, 0x44, 0xae, 0x42, 0x60, 0x82,
 };
 
+/* Whether the file at path holds exactly these bytes. */
+static bool file_is(const char *path, const void *bytes, size_t len)
+{
+	char buf[4096];
+	FILE *f = fopen(path, "rb");
+	size_t n;
+
+	if (f == NULL)
+		return false;
+	n = fread(buf, 1, sizeof(buf), f);
+	fclose(f);
+	return n == len && memcmp(buf, bytes, len) == 0;
+}
+
+/* photo -o - with a terminal (a pseudo-terminal) as standard output: 64, no bytes. */
+static void photo_to_terminal(const char *conf, const char *photo)
+{
+	int m = posix_openpt(O_RDWR | O_NOCTTY), s, ws;
+	char buf[4096];
+	ssize_t n = 0, got;
+	pid_t pid;
+
+	ck_assert_int_ge(m, 0);
+	ck_assert_int_eq(grantpt(m), 0);
+	ck_assert_int_eq(unlockpt(m), 0);
+	s = open(ptsname(m), O_RDWR | O_NOCTTY);
+	ck_assert_int_ge(s, 0);
+	fflush(NULL);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		char *argv[] = { strdup("streetctl"), strdup("photo"), strdup(photo),
+			         strdup("-o"),        strdup("-"),     NULL };
+
+		dup2(s, 1);
+		close(m);
+		close(s);
+		exec_ctl(conf, argv);
+	}
+	close(s);
+	ck_assert_int_eq(waitpid(pid, &ws, 0), pid);
+	fcntl(m, F_SETFL, O_NONBLOCK);
+	while ((got = read(m, buf + n, sizeof(buf) - (size_t)n)) > 0)
+		n += got;
+	close(m);
+	ck_assert_msg(WIFEXITED(ws) && WEXITSTATUS(ws) == EX_USAGE, "status %d", ws);
+	ck_assert_msg(memmem(buf, (size_t)n, "PNG", 3) == NULL, "photo bytes on a terminal");
+}
+
 START_TEST(photos_and_idempotency)
 {
 	struct tdaemon *d = tdaemon_start(NULL);
@@ -513,6 +564,65 @@ START_TEST(photos_and_idempotency)
 	ck_assert_str_eq(tj_str(o, "photos.0.mime"), "image/png");
 	ck_assert_int_eq(tj_int(o, "photos.0.size"), (long long)sizeof(png));
 	json_object_put(o);
+
+	/* download: the same bytes, whole, never over a file without --force */
+	{
+		char got[256], ph[24];
+		json_object *p;
+		PGconn *db;
+		struct stat st;
+
+		o = show_json(wang, id);
+		snprintf(ph, sizeof(ph), "%lld", tj_int(o, "photos.0.id"));
+		json_object_put(o);
+		snprintf(got, sizeof(got), "%s/got.png", home_dir());
+		r = ctl_run(wang, "photo", ph, "-o", got, NULL);
+		ck_assert_run(r, 0);
+		ck_assert_msg(strstr(r.out, "SHA-256 checked") != NULL, "%s", r.out);
+		run_free(&r);
+		ck_assert(file_is(got, png, sizeof(png)));
+		/* an existing file is kept (73) unless --force */
+		f = fopen(got, "wb");
+		fputs("mine", f);
+		fclose(f);
+		r = ctl_run(wang, "photo", ph, "--output", got, NULL);
+		assert_error(&r, EX_CANTCREAT, "--force");
+		run_free(&r);
+		ck_assert(file_is(got, "mine", 4));
+		r = ctl_run(wang, "--json", "photo", ph, "-o", got, "--force", NULL);
+		ck_assert_run(r, 0);
+		p = parse_json(r.out);
+		ck_assert_str_eq(tj_str(p, "photo.mime"), "image/png");
+		ck_assert_str_eq(tj_str(p, "path"), got);
+		json_object_put(p);
+		run_free(&r);
+		ck_assert(file_is(got, png, sizeof(png)));
+		/* standard output when it is not a terminal: the bytes, nothing else */
+		r = ctl_run(wang, "photo", ph, "-o", "-", NULL);
+		ck_assert_run(r, 0);
+		ck_assert_uint_eq(r.out_len, sizeof(png));
+		ck_assert(memcmp(r.out, png, sizeof(png)) == 0);
+		run_free(&r);
+		/* a terminal never gets the bytes */
+		photo_to_terminal(wang, ph);
+		/* not one of this account's tickets: not found, nothing written */
+		r = ctl_run(zhang, "photo", "987654321", "-o", got, "--force", NULL);
+		assert_error(&r, EX_NOINPUT, NULL);
+		run_free(&r);
+		/* damaged in storage: the SHA-256 check refuses it and writes nothing */
+		db = tdb_connect(true);
+		PQclear(tdb_query(db, "SET session_replication_role = replica", 0, NULL));
+		PQclear(tdb_query(db,
+		                  "UPDATE street.photo SET data = overlay(data placing '\\x00' "
+		                  "from 20) WHERE id = $1",
+		                  1, (const char *const[]){ ph }));
+		PQfinish(db);
+		snprintf(got, sizeof(got), "%s/damaged.png", home_dir());
+		r = ctl_run(wang, "photo", ph, "-o", got, NULL);
+		assert_error(&r, EX_IOERR, "SHA-256");
+		run_free(&r);
+		ck_assert_int_ne(stat(got, &st), 0);
+	}
 
 	/* the same --key twice acts once: the second is a replay */
 	snprintf(ids, sizeof(ids), "%lld", id);
@@ -651,7 +761,8 @@ START_TEST(error_paths)
 	run_free(&r);
 	/* refused by streetctl itself, from the rule table: no routed department first */
 	r = ctl_run(wang, "dispatch", ids, NULL);
-	assert_error(&r, EX_NOPERM, "collector accounts may not dispatch; only street accounts may");
+	assert_error(&r, EX_NOPERM,
+	             "collector accounts may not dispatch; only street accounts may");
 	ck_assert_msg(r.out[0] == '\0', "printed before refusing: %s", r.out);
 	run_free(&r);
 	r = ctl_run(yang, "cancel", ids, "--reason", "x", NULL);
@@ -1112,17 +1223,21 @@ END_TEST
 /* ---- text from other people cannot drive the terminal ---- */
 
 /* OSC title + BEL, clear screen, CR, C1 CSI (U+009B), DEL, a bidi override. */
-#define HOSTILE "a\x1b]0;pwned\x07 b\x1b[2J c\rd \xc2\x9b" "31m e\x7f f\xe2\x80\xae" "g"
+#define HOSTILE                                                                                    \
+	"a\x1b]0;pwned\x07 b\x1b[2J c\rd \xc2\x9b"                                                 \
+	"31m e\x7f f\xe2\x80\xae"                                                                  \
+	"g"
 
 /* Human output holds none of the bytes a terminal would act on. */
 static void assert_inert(const char *what, const char *text)
 {
-	static const char *const bad[] = { "\x1b", "\x07", "\r", "\xc2\x9b", "\x7f",
-		                           "\xe2\x80\xae" };
+	static const char *const bad[] = {
+		"\x1b", "\x07", "\r", "\xc2\x9b", "\x7f", "\xe2\x80\xae"
+	};
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
-		ck_assert_msg(strstr(text, bad[i]) == NULL, "%s lets byte %02x through:\n%s",
-		              what, (unsigned char)bad[i][0], text);
+		ck_assert_msg(strstr(text, bad[i]) == NULL, "%s lets byte %02x through:\n%s", what,
+		              (unsigned char)bad[i][0], text);
 }
 
 START_TEST(other_peoples_text_is_inert)
