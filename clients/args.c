@@ -52,6 +52,16 @@ static int args_store(struct args *a, const char *name, const char *value)
 	return 0;
 }
 
+/* Whether name is one of opts. */
+static bool args_has_opt(const struct args_opt **opts, int n, const char *name)
+{
+	for (int i = 0; i < n; i++) {
+		if (strcmp(opts[i]->name, name) == 0)
+			return true;
+	}
+	return false;
+}
+
 /* Runs getopt_long over argv with opts (n of them); stores what it finds. */
 static int args_scan(struct args *a, int argc, char **argv, const struct args_opt **opts, int n,
                      bool stop_at_word)
@@ -69,11 +79,13 @@ static int args_scan(struct args *a, int argc, char **argv, const struct args_op
 	}
 	opterr = 0;
 	optind = 0; /* GNU: start over */
-	while ((c = getopt_long(argc, argv, stop_at_word ? "+:h" : ":h", lo, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, stop_at_word ? "+:h" : ":ho:", lo, NULL)) != -1) {
 		const char *bad = argv[optind - 1];
 
 		if (c == 'h') {
 			rc = args_store(a, "help", NULL);
+		} else if (c == 'o' && args_has_opt(opts, n, "output")) {
+			rc = args_store(a, "output", optarg); /* -o FILE, the usual short form */
 		} else if (c >= 256) {
 			const char *name = lo[c - 256].name;
 
@@ -278,6 +290,7 @@ static void args_print_exits(void)
 	       "  66  not found: no such ticket, or not one you may see\n"
 	       "  69  unavailable: streetd or its database cannot be reached now; try later\n"
 	       "  70  internal: a bug in streetd or streetctl\n"
+	       "  73  cannot create the output file (photo: it exists and no --force)\n"
 	       "  74  I/O or TLS failure (connection lost, server certificate not trusted)\n"
 	       "  75  conflict or bad state: the ticket changed or is in another state; "
 	       "refresh and retry\n"

@@ -39,6 +39,9 @@ int cmd_categories(struct ctl *ctl, const struct args *a);
 int cmd_departments(struct ctl *ctl, const struct args *a);
 int cmd_grids(struct ctl *ctl, const struct args *a);
 
+/* cmd_photo.c */
+int cmd_photo(struct ctl *ctl, const struct args *a);
+
 /* cmd_watch.c */
 int cmd_watch(struct ctl *ctl, const struct args *a);
 

@@ -9,9 +9,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "allow.h"
 #include "cmd.h"
 #include "fail.h"
 #include "fmt.h"
+#include "out.h"
 #include "photo.h"
 #include "proto.h"
 #include "ref.h"
@@ -106,20 +108,22 @@ static void act_print(struct ctl *ctl, json_object *res)
 
 	if (ref_load(ctl, REF_DEPARTMENT) != 0)
 		fputs("(department names unavailable)\n", stderr);
-	printf("ticket %lld: %s %s", fmt_int(t, "id", 0), fmt_action_zh(action),
-	       action ? action : "-");
+	out_printf(stdout, "ticket %lld: %s %s", fmt_int(t, "id", 0), fmt_action_zh(action),
+	           action ? action : "-");
 	if (from == NULL || to == NULL || strcmp(from, to) != 0)
-		printf(", %s → %s %s", from ? from : "new", to ? to : "-", fmt_state_zh(to));
-	printf(" (version %lld, event %lld)\n", fmt_int(t, "version", 0), fmt_int(e, "seq", 0));
+		out_printf(stdout, ", %s → %s %s", from ? from : "new", to ? to : "-",
+		           fmt_state_zh(to));
+	out_line(stdout, " (version %lld, event %lld)", fmt_int(t, "version", 0),
+	         fmt_int(e, "seq", 0));
 	if (dept > 0)
-		printf("  department: %s (%s)\n",
-		       ref_name(ctl, REF_DEPARTMENT, dept, nb, sizeof(nb)),
-		       ref_code(ctl, REF_DEPARTMENT, dept) ? ref_code(ctl, REF_DEPARTMENT, dept)
-		                                           : "?");
+		out_line(stdout, "  department: %s (%s)",
+		         ref_name(ctl, REF_DEPARTMENT, dept, nb, sizeof(nb)),
+		         ref_code(ctl, REF_DEPARTMENT, dept) ? ref_code(ctl, REF_DEPARTMENT, dept)
+		                                             : "?");
 	if (fmt_str(t, "due_at") != NULL)
-		printf("  due: %s\n", fmt_time(when, sizeof(when), fmt_str(t, "due_at")));
+		out_line(stdout, "  due: %s", fmt_time(when, sizeof(when), fmt_str(t, "due_at")));
 	if (fmt_bool(res, "replayed"))
-		printf("  replayed: this key was used before; nothing was done again\n");
+		out_line(stdout, "  replayed: this key was used before; nothing was done again");
 }
 
 /*
@@ -145,17 +149,21 @@ static int act_send(struct ctl *ctl, const struct args *a, json_object *req, lon
 		rpc_new_key(key);
 		json_object_object_add(req, "key", json_object_new_string(key));
 	}
-	if (need_version && !args_has(a, "version")) {
-		/* check the rest first: a missing --reason should not cost a round trip */
+	/* check the rest first: a missing --reason should not cost a round trip */
+	if (need_version && !args_has(a, "version"))
 		json_object_object_add(req, "version", json_object_new_int(1));
-		rc = rpc_check(ctl, req);
-		if (rc == 0)
-			rc = act_version(ctl, ticket, &version);
+	rc = rpc_check(ctl, req);
+	/* a role that may never do this is told so before the ticket is read */
+	if (rc == 0)
+		rc = allow_action(ctl, fmt_str(req, "op"));
+	if (rc == 0 && need_version && !args_has(a, "version")) {
+		rc = act_version(ctl, ticket, &version);
 		if (rc != 0)
 			return rc;
 		json_object_object_add(req, "version", json_object_new_int64(version));
 	}
-	rc = rpc_check(ctl, req);
+	if (rc == 0)
+		rc = rpc_check(ctl, req);
 	if (rc == 0)
 		rc = act_photos(ctl, req, a);
 	if (rc == 0)
@@ -196,7 +204,9 @@ int cmd_report(struct ctl *ctl, const struct args *a)
 		json_object_put(req);
 		return fail_usage(a->cmd->name, "--category, --grid and --description are needed");
 	}
-	rc = ref_resolve(ctl, REF_CATEGORY, args_get(a, "category"), "category", &id);
+	rc = allow_action(ctl, "report");
+	if (rc == 0)
+		rc = ref_resolve(ctl, REF_CATEGORY, args_get(a, "category"), "category", &id);
 	if (rc == 0) {
 		json_object_object_add(req, "category", json_object_new_int64(id));
 		rc = ref_resolve(ctl, REF_GRID, args_get(a, "grid"), "grid", &id);
@@ -226,6 +236,9 @@ int cmd_dispatch(struct ctl *ctl, const struct args *a)
 	char nb[32];
 	int rc = args_pos_int(a, 0, "ID", &ticket);
 
+	/* before route: a collector is not shown a department it cannot send to */
+	if (rc == 0)
+		rc = allow_action(ctl, "dispatch");
 	if (rc == 0 && args_has(a, "to")) {
 		rc = ref_resolve(ctl, REF_DEPARTMENT, args_get(a, "to"), "to", &dept);
 	} else if (rc == 0) {
@@ -241,12 +254,14 @@ int cmd_dispatch(struct ctl *ctl, const struct args *a)
 			          "with --to DEPT (streetctl departments lists them)",
 			          ticket);
 		if (rc == 0 && !ctl->json)
-			printf("routed to %s (%s)\n", fmt_str(fmt_get(res, "department"), "name"),
-			       fmt_str(fmt_get(res, "department"), "code"));
+			out_line(stdout, "routed to %s (%s)",
+			         fmt_str(fmt_get(res, "department"), "name"),
+			         fmt_str(fmt_get(res, "department"), "code"));
 		json_object_put(res);
 	}
 	if (rc == 0 && args_has(a, "to") && !ctl->json && ref_load(ctl, REF_DEPARTMENT) == 0)
-		printf("sending to %s\n", ref_name(ctl, REF_DEPARTMENT, dept, nb, sizeof(nb)));
+		out_line(stdout, "sending to %s",
+		         ref_name(ctl, REF_DEPARTMENT, dept, nb, sizeof(nb)));
 	if (rc == 0) {
 		/* the department shown is the one sent, even if the rules change meanwhile */
 		json_object_object_add(req, "department", json_object_new_int64(dept));

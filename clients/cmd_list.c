@@ -10,10 +10,14 @@
 #include "cmd.h"
 #include "fail.h"
 #include "fmt.h"
+#include "out.h"
 #include "proto.h"
 #include "ref.h"
 #include "rpc.h"
 #include "table.h"
+
+#define LIST_FLAG_URGENT  "!"
+#define LIST_FLAG_OVERDUE "⏰"
 
 /* Fetches one page or all of them into *out ({"tickets": [...], "next": ...}). */
 static int list_fetch(struct ctl *ctl, json_object *req, bool all, bool string_cursor,
@@ -58,8 +62,8 @@ static void list_more(const char *cmd, json_object *res)
 	json_object *next = fmt_get(res, "next");
 
 	if (next != NULL)
-		fprintf(stderr, "more: streetctl %s --after %s (or --all)\n", cmd,
-		        json_object_get_string(next));
+		out_line(stderr, "more: streetctl %s --after %s (or --all)", cmd,
+		         json_object_get_string(next));
 }
 
 /* Adds a reference filter (--category CODE ...) as its id. */
@@ -77,30 +81,47 @@ static int list_ref(struct ctl *ctl, json_object *req, const struct args *a, enu
 	return rc;
 }
 
+/*
+ * The FLAG column: "!" urgent, "⏰" overdue (its current deadline has
+ * passed), so that both survive a pipe and NO_COLOR.  The legend is in
+ * list's --help (commands.c).
+ */
+static const char *list_flags(char *buf, size_t cap, json_object *t, bool late)
+{
+	snprintf(buf, cap, "%s%s", fmt_bool(t, "urgent") ? LIST_FLAG_URGENT : "",
+	         late ? LIST_FLAG_OVERDUE : "");
+	return buf;
+}
+
 /* The tickets as a table; overdue adds how long each is past its deadline. */
 static void list_table(struct ctl *ctl, json_object *tickets, bool overdue)
 {
-	static const char *const h_list[] = { "ID",         "STATE", "CATEGORY",   "GRID",
-		                              "DEPARTMENT", "DUE",   "DESCRIPTION" };
-	static const char *const h_over[] = { "ID",         "OVERDUE BY", "STATE",      "CATEGORY",
-		                              "DEPARTMENT", "DUE",        "DESCRIPTION" };
-	struct table *tb = table_new(7, overdue ? h_over : h_list);
+	static const char *const h_list[] = { "ID",   "FLAG",       "STATE", "CATEGORY",
+		                              "GRID", "DEPARTMENT", "DUE",   "DESCRIPTION" };
+	static const char *const h_over[] = {
+		"ID", "FLAG", "OVERDUE BY", "STATE", "CATEGORY", "DEPARTMENT", "DUE", "DESCRIPTION"
+	};
+	struct table *tb = table_new(8, overdue ? h_over : h_list);
 	size_t n = tickets != NULL ? json_object_array_length(tickets) : 0;
-	time_t now = time(NULL);
+	long long now = fmt_now_ms();
 
 	table_right(tb, 0);
 	for (size_t i = 0; i < n; i++) {
 		json_object *t = json_object_array_get_idx(tickets, i);
 		const char *state = fmt_str(t, "state");
-		char id[24], due[32], late[32] = "-", b1[32], b2[32], b3[32];
-		const char *cells[7];
-		time_t d;
+		char id[24], due[32], late[32] = "-", flags[16], b1[32], b2[32], b3[32];
+		const char *cells[8];
+		long long d;
+		bool is_late;
 		int row, c = 0;
 
 		snprintf(id, sizeof(id), "%lld", fmt_int(t, "id", 0));
-		if (fmt_parse_time(fmt_str(t, "due_at"), &d) == 0 && d < now)
-			fmt_duration(late, sizeof(late), (long long)(now - d));
+		/* to the millisecond: a 1-second deadline is not late for a whole second here */
+		if (fmt_parse_time_ms(fmt_str(t, "due_at"), &d) == 0 && d < now)
+			fmt_duration(late, sizeof(late), (now - d) / 1000);
+		is_late = fmt_bool(t, "overdue") || strcmp(late, "-") != 0;
 		cells[c++] = id;
+		cells[c++] = list_flags(flags, sizeof(flags), t, is_late);
 		if (overdue)
 			cells[c++] = late;
 		cells[c++] = state;
@@ -114,9 +135,9 @@ static void list_table(struct ctl *ctl, json_object *tickets, bool overdue)
 		cells[c++] = fmt_time(due, sizeof(due), fmt_str(t, "due_at"));
 		cells[c++] = fmt_str(t, "description");
 		row = table_add(tb, cells);
-		table_style(tb, row, overdue ? 2 : 1, fmt_state_sgr(state));
-		if (fmt_bool(t, "overdue") || (overdue && strcmp(late, "-") != 0))
-			table_style(tb, row, overdue ? 1 : 5, "31");
+		table_style(tb, row, overdue ? 3 : 2, fmt_state_sgr(state));
+		if (is_late)
+			table_style(tb, row, overdue ? 2 : 6, "31");
 	}
 	table_print(tb, stdout, ctl->colour, table_term_width());
 	table_free(tb);

@@ -4,6 +4,7 @@
 
 #include "cmd.h"
 #include "fmt.h"
+#include "out.h"
 #include "ref.h"
 #include "rpc.h"
 #include "table.h"
@@ -35,20 +36,22 @@ int cmd_whoami(struct ctl *ctl, const struct args *a)
 	if (ref_load(ctl, REF_GRID) != 0 || ref_load(ctl, REF_DEPARTMENT) != 0)
 		fputs("streetctl: showing ids: the names could not be read\n", stderr);
 	name_en = fmt_str(acc, "name_en");
-	printf("%-11s %s\n", "login", fmt_str(acc, "login") ? fmt_str(acc, "login") : "-");
-	printf("%-11s %s%s%s%s\n", "name", fmt_str(acc, "name") ? fmt_str(acc, "name") : "-",
-	       name_en ? " (" : "", name_en ? name_en : "", name_en ? ")" : "");
-	printf("%-11s %s\n", "role", fmt_str(acc, "role") ? fmt_str(acc, "role") : "-");
+	out_line(stdout, "%-11s %s", "login", fmt_str(acc, "login") ? fmt_str(acc, "login") : "-");
+	out_line(stdout, "%-11s %s%s%s%s", "name",
+	         fmt_str(acc, "name") ? fmt_str(acc, "name") : "-", name_en ? " (" : "",
+	         name_en ? name_en : "", name_en ? ")" : "");
+	out_line(stdout, "%-11s %s", "role", fmt_str(acc, "role") ? fmt_str(acc, "role") : "-");
 	if (fmt_int(acc, "district_id", 0) > 0)
-		printf("%-11s %s\n", "district",
-		       ref_name(ctl, REF_DISTRICT, fmt_int(acc, "district_id", 0), nb, sizeof(nb)));
+		out_line(stdout, "%-11s %s", "district",
+		         ref_name(ctl, REF_DISTRICT, fmt_int(acc, "district_id", 0), nb,
+		                  sizeof(nb)));
 	if (fmt_int(acc, "street_id", 0) > 0)
-		printf("%-11s %s\n", "street",
-		       ref_name(ctl, REF_STREET, fmt_int(acc, "street_id", 0), nb, sizeof(nb)));
+		out_line(stdout, "%-11s %s", "street",
+		         ref_name(ctl, REF_STREET, fmt_int(acc, "street_id", 0), nb, sizeof(nb)));
 	if (fmt_int(acc, "department_id", 0) > 0)
-		printf("%-11s %s\n", "department",
-		       ref_name(ctl, REF_DEPARTMENT, fmt_int(acc, "department_id", 0), nb,
-		                sizeof(nb)));
+		out_line(stdout, "%-11s %s", "department",
+		         ref_name(ctl, REF_DEPARTMENT, fmt_int(acc, "department_id", 0), nb,
+		                  sizeof(nb)));
 	grids = fmt_get(acc, "grids");
 	if (grids != NULL && json_object_array_length(grids) > 0) {
 		size_t o = 0;
@@ -62,11 +65,11 @@ int cmd_whoami(struct ctl *ctl, const struct args *a)
 			                      code ? code
 			                           : ref_name(ctl, REF_GRID, g, nb, sizeof(nb)));
 		}
-		printf("%-11s %s\n", "grids", buf);
+		out_line(stdout, "%-11s %s", "grids", buf);
 	}
-	printf("%-11s %s, protocol %lld\n", "server",
-	       fmt_str(res, "server") ? fmt_str(res, "server") : "streetd",
-	       fmt_int(res, "protocol", 0));
+	out_line(stdout, "%-11s %s, protocol %lld", "server",
+	         fmt_str(res, "server") ? fmt_str(res, "server") : "streetd",
+	         fmt_int(res, "protocol", 0));
 	json_object_put(res);
 	return 0;
 }

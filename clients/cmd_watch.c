@@ -21,6 +21,7 @@
 #include "event.h"
 #include "fail.h"
 #include "fmt.h"
+#include "out.h"
 #include "proto.h"
 #include "ref.h"
 #include "rpc.h"
@@ -83,21 +84,19 @@ static void watch_print_human(struct watch *w, json_object *e)
 		snprintf(st, sizeof(st), "%s → %s", from, to);
 	else
 		snprintf(st, sizeof(st), "%s", to ? to : "-");
-	printf("%s  ", fmt_time(when, sizeof(when), fmt_str(e, "at")));
+	out_printf(stdout, "%s  ", fmt_time(when, sizeof(when), fmt_str(e, "at")));
 	table_pad(stdout, head, 22);
-	printf("  ");
-	if (w->ctl->colour)
-		printf("\033[1m");
+	fputs("  ", stdout);
+	out_style(stdout, w->ctl->colour, "1");
 	table_pad(stdout, act, 24);
-	if (w->ctl->colour)
-		printf("\033[0m");
-	printf("  ");
+	out_style(stdout, w->ctl->colour, NULL);
+	fputs("  ", stdout);
 	table_pad(stdout, st, 24);
-	printf("  %s", event_actor(w->ctl, e, by, sizeof(by)));
+	out_printf(stdout, "  %s", event_actor(w->ctl, e, by, sizeof(by)));
 	event_details(w->ctl, e, det, sizeof(det));
 	if (det[0] != '\0')
-		printf("  %s", det);
-	printf("\n");
+		out_printf(stdout, "  %s", det);
+	fputc('\n', stdout);
 }
 
 /* Handles one pushed line; false when stdout is gone (a closed pipe). */
@@ -330,6 +329,9 @@ int cmd_watch(struct ctl *ctl, const struct args *a)
 	w.filters = rpc_new("subscribe");
 	if (rc == 0)
 		rc = watch_filters(ctl, a, w.filters);
+	/* a server that cannot be reached at the start is one error line, said once */
+	if (rc == 0)
+		rc = rpc_connect(ctl);
 	/* names for the human lines; not fatal, and not needed for --json */
 	if (rc == 0 && !ctl->json &&
 	    (ref_load(ctl, REF_DEPARTMENT) != 0 || ref_load(ctl, REF_CATEGORY) != 0))
@@ -337,7 +339,7 @@ int cmd_watch(struct ctl *ctl, const struct args *a)
 	if (rc == 0 && !ctl->json && ctl->whoami == NULL) {
 		json_object *req = rpc_new("whoami");
 
-		rpc_call(ctl, req, &ctl->whoami);
+		rc = rpc_call(ctl, req, &ctl->whoami);
 		json_object_put(req);
 	}
 	while (rc == 0 && !watch_stop) {

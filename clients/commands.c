@@ -15,6 +15,10 @@
 		NULL, NULL, NULL, NULL                                                             \
 	}
 
+/* The FLAG column of list and overdue (cmd_list.c), which colour alone would lose in a pipe. */
+#define LIST_LEGEND                                                                                \
+	"FLAG: ! urgent (紧急), ⏰ overdue (超时: the current step's deadline has passed)."
+
 static const struct args_opt o_none[] = { O_END };
 
 static const struct args_opt o_report[] = {
@@ -124,6 +128,13 @@ static const struct args_opt o_overdue[] = {
 	O_END,
 };
 
+static const struct args_opt o_photo[] = {
+	{ "output", "FILE", "write the photo to FILE (-o; - for standard output, not a terminal)",
+	  NULL },
+	{ "force", NULL, "replace FILE if it exists", NULL },
+	O_END,
+};
+
 static const struct args_opt o_watch[] = {
 	{ "since", "SEQ", "start after this event (default: where the last watch stopped)",
 	  "since" },
@@ -177,12 +188,17 @@ const struct args_cmd cmd_table[] = {
 	  cmd_arbitrate },
 	{ "show", "ID", 1, 1, PROTO_OP_GET, "show a ticket and its history as a timeline", NULL,
 	  o_none, cmd_show },
-	{ "list", "", 0, 0, PROTO_OP_LIST, "list the tickets you may see, newest first", NULL,
-	  o_list, cmd_list },
+	{ "photo", "PHOTO", 1, 1, PROTO_OP_PHOTO_GET,
+	  "download a photo of a ticket (its number: streetctl show ID)",
+	  "The SHA-256 the server gives is checked before anything is written; the file\n"
+	  "appears whole or not at all.  Example: streetctl photo 17 -o site.png",
+	  o_photo, cmd_photo },
+	{ "list", "", 0, 0, PROTO_OP_LIST, "list the tickets you may see, newest first",
+	  LIST_LEGEND, o_list, cmd_list },
 	{ "overdue", "", 0, 0, PROTO_OP_OVERDUE,
 	  "list open tickets past their deadline, most "
 	  "overdue first",
-	  NULL, o_overdue, cmd_overdue },
+	  LIST_LEGEND, o_overdue, cmd_overdue },
 	{ "watch", "", 0, 0, PROTO_OP_SUBSCRIBE, "print events as they happen (Ctrl-C to stop)",
 	  "Resumes where the last watch stopped: the last event's seq is kept in\n"
 	  "$XDG_STATE_HOME/streetctl/watch-SERVER-LOGIN.seq (~/.local/state/...).\n"

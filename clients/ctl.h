@@ -6,8 +6,9 @@
  * script can tell "try again later" from "you may not" (docs/streetctl.md):
  *   0  ok                      69 EX_UNAVAILABLE  server or its database down
  *   64 EX_USAGE   command line 70 EX_SOFTWARE     internal error (a bug)
- *   65 EX_DATAERR bad request  74 EX_IOERR        I/O or TLS failure
- *   66 EX_NOINPUT not found    75 EX_TEMPFAIL     conflict/bad state: refresh, retry
+ *   65 EX_DATAERR bad request  73 EX_CANTCREAT    an output file cannot be created
+ *   66 EX_NOINPUT not found    74 EX_IOERR        I/O or TLS failure
+ *                              75 EX_TEMPFAIL     conflict/bad state: refresh, retry
  *   77 EX_NOPERM  not authorised (forbidden, unauthenticated, refused certificate)
  *   78 EX_CONFIG  the config file is wrong
  */

@@ -7,16 +7,32 @@
 #include "fmt.h"
 #include "ref.h"
 
+const char *event_person(json_object *who, bool you, char *buf, size_t cap)
+{
+	const char *name = fmt_str(who, "name"), *login = fmt_str(who, "login");
+
+	if (name == NULL)
+		name = login != NULL ? login : "?";
+	if (login != NULL)
+		snprintf(buf, cap, "%s (%s%s)", name, login, you ? ", you" : "");
+	else
+		snprintf(buf, cap, "%s%s", name, you ? " (you)" : "");
+	return buf;
+}
+
 /* Who did it, in words. */
 const char *event_actor(struct ctl *ctl, json_object *e, char *buf, size_t cap)
 {
-	json_object *me = fmt_get(ctl->whoami, "account");
+	json_object *me = fmt_get(ctl->whoami, "account"), *who = NULL;
 	const char *action = fmt_str(e, "action");
 	long long actor = fmt_int(e, "actor_id", 0);
 	char nb[32];
 
 	if (fmt_get(e, "actor_id") == NULL)
 		return "streetd";
+	/* get names every actor; pushed events carry only the id */
+	if (json_object_object_get_ex(e, "actor", &who) && who != NULL)
+		return event_person(who, me != NULL && fmt_int(me, "id", 0) == actor, buf, cap);
 	if (me != NULL && fmt_int(me, "id", 0) == actor) {
 		snprintf(buf, cap, "%s (you)", fmt_str(me, "name") ? fmt_str(me, "name") : "you");
 		return buf;

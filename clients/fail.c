@@ -6,6 +6,8 @@
 #include <string.h>
 #include <sysexits.h>
 
+#include "out.h"
+
 /* What a user can do about each wire error: the second half of the line. */
 static const struct fail_hint {
 	const char *code;
@@ -48,8 +50,9 @@ int fail(int code, const char *fmt, ...)
 
 	fflush(stdout);
 	fputs("streetctl: ", stderr);
+	/* server messages quote what people typed: cleaned, and one line whatever they hold */
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	out_vprintf(stderr, fmt, ap);
 	va_end(ap);
 	fputc('\n', stderr);
 	return code;

@@ -61,9 +61,20 @@ static int fmt_digits(const char *s, int n)
 
 int fmt_parse_time(const char *s, time_t *out)
 {
+	long long ms;
+
+	if (fmt_parse_time_ms(s, &ms) != 0)
+		return -1;
+	*out = (time_t)(ms >= 0 ? ms / 1000 : -((-ms + 999) / 1000));
+	return 0;
+}
+
+int fmt_parse_time_ms(const char *s, long long *out)
+{
 	struct tm tm = { 0 };
 	const char *p;
 	long off = 0;
+	int frac = 0;
 
 	if (s == NULL || strlen(s) < 19 || s[4] != '-' || s[7] != '-' ||
 	    (s[10] != 'T' && s[10] != ' ') || s[13] != ':' || s[16] != ':')
@@ -78,9 +89,12 @@ int fmt_parse_time(const char *s, time_t *out)
 	    tm.tm_min < 0 || tm.tm_sec < 0)
 		return -1;
 	p = s + 19;
-	if (*p == '.')
-		for (p++; *p >= '0' && *p <= '9'; p++)
-			;
+	if (*p == '.') {
+		int scale = 100;
+
+		for (p++; *p >= '0' && *p <= '9'; p++, scale /= 10)
+			frac += (*p - '0') * scale;
+	}
 	if (*p == '+' || *p == '-') {
 		int h = fmt_digits(p + 1, 2), m = p[3] == ':' ? fmt_digits(p + 4, 2) : 0;
 
@@ -90,8 +104,16 @@ int fmt_parse_time(const char *s, time_t *out)
 	} else if (*p != 'Z' && *p != 'z') {
 		return -1;
 	}
-	*out = timegm(&tm) - off;
+	*out = ((long long)timegm(&tm) - off) * 1000 + frac;
 	return 0;
+}
+
+long long fmt_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 const char *fmt_duration(char *buf, size_t cap, long long s)

@@ -22,6 +22,10 @@ json_object *fmt_get(json_object *o, const char *key);
 const char *fmt_time(char *buf, size_t cap, const char *rfc3339);
 /* Parses an RFC 3339 timestamp; 0 and *out, or -1. */
 int fmt_parse_time(const char *s, time_t *out);
+/* The same in milliseconds since the epoch (the fraction counts). */
+int fmt_parse_time_ms(const char *s, long long *out);
+/* Now, in milliseconds since the epoch (the wall clock, as timestamps are). */
+long long fmt_now_ms(void);
 /* 93784 -> "1d 2h", 7260 -> "2h 1m", 59 -> "0m". */
 const char *fmt_duration(char *buf, size_t cap, long long seconds);
 

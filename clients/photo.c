@@ -121,3 +121,96 @@ out:
 	free(data);
 	return rc;
 }
+
+/* Decodes one chunk's base64; the number of bytes, or -1 when it is not base64. */
+static long photo_unbase64(const char *b64, unsigned char *out, size_t cap)
+{
+	size_t n = strlen(b64), pad = 0;
+	int got;
+
+	if (n % 4 != 0 || n / 4 * 3 > cap)
+		return -1;
+	if (n == 0)
+		return 0;
+	pad = (b64[n - 1] == '=') + (b64[n - 2] == '=');
+	got = EVP_DecodeBlock(out, (const unsigned char *)b64, (int)n);
+	if (got < 0 || (size_t)got < pad)
+		return -1;
+	return (long)((size_t)got - pad); /* EVP_DecodeBlock counts the padding as bytes */
+}
+
+int photo_download(struct ctl *ctl, long long id, unsigned char **data, size_t *len,
+                   json_object **info)
+{
+	unsigned char *buf = NULL;
+	size_t size = 0, off = 0;
+	char hex[65];
+	int rc = 0;
+
+	*data = NULL;
+	*len = 0;
+	*info = NULL;
+	do {
+		json_object *req = rpc_new("photo_get"), *res = NULL;
+		const char *b64;
+		long n;
+
+		json_object_object_add(req, "photo", json_object_new_int64(id));
+		json_object_object_add(req, "offset", json_object_new_int64((int64_t)off));
+		json_object_object_add(req, "length", json_object_new_int(PROTO_CHUNK_MAX));
+		rc = photo_step(ctl, req, &res);
+		if (rc != 0)
+			break;
+		if (*info == NULL) {
+			long long sz = fmt_int(fmt_get(res, "photo"), "size", 0);
+
+			*info = json_object_get(fmt_get(res, "photo"));
+			if (sz <= 0 || sz > PHOTO_READ_MAX) {
+				json_object_put(res);
+				rc = fail(EX_IOERR,
+				          "photo %lld: the server gives a size of %lld bytes; "
+				          "check that server and port name a streetd",
+				          id, sz);
+				break;
+			}
+			size = (size_t)sz;
+			buf = malloc(size + PROTO_CHUNK_MAX);
+			if (buf == NULL) {
+				json_object_put(res);
+				rc = fail(EX_SOFTWARE, "out of memory");
+				break;
+			}
+		}
+		b64 = fmt_str(res, "data");
+		n = b64 != NULL && fmt_int(res, "offset", -1) == (long long)off
+		            ? photo_unbase64(b64, buf + off, size + PROTO_CHUNK_MAX - off)
+		            : -1;
+		json_object_put(res);
+		/* nothing new, or more than the photo holds: a reply that cannot be right */
+		if (n <= 0 || off + (size_t)n > size) {
+			rc = fail(EX_IOERR,
+			          "photo %lld: the server sent a bad chunk at byte %zu; try again",
+			          id, off);
+			break;
+		}
+		off += (size_t)n;
+	} while (off < size);
+	if (rc == 0) {
+		photo_sha256(buf, size, hex);
+		if (strcmp(hex, fmt_str(*info, "sha256") ? fmt_str(*info, "sha256") : "") != 0)
+			rc = fail(EX_IOERR,
+			          "photo %lld does not match its SHA-256 (damaged on the way or in "
+			          "storage); nothing was written; try again, and report it if it "
+			          "stays so",
+			          id);
+	}
+	if (rc != 0) {
+		free(buf);
+		json_object_put(*info);
+		*info = NULL;
+		return rc;
+	}
+	*data = buf;
+	*len = size;
+	return 0;
+}

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "display.h"
+#include "out.h"
 
 struct table_cell {
 	char *text;
@@ -50,20 +51,6 @@ void table_free(struct table *t)
 	free(t);
 }
 
-/* A copy with control characters as spaces. */
-static char *table_clean(const char *s)
-{
-	size_t n = strlen(s);
-	char *c = table_xmalloc(n + 1);
-
-	for (size_t i = 0; i < n; i++) {
-		unsigned char b = (unsigned char)s[i];
-
-		c[i] = b < 0x20 || b == 0x7f ? ' ' : (char)b;
-	}
-	return c;
-}
-
 int table_add(struct table *t, const char *const *cells)
 {
 	if (t->nrows == t->cap) {
@@ -78,7 +65,7 @@ int table_add(struct table *t, const char *const *cells)
 	for (int i = 0; i < t->ncols; i++) {
 		struct table_cell *c = &t->cells[t->nrows * t->ncols + i];
 
-		c->text = table_clean(cells[i] != NULL ? cells[i] : "-");
+		c->text = out_clean(cells[i] != NULL ? cells[i] : "-");
 		c->sgr = NULL;
 	}
 	return t->nrows++;
@@ -104,9 +91,11 @@ void table_right(struct table *t, int col)
 
 void table_pad(FILE *f, const char *s, size_t width)
 {
-	size_t w = display_width(s);
+	char *c = out_clean(s);
+	size_t w = display_width(c);
 
-	fputs(s, f);
+	fputs(c, f);
+	free(c);
 	for (; w < width; w++)
 		fputc(' ', f);
 }
@@ -145,10 +134,14 @@ static void table_cell_out(FILE *f, const char *text, const char *sgr, size_t wi
 	if (right)
 		for (size_t i = w; i < width; i++)
 			fputc(' ', f);
-	if (colour && sgr != NULL)
-		fprintf(f, "\033[%sm%s\033[0m", sgr, text);
-	else
+	/* text was cleaned by table_add (headers are ours) */
+	if (colour && sgr != NULL) {
+		out_style(f, colour, sgr);
 		fputs(text, f);
+		out_style(f, colour, NULL);
+	} else {
+		fputs(text, f);
+	}
 	if (!right && !last)
 		for (size_t i = w; i < width; i++)
 			fputc(' ', f);

@@ -1,9 +1,9 @@
 /*
  * table: aligned text tables for people.  Columns are padded by display
  * width (lib/display.c), not bytes, so Chinese names line up with Latin
- * ones; control characters in cells (a newline in a description) become
- * spaces so a row stays one line.  No trailing blanks.  Colour (SGR codes)
- * is added only when the caller says so, and never counts as width.
+ * ones; cells are cleaned by out_clean() (out.h: a newline becomes a space
+ * so a row stays one line, an escape sequence cannot reach the terminal).  No trailing blanks.
+ * Colour (SGR codes) is added only when the caller says so, and never counts as width.
  */
 #ifndef STREETCTL_TABLE_H
 #define STREETCTL_TABLE_H
@@ -35,7 +35,7 @@ void table_right(struct table *t, int col);
 /* Prints it; when fit > 0 the last column is cut so that lines take at most fit columns. */
 void table_print(struct table *t, FILE *f, bool colour, size_t fit);
 
-/* Prints s padded with spaces to width columns (display width). */
+/* Prints s, cleaned (out.h), padded with spaces to width columns (display width). */
 void table_pad(FILE *f, const char *s, size_t width);
 
 /* The terminal's width when stdout is one, else 0. */

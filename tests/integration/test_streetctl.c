@@ -25,12 +25,14 @@
 
 #include "display.h"
 #include "tdaemon.h"
+#include "tdb.h"
 
 /* ---- running streetctl ---- */
 
 struct run {
 	int status; /* exit code, or 128 + signal */
 	char *out, *err;
+	size_t out_len; /* stdout may hold NUL bytes (photo -o -) */
 };
 
 static void run_free(struct run *r)
@@ -179,6 +181,7 @@ static struct run ctl_run(const char *conf, const char *arg, ...)
 	close(pe[0]);
 	ck_assert_int_eq(waitpid(pid, &ws, 0), pid);
 	r.status = WIFEXITED(ws) ? WEXITSTATUS(ws) : 128 + WTERMSIG(ws);
+	r.out_len = lo;
 	return r;
 }
 
@@ -286,11 +289,26 @@ START_TEST(loop_as_each_role)
 	run_free(&r);
 	snprintf(ids, sizeof(ids), "%lld", id);
 
+	r = ctl_run(zhang, "show", ids, NULL);
+	ck_assert_run(r, 0);
+	ck_assert_msg(strstr(r.out, "you may      dispatch, cancel, comment\n") != NULL, "%s",
+	              r.out);
+	run_free(&r);
+
 	/* the street office dispatches: the routed department is shown (grid rule: sthj) */
 	r = ctl_run(zhang, "dispatch", ids, NULL);
 	ck_assert_run(r, 0);
 	ck_assert_msg(strstr(r.out, "routed to 生态环境局 (sthj)") != NULL, "%s", r.out);
 	ck_assert_msg(strstr(r.out, "reported → dispatched") != NULL, "%s", r.out);
+	run_free(&r);
+
+	r = ctl_run(yang, "show", ids, NULL);
+	ck_assert_run(r, 0);
+	ck_assert_msg(strstr(r.out, "you may      accept, return, comment\n") != NULL, "%s", r.out);
+	run_free(&r);
+	r = ctl_run(sun, "show", ids, NULL);
+	ck_assert_run(r, 0);
+	ck_assert_msg(strstr(r.out, "you may      urge, comment\n") != NULL, "%s", r.out);
 	run_free(&r);
 
 	/* the department accepts and resolves */
@@ -309,10 +327,27 @@ START_TEST(loop_as_each_role)
 	json_object_put(o);
 	run_free(&r);
 
+	/* show says what the account's role may do in the ticket's state */
+	r = ctl_run(wang, "show", ids, NULL);
+	ck_assert_run(r, 0);
+	ck_assert_msg(strstr(r.out, "you may      confirm, reopen, comment\n") != NULL, "%s",
+	              r.out);
+	run_free(&r);
+	r = ctl_run(yang, "show", ids, NULL);
+	ck_assert_run(r, 0);
+	ck_assert_msg(strstr(r.out, "you may      comment\n") != NULL, "%s", r.out);
+	run_free(&r);
+
 	/* the reporter confirms */
 	r = ctl_run(wang, "confirm", ids, "--rating", "5", "--comment", "很满意", NULL);
 	ck_assert_run(r, 0);
 	ck_assert_msg(strstr(r.out, "resolved → closed") != NULL, "%s", r.out);
+	run_free(&r);
+
+	/* closed: comments only */
+	r = ctl_run(zhang, "show", ids, NULL);
+	ck_assert_run(r, 0);
+	ck_assert_msg(strstr(r.out, "you may      comment\n") != NULL, "%s", r.out);
 	run_free(&r);
 
 	/* the supervisor sees it all: the timeline has every step in order */
@@ -334,6 +369,16 @@ START_TEST(loop_as_each_role)
 	ck_assert_msg(strstr(r.out, "噪声扰民 (pollution.noise)") != NULL, "%s", r.out);
 	ck_assert_msg(strstr(r.out, "延安北路社区第1网格 (jg-yanan-01)") != NULL, "%s", r.out);
 	ck_assert_msg(strstr(r.out, "rating 5/5") != NULL, "%s", r.out);
+	/* people by name and login, not by account id */
+	ck_assert_msg(column_of(r.out, "reporter ", "王芳 (wang.fang)") > 0, "%s", r.out);
+	ck_assert_msg(column_of(r.out, "派单 dispatch", "张伟 (zhang.wei)") > 0, "%s", r.out);
+	ck_assert_msg(column_of(r.out, "接单 accept", "杨敏 (yang.min)") > 0, "%s", r.out);
+	ck_assert_msg(column_of(r.out, "确认办结 confirm", "王芳 (wang.fang)") > 0, "%s", r.out);
+	ck_assert_msg(strstr(r.out, " #") == NULL, "an account id is shown:\n%s", r.out);
+	run_free(&r);
+	r = ctl_run(zhang, "show", ids, NULL);
+	ck_assert_run(r, 0);
+	ck_assert_msg(column_of(r.out, "派单 dispatch", "张伟 (zhang.wei, you)") > 0, "%s", r.out);
 	/* the timeline's columns line up although actions are Chinese and English */
 	ck_assert_int_eq(column_of(r.out, "上报 report", "reported"),
 	                 column_of(r.out, "处置完成 resolve", "accepted → resolved"));
@@ -440,6 +485,55 @@ static const unsigned char png[] = {
 	0x00, 0x00, 0x00, 0x49, 0x45, 0x4e, 0x44, 0xae, 0x42, 0x60, 0x82,
 };
 
+/* Whether the file at path holds exactly these bytes. */
+static bool file_is(const char *path, const void *bytes, size_t len)
+{
+	char buf[4096];
+	FILE *f = fopen(path, "rb");
+	size_t n;
+
+	if (f == NULL)
+		return false;
+	n = fread(buf, 1, sizeof(buf), f);
+	fclose(f);
+	return n == len && memcmp(buf, bytes, len) == 0;
+}
+
+/* photo -o - with a terminal (a pseudo-terminal) as standard output: 64, no bytes. */
+static void photo_to_terminal(const char *conf, const char *photo)
+{
+	int m = posix_openpt(O_RDWR | O_NOCTTY), s, ws;
+	char buf[4096];
+	ssize_t n = 0, got;
+	pid_t pid;
+
+	ck_assert_int_ge(m, 0);
+	ck_assert_int_eq(grantpt(m), 0);
+	ck_assert_int_eq(unlockpt(m), 0);
+	s = open(ptsname(m), O_RDWR | O_NOCTTY);
+	ck_assert_int_ge(s, 0);
+	fflush(NULL);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		char *argv[] = { strdup("streetctl"), strdup("photo"), strdup(photo),
+			         strdup("-o"),        strdup("-"),     NULL };
+
+		dup2(s, 1);
+		close(m);
+		close(s);
+		exec_ctl(conf, argv);
+	}
+	close(s);
+	ck_assert_int_eq(waitpid(pid, &ws, 0), pid);
+	fcntl(m, F_SETFL, O_NONBLOCK);
+	while ((got = read(m, buf + n, sizeof(buf) - (size_t)n)) > 0)
+		n += got;
+	close(m);
+	ck_assert_msg(WIFEXITED(ws) && WEXITSTATUS(ws) == EX_USAGE, "status %d", ws);
+	ck_assert_msg(memmem(buf, (size_t)n, "PNG", 3) == NULL, "photo bytes on a terminal");
+}
+
 START_TEST(photos_and_idempotency)
 {
 	struct tdaemon *d = tdaemon_start(NULL);
@@ -470,6 +564,65 @@ START_TEST(photos_and_idempotency)
 	ck_assert_str_eq(tj_str(o, "photos.0.mime"), "image/png");
 	ck_assert_int_eq(tj_int(o, "photos.0.size"), (long long)sizeof(png));
 	json_object_put(o);
+
+	/* download: the same bytes, whole, never over a file without --force */
+	{
+		char got[256], ph[24];
+		json_object *p;
+		PGconn *db;
+		struct stat st;
+
+		o = show_json(wang, id);
+		snprintf(ph, sizeof(ph), "%lld", tj_int(o, "photos.0.id"));
+		json_object_put(o);
+		snprintf(got, sizeof(got), "%s/got.png", home_dir());
+		r = ctl_run(wang, "photo", ph, "-o", got, NULL);
+		ck_assert_run(r, 0);
+		ck_assert_msg(strstr(r.out, "SHA-256 checked") != NULL, "%s", r.out);
+		run_free(&r);
+		ck_assert(file_is(got, png, sizeof(png)));
+		/* an existing file is kept (73) unless --force */
+		f = fopen(got, "wb");
+		fputs("mine", f);
+		fclose(f);
+		r = ctl_run(wang, "photo", ph, "--output", got, NULL);
+		assert_error(&r, EX_CANTCREAT, "--force");
+		run_free(&r);
+		ck_assert(file_is(got, "mine", 4));
+		r = ctl_run(wang, "--json", "photo", ph, "-o", got, "--force", NULL);
+		ck_assert_run(r, 0);
+		p = parse_json(r.out);
+		ck_assert_str_eq(tj_str(p, "photo.mime"), "image/png");
+		ck_assert_str_eq(tj_str(p, "path"), got);
+		json_object_put(p);
+		run_free(&r);
+		ck_assert(file_is(got, png, sizeof(png)));
+		/* standard output when it is not a terminal: the bytes, nothing else */
+		r = ctl_run(wang, "photo", ph, "-o", "-", NULL);
+		ck_assert_run(r, 0);
+		ck_assert_uint_eq(r.out_len, sizeof(png));
+		ck_assert(memcmp(r.out, png, sizeof(png)) == 0);
+		run_free(&r);
+		/* a terminal never gets the bytes */
+		photo_to_terminal(wang, ph);
+		/* not one of this account's tickets: not found, nothing written */
+		r = ctl_run(zhang, "photo", "987654321", "-o", got, "--force", NULL);
+		assert_error(&r, EX_NOINPUT, NULL);
+		run_free(&r);
+		/* damaged in storage: the SHA-256 check refuses it and writes nothing */
+		db = tdb_connect(true);
+		PQclear(tdb_query(db, "SET session_replication_role = replica", 0, NULL));
+		PQclear(tdb_query(db,
+		                  "UPDATE street.photo SET data = overlay(data placing '\\x00' "
+		                  "from 20) WHERE id = $1",
+		                  1, (const char *const[]){ ph }));
+		PQfinish(db);
+		snprintf(got, sizeof(got), "%s/damaged.png", home_dir());
+		r = ctl_run(wang, "photo", ph, "-o", got, NULL);
+		assert_error(&r, EX_IOERR, "SHA-256");
+		run_free(&r);
+		ck_assert_int_ne(stat(got, &st), 0);
+	}
 
 	/* the same --key twice acts once: the second is a replay */
 	snprintf(ids, sizeof(ids), "%lld", id);
@@ -606,6 +759,24 @@ START_TEST(error_paths)
 	r = ctl_run(wang, "dispatch", ids, "--to", "cgj", NULL);
 	assert_error(&r, EX_NOPERM, "may not dispatch");
 	run_free(&r);
+	/* refused by streetctl itself, from the rule table: no routed department first */
+	r = ctl_run(wang, "dispatch", ids, NULL);
+	assert_error(&r, EX_NOPERM,
+	             "collector accounts may not dispatch; only street accounts may");
+	ck_assert_msg(r.out[0] == '\0', "printed before refusing: %s", r.out);
+	run_free(&r);
+	r = ctl_run(yang, "cancel", ids, "--reason", "x", NULL);
+	assert_error(&r, EX_NOPERM, "department accounts may not cancel");
+	ck_assert_msg(r.out[0] == '\0', "%s", r.out);
+	run_free(&r);
+	r = ctl_run(yang, "report", "--category", "pollution.dust", "--grid", "jg-yanan-02",
+	            "--description", "x", NULL);
+	assert_error(&r, EX_NOPERM, "only collector or street accounts may");
+	run_free(&r);
+	/* a usage error is still found first, without a round trip */
+	r = ctl_run(yang, "cancel", ids, NULL);
+	assert_error(&r, EX_USAGE, "--reason");
+	run_free(&r);
 	r = ctl_run(nobody, "whoami", NULL);
 	assert_error(&r, EX_NOPERM, NULL);
 	run_free(&r);
@@ -646,9 +817,15 @@ START_TEST(error_paths)
 	ck_assert_int_eq(tj_int(o, "ticket.version"), 2);
 	json_object_put(o);
 
-	/* unavailable: 69 once the daemon is gone */
+	/* unavailable: 69 once the daemon is gone, in one line, for watch too */
 	tdaemon_stop(d, SIGTERM);
 	r = ctl_run(zhang, "whoami", NULL);
+	assert_error(&r, EX_UNAVAILABLE, "is streetd running");
+	run_free(&r);
+	r = ctl_run(zhang, "watch", NULL);
+	assert_error(&r, EX_UNAVAILABLE, "is streetd running");
+	run_free(&r);
+	r = ctl_run(zhang, "--json", "watch", NULL);
 	assert_error(&r, EX_UNAVAILABLE, "is streetd running");
 	run_free(&r);
 
@@ -789,16 +966,23 @@ struct watcher {
 	long long last_seq;
 };
 
-static struct watcher *watch_start(const char *conf, const char *extra)
+/* Starts watch as conf: --json unless human, with "opt value" when opt is not NULL. */
+static struct watcher *watch_start_as(const char *conf, bool human, const char *opt,
+                                      const char *value)
 {
 	struct watcher *w = calloc(1, sizeof(*w));
-	int po[2], pe[2];
-	char *argv[] = { strdup("streetctl"),
-		         strdup("--json"),
-		         strdup("watch"),
-		         extra ? strdup("--keepalive") : NULL,
-		         extra ? strdup(extra) : NULL,
-		         NULL };
+	int po[2], pe[2], n = 0;
+	char *argv[6];
+
+	argv[n++] = strdup("streetctl");
+	if (!human)
+		argv[n++] = strdup("--json");
+	argv[n++] = strdup("watch");
+	if (opt != NULL) {
+		argv[n++] = strdup(opt);
+		argv[n++] = strdup(value);
+	}
+	argv[n] = NULL;
 
 	ck_assert_ptr_nonnull(w);
 	ck_assert_int_eq(pipe(po), 0);
@@ -823,6 +1007,33 @@ static struct watcher *watch_start(const char *conf, const char *extra)
 	w->err = pe[0];
 	fcntl(w->err, F_SETFL, O_NONBLOCK);
 	return w;
+}
+
+static struct watcher *watch_start(const char *conf, const char *keepalive)
+{
+	return watch_start_as(conf, false, keepalive ? "--keepalive" : NULL, keepalive);
+}
+
+/* A human watch's output until it holds needle (or timeout_ms passed); static buffer. */
+static const char *watch_text_until(struct watcher *w, const char *needle, int timeout_ms)
+{
+	long long deadline = tnow_ms() + timeout_ms;
+
+	w->buf[w->len] = '\0';
+	while (strstr(w->buf, needle) == NULL && tnow_ms() < deadline &&
+	       w->len + 1 < sizeof(w->buf)) {
+		struct pollfd p = { w->out, POLLIN, 0 };
+		ssize_t n;
+
+		if (poll(&p, 1, (int)(deadline - tnow_ms())) <= 0)
+			break;
+		n = read(w->out, w->buf + w->len, sizeof(w->buf) - 1 - w->len);
+		if (n <= 0)
+			break;
+		w->len += (size_t)n;
+		w->buf[w->len] = '\0';
+	}
+	return w->buf;
 }
 
 /* The next line of watch's stdout as JSON (caller puts); NULL after timeout_ms. */
@@ -1009,6 +1220,236 @@ START_TEST(watch_keeps_an_idle_connection)
 }
 END_TEST
 
+/* ---- text from other people cannot drive the terminal ---- */
+
+/* OSC title + BEL, clear screen, CR, C1 CSI (U+009B), DEL, a bidi override. */
+#define HOSTILE                                                                                    \
+	"a\x1b]0;pwned\x07 b\x1b[2J c\rd \xc2\x9b"                                                 \
+	"31m e\x7f f\xe2\x80\xae"                                                                  \
+	"g"
+
+/* Human output holds none of the bytes a terminal would act on. */
+static void assert_inert(const char *what, const char *text)
+{
+	static const char *const bad[] = {
+		"\x1b", "\x07", "\r", "\xc2\x9b", "\x7f", "\xe2\x80\xae"
+	};
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		ck_assert_msg(strstr(text, bad[i]) == NULL, "%s lets byte %02x through:\n%s", what,
+		              (unsigned char)bad[i][0], text);
+}
+
+START_TEST(other_peoples_text_is_inert)
+{
+	struct tdaemon *d = tdaemon_start(NULL);
+	char *wang = conf_for(tdaemon_port(d), "wang.fang");
+	char *zhang = conf_for(tdaemon_port(d), "zhang.wei");
+	char *yang = conf_for(tdaemon_port(d), "yang.min");
+	char ids[24], desc[128];
+	struct watcher *w;
+	struct run r;
+	json_object *o;
+	long long id;
+
+	/* a watch for people sees it all happen */
+	w = watch_start_as(zhang, true, NULL, NULL);
+	wait_subscribed();
+	snprintf(desc, sizeof(desc), "hostile %lld " HOSTILE, tnow_ms());
+	id = report(wang, "jg-yanan-01", "pollution.noise", desc);
+	snprintf(ids, sizeof(ids), "%lld", id);
+	r = ctl_run(zhang, "dispatch", ids, "--to", "sthj", "--note", "note " HOSTILE, NULL);
+	ck_assert_run(r, 0);
+	assert_inert("dispatch", r.out);
+	run_free(&r);
+	act(yang, "return", "return", ids, "--reason", "reason " HOSTILE, NULL, NULL);
+	act(zhang, "comment", "comment", ids, "comment " HOSTILE "end-of-it", NULL, NULL, NULL);
+
+	/* show: the text is there, its control characters are not */
+	r = ctl_run(zhang, "show", ids, NULL);
+	ck_assert_run(r, 0);
+	assert_inert("show", r.out);
+	ck_assert_msg(strstr(r.out, "pwned") && strstr(r.out, "reason a") &&
+	                      strstr(r.out, "end-of-it"),
+	              "%s", r.out);
+	ck_assert_msg(strstr(r.out, "a\xef\xbf\xbd]0;pwned\xef\xbf\xbd b") != NULL,
+	              "escapes are not shown as U+FFFD:\n%s", r.out);
+	run_free(&r);
+
+	/* list: one row, still one line */
+	r = ctl_run(zhang, "list", "--text", "hostile", NULL);
+	ck_assert_run(r, 0);
+	assert_inert("list", r.out);
+	run_free(&r);
+
+	/* --json is the server's JSON: exact strings, control characters escaped as JSON */
+	r = ctl_run(zhang, "--json", "show", ids, NULL);
+	ck_assert_run(r, 0);
+	ck_assert_msg(strstr(r.out, "\\u001b]0;pwned\\u0007 b\\u001b[2J c\\rd") != NULL, "%s",
+	              r.out);
+	ck_assert_msg(strchr(r.out, '\x1b') == NULL && strchr(r.out, '\r') == NULL, "%s", r.out);
+	o = parse_json(r.out);
+	ck_assert_str_eq(tj_str(o, "ticket.description"), desc);
+	ck_assert_str_eq(tj_str(o, "events.2.data.reason"), "reason " HOSTILE);
+	ck_assert_str_eq(tj_str(o, "events.3.data.text"), "comment " HOSTILE "end-of-it");
+	json_object_put(o);
+	run_free(&r);
+
+	/* watch, for people: the events are as inert */
+	{
+		const char *text = watch_text_until(w, "end-of-it", 30000);
+
+		ck_assert_msg(strstr(text, "end-of-it") != NULL, "watch printed:\n%s", text);
+		assert_inert("watch", text);
+	}
+	watch_interrupt(w);
+
+	/* error lines quote what was typed: cleaned as well, and still one line */
+	r = ctl_run(zhang, "list", "--grid", "x\x1b]0;pwned\x07\ny", NULL);
+	assert_error(&r, EX_USAGE, "pwned");
+	assert_inert("an error line", r.err);
+	run_free(&r);
+
+	free(wang);
+	free(zhang);
+	free(yang);
+	tdaemon_stop(d, SIGTERM);
+	home_cleanup();
+}
+END_TEST
+
+/* ---- a long history: show fetches every page of get ---- */
+
+START_TEST(show_reads_the_whole_history)
+{
+	struct tdaemon *d = tdaemon_start(NULL);
+	char *wang = conf_for(tdaemon_port(d), "wang.fang");
+	long long id = report(wang, "jg-yanan-02", "pollution.dust", "ctl long history");
+	struct tclient *c = tclient_connect(d, "wang.fang");
+	char ids[24], text[32];
+	struct run r;
+	json_object *o;
+	enum { N = 130 }; /* more than one page of get */
+
+	for (int i = 1; i <= N; i++)
+		tclient_ok(c, "{\"op\":\"comment\",\"ticket\":%lld,\"text\":\"page-%03d\"}", id, i);
+	tclient_close(c);
+	snprintf(ids, sizeof(ids), "%lld", id);
+
+	/* --json: one document with every event, nothing left to fetch */
+	r = ctl_run(wang, "--json", "show", ids, NULL);
+	ck_assert_run(r, 0);
+	o = parse_json(r.out);
+	ck_assert_uint_eq(tj_len(o, "events"), N + 1);
+	ck_assert_str_eq(tj_str(o, "events.0.action"), "report");
+	ck_assert_str_eq(tj_str(o, "events.130.data.text"), "page-130");
+	ck_assert(tj_get(o, "next") == NULL);
+	/* no event twice, none missing at a page's seam */
+	for (int i = 1; i <= N; i++) {
+		json_object *ev = json_object_object_get(o, "events");
+		json_object *a = json_object_array_get_idx(ev, (size_t)i - 1);
+		json_object *b = json_object_array_get_idx(ev, (size_t)i);
+
+		ck_assert_int_lt(tj_int(a, "seq"), tj_int(b, "seq"));
+		snprintf(text, sizeof(text), "page-%03d", i);
+		ck_assert_str_eq(tj_str(b, "data.text"), text);
+	}
+	json_object_put(o);
+	run_free(&r);
+
+	/* for people: every comment, in order */
+	r = ctl_run(wang, "show", ids, NULL);
+	ck_assert_run(r, 0);
+	{
+		const char *at = r.out;
+
+		for (int i = 1; i <= N; i++) {
+			const char *hit;
+
+			snprintf(text, sizeof(text), "page-%03d", i);
+			hit = strstr(at, text);
+			ck_assert_msg(hit != NULL, "%s missing or out of order", text);
+			at = hit;
+		}
+	}
+	run_free(&r);
+
+	free(wang);
+	tdaemon_stop(d, SIGTERM);
+	home_cleanup();
+}
+END_TEST
+
+/* ---- list marks urgent and overdue tickets in text, not only in colour ---- */
+
+/* The line of text that holds needle, copied into buf. */
+static const char *line_of(const char *text, const char *needle, char *buf, size_t cap)
+{
+	const char *hit = strstr(text, needle), *start, *end;
+
+	ck_assert_msg(hit != NULL, "'%s' not in:\n%s", needle, text);
+	for (start = hit; start > text && start[-1] != '\n'; start--)
+		;
+	end = strchr(hit, '\n');
+	snprintf(buf, cap, "%.*s", (int)(end != NULL ? end - start : (long)strlen(start)), start);
+	return buf;
+}
+
+START_TEST(list_marks_urgent_and_overdue)
+{
+	struct tdaemon *d = tdaemon_start(NULL);
+	char *wang = conf_for(tdaemon_port(d), "wang.fang");
+	char tag[64], urgent[96], plain[96], line[1024];
+	long long deadline;
+	struct run r;
+	bool late = false;
+
+	snprintf(tag, sizeof(tag), "ctl flags %lld", tnow_ms());
+	snprintf(urgent, sizeof(urgent), "%s urgent", tag);
+	snprintf(plain, sizeof(plain), "%s plain", tag);
+	report(wang, "jg-yanan-02", "t-tiny", urgent); /* urgent, deadlines of 1 s */
+	report(wang, "jg-yanan-02", "pollution.dust", plain);
+	/* the server, not a clock here, says when the urgent one is overdue */
+	deadline = tnow_ms() + 15000;
+	while (!late && tnow_ms() < deadline) {
+		json_object *o;
+
+		r = ctl_run(wang, "--json", "list", "--overdue", "--text", tag, NULL);
+		ck_assert_run(r, 0);
+		o = parse_json(r.out);
+		late = tj_len(o, "tickets") == 1;
+		json_object_put(o);
+		run_free(&r);
+		if (!late)
+			usleep(200000);
+	}
+	ck_assert_msg(late, "the t-tiny ticket never became overdue");
+
+	/* in a pipe with NO_COLOR: the FLAG column says it */
+	r = ctl_run(wang, "list", "--text", tag, NULL);
+	ck_assert_run(r, 0);
+	ck_assert_msg(column_of(r.out, "ID", "FLAG") > 0, "%s", r.out);
+	ck_assert_msg(column_of(r.out, urgent, "!⏰") == column_of(r.out, "ID", "FLAG"), "%s",
+	              r.out);
+	line_of(r.out, plain, line, sizeof(line));
+	ck_assert_msg(strchr(line, '!') == NULL && strstr(line, "⏰") == NULL, "%s", line);
+	run_free(&r);
+	r = ctl_run(wang, "overdue", NULL);
+	ck_assert_run(r, 0);
+	ck_assert_msg(column_of(r.out, urgent, "!⏰") == column_of(r.out, "ID", "FLAG"), "%s",
+	              r.out);
+	run_free(&r);
+	r = ctl_run(wang, "list", "--help", NULL);
+	ck_assert_run(r, 0);
+	ck_assert_msg(strstr(r.out, "! urgent") && strstr(r.out, "⏰ overdue"), "%s", r.out);
+	run_free(&r);
+
+	free(wang);
+	tdaemon_stop(d, SIGTERM);
+	home_cleanup();
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("streetctl");
@@ -1023,6 +1464,9 @@ int main(void)
 	tcase_add_test(tc, help_and_usage);
 	tcase_add_test(tc, watch_resumes_without_loss);
 	tcase_add_test(tc, watch_keeps_an_idle_connection);
+	tcase_add_test(tc, other_peoples_text_is_inert);
+	tcase_add_test(tc, show_reads_the_whole_history);
+	tcase_add_test(tc, list_marks_urgent_and_overdue);
 	suite_add_tcase(s, tc);
 	return tdaemon_run_suite(s);
 }
