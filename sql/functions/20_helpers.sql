@@ -34,17 +34,37 @@ BEGIN
 END
 $$;
 
--- Who sees which ticket: the collector their own reports, the street its street,
--- the department what is assigned to it, the supervisor their district (or all).
-CREATE OR REPLACE FUNCTION st_visible(a account, t ticket) RETURNS boolean
+-- Who sees what: THE rule, written once.  Every query, the actions' checks and
+-- the log replay ask it; lib/visible.c is the same rule in C (the daemon's
+-- push index must agree; tests/integration/test_daemon_visible.c checks the two
+-- against each other).  The account's scope: its role, id, street, district
+-- (a supervisor's; NULL: the whole city) and department; the item's (a
+-- ticket's or an event's): its street, district, department and reporter.
+--   collector   the tickets they reported
+--   street      their street's
+--   department  those assigned to their department (for an event: the
+--               department it concerns, so a return reaches the returner)
+--   supervisor  their district's, or all with no district
+--   admin       none
+-- A plain SQL expression, so that it is inlined into its callers.
+CREATE OR REPLACE FUNCTION st_sees(p_role account_role, p_account integer, p_street integer,
+	p_district integer, p_department integer, p_item_street integer, p_item_district integer,
+	p_item_department integer, p_item_reporter integer)
+RETURNS boolean
 LANGUAGE sql IMMUTABLE AS $$
-	SELECT coalesce(CASE a.role
-		WHEN 'collector' THEN t.reporter_id = a.id
-		WHEN 'street' THEN t.street_id = a.street_id
-		WHEN 'department' THEN t.department_id = a.department_id
-		WHEN 'supervisor' THEN a.district_id IS NULL OR t.district_id = a.district_id
+	SELECT coalesce(CASE p_role
+		WHEN 'collector' THEN p_item_reporter = p_account
+		WHEN 'street' THEN p_item_street = p_street
+		WHEN 'department' THEN p_item_department = p_department
+		WHEN 'supervisor' THEN p_district IS NULL OR p_item_district = p_district
 		ELSE false
 	END, false)
+$$;
+
+CREATE OR REPLACE FUNCTION st_visible(a account, t ticket) RETURNS boolean
+LANGUAGE sql IMMUTABLE AS $$
+	SELECT st_sees(a.role, a.id, a.street_id, a.district_id, a.department_id,
+		t.street_id, t.district_id, t.department_id, t.reporter_id)
 $$;
 
 CREATE OR REPLACE FUNCTION st_relation_ok(p_relation text, a account, t ticket) RETURNS boolean

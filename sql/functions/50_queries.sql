@@ -4,13 +4,11 @@
 -- disabled one (SD403), and answer SD404 for a ticket the account may not see,
 -- never leaking whether it exists.  Bad arguments are SD400.
 --
--- Who sees what (st_visible in 004): a collector the tickets they reported,
--- street staff their street's, a department what is assigned to it now, a
--- supervisor their district's (or all, city-wide), an admin none.  The lists
--- below state each role's scope as an equality on an indexed column, so that
--- a street's, a department's or a reporter's tickets are read from their own
--- index however many tickets there are; st_visible is applied again to the
--- page that is returned.
+-- Who sees what is st_sees (20_helpers.sql), asked through st_visible.  The
+-- lists below also state each role's scope as an equality on an indexed
+-- column, only as the access path (so that a street's, a department's or a
+-- reporter's tickets are read from their own index however many tickets
+-- there are); what they return is filtered by st_visible, the one rule.
 --
 -- These are plpgsql functions where they read the photos of 006: plpgsql
 -- resolves table names when a function first runs, not when it is created.

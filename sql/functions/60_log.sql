@@ -40,8 +40,8 @@ LANGUAGE sql STABLE SECURITY DEFINER SET search_path = street, pg_temp AS $$
 $$;
 
 -- Replay for a subscriber that resumes: the events in (p_after, p_upto] that
--- the account may see, in seq order.  The same scope as st_visible, read from
--- the event's own columns (a department sees the events that concern it).
+-- the account may see (st_sees on the event's own columns: a department sees
+-- the events that concern it), in seq order.
 CREATE OR REPLACE FUNCTION st_log_replay(p_actor integer, p_after bigint, p_upto bigint, p_limit integer)
 RETURNS TABLE (seq bigint, category_id integer, grid_id integer, to_state text, event text)
 LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = street, pg_temp AS $$
@@ -52,13 +52,8 @@ BEGIN
 	SELECT e.seq, e.category_id, e.grid_id, e.to_state::text, st_event_json(e)::text
 	FROM ticket_event e
 	WHERE e.seq > p_after AND e.seq <= p_upto
-		AND CASE a.role
-			WHEN 'collector' THEN e.reporter_id = a.id
-			WHEN 'street' THEN e.street_id = a.street_id
-			WHEN 'department' THEN e.department_id = a.department_id
-			WHEN 'supervisor' THEN a.district_id IS NULL OR e.district_id = a.district_id
-			ELSE false
-		END
+		AND st_sees(a.role, a.id, a.street_id, a.district_id, a.department_id,
+			e.street_id, e.district_id, e.department_id, e.reporter_id)
 	ORDER BY e.seq
 	LIMIT p_limit;
 END
