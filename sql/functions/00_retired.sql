@@ -6,4 +6,7 @@
 -- function gets the schema's default privileges (sql/bootstrap.sql): callable
 -- by streetd_daemon, not by PUBLIC, exactly like the one it replaces.
 
-SELECT 1; -- (nothing retired yet)
+-- 010: a replay returns the outcome stored with the key, not the ticket now.
+DROP FUNCTION IF EXISTS st_replay(bigint);
+DROP FUNCTION IF EXISTS st_idem_claim(account, text, text, bigint);
+DROP FUNCTION IF EXISTS st_idem_done(account, text, ticket_event);

@@ -21,17 +21,15 @@
 -- Idempotency: with a key, the first call's outcome is stored per account; a
 -- retry with the same key returns that outcome (replayed = true) instead of
 -- acting again.  The key is claimed first, so a concurrent retry waits for
--- the first call and then replays it.
+-- the first call and then replays it.  The outcome is stored as it was
+-- answered (idempotency.result): a replay never shows the ticket as it is
+-- now, which may be beyond what the caller may see (a department that
+-- returned a ticket no longer sees it).
 
-CREATE OR REPLACE FUNCTION st_replay(p_seq bigint) RETURNS action_result
-LANGUAGE sql STABLE AS $$
-	SELECT ROW(st_ticket_json(t), st_event_json(e), true)::action_result
-	FROM ticket_event e JOIN ticket t ON t.id = e.ticket_id
-	WHERE e.seq = p_seq
-$$;
-
--- Claims an idempotency key; returns the event to replay if the key was used.
-CREATE OR REPLACE FUNCTION st_idem_claim(a account, p_key text, p_action text, p_ticket bigint) RETURNS bigint
+-- Claims an idempotency key; returns the first outcome (replayed = true) if
+-- the key was used, NULL otherwise.
+CREATE OR REPLACE FUNCTION st_idem_claim(a account, p_key text, p_action text, p_ticket bigint)
+RETURNS action_result
 LANGUAGE plpgsql AS $$
 DECLARE
 	i idempotency;
@@ -52,17 +50,19 @@ BEGIN
 	IF i.action <> p_action OR (p_ticket IS NOT NULL AND i.ticket_id IS DISTINCT FROM p_ticket) THEN
 		PERFORM st_fail('SD400', format('idempotency key %L was already used for another request', p_key));
 	END IF;
-	RETURN i.seq;
+	RETURN ROW(i.result->'ticket', i.result->'event', true)::action_result;
 END
 $$;
 
-CREATE OR REPLACE FUNCTION st_idem_done(a account, p_key text, e ticket_event) RETURNS void
+-- Records the outcome under the key (most actions carry none: no statement).
+CREATE OR REPLACE FUNCTION st_idem_done(a account, p_key text, r action_result) RETURNS void
 LANGUAGE plpgsql AS $$
 BEGIN
 	IF p_key IS NULL THEN
-		RETURN; -- most actions carry no key: no statement at all
+		RETURN;
 	END IF;
-	UPDATE idempotency SET ticket_id = e.ticket_id, seq = e.seq
+	UPDATE idempotency SET ticket_id = (r.ticket->>'id')::bigint, seq = (r.event->>'seq')::bigint,
+		result = jsonb_build_object('ticket', r.ticket, 'event', r.event)
 	WHERE account_id = a.id AND key = p_key;
 END
 $$;
@@ -86,7 +86,7 @@ BEGIN
 	a := st_actor(p_actor);
 	c.actor := a;
 	c.replay := st_idem_claim(a, p_key, p_action, p_ticket);
-	IF c.replay IS NOT NULL THEN
+	IF (c.replay).replayed THEN
 		RETURN c;
 	END IF;
 	IF p_version IS NULL AND p_version_required THEN
@@ -145,6 +145,7 @@ LANGUAGE plpgsql AS $$
 DECLARE
 	old ticket := c.ticket;
 	e ticket_event;
+	r action_result;
 BEGIN
 	t.state := st_next(p_action, old.state, (c.actor).role::text);
 	IF t.state IS DISTINCT FROM old.state THEN
@@ -166,8 +167,9 @@ BEGIN
 	e := st_append(t, (c.actor).id, p_action, old.state, p_department,
 		p_data || CASE WHEN t.state IS DISTINCT FROM old.state
 			THEN jsonb_build_object('due_at', t.due_at) ELSE '{}' END);
-	PERFORM st_idem_done(c.actor, p_key, e);
-	RETURN st_result(t, e);
+	r := st_result(t, e);
+	PERFORM st_idem_done(c.actor, p_key, r);
+	RETURN r;
 END
 $$;
 
@@ -182,7 +184,8 @@ RETURNS action_result
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = street, pg_temp AS $$
 DECLARE
 	a account;
-	replay bigint;
+	replay action_result;
+	r action_result;
 	rel text;
 	c category;
 	g grid;
@@ -191,8 +194,8 @@ DECLARE
 BEGIN
 	a := st_actor(p_actor);
 	replay := st_idem_claim(a, p_key, 'report', NULL);
-	IF replay IS NOT NULL THEN
-		RETURN st_replay(replay);
+	IF replay.replayed THEN
+		RETURN replay;
 	END IF;
 	SELECT relation INTO rel FROM ticket_rule
 	WHERE action = 'report' AND from_state IS NULL AND role = a.role::text;
@@ -232,8 +235,9 @@ BEGIN
 		'grid_id', g.id, 'urgent', t.urgent, 'due_at', t.due_at,
 		'photos', st_photos_json(p_photos)));
 	PERFORM st_photos_attach(a, p_photos, t.id, e.seq);
-	PERFORM st_idem_done(a, p_key, e);
-	RETURN st_result(t, e);
+	r := st_result(t, e);
+	PERFORM st_idem_done(a, p_key, r);
+	RETURN r;
 END
 $$;
 
@@ -248,8 +252,8 @@ DECLARE
 	routed integer;
 BEGIN
 	c := st_begin(p_actor, 'dispatch', p_ticket, p_version, p_key, true);
-	IF c.replay IS NOT NULL THEN
-		RETURN st_replay(c.replay);
+	IF (c.replay).replayed THEN
+		RETURN c.replay;
 	END IF;
 	t := c.ticket;
 	routed := st_route(t.category_id, t.grid_id);
@@ -278,8 +282,8 @@ DECLARE
 	reason text;
 BEGIN
 	c := st_begin(p_actor, 'return', p_ticket, p_version, p_key, true);
-	IF c.replay IS NOT NULL THEN
-		RETURN st_replay(c.replay);
+	IF (c.replay).replayed THEN
+		RETURN c.replay;
 	END IF;
 	reason := st_text(p_reason, 'a reason', true);
 	t := c.ticket;
@@ -298,8 +302,8 @@ DECLARE
 	c action_ctx;
 BEGIN
 	c := st_begin(p_actor, 'accept', p_ticket, p_version, p_key, true);
-	IF c.replay IS NOT NULL THEN
-		RETURN st_replay(c.replay);
+	IF (c.replay).replayed THEN
+		RETURN c.replay;
 	END IF;
 	RETURN st_move(c, 'accept', c.ticket, NULL, '{}', p_key);
 END
@@ -318,8 +322,8 @@ DECLARE
 	r action_result;
 BEGIN
 	c := st_begin(p_actor, 'resolve', p_ticket, p_version, p_key, true);
-	IF c.replay IS NOT NULL THEN
-		RETURN st_replay(c.replay);
+	IF (c.replay).replayed THEN
+		RETURN c.replay;
 	END IF;
 	note := st_text(p_note, 'a resolution note', true);
 	PERFORM st_photos_check(c.actor, p_photos);
@@ -343,8 +347,8 @@ DECLARE
 	t ticket;
 BEGIN
 	c := st_begin(p_actor, 'confirm', p_ticket, p_version, p_key, true);
-	IF c.replay IS NOT NULL THEN
-		RETURN st_replay(c.replay);
+	IF (c.replay).replayed THEN
+		RETURN c.replay;
 	END IF;
 	IF p_rating IS NULL OR p_rating NOT BETWEEN 1 AND 5 THEN
 		PERFORM st_fail('SD400', 'a satisfaction rating from 1 to 5 is required');
@@ -368,8 +372,8 @@ DECLARE
 	reason text;
 BEGIN
 	c := st_begin(p_actor, 'reopen', p_ticket, p_version, p_key, true);
-	IF c.replay IS NOT NULL THEN
-		RETURN st_replay(c.replay);
+	IF (c.replay).replayed THEN
+		RETURN c.replay;
 	END IF;
 	reason := st_text(p_reason, 'a reason', true);
 	t := c.ticket;
@@ -390,8 +394,8 @@ DECLARE
 	dup ticket;
 BEGIN
 	c := st_begin(p_actor, 'cancel', p_ticket, p_version, p_key, true);
-	IF c.replay IS NOT NULL THEN
-		RETURN st_replay(c.replay);
+	IF (c.replay).replayed THEN
+		RETURN c.replay;
 	END IF;
 	reason := st_text(p_reason, 'a reason', p_duplicate_of IS NULL);
 	IF p_duplicate_of IS NOT NULL THEN
@@ -419,8 +423,8 @@ DECLARE
 	t ticket;
 BEGIN
 	c := st_begin(p_actor, 'urge', p_ticket, p_version, p_key, false);
-	IF c.replay IS NOT NULL THEN
-		RETURN st_replay(c.replay);
+	IF (c.replay).replayed THEN
+		RETURN c.replay;
 	END IF;
 	t := c.ticket;
 	t.urge_count := t.urge_count + 1;
@@ -439,8 +443,8 @@ DECLARE
 	t ticket;
 BEGIN
 	c := st_begin(p_actor, 'extend_request', p_ticket, p_version, p_key, false);
-	IF c.replay IS NOT NULL THEN
-		RETURN st_replay(c.replay);
+	IF (c.replay).replayed THEN
+		RETURN c.replay;
 	END IF;
 	t := c.ticket;
 	IF t.ext_until IS NOT NULL THEN
@@ -469,8 +473,8 @@ DECLARE
 	until timestamptz;
 BEGIN
 	c := st_begin(p_actor, act, p_ticket, p_version, p_key, false);
-	IF c.replay IS NOT NULL THEN
-		RETURN st_replay(c.replay);
+	IF (c.replay).replayed THEN
+		RETURN c.replay;
 	END IF;
 	t := c.ticket;
 	until := t.ext_until;
@@ -510,8 +514,8 @@ DECLARE
 	c action_ctx;
 BEGIN
 	c := st_begin(p_actor, 'comment', p_ticket, p_version, p_key, false);
-	IF c.replay IS NOT NULL THEN
-		RETURN st_replay(c.replay);
+	IF (c.replay).replayed THEN
+		RETURN c.replay;
 	END IF;
 	RETURN st_move(c, 'comment', c.ticket, NULL,
 		jsonb_build_object('text', st_text(p_text, 'the comment', true)), p_key);
@@ -530,8 +534,8 @@ DECLARE
 	ret ticket_event;
 BEGIN
 	c := st_begin(p_actor, 'arbitrate', p_ticket, p_version, p_key, false);
-	IF c.replay IS NOT NULL THEN
-		RETURN st_replay(c.replay);
+	IF (c.replay).replayed THEN
+		RETURN c.replay;
 	END IF;
 	IF p_upheld IS NULL THEN
 		PERFORM st_fail('SD400', 'upheld (true or false) is required');

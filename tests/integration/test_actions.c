@@ -827,6 +827,76 @@ START_TEST(idempotent_retries)
 }
 END_TEST
 
+/* A replay answers exactly what the first call answered, never the ticket as
+ * it is now: a department that returned a ticket no longer sees it, and must
+ * not learn its new department, deadline or state by retrying.  Both the
+ * direct call and the group-commit form (st_try) replay. */
+static char *outcome_json(const char *sql, int n, const char *const *p, bool *replayed)
+{
+	PGresult *r = tdb_query(db, sql, n, p);
+	char *s;
+
+	ck_assert_msg(PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1 &&
+	                      !PQgetisnull(r, 0, 0),
+	              "%s: %s", sql, PQerrorMessage(db));
+	s = strdup(PQgetvalue(r, 0, 0));
+	*replayed = strcmp(PQgetvalue(r, 0, 1), "true") == 0;
+	PQclear(r);
+	return s;
+}
+
+static const char direct_return[] =
+        "SELECT (to_jsonb(r) - 'replayed')::text, to_jsonb(r)->>'replayed'"
+        " FROM street.st_return($1, $2, $3, $4, $5) r";
+static const char try_return[] =
+        "SELECT (result::jsonb - 'replayed')::text, result::jsonb->>'replayed'"
+        " FROM street.st_try('return', ARRAY[$1, $2, $3, $4, $5])";
+
+START_TEST(replay_returns_first_outcome)
+{
+	static const char *const first_forms[] = { direct_return, try_return };
+
+	for (int form = 0; form < 2; form++) {
+		struct fixture f;
+		struct tdb_outcome o;
+		char key[64];
+		bool replayed;
+		char *first, *again;
+
+		make_fixture(TICKET_DISPATCHED, false, &f);
+		snprintf(key, sizeof(key), "leak-%d-%d-%ld", form, (int)getpid(), (long)random());
+		{
+			const char *p[] = { tdb_fmt("%d", id_of("yang.min")), tdb_fmt("%lld", f.id),
+				            tdb_fmt("%d", f.version), "不属于本部门职责", key };
+
+			first = outcome_json(first_forms[form], 5, p, &replayed);
+			ck_assert(!replayed);
+			/* the ticket moves on: another department, a new deadline */
+			{
+				const char *d[] = { tdb_fmt("%d", id_of("zhang.wei")),
+					            tdb_fmt("%lld", f.id),
+					            tdb_fmt("%d", f.version + 1),
+					            tdb_fmt("%d", tdb_department(db, "cgj")),
+					            "改派城管",
+					            NULL };
+				tdb_call(db, "st_dispatch", 6, d, &o);
+				must(&o, "dispatch elsewhere");
+			}
+			again = outcome_json(direct_return, 5, p, &replayed);
+			ck_assert(replayed);
+			ck_assert_str_eq(again, first);
+			free(again);
+			again = outcome_json(try_return, 5, p, &replayed);
+			ck_assert(replayed);
+			ck_assert_str_eq(again, first);
+			free(again);
+		}
+		ck_assert_ptr_null(strstr(first, "改派城管"));
+		free(first);
+	}
+}
+END_TEST
+
 START_TEST(event_log_is_append_only)
 {
 	PGconn *admin = tdb_connect(true);
@@ -928,6 +998,7 @@ int main(void)
 	tcase_add_test(tc, bad_arguments);
 	tcase_add_test(tc, bad_reports);
 	tcase_add_test(tc, idempotent_retries);
+	tcase_add_test(tc, replay_returns_first_outcome);
 	tcase_add_test(tc, event_log_is_append_only);
 	tcase_add_test(tc, schema_refuses_bad_data);
 	suite_add_tcase(s, tc);
