@@ -10,3 +10,6 @@
 DROP FUNCTION IF EXISTS st_replay(bigint);
 DROP FUNCTION IF EXISTS st_idem_claim(account, text, text, bigint);
 DROP FUNCTION IF EXISTS st_idem_done(account, text, ticket_event);
+-- 010: st_report takes p_urgent_reason (a street office lowering urgency).
+DROP FUNCTION IF EXISTS st_report(integer, integer, integer, text, text, double precision,
+	double precision, boolean, bigint[], text);

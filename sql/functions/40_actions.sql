@@ -174,16 +174,22 @@ END
 $$;
 
 -- 1 collect: a collector in one of their grids, or street staff in their street.
+-- Urgency: the category's unless p_urgent says otherwise.  Anyone may raise
+-- it; only street staff may lower it below the category's (a gas leak is
+-- urgent whatever the reporter says), and only with p_urgent_reason, which
+-- the event records.
 -- p_photos: up to 9 finished uploads of the actor's, attached to the ticket and
 -- its report event (006).
 CREATE OR REPLACE FUNCTION st_report(p_actor integer, p_category integer, p_grid integer,
 	p_description text, p_address text DEFAULT NULL, p_lat double precision DEFAULT NULL,
 	p_lon double precision DEFAULT NULL, p_urgent boolean DEFAULT NULL,
-	p_photos bigint[] DEFAULT NULL, p_key text DEFAULT NULL)
+	p_photos bigint[] DEFAULT NULL, p_key text DEFAULT NULL, p_urgent_reason text DEFAULT NULL)
 RETURNS action_result
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = street, pg_temp AS $$
 DECLARE
 	a account;
+	urgent boolean;
+	urgent_reason text;
 	replay action_result;
 	r action_result;
 	rel text;
@@ -222,17 +228,31 @@ BEGIN
 	IF p_lat IS NOT NULL AND NOT (p_lat BETWEEN -90 AND 90 AND p_lon BETWEEN -180 AND 180) THEN
 		PERFORM st_fail('SD400', 'latitude is -90..90 and longitude -180..180');
 	END IF;
+	urgent := coalesce(p_urgent, c.urgent);
+	urgent_reason := st_text(p_urgent_reason, 'the reason for lowering urgency', false);
+	IF c.urgent AND NOT urgent THEN
+		IF a.role <> 'street' THEN
+			PERFORM st_fail('SD403', format('category %s is urgent; only a street office may '
+				'report it as not urgent', c.code));
+		END IF;
+		IF urgent_reason IS NULL THEN
+			PERFORM st_fail('SD400', format('category %s is urgent; reporting it as not urgent '
+				'needs urgent_reason', c.code));
+		END IF;
+	ELSIF urgent_reason IS NOT NULL THEN
+		PERFORM st_fail('SD400', 'urgent_reason goes only with "urgent": false for an urgent category');
+	END IF;
 	PERFORM st_photos_check(a, p_photos);
 	INSERT INTO ticket (state, category_id, urgent, grid_id, street_id, district_id,
 		description, address, lat, lon, reporter_id, due_at)
-	SELECT 'reported', c.id, coalesce(p_urgent, c.urgent), g.id, g.street_id, s.district_id,
+	SELECT 'reported', c.id, urgent, g.id, g.street_id, s.district_id,
 		st_text(p_description, 'a description', true),
 		coalesce(st_text(p_address, 'the address', false, 400), ''),
-		p_lat, p_lon, a.id, st_due(now(), c.id, coalesce(p_urgent, c.urgent), 'reported')
+		p_lat, p_lon, a.id, st_due(now(), c.id, urgent, 'reported')
 	FROM street s WHERE s.id = g.street_id
 	RETURNING * INTO t;
 	e := st_append(t, a.id, 'report', NULL, NULL, jsonb_build_object('category_id', c.id,
-		'grid_id', g.id, 'urgent', t.urgent, 'due_at', t.due_at,
+		'grid_id', g.id, 'urgent', t.urgent, 'urgent_reason', urgent_reason, 'due_at', t.due_at,
 		'photos', st_photos_json(p_photos)));
 	PERFORM st_photos_attach(a, p_photos, t.id, e.seq);
 	r := st_result(t, e);

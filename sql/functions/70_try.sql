@@ -29,7 +29,7 @@ BEGIN
 		WHEN 'report' THEN
 			r := street.st_report(a[1]::integer, a[2]::integer, a[3]::integer, a[4], a[5],
 				a[6]::double precision, a[7]::double precision, a[8]::boolean,
-				a[9]::bigint[], a[10]);
+				a[9]::bigint[], a[10], a[11]);
 		WHEN 'dispatch' THEN
 			r := street.st_dispatch(a[1]::integer, a[2]::bigint, a[3]::integer,
 				a[4]::integer, a[5], a[6]);

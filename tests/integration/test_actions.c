@@ -897,6 +897,60 @@ START_TEST(replay_returns_first_outcome)
 }
 END_TEST
 
+/* Urgency: the category's unless raised; only a street office lowers it, with
+ * a reason the event records. */
+static void report_urgency(const char *login, const char *cat, const char *urgent,
+                           const char *reason, struct tdb_outcome *o)
+{
+	const char *p[] = { tdb_fmt("%d", id_of(login)),
+		            tdb_fmt("%d", tdb_category(db, cat)),
+		            tdb_fmt("%d", grid_home),
+		            "燃气味道",
+		            NULL,
+		            NULL,
+		            NULL,
+		            urgent,
+		            NULL,
+		            NULL,
+		            reason };
+
+	tdb_call(db, "st_report", 11, p, o);
+}
+
+static bool ticket_urgent(long long id)
+{
+	return tdb_int(db, "SELECT urgent::int FROM ticket WHERE id = $1", 1,
+	               (const char *[]){ tdb_fmt("%lld", id) }) == 1;
+}
+
+START_TEST(urgency_not_lowered_by_reporter)
+{
+	struct tdb_outcome o;
+
+	report_urgency("wang.fang", "safety.gas", "false", NULL, &o);
+	ck_assert_str_eq(o.sqlstate, "SD403");
+	report_urgency("wang.fang", "safety.gas", "false", "不急", &o);
+	ck_assert_str_eq(o.sqlstate, "SD403");
+	report_urgency("wang.fang", "safety.gas", NULL, NULL, &o);
+	must(&o, "gas leak, default urgency");
+	ck_assert(ticket_urgent(o.ticket));
+	report_urgency("wang.fang", "pollution.dust", "true", NULL, &o);
+	must(&o, "raised urgency");
+	ck_assert(ticket_urgent(o.ticket));
+	report_urgency("zhang.wei", "safety.gas", "false", NULL, &o);
+	ck_assert_str_eq(o.sqlstate, "SD400");
+	report_urgency("zhang.wei", "safety.gas", "true", "多余", &o);
+	ck_assert_str_eq(o.sqlstate, "SD400");
+	report_urgency("zhang.wei", "safety.gas", "false", "  已确认是演习  ", &o);
+	must(&o, "street office lowers with a reason");
+	ck_assert(!ticket_urgent(o.ticket));
+	ck_assert_str_eq(tdb_str(db,
+	                         "SELECT data->>'urgent_reason' FROM ticket_event WHERE seq = $1",
+	                         1, (const char *[]){ tdb_fmt("%lld", o.seq) }),
+	                 "已确认是演习");
+}
+END_TEST
+
 START_TEST(event_log_is_append_only)
 {
 	PGconn *admin = tdb_connect(true);
@@ -999,6 +1053,7 @@ int main(void)
 	tcase_add_test(tc, bad_reports);
 	tcase_add_test(tc, idempotent_retries);
 	tcase_add_test(tc, replay_returns_first_outcome);
+	tcase_add_test(tc, urgency_not_lowered_by_reporter);
 	tcase_add_test(tc, event_log_is_append_only);
 	tcase_add_test(tc, schema_refuses_bad_data);
 	suite_add_tcase(s, tc);
