@@ -69,9 +69,118 @@ LANGUAGE sql STABLE AS $$
 	SELECT CASE WHEN coalesce(cardinality(p_photos), 0) > 0 THEN to_jsonb(p_photos) END
 $$;
 
+-- The image type of the bytes, checked by structure, not only the magic
+-- bytes; SD400 naming what is wrong otherwise.
+--   PNG:  the signature, IHDR first (length 13, width and height not 0), then
+--         chunks walked by their lengths to IEND, which ends the data.
+--   JPEG: SOI, marker segments walked by their lengths to a SOFn frame with
+--         height and width not 0 before SOS, and EOI at the end.
+CREATE OR REPLACE FUNCTION st_photo_kind(b bytea) RETURNS text
+LANGUAGE plpgsql IMMUTABLE AS $$
+DECLARE
+	n integer := length(b);
+	pos integer;
+	len bigint;
+	typ bytea;
+	m integer;
+	frame boolean := false;
+	why text;
+BEGIN
+	IF n >= 8 AND substring(b FROM 1 FOR 8) = '\x89504e470d0a1a0a'::bytea THEN
+		pos := 8; -- zero-based offset of the next chunk
+		LOOP
+			IF pos + 12 > n THEN
+				why := 'a PNG chunk runs past the end';
+				EXIT;
+			END IF;
+			len := (get_byte(b, pos)::bigint << 24) | (get_byte(b, pos + 1) << 16)
+				| (get_byte(b, pos + 2) << 8) | get_byte(b, pos + 3);
+			typ := substring(b FROM pos + 5 FOR 4);
+			IF pos + 12 + len > n THEN
+				why := 'a PNG chunk runs past the end';
+				EXIT;
+			END IF;
+			IF pos = 8 AND (typ <> 'IHDR'::bytea OR len <> 13) THEN
+				why := 'a PNG starts with a 13-byte IHDR chunk';
+				EXIT;
+			END IF;
+			IF pos = 8 AND (substring(b FROM 17 FOR 4) = '\x00000000'::bytea
+					OR substring(b FROM 21 FOR 4) = '\x00000000'::bytea) THEN
+				why := 'the PNG has no width or no height';
+				EXIT;
+			END IF;
+			pos := pos + 12 + len::integer;
+			IF typ = 'IEND'::bytea THEN
+				IF pos <> n THEN
+					why := 'data follows the PNG''s IEND';
+				END IF;
+				EXIT;
+			END IF;
+		END LOOP;
+		IF why IS NULL THEN
+			RETURN 'image/png';
+		END IF;
+	ELSIF n >= 4 AND substring(b FROM 1 FOR 2) = '\xffd8'::bytea THEN
+		pos := 2;
+		LOOP
+			IF pos + 2 > n OR get_byte(b, pos) <> 255 THEN
+				why := 'a JPEG marker is missing where a segment should start';
+				EXIT;
+			END IF;
+			m := get_byte(b, pos + 1);
+			IF m = 255 THEN -- a fill byte
+				pos := pos + 1;
+				CONTINUE;
+			END IF;
+			IF m = 1 OR m BETWEEN 208 AND 215 THEN -- TEM, RSTn: no length
+				pos := pos + 2;
+				CONTINUE;
+			END IF;
+			IF m IN (216, 217) THEN -- SOI or EOI before any scan
+				why := 'the JPEG ends before its image data';
+				EXIT;
+			END IF;
+			IF pos + 4 > n THEN
+				why := 'a JPEG segment runs past the end';
+				EXIT;
+			END IF;
+			len := (get_byte(b, pos + 2) << 8) | get_byte(b, pos + 3);
+			IF len < 2 OR pos + 2 + len > n THEN
+				why := 'a JPEG segment runs past the end';
+				EXIT;
+			END IF;
+			IF m BETWEEN 192 AND 207 AND m NOT IN (196, 200, 204) THEN -- SOFn
+				IF len < 8 OR ((get_byte(b, pos + 5) << 8) | get_byte(b, pos + 6)) = 0
+						OR ((get_byte(b, pos + 7) << 8) | get_byte(b, pos + 8)) = 0 THEN
+					why := 'the JPEG frame has no width or no height';
+					EXIT;
+				END IF;
+				frame := true;
+			END IF;
+			IF m = 218 THEN -- SOS: entropy-coded data follows, up to EOI
+				IF NOT frame THEN
+					why := 'the JPEG has no frame header before its scan';
+				ELSIF n < pos + 2 + len + 2
+						OR substring(b FROM n - 1 FOR 2) <> '\xffd9'::bytea THEN
+					why := 'the JPEG does not end with EOI';
+				END IF;
+				EXIT;
+			END IF;
+			pos := pos + 2 + len::integer;
+		END LOOP;
+		IF why IS NULL THEN
+			RETURN 'image/jpeg';
+		END IF;
+	END IF;
+	PERFORM st_fail('SD400', 'the data is neither a JPEG nor a PNG image'
+		|| coalesce(' (' || why || ')', ''));
+	RETURN NULL;
+END
+$$;
+
 -- p_max is the daemon's limit (limits.max_photo).  Only roles that can attach
 -- a photo (those that report or resolve) may upload one; an account has at
--- most 20 uploads in progress.
+-- most 20 uploads in progress and at most 20 finished photos not attached.
 CREATE OR REPLACE FUNCTION st_photo_begin(p_actor integer, p_size integer, p_sha256 text, p_max integer)
 RETURNS jsonb
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = street, pg_temp AS $$
@@ -98,6 +207,11 @@ BEGIN
 	PERFORM pg_advisory_xact_lock(hashtext('street.photo_upload'), a.id);
 	IF (SELECT count(*) FROM photo_upload WHERE account_id = a.id) >= 20 THEN
 		PERFORM st_fail('SD400', 'you have 20 uploads in progress; finish them first');
+	END IF;
+	-- finished photos wait for a report or resolve: at most 20 at a time
+	IF (SELECT count(*) FROM photo WHERE account_id = a.id AND ticket_id IS NULL) >= 20 THEN
+		PERFORM st_fail('SD400', 'you have 20 finished photos not attached to a ticket; attach '
+			'them to a report or resolve first (unattached ones are purged after a day)');
 	END IF;
 	INSERT INTO photo_upload (account_id, size, sha256) VALUES (a.id, p_size, p_sha256)
 	RETURNING * INTO u;
@@ -176,13 +290,7 @@ BEGIN
 		PERFORM st_fail('SD400', format('the data''s SHA-256 is %s, not the %s declared',
 			digest, u.sha256));
 	END IF;
-	kind := CASE
-		WHEN substring(bytes FROM 1 FOR 3) = '\xffd8ff'::bytea THEN 'image/jpeg'
-		WHEN substring(bytes FROM 1 FOR 8) = '\x89504e470d0a1a0a'::bytea THEN 'image/png'
-	END;
-	IF kind IS NULL THEN
-		PERFORM st_fail('SD400', 'the data is neither a JPEG nor a PNG image');
-	END IF;
+	kind := st_photo_kind(bytes);
 	INSERT INTO photo (account_id, sha256, mime, size, data)
 	VALUES (a.id, digest, kind, u.size, bytes)
 	RETURNING * INTO p;

@@ -44,7 +44,11 @@ DECLARE
 	a account;
 BEGIN
 	a := st_actor(p_actor);
-	RETURN jsonb_build_object('account', st_account_json(a) - 'disabled', 'protocol', 1);
+	-- street staff and collectors are in their street's district: say which
+	RETURN jsonb_build_object('account', st_account_json(a) - 'disabled'
+		|| jsonb_build_object('district_id', coalesce(a.district_id,
+			(SELECT s.district_id FROM street s WHERE s.id = a.street_id))),
+		'protocol', 1);
 END
 $$;
 
