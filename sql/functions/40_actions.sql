@@ -183,7 +183,7 @@ $$;
 CREATE OR REPLACE FUNCTION st_report(p_actor integer, p_category integer, p_grid integer,
 	p_description text, p_address text DEFAULT NULL, p_lat double precision DEFAULT NULL,
 	p_lon double precision DEFAULT NULL, p_urgent boolean DEFAULT NULL,
-	p_photos bigint[] DEFAULT NULL, p_key text DEFAULT NULL, p_urgent_reason text DEFAULT NULL)
+	p_photos bigint[] DEFAULT NULL, p_urgent_reason text DEFAULT NULL, p_key text DEFAULT NULL)
 RETURNS action_result
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = street, pg_temp AS $$
 DECLARE

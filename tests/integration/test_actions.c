@@ -86,9 +86,10 @@ static void report(const char *login, int grid, const char *key, struct tdb_outc
 		            NULL,
 		            NULL,
 		            NULL,
+		            NULL,
 		            key };
 
-	tdb_call(db, "st_report", 10, p, o);
+	tdb_call(db, "st_report", 11, p, o);
 }
 
 /* Takes an action with valid arguments; version < 0 means "the ticket's own". */
@@ -670,7 +671,7 @@ END_TEST
 START_TEST(bad_reports)
 {
 	static const struct {
-		const char *params[10]; /* $A is wang.fang, $G her grid, $C the category */
+		const char *params[11]; /* $A is wang.fang, $G her grid, $C the category */
 		const char *message;
 	} cases[] = {
 		{ { "$A", "999999", "$G", "x", NULL, NULL, NULL, NULL, NULL, NULL },
@@ -686,17 +687,17 @@ START_TEST(bad_reports)
 		  "latitude is -90..90" },
 		{ { "$A", "$C", "$G", "x", NULL, "44", "Infinity", NULL, NULL, NULL },
 		  "latitude is -90..90" },
-		{ { "$A", "$C", "$G", "x", NULL, NULL, NULL, NULL, NULL, "" },
+		{ { "$A", "$C", "$G", "x", NULL, NULL, NULL, NULL, NULL, NULL, "" },
 		  "1 to 100 characters" },
 	};
 	char *longtext = malloc(4002);
 	long long before = tdb_int(db, "SELECT count(*) FROM ticket", 0, NULL);
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		const char *p[10];
+		const char *p[11];
 		struct tdb_outcome o;
 
-		for (int k = 0; k < 10; k++) {
+		for (int k = 0; k < 11; k++) {
 			const char *v = cases[i].params[k];
 
 			if (v && strcmp(v, "$A") == 0)
@@ -707,7 +708,7 @@ START_TEST(bad_reports)
 				v = tdb_fmt("%d", category);
 			p[k] = v;
 		}
-		tdb_call(db, "st_report", 10, p, &o);
+		tdb_call(db, "st_report", 11, p, &o);
 		ck_assert_msg(!o.ok && strcmp(o.sqlstate, "SD400") == 0, "case %zu: got %s %s", i,
 		              o.ok ? "success" : o.sqlstate, o.message);
 		ck_assert_msg(strstr(o.message, cases[i].message), "case %zu: message '%s'", i,
@@ -769,8 +770,9 @@ START_TEST(idempotent_retries)
 			            NULL,
 			            NULL,
 			            NULL,
+			            NULL,
 			            key };
-		tdb_call(db, "st_report", 10, p, &c);
+		tdb_call(db, "st_report", 11, p, &c);
 		must(&c, "other account, same key");
 		ck_assert(!c.replayed);
 		ck_assert_int_ne(c.ticket, a.ticket);
@@ -814,13 +816,14 @@ START_TEST(idempotent_retries)
 			              NULL,
 			              NULL,
 			              NULL,
+			              NULL,
 			              tdb_fmt("%s-r", key) };
-		const char *good[] = { bad[0], bad[1], bad[2], "fixed", NULL,
-			               NULL,   NULL,   NULL,   NULL,    bad[9] };
+		const char *good[] = { bad[0], bad[1], bad[2], "fixed", NULL,   NULL,
+			               NULL,   NULL,   NULL,   NULL,    bad[10] };
 
-		tdb_call(db, "st_report", 10, bad, &a);
+		tdb_call(db, "st_report", 11, bad, &a);
 		ck_assert_str_eq(a.sqlstate, "SD400");
-		tdb_call(db, "st_report", 10, good, &b);
+		tdb_call(db, "st_report", 11, good, &b);
 		must(&b, "corrected retry");
 		ck_assert(!b.replayed);
 	}
@@ -911,8 +914,8 @@ static void report_urgency(const char *login, const char *cat, const char *urgen
 		            NULL,
 		            urgent,
 		            NULL,
-		            NULL,
-		            reason };
+		            reason,
+		            NULL };
 
 	tdb_call(db, "st_report", 11, p, o);
 }

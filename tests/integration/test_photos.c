@@ -314,12 +314,12 @@ static void report(int actor, const char *description, const char *photos, const
                    struct tdb_outcome *o)
 {
 	char a[16], c[16], g[16];
-	const char *p[] = { a, c, g, description, NULL, NULL, NULL, NULL, photos, idem };
+	const char *p[] = { a, c, g, description, NULL, NULL, NULL, NULL, photos, NULL, idem };
 
 	snprintf(a, sizeof(a), "%d", actor);
 	snprintf(c, sizeof(c), "%d", category);
 	snprintf(g, sizeof(g), "%d", grid);
-	tdb_call(db, "st_report", 10, p, o);
+	tdb_call(db, "st_report", 11, p, o);
 }
 
 static void step(const char *func, int actor, long long t, int version, struct tdb_outcome *o)
