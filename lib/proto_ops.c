@@ -56,6 +56,7 @@ static const struct proto_field proto_f_report[] = {
 	F_NUM("lon", -180.0, 180.0),
 	F_BOOL("urgent", false),
 	F_PHOTOS,
+	F_TEXT("urgent_reason", false, 4000),
 	F_KEY,
 };
 static const struct proto_field proto_f_dispatch[] = {

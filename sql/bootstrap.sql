@@ -28,8 +28,13 @@ REVOKE CREATE ON SCHEMA public FROM PUBLIC;
 -- callable only by it: functions are not executable by PUBLIC.
 ALTER DEFAULT PRIVILEGES FOR ROLE streetd_owner IN SCHEMA street
 	GRANT SELECT ON TABLES TO streetd_daemon;
+-- Sequences: readable, never advanced (nextval needs USAGE): every number is
+-- taken by a SECURITY DEFINER function, as the owner.  A number taken by the
+-- daemon's role would only leave a hole in the event log's seq.
 ALTER DEFAULT PRIVILEGES FOR ROLE streetd_owner IN SCHEMA street
-	GRANT USAGE, SELECT ON SEQUENCES TO streetd_daemon;
+	GRANT SELECT ON SEQUENCES TO streetd_daemon;
+ALTER DEFAULT PRIVILEGES FOR ROLE streetd_owner IN SCHEMA street
+	REVOKE USAGE ON SEQUENCES FROM streetd_daemon;
 ALTER DEFAULT PRIVILEGES FOR ROLE streetd_owner
 	REVOKE EXECUTE ON FUNCTIONS FROM PUBLIC;
 ALTER DEFAULT PRIVILEGES FOR ROLE streetd_owner IN SCHEMA street

@@ -86,9 +86,10 @@ static void report(const char *login, int grid, const char *key, struct tdb_outc
 		            NULL,
 		            NULL,
 		            NULL,
+		            NULL,
 		            key };
 
-	tdb_call(db, "st_report", 10, p, o);
+	tdb_call(db, "st_report", 11, p, o);
 }
 
 /* Takes an action with valid arguments; version < 0 means "the ticket's own". */
@@ -670,7 +671,7 @@ END_TEST
 START_TEST(bad_reports)
 {
 	static const struct {
-		const char *params[10]; /* $A is wang.fang, $G her grid, $C the category */
+		const char *params[11]; /* $A is wang.fang, $G her grid, $C the category */
 		const char *message;
 	} cases[] = {
 		{ { "$A", "999999", "$G", "x", NULL, NULL, NULL, NULL, NULL, NULL },
@@ -686,17 +687,17 @@ START_TEST(bad_reports)
 		  "latitude is -90..90" },
 		{ { "$A", "$C", "$G", "x", NULL, "44", "Infinity", NULL, NULL, NULL },
 		  "latitude is -90..90" },
-		{ { "$A", "$C", "$G", "x", NULL, NULL, NULL, NULL, NULL, "" },
+		{ { "$A", "$C", "$G", "x", NULL, NULL, NULL, NULL, NULL, NULL, "" },
 		  "1 to 100 characters" },
 	};
 	char *longtext = malloc(4002);
 	long long before = tdb_int(db, "SELECT count(*) FROM ticket", 0, NULL);
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		const char *p[10];
+		const char *p[11];
 		struct tdb_outcome o;
 
-		for (int k = 0; k < 10; k++) {
+		for (int k = 0; k < 11; k++) {
 			const char *v = cases[i].params[k];
 
 			if (v && strcmp(v, "$A") == 0)
@@ -707,7 +708,7 @@ START_TEST(bad_reports)
 				v = tdb_fmt("%d", category);
 			p[k] = v;
 		}
-		tdb_call(db, "st_report", 10, p, &o);
+		tdb_call(db, "st_report", 11, p, &o);
 		ck_assert_msg(!o.ok && strcmp(o.sqlstate, "SD400") == 0, "case %zu: got %s %s", i,
 		              o.ok ? "success" : o.sqlstate, o.message);
 		ck_assert_msg(strstr(o.message, cases[i].message), "case %zu: message '%s'", i,
@@ -769,8 +770,9 @@ START_TEST(idempotent_retries)
 			            NULL,
 			            NULL,
 			            NULL,
+			            NULL,
 			            key };
-		tdb_call(db, "st_report", 10, p, &c);
+		tdb_call(db, "st_report", 11, p, &c);
 		must(&c, "other account, same key");
 		ck_assert(!c.replayed);
 		ck_assert_int_ne(c.ticket, a.ticket);
@@ -814,16 +816,141 @@ START_TEST(idempotent_retries)
 			              NULL,
 			              NULL,
 			              NULL,
+			              NULL,
 			              tdb_fmt("%s-r", key) };
-		const char *good[] = { bad[0], bad[1], bad[2], "fixed", NULL,
-			               NULL,   NULL,   NULL,   NULL,    bad[9] };
+		const char *good[] = { bad[0], bad[1], bad[2], "fixed", NULL,   NULL,
+			               NULL,   NULL,   NULL,   NULL,    bad[10] };
 
-		tdb_call(db, "st_report", 10, bad, &a);
+		tdb_call(db, "st_report", 11, bad, &a);
 		ck_assert_str_eq(a.sqlstate, "SD400");
-		tdb_call(db, "st_report", 10, good, &b);
+		tdb_call(db, "st_report", 11, good, &b);
 		must(&b, "corrected retry");
 		ck_assert(!b.replayed);
 	}
+}
+END_TEST
+
+/* A replay answers exactly what the first call answered, never the ticket as
+ * it is now: a department that returned a ticket no longer sees it, and must
+ * not learn its new department, deadline or state by retrying.  Both the
+ * direct call and the group-commit form (st_try) replay. */
+static char *outcome_json(const char *sql, int n, const char *const *p, bool *replayed)
+{
+	PGresult *r = tdb_query(db, sql, n, p);
+	char *s;
+
+	ck_assert_msg(PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1 &&
+	                      !PQgetisnull(r, 0, 0),
+	              "%s: %s", sql, PQerrorMessage(db));
+	s = strdup(PQgetvalue(r, 0, 0));
+	*replayed = strcmp(PQgetvalue(r, 0, 1), "true") == 0;
+	PQclear(r);
+	return s;
+}
+
+static const char direct_return[] =
+        "SELECT (to_jsonb(r) - 'replayed')::text, to_jsonb(r)->>'replayed'"
+        " FROM street.st_return($1, $2, $3, $4, $5) r";
+static const char try_return[] =
+        "SELECT (result::jsonb - 'replayed')::text, result::jsonb->>'replayed'"
+        " FROM street.st_try('return', ARRAY[$1, $2, $3, $4, $5])";
+
+START_TEST(replay_returns_first_outcome)
+{
+	static const char *const first_forms[] = { direct_return, try_return };
+
+	for (int form = 0; form < 2; form++) {
+		struct fixture f;
+		struct tdb_outcome o;
+		char key[64];
+		bool replayed;
+		char *first, *again;
+
+		make_fixture(TICKET_DISPATCHED, false, &f);
+		snprintf(key, sizeof(key), "leak-%d-%d-%ld", form, (int)getpid(), (long)random());
+		{
+			const char *p[] = { tdb_fmt("%d", id_of("yang.min")), tdb_fmt("%lld", f.id),
+				            tdb_fmt("%d", f.version), "不属于本部门职责", key };
+
+			first = outcome_json(first_forms[form], 5, p, &replayed);
+			ck_assert(!replayed);
+			/* the ticket moves on: another department, a new deadline */
+			{
+				const char *d[] = { tdb_fmt("%d", id_of("zhang.wei")),
+					            tdb_fmt("%lld", f.id),
+					            tdb_fmt("%d", f.version + 1),
+					            tdb_fmt("%d", tdb_department(db, "cgj")),
+					            "改派城管",
+					            NULL };
+				tdb_call(db, "st_dispatch", 6, d, &o);
+				must(&o, "dispatch elsewhere");
+			}
+			again = outcome_json(direct_return, 5, p, &replayed);
+			ck_assert(replayed);
+			ck_assert_str_eq(again, first);
+			free(again);
+			again = outcome_json(try_return, 5, p, &replayed);
+			ck_assert(replayed);
+			ck_assert_str_eq(again, first);
+			free(again);
+		}
+		ck_assert_ptr_null(strstr(first, "改派城管"));
+		free(first);
+	}
+}
+END_TEST
+
+/* Urgency: the category's unless raised; only a street office lowers it, with
+ * a reason the event records. */
+static void report_urgency(const char *login, const char *cat, const char *urgent,
+                           const char *reason, struct tdb_outcome *o)
+{
+	const char *p[] = { tdb_fmt("%d", id_of(login)),
+		            tdb_fmt("%d", tdb_category(db, cat)),
+		            tdb_fmt("%d", grid_home),
+		            "燃气味道",
+		            NULL,
+		            NULL,
+		            NULL,
+		            urgent,
+		            NULL,
+		            reason,
+		            NULL };
+
+	tdb_call(db, "st_report", 11, p, o);
+}
+
+static bool ticket_urgent(long long id)
+{
+	return tdb_int(db, "SELECT urgent::int FROM ticket WHERE id = $1", 1,
+	               (const char *[]){ tdb_fmt("%lld", id) }) == 1;
+}
+
+START_TEST(urgency_not_lowered_by_reporter)
+{
+	struct tdb_outcome o;
+
+	report_urgency("wang.fang", "safety.gas", "false", NULL, &o);
+	ck_assert_str_eq(o.sqlstate, "SD403");
+	report_urgency("wang.fang", "safety.gas", "false", "不急", &o);
+	ck_assert_str_eq(o.sqlstate, "SD403");
+	report_urgency("wang.fang", "safety.gas", NULL, NULL, &o);
+	must(&o, "gas leak, default urgency");
+	ck_assert(ticket_urgent(o.ticket));
+	report_urgency("wang.fang", "pollution.dust", "true", NULL, &o);
+	must(&o, "raised urgency");
+	ck_assert(ticket_urgent(o.ticket));
+	report_urgency("zhang.wei", "safety.gas", "false", NULL, &o);
+	ck_assert_str_eq(o.sqlstate, "SD400");
+	report_urgency("zhang.wei", "safety.gas", "true", "多余", &o);
+	ck_assert_str_eq(o.sqlstate, "SD400");
+	report_urgency("zhang.wei", "safety.gas", "false", "  已确认是演习  ", &o);
+	must(&o, "street office lowers with a reason");
+	ck_assert(!ticket_urgent(o.ticket));
+	ck_assert_str_eq(tdb_str(db,
+	                         "SELECT data->>'urgent_reason' FROM ticket_event WHERE seq = $1",
+	                         1, (const char *[]){ tdb_fmt("%lld", o.seq) }),
+	                 "已确认是演习");
 }
 END_TEST
 
@@ -928,6 +1055,8 @@ int main(void)
 	tcase_add_test(tc, bad_arguments);
 	tcase_add_test(tc, bad_reports);
 	tcase_add_test(tc, idempotent_retries);
+	tcase_add_test(tc, replay_returns_first_outcome);
+	tcase_add_test(tc, urgency_not_lowered_by_reporter);
 	tcase_add_test(tc, event_log_is_append_only);
 	tcase_add_test(tc, schema_refuses_bad_data);
 	suite_add_tcase(s, tc);

@@ -138,7 +138,7 @@ START_TEST(concurrent_retry_replays)
 {
 	static const char sql[] =
 	        "SELECT (ticket->>'id')::bigint, replayed FROM street.st_report($1, $2, $3,"
-	        " 'retry race', NULL, NULL, NULL, NULL, NULL, $4)";
+	        " 'retry race', NULL, NULL, NULL, NULL, NULL, NULL, $4)";
 
 	for (int round = 0; round < 10; round++) {
 		char key[64], w[16], c[16], g[16];

@@ -67,15 +67,48 @@ static void forget_uploads(int account)
 static const unsigned char png_sig[] = { 0x89, 'P', 'N', 'G', 0x0d, 0x0a, 0x1a, 0x0a };
 static const unsigned char jpeg_sig[] = { 0xff, 0xd8, 0xff, 0xe0 };
 
-/* size bytes starting with the given signature, then a pattern of seed. */
+static void put32(unsigned char *p, unsigned long v)
+{
+	p[0] = (unsigned char)(v >> 24);
+	p[1] = (unsigned char)(v >> 16);
+	p[2] = (unsigned char)(v >> 8);
+	p[3] = (unsigned char)v;
+}
+
+/* A well-formed image of exactly size bytes, of the type the signature names
+ * (PNG: at least 57 bytes, JPEG: at least 27), its payload a pattern of seed:
+ * PNG  = signature, IHDR (1..100 x 1..100), one IDAT of the pattern, IEND;
+ * JPEG = SOI, SOF0 (16 x 16), SOS, entropy-coded pattern (no 0xff), EOI. */
 static unsigned char *image(const unsigned char *sig, size_t siglen, size_t size, int seed)
 {
 	unsigned char *b = malloc(size);
 
 	ck_assert_ptr_nonnull(b);
 	for (size_t i = 0; i < size; i++)
-		b[i] = (unsigned char)(i * 31 + (size_t)seed * 7 + (i >> 8));
-	memcpy(b, sig, siglen < size ? siglen : size);
+		b[i] = (unsigned char)((i * 31 + (size_t)seed * 7 + (i >> 8)) & 0x7f);
+	if (sig[0] == 0x89) {
+		ck_assert_uint_ge(size, 57);
+		memcpy(b, png_sig, 8);
+		put32(b + 8, 13);
+		memcpy(b + 12, "IHDR", 4);
+		put32(b + 16, 1 + (unsigned long)seed % 100);
+		put32(b + 20, 1 + (unsigned long)seed % 100);
+		put32(b + 33, (unsigned long)(size - 57));
+		memcpy(b + 37, "IDAT", 4);
+		put32(b + size - 12, 0);
+		memcpy(b + size - 8, "IEND", 4);
+	} else {
+		static const unsigned char head[] = { 0xff, 0xd8, 0xff, 0xc0, 0x00, 0x0b, 0x08,
+			                              0x00, 0x10, 0x00, 0x10, 0x01, 0x01, 0x11,
+			                              0x00, 0xff, 0xda, 0x00, 0x08, 0x01, 0x01,
+			                              0x00, 0x00, 0x3f, 0x00 };
+
+		ck_assert_uint_ge(size, sizeof(head) + 2);
+		memcpy(b, head, sizeof(head));
+		b[size - 2] = 0xff;
+		b[size - 1] = 0xd9;
+	}
+	(void)siglen;
 	return b;
 }
 
@@ -281,12 +314,12 @@ static void report(int actor, const char *description, const char *photos, const
                    struct tdb_outcome *o)
 {
 	char a[16], c[16], g[16];
-	const char *p[] = { a, c, g, description, NULL, NULL, NULL, NULL, photos, idem };
+	const char *p[] = { a, c, g, description, NULL, NULL, NULL, NULL, photos, NULL, idem };
 
 	snprintf(a, sizeof(a), "%d", actor);
 	snprintf(c, sizeof(c), "%d", category);
 	snprintf(g, sizeof(g), "%d", grid);
-	tdb_call(db, "st_report", 10, p, o);
+	tdb_call(db, "st_report", 11, p, o);
 }
 
 static void step(const char *func, int actor, long long t, int version, struct tdb_outcome *o)
@@ -636,28 +669,116 @@ END_TEST
 
 START_TEST(at_most_20_uploads_in_progress)
 {
-	unsigned char *png = image(png_sig, sizeof(png_sig), 32, 5);
-	char *sha = sha256_hex(png, 32);
+	unsigned char *png = image(png_sig, sizeof(png_sig), 64, 5);
+	char *sha = sha256_hex(png, 64);
 	long long first = 0;
 	struct res r;
 
 	forget_uploads(spare);
 	for (int i = 0; i < 20; i++) {
-		long long up = begin_ok(spare, png, 32, sha);
+		long long up = begin_ok(spare, png, 64, sha);
 
 		if (!first)
 			first = up;
 	}
-	begin(&r, spare, 32, sha, 5242880);
+	begin(&r, spare, 64, sha, 5242880);
 	must_fail(&r, "SD400", "20 uploads in progress", "21st upload");
 	/* finishing one frees its place */
-	send_range(spare, first, png, 0, 32, 32);
+	send_range(spare, first, png, 0, 64, 64);
 	end(&r, spare, first);
 	ck_assert_msg(r.state[0] == 0, "end: %s %s", r.state, r.message);
 	done(&r);
-	begin(&r, spare, 32, sha, 5242880);
+	begin(&r, spare, 64, sha, 5242880);
 	ck_assert_msg(r.state[0] == 0, "after finishing one: %s %s", r.state, r.message);
 	done(&r);
+	free(png);
+	free(sha);
+}
+END_TEST
+
+/* The type is checked by structure: a JPEG or PNG magic followed by garbage,
+ * or a broken structure behind it, is refused. */
+START_TEST(structure_checked)
+{
+	enum { N = 96 };
+	unsigned char *bad[8];
+	const char *what[8];
+	int nbad = 0;
+	struct res r;
+
+	/* magic then garbage */
+	bad[nbad] = image(png_sig, 8, N, 40);
+	memset(bad[nbad] + 8, 0x5a, N - 8);
+	what[nbad++] = "PNG magic, then garbage";
+	bad[nbad] = image(jpeg_sig, 4, N, 41);
+	memset(bad[nbad] + 4, 0x5a, N - 4);
+	what[nbad++] = "JPEG magic, then garbage";
+	/* PNG: zero width; data after IEND; a chunk running past the end */
+	bad[nbad] = image(png_sig, 8, N, 42);
+	put32(bad[nbad] + 16, 0);
+	what[nbad++] = "PNG of width 0";
+	bad[nbad] = image(png_sig, 8, N, 43);
+	put32(bad[nbad] + 33, N - 57 - 4); /* IEND then 4 stray bytes */
+	memcpy(bad[nbad] + N - 16, "\0\0\0\0IEND", 8);
+	what[nbad++] = "data after the PNG's IEND";
+	bad[nbad] = image(png_sig, 8, N, 44);
+	put32(bad[nbad] + 33, 4000);
+	what[nbad++] = "a PNG chunk past the end";
+	/* JPEG: no EOI; a frame of height 0; a scan before any frame */
+	bad[nbad] = image(jpeg_sig, 4, N, 45);
+	bad[nbad][N - 1] = 0x00;
+	what[nbad++] = "a JPEG without EOI";
+	bad[nbad] = image(jpeg_sig, 4, N, 46);
+	bad[nbad][7] = bad[nbad][8] = 0;
+	what[nbad++] = "a JPEG of height 0";
+	bad[nbad] = image(jpeg_sig, 4, N, 47);
+	bad[nbad][3] = 0xe0; /* the SOF0 becomes an APP0 */
+	what[nbad++] = "a JPEG scan without a frame";
+
+	for (int i = 0; i < nbad; i++) {
+		long long up = begin_ok(zhao, bad[i], N, NULL);
+
+		send_range(zhao, up, bad[i], 0, N, N);
+		end(&r, zhao, up);
+		must_fail(&r, "SD400", "neither a JPEG nor a PNG", what[i]);
+		free(bad[i]);
+	}
+	forget_uploads(zhao);
+}
+END_TEST
+
+/* At most 20 finished photos wait unattached per account. */
+START_TEST(at_most_20_unattached_photos)
+{
+	unsigned char *png = image(png_sig, sizeof(png_sig), 64, 50);
+	char *sha = sha256_hex(png, 64);
+	PGconn *admin = tdb_connect(true);
+	const char *p[] = { tdb_fmt("%d", spare) };
+	PGresult *pr;
+	long long last = 0;
+	struct res r;
+
+	forget_uploads(spare);
+	pr = PQexecParams(admin,
+	                  "DELETE FROM street.photo WHERE account_id = $1 AND ticket_id IS NULL", 1,
+	                  NULL, p, NULL, NULL, 0);
+	ck_assert_msg(PQresultStatus(pr) == PGRES_COMMAND_OK, "%s", PQresultErrorMessage(pr));
+	PQclear(pr);
+	for (int i = 0; i < 20; i++)
+		last = upload(spare, png, 64, 64);
+	begin(&r, spare, 64, sha, 5242880);
+	must_fail(&r, "SD400", "20 finished photos not attached", "21st unattached photo");
+	/* one gone (purged, or attached) frees its place */
+	p[0] = tdb_fmt("%lld", last);
+	pr = PQexecParams(admin, "DELETE FROM street.photo WHERE id = $1", 1, NULL, p, NULL, NULL,
+	                  0);
+	ck_assert_msg(PQresultStatus(pr) == PGRES_COMMAND_OK, "%s", PQresultErrorMessage(pr));
+	PQclear(pr);
+	begin(&r, spare, 64, sha, 5242880);
+	ck_assert_msg(r.state[0] == 0, "after one left: %s %s", r.state, r.message);
+	done(&r);
+	forget_uploads(spare);
+	PQfinish(admin);
 	free(png);
 	free(sha);
 }
@@ -775,9 +896,9 @@ END_TEST
 /* Each refused attachment: SD400, no ticket or nothing changed, photo still free. */
 START_TEST(attach_refusals)
 {
-	unsigned char *a = image(png_sig, sizeof(png_sig), 48, 20);
-	unsigned char *b = image(png_sig, sizeof(png_sig), 48, 21);
-	long long mine = upload(wang, a, 48, 48), theirs = upload(zhao, b, 48, 48), used;
+	unsigned char *a = image(png_sig, sizeof(png_sig), 64, 20);
+	unsigned char *b = image(png_sig, sizeof(png_sig), 64, 21);
+	long long mine = upload(wang, a, 64, 64), theirs = upload(zhao, b, 64, 64), used;
 	long long unknown =
 	        tdb_int(db, "SELECT coalesce(max(id), 0) + 1000000 FROM photo", 0, NULL);
 	struct tdb_outcome o;
@@ -827,8 +948,8 @@ START_TEST(attach_refusals)
 		int version;
 		long long t = accepted_ticket(&version);
 		char *before = snapshot(t), *after;
-		unsigned char *c = image(jpeg_sig, sizeof(jpeg_sig), 48, 22);
-		long long dept = upload(yang, c, 48, 48);
+		unsigned char *c = image(jpeg_sig, sizeof(jpeg_sig), 64, 22);
+		long long dept = upload(yang, c, 64, 64);
 
 		resolve(yang, t, version, tdb_fmt("{%lld}", mine), NULL, &o);
 		ck_assert_str_eq(o.sqlstate, "SD400");
@@ -854,9 +975,9 @@ END_TEST
 
 START_TEST(purge_unattached)
 {
-	unsigned char *a = image(png_sig, sizeof(png_sig), 40, 30);
-	long long fresh = upload(wang, a, 40, 40), old = upload(wang, a, 40, 40);
-	long long up = begin_ok(wang, a, 40, NULL);
+	unsigned char *a = image(png_sig, sizeof(png_sig), 64, 30);
+	long long fresh = upload(wang, a, 64, 64), old = upload(wang, a, 64, 64);
+	long long up = begin_ok(wang, a, 64, NULL);
 	PGconn *admin = tdb_connect(true);
 	const char *p[] = { tdb_fmt("%lld", old), tdb_fmt("%lld", up) };
 	PGresult *pr;
@@ -904,6 +1025,8 @@ int main(void)
 	tcase_add_test(tc, large_photo_in_big_chunks);
 	tcase_add_test(tc, upload_refusals);
 	tcase_add_test(tc, at_most_20_uploads_in_progress);
+	tcase_add_test(tc, structure_checked);
+	tcase_add_test(tc, at_most_20_unattached_photos);
 	tcase_add_test(tc, resolve_with_photos);
 	tcase_add_test(tc, attach_refusals);
 	tcase_add_test(tc, purge_unattached);

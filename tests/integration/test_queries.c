@@ -418,6 +418,18 @@ START_TEST(whoami_each_role)
 		ck_assert_int_eq(
 		        jint(key(r, "account"), "street_id"),
 		        tdb_int(db, "SELECT id FROM street WHERE code = 'jianguolu'", 0, NULL));
+		/* a collector's and street staff's district is their street's */
+		ck_assert_int_eq(jint(key(r, "account"), "district_id"),
+		                 tdb_int(db,
+		                         "SELECT district_id FROM street WHERE code = 'jianguolu'",
+		                         0, NULL));
+		json_object_put(r);
+		p[0] = tdb_fmt("%d", uid_of("liu.yang"));
+		r = jok("SELECT street.st_whoami($1)", 1, p);
+		ck_assert_int_eq(
+		        jint(key(r, "account"), "district_id"),
+		        tdb_int(db, "SELECT district_id FROM street WHERE code = 'beijingnanlu'", 0,
+		                NULL));
 		json_object_put(r);
 		p[0] = tdb_fmt("%d", uid_of("chen.jing"));
 		r = jok("SELECT street.st_whoami($1)", 1, p);

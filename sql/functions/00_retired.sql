@@ -1,0 +1,15 @@
+-- Functions that no longer exist under these signatures.  CREATE OR REPLACE
+-- cannot change a function's argument types, argument names or result type,
+-- so a function whose signature changes is dropped here first and created
+-- anew by its file; scripts/migrate runs this file first, on every run (on a
+-- database that never had the old signature the DROP does nothing).  A new
+-- function gets the schema's default privileges (sql/bootstrap.sql): callable
+-- by streetd_daemon, not by PUBLIC, exactly like the one it replaces.
+
+-- 010: a replay returns the outcome stored with the key, not the ticket now.
+DROP FUNCTION IF EXISTS st_replay(bigint);
+DROP FUNCTION IF EXISTS st_idem_claim(account, text, text, bigint);
+DROP FUNCTION IF EXISTS st_idem_done(account, text, ticket_event);
+-- 010: st_report takes p_urgent_reason (a street office lowering urgency).
+DROP FUNCTION IF EXISTS st_report(integer, integer, integer, text, text, double precision,
+	double precision, boolean, bigint[], text);

@@ -1,0 +1,354 @@
+-- The read side.  Every function returns one jsonb value shaped like the
+-- "result" object of docs/protocol.md, which the daemon sends as it is.  Like
+-- the actions (004) they take the acting account first, refuse an unknown or
+-- disabled one (SD403), and answer SD404 for a ticket the account may not see,
+-- never leaking whether it exists.  Bad arguments are SD400.
+--
+-- Who sees what is st_sees (20_helpers.sql), asked through st_visible.  The
+-- lists below also state each role's scope as an equality on an indexed
+-- column, only as the access path (so that a street's, a department's or a
+-- reporter's tickets are read from their own index however many tickets
+-- there are); what they return is filtered by st_visible, the one rule.
+--
+-- These are plpgsql functions where they read the photos of 006: plpgsql
+-- resolves table names when a function first runs, not when it is created.
+
+CREATE OR REPLACE FUNCTION st_account_json(a account) RETURNS jsonb
+LANGUAGE sql STABLE AS $$
+	SELECT jsonb_build_object('id', a.id, 'login', a.login, 'name', a.name,
+		'name_en', a.name_en, 'role', a.role, 'district_id', a.district_id,
+		'street_id', a.street_id, 'department_id', a.department_id, 'disabled', a.disabled,
+		'grids', coalesce((SELECT jsonb_agg(g.grid_id ORDER BY g.grid_id)
+			FROM account_grid g WHERE g.account_id = a.id), '[]'))
+$$;
+
+-- At TLS authentication: the account whose certificate name this is, or NULL.
+-- A disabled account is returned (disabled = true); the daemon refuses it.
+CREATE OR REPLACE FUNCTION st_account_by_cn(p_cn text) RETURNS jsonb
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = street, pg_temp AS $$
+	SELECT st_account_json(a) FROM account a WHERE a.cert_cn = p_cn
+$$;
+
+-- Which of these accounts (the daemon's connected ones) are disabled or gone.
+CREATE OR REPLACE FUNCTION st_disabled_accounts(p_ids integer[]) RETURNS jsonb
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = street, pg_temp AS $$
+	SELECT coalesce(jsonb_agg(DISTINCT x ORDER BY x), '[]')
+	FROM unnest(p_ids) AS x
+	WHERE x IS NOT NULL
+		AND NOT EXISTS (SELECT 1 FROM account WHERE id = x AND NOT disabled)
+$$;
+
+CREATE OR REPLACE FUNCTION st_whoami(p_actor integer) RETURNS jsonb
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = street, pg_temp AS $$
+DECLARE
+	a account;
+BEGIN
+	a := st_actor(p_actor);
+	-- street staff and collectors are in their street's district: say which
+	RETURN jsonb_build_object('account', st_account_json(a) - 'disabled'
+		|| jsonb_build_object('district_id', coalesce(a.district_id,
+			(SELECT s.district_id FROM street s WHERE s.id = a.street_id))),
+		'protocol', 1);
+END
+$$;
+
+CREATE OR REPLACE FUNCTION st_categories(p_actor integer) RETURNS jsonb
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = street, pg_temp AS $$
+BEGIN
+	PERFORM st_actor(p_actor);
+	RETURN jsonb_build_object('categories', coalesce((
+		SELECT jsonb_agg(jsonb_build_object('id', c.id, 'parent_id', c.parent_id,
+			'code', c.code, 'name', c.name, 'name_en', c.name_en, 'urgent', c.urgent,
+			'dispatch_s', c.dispatch_s, 'accept_s', c.accept_s, 'resolve_s', c.resolve_s,
+			'feedback_s', c.feedback_s, 'urgent_dispatch_s', c.urgent_dispatch_s,
+			'urgent_accept_s', c.urgent_accept_s, 'urgent_resolve_s', c.urgent_resolve_s,
+			'urgent_feedback_s', c.urgent_feedback_s) ORDER BY c.id)
+		FROM category c), '[]'));
+END
+$$;
+
+CREATE OR REPLACE FUNCTION st_departments(p_actor integer) RETURNS jsonb
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = street, pg_temp AS $$
+BEGIN
+	PERFORM st_actor(p_actor);
+	RETURN jsonb_build_object('departments', coalesce((
+		SELECT jsonb_agg(jsonb_build_object('id', d.id, 'code', d.code, 'name', d.name,
+			'name_en', d.name_en, 'active', d.active) ORDER BY d.id)
+		FROM department d), '[]'));
+END
+$$;
+
+CREATE OR REPLACE FUNCTION st_places(p_actor integer) RETURNS jsonb
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = street, pg_temp AS $$
+BEGIN
+	PERFORM st_actor(p_actor);
+	RETURN jsonb_build_object(
+		'districts', coalesce((SELECT jsonb_agg(jsonb_build_object('id', d.id,
+			'code', d.code, 'name', d.name, 'name_en', d.name_en) ORDER BY d.id)
+			FROM district d), '[]'),
+		'streets', coalesce((SELECT jsonb_agg(jsonb_build_object('id', s.id,
+			'code', s.code, 'name', s.name, 'name_en', s.name_en,
+			'district_id', s.district_id) ORDER BY s.id)
+			FROM street s), '[]'),
+		'communities', coalesce((SELECT jsonb_agg(jsonb_build_object('id', c.id,
+			'code', c.code, 'name', c.name, 'name_en', c.name_en,
+			'street_id', c.street_id) ORDER BY c.id)
+			FROM community c), '[]'),
+		'grids', coalesce((SELECT jsonb_agg(jsonb_build_object('id', g.id,
+			'code', g.code, 'name', g.name, 'name_en', g.name_en,
+			'community_id', g.community_id) ORDER BY g.id)
+			FROM grid g), '[]'));
+END
+$$;
+
+-- The ticket the actor asked for, or SD404 if it is missing or not theirs to see.
+CREATE OR REPLACE FUNCTION st_visible_ticket(a account, p_ticket bigint) RETURNS ticket
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+	t ticket;
+BEGIN
+	SELECT * INTO t FROM ticket WHERE id = p_ticket;
+	IF NOT FOUND OR NOT st_visible(a, t) THEN
+		PERFORM st_fail('SD404', format('ticket %s not found', p_ticket));
+	END IF;
+	RETURN t;
+END
+$$;
+
+-- A page of tickets as the lists return them: the ids in order, each checked
+-- against st_visible once more.
+CREATE OR REPLACE FUNCTION st_tickets_json(a account, p_ids bigint[]) RETURNS jsonb
+LANGUAGE sql STABLE AS $$
+	SELECT coalesce(jsonb_agg(st_ticket_json(t) ORDER BY o.n), '[]')
+	FROM unnest(p_ids) WITH ORDINALITY AS o(id, n)
+	JOIN ticket t ON t.id = o.id
+	WHERE st_visible(a, t)
+$$;
+
+CREATE OR REPLACE FUNCTION st_get(p_actor integer, p_ticket bigint) RETURNS jsonb
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = street, pg_temp AS $$
+DECLARE
+	t ticket;
+BEGIN
+	t := st_visible_ticket(st_actor(p_actor), p_ticket);
+	RETURN jsonb_build_object(
+		'ticket', st_ticket_json(t),
+		-- each event names its actor, so a timeline reads as people, not ids
+		'events', coalesce((SELECT jsonb_agg(st_event_json(e) || jsonb_build_object(
+				'actor', CASE WHEN a.id IS NULL THEN NULL ELSE jsonb_build_object(
+					'login', a.login, 'name', a.name, 'name_en', a.name_en,
+					'role', a.role) END)
+				ORDER BY e.seq)
+			FROM ticket_event e LEFT JOIN account a ON a.id = e.actor_id
+			WHERE e.ticket_id = t.id), '[]'),
+		'photos', coalesce((SELECT jsonb_agg(jsonb_build_object('id', p.id,
+			'sha256', p.sha256, 'mime', p.mime, 'size', p.size, 'event_seq', p.event_seq)
+			ORDER BY p.event_seq, p.id)
+			FROM photo p WHERE p.ticket_id = t.id), '[]'));
+END
+$$;
+
+-- The filters of st_list other than the scope.  A plain SQL expression, so
+-- that the planner inlines it into each list query.
+CREATE OR REPLACE FUNCTION st_list_match(t ticket, p_state ticket_state, p_categories integer[],
+	p_grid integer, p_department integer, p_overdue boolean, p_pattern text,
+	p_from timestamptz, p_to timestamptz)
+RETURNS boolean
+LANGUAGE sql STABLE AS $$
+	SELECT (p_state IS NULL OR t.state = p_state)
+		AND (p_categories IS NULL OR t.category_id = ANY (p_categories))
+		AND (p_grid IS NULL OR t.grid_id = p_grid)
+		AND (p_department IS NULL OR t.department_id = p_department)
+		AND (p_overdue IS NULL OR coalesce(t.due_at < now(), false) = p_overdue)
+		AND (p_pattern IS NULL OR t.description ILIKE p_pattern OR t.address ILIKE p_pattern)
+		AND (p_from IS NULL OR t.created_at >= p_from)
+		AND (p_to IS NULL OR t.created_at < p_to)
+$$;
+
+-- The tickets the actor may see, newest first, a page at a time: "next" is the
+-- last id of this page when there are more, to be passed back as p_after.
+-- p_category takes in its sub-categories; p_overdue means the current step's
+-- deadline has passed (as st_overdue); p_text is a case-insensitive substring
+-- of the description or the address; created_at in [p_from, p_to).
+CREATE OR REPLACE FUNCTION st_list(p_actor integer, p_state text DEFAULT NULL,
+	p_category integer DEFAULT NULL, p_grid integer DEFAULT NULL,
+	p_department integer DEFAULT NULL, p_overdue boolean DEFAULT NULL,
+	p_text text DEFAULT NULL, p_from timestamptz DEFAULT NULL, p_to timestamptz DEFAULT NULL,
+	p_after bigint DEFAULT NULL, p_limit integer DEFAULT NULL)
+RETURNS jsonb
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = street, pg_temp AS $$
+DECLARE
+	a account;
+	st ticket_state;
+	cats integer[];
+	pat text;
+	lim integer := coalesce(p_limit, 50);
+	below bigint := coalesce(p_after, 9223372036854775807);
+	ids bigint[];
+	nxt bigint;
+BEGIN
+	a := st_actor(p_actor);
+	IF lim NOT BETWEEN 1 AND 200 THEN
+		PERFORM st_fail('SD400', format('the limit is 1 to 200, not %s', lim));
+	END IF;
+	IF p_after IS NOT NULL AND p_after < 1 THEN
+		PERFORM st_fail('SD400', format('%s is not a ticket id', p_after));
+	END IF;
+	IF p_state IS NOT NULL THEN
+		IF NOT p_state = ANY (enum_range(NULL::ticket_state)::text[]) THEN
+			PERFORM st_fail('SD400', format('%L is not a state (%s)', p_state,
+				array_to_string(enum_range(NULL::ticket_state)::text[], ', ')));
+		END IF;
+		st := p_state::ticket_state;
+	END IF;
+	IF p_category IS NOT NULL THEN
+		cats := ARRAY(
+			WITH RECURSIVE down(id, depth) AS (
+				SELECT id, 0 FROM category WHERE id = p_category
+				UNION ALL
+				SELECT c.id, down.depth + 1 FROM category c JOIN down ON c.parent_id = down.id
+				WHERE down.depth < 32)
+			SELECT id FROM down);
+		IF cardinality(cats) = 0 THEN
+			PERFORM st_fail('SD400', format('category %s does not exist', p_category));
+		END IF;
+	END IF;
+	IF p_grid IS NOT NULL AND NOT EXISTS (SELECT 1 FROM grid WHERE id = p_grid) THEN
+		PERFORM st_fail('SD400', format('grid %s does not exist', p_grid));
+	END IF;
+	IF p_department IS NOT NULL AND NOT EXISTS (SELECT 1 FROM department WHERE id = p_department) THEN
+		PERFORM st_fail('SD400', format('department %s does not exist', p_department));
+	END IF;
+	IF p_text IS NOT NULL THEN
+		IF length(p_text) > 100 THEN
+			PERFORM st_fail('SD400', 'the search text is at most 100 characters');
+		END IF;
+		-- the user's text is matched literally: its LIKE wildcards are escaped
+		pat := '%' || replace(replace(replace(p_text, E'\\', E'\\\\'), '%', E'\\%'), '_', E'\\_')
+			|| '%';
+	END IF;
+
+	-- One query per scope, each an equality on the column its index leads with.
+	IF a.role = 'collector' THEN
+		ids := ARRAY(SELECT t.id FROM ticket t
+			WHERE t.reporter_id = a.id AND t.id < below
+				AND st_list_match(t, st, cats, p_grid, p_department, p_overdue, pat, p_from, p_to)
+			ORDER BY t.id DESC LIMIT lim + 1);
+	ELSIF a.role = 'street' THEN
+		ids := ARRAY(SELECT t.id FROM ticket t
+			WHERE t.street_id = a.street_id AND t.id < below
+				AND st_list_match(t, st, cats, p_grid, p_department, p_overdue, pat, p_from, p_to)
+			ORDER BY t.id DESC LIMIT lim + 1);
+	ELSIF a.role = 'department' THEN
+		ids := ARRAY(SELECT t.id FROM ticket t
+			WHERE t.department_id = a.department_id AND t.id < below
+				AND st_list_match(t, st, cats, p_grid, p_department, p_overdue, pat, p_from, p_to)
+			ORDER BY t.id DESC LIMIT lim + 1);
+	ELSIF a.role = 'supervisor' AND a.district_id IS NOT NULL THEN
+		ids := ARRAY(SELECT t.id FROM ticket t
+			WHERE t.district_id = a.district_id AND t.id < below
+				AND st_list_match(t, st, cats, p_grid, p_department, p_overdue, pat, p_from, p_to)
+			ORDER BY t.id DESC LIMIT lim + 1);
+	ELSIF a.role = 'supervisor' THEN
+		ids := ARRAY(SELECT t.id FROM ticket t
+			WHERE t.id < below
+				AND st_list_match(t, st, cats, p_grid, p_department, p_overdue, pat, p_from, p_to)
+			ORDER BY t.id DESC LIMIT lim + 1);
+	ELSE
+		ids := '{}'; -- an admin sees no tickets
+	END IF;
+	IF cardinality(ids) > lim THEN
+		ids := ids[1:lim];
+		nxt := ids[lim];
+	END IF;
+	RETURN jsonb_build_object('tickets', st_tickets_json(a, ids), 'next', nxt);
+END
+$$;
+
+-- Open tickets whose current deadline has passed, most overdue first.  The
+-- cursor is "<due_at in microseconds since 1970>:<id>" of the last ticket of
+-- the page; clients pass it back as it is.
+CREATE OR REPLACE FUNCTION st_overdue(p_actor integer, p_after text DEFAULT NULL,
+	p_limit integer DEFAULT NULL)
+RETURNS jsonb
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = street, pg_temp AS $$
+DECLARE
+	a account;
+	lim integer := coalesce(p_limit, 50);
+	m text[];
+	after_due timestamptz := '-infinity';
+	after_id bigint := 0;
+	ids bigint[];
+	nxt text;
+BEGIN
+	a := st_actor(p_actor);
+	IF lim NOT BETWEEN 1 AND 200 THEN
+		PERFORM st_fail('SD400', format('the limit is 1 to 200, not %s', lim));
+	END IF;
+	IF p_after IS NOT NULL THEN
+		m := regexp_match(p_after, '^(-?[0-9]{1,18}):([0-9]{1,18})$');
+		IF m IS NULL THEN
+			PERFORM st_fail('SD400', format('%L is not a cursor this server gave out', p_after));
+		END IF;
+		BEGIN
+			after_due := timestamptz 'epoch' + (m[1]::bigint / 1000000) * interval '1 second'
+				+ (m[1]::bigint % 1000000) * interval '1 microsecond';
+		EXCEPTION WHEN datetime_field_overflow OR interval_field_overflow
+			OR numeric_value_out_of_range THEN
+			PERFORM st_fail('SD400', format('%L is not a cursor this server gave out', p_after));
+		END;
+		after_id := m[2]::bigint;
+	END IF;
+
+	-- One query per scope, each read in deadline order from an index that
+	-- leads with the scope's column (001 and above).
+	IF a.role = 'collector' THEN
+		ids := ARRAY(SELECT t.id FROM ticket t
+			WHERE t.reporter_id = a.id AND t.due_at IS NOT NULL AND t.due_at < now()
+				AND (t.due_at, t.id) > (after_due, after_id)
+			ORDER BY t.due_at, t.id LIMIT lim + 1);
+	ELSIF a.role = 'street' THEN
+		ids := ARRAY(SELECT t.id FROM ticket t
+			WHERE t.street_id = a.street_id AND t.due_at IS NOT NULL AND t.due_at < now()
+				AND (t.due_at, t.id) > (after_due, after_id)
+			ORDER BY t.due_at, t.id LIMIT lim + 1);
+	ELSIF a.role = 'department' THEN
+		ids := ARRAY(SELECT t.id FROM ticket t
+			WHERE t.department_id = a.department_id AND t.due_at IS NOT NULL
+				AND t.due_at < now() AND (t.due_at, t.id) > (after_due, after_id)
+			ORDER BY t.due_at, t.id LIMIT lim + 1);
+	ELSIF a.role = 'supervisor' AND a.district_id IS NOT NULL THEN
+		ids := ARRAY(SELECT t.id FROM ticket t
+			WHERE t.district_id = a.district_id AND t.due_at IS NOT NULL AND t.due_at < now()
+				AND (t.due_at, t.id) > (after_due, after_id)
+			ORDER BY t.due_at, t.id LIMIT lim + 1);
+	ELSIF a.role = 'supervisor' THEN
+		ids := ARRAY(SELECT t.id FROM ticket t
+			WHERE t.due_at IS NOT NULL AND t.due_at < now()
+				AND (t.due_at, t.id) > (after_due, after_id)
+			ORDER BY t.due_at, t.id LIMIT lim + 1);
+	ELSE
+		ids := '{}'; -- an admin sees no tickets
+	END IF;
+	IF cardinality(ids) > lim THEN
+		ids := ids[1:lim];
+		SELECT (extract(epoch FROM t.due_at) * 1000000)::bigint || ':' || t.id INTO nxt
+		FROM ticket t WHERE t.id = ids[lim];
+	END IF;
+	RETURN jsonb_build_object('tickets', st_tickets_json(a, ids), 'next', nxt);
+END
+$$;
+
+-- The department dispatch would choose for the ticket now (st_route), or null.
+CREATE OR REPLACE FUNCTION st_route_ticket(p_actor integer, p_ticket bigint) RETURNS jsonb
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = street, pg_temp AS $$
+DECLARE
+	t ticket;
+BEGIN
+	t := st_visible_ticket(st_actor(p_actor), p_ticket);
+	RETURN jsonb_build_object('department', (
+		SELECT jsonb_build_object('id', d.id, 'code', d.code, 'name', d.name,
+			'name_en', d.name_en)
+		FROM department d WHERE d.id = st_route(t.category_id, t.grid_id)));
+END
+$$;
