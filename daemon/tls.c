@@ -680,7 +680,12 @@ int tls_peer_pins(const SSL *ssl, struct tls_pins *p)
 		hex = BN_bn2hex(bn);
 	if (hex != NULL && strlen(hex) <= TLS_SERIAL_HEX_MAX + (hex[0] == '-') &&
 	    tls_spki_sha256(issuer, p->issuer_spki) == 0 && tls_spki_sha256(leaf, p->spki) == 0) {
-		snprintf(p->serial, sizeof(p->serial), "%s", hex);
+		/* BN_bn2hex writes whole bytes ("0A"); the pin has no leading zeros */
+		const char *digits = hex + (hex[0] == '-');
+
+		while (digits[0] == '0' && digits[1] != '\0')
+			digits++;
+		snprintf(p->serial, sizeof(p->serial), "%s%s", hex[0] == '-' ? "-" : "", digits);
 		rc = 0;
 	}
 	OPENSSL_free(hex);

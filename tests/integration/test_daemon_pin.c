@@ -56,7 +56,11 @@ static void serial_of(const char *name, char *out, size_t cap)
 	BIGNUM *bn = ASN1_INTEGER_to_BN(X509_get0_serialNumber(x), NULL);
 	char *hex = BN_bn2hex(bn);
 
-	snprintf(out, cap, "%s", hex);
+	const char *digits = hex;
+
+	while (digits[0] == '0' && digits[1] != '\0')
+		digits++; /* the pin's form: no leading zeros */
+	snprintf(out, cap, "%s", digits);
 	OPENSSL_free(hex);
 	BN_free(bn);
 	X509_free(x);

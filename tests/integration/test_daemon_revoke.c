@@ -36,7 +36,11 @@ static char *serial_of(const char *name)
 {
 	X509 *x = read_cert(ttls_path(name));
 	BIGNUM *bn = ASN1_INTEGER_to_BN(X509_get0_serialNumber(x), NULL);
-	char *hex = BN_bn2hex(bn), *out = strdup(hex);
+	char *hex = BN_bn2hex(bn), *digits = hex, *out;
+
+	while (digits[0] == '0' && digits[1] != '\0')
+		digits++; /* logged without leading zeros */
+	out = strdup(digits);
 
 	OPENSSL_free(hex);
 	BN_free(bn);
