@@ -1,6 +1,7 @@
 #include "revoke.h"
 
 #include <event2/bufferevent_ssl.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "log.h"
@@ -91,7 +92,7 @@ void revoke_after_reload(struct revoke *r)
 
 	for (struct session *s = TAILQ_FIRST(&srv->sessions), *next; s; s = next) {
 		SSL *ssl;
-		const char *why;
+		int err;
 		struct tls_pins pins;
 		char msg[160];
 
@@ -101,23 +102,31 @@ void revoke_after_reload(struct revoke *r)
 		if (s->state != SESSION_AUTH && s->state != SESSION_READY)
 			continue;
 		ssl = bufferevent_openssl_get_ssl(s->bev);
-		why = ssl ? tls_peer_recheck(srv->ssl_ctx, ssl) : "no TLS session";
-		if (why == NULL)
+		err = ssl ? tls_peer_recheck(srv->ssl_ctx, ssl) : X509_V_OK;
+		if (err == X509_V_OK)
 			continue;
-		if (!ssl || tls_peer_pins(ssl, &pins) != 0)
+		if (tls_peer_pins(ssl, &pins) != 0)
 			snprintf(pins.serial, sizeof(pins.serial), "?");
+		if (err != X509_V_ERR_CERT_REVOKED) {
+			log_notice(
+			        "certificate would be refused now; session kept (only revocation "
+			        "closes one) session=%llu account=%s serial=%s reason=\"%s\"",
+			        (unsigned long long)s->id, s->login[0] ? s->login : "-",
+			        pins.serial, X509_verify_cert_error_string(err));
+			continue;
+		}
 		log_notice("certificate no longer accepted: closing session=%llu account=%s cn=%s "
 		           "serial=%s reason=\"%s\"",
 		           (unsigned long long)s->id, s->login[0] ? s->login : "-", s->cn,
-		           pins.serial, why);
-		snprintf(msg, sizeof(msg), "your certificate is no longer accepted: %s", why);
+		           pins.serial, X509_verify_cert_error_string(err));
+		snprintf(msg, sizeof(msg), "your certificate is no longer accepted: %s",
+		         X509_verify_cert_error_string(err));
 		session_reply_error(s, "null", PROTO_ERR_UNAUTHENTICATED, msg);
 		session_close(s, msg, true);
 		closed++;
 	}
 	if (closed > 0)
-		log_notice("reload: closed sessions=%d whose certificate is no longer accepted",
-		           closed);
+		log_notice("reload: closed sessions=%d whose certificate is revoked", closed);
 	evtimer_del(r->timer);
 	revoke_arm(r, revoke_crl_check(r));
 }

@@ -5,10 +5,12 @@
  * A handshake checks the client certificate once. After a reload (SIGHUP)
  * that installed a new TLS context, revoke_after_reload() verifies every
  * open session's certificate again against the new context (its CAs and
- * CRLs, now) and closes the sessions a new handshake would refuse: a revoked
- * certificate, one whose CA left tls.ca, one that has expired. Each client
- * gets one line (code unauthenticated) and the close; the log names the
- * account, the serial and the reason.
+ * CRLs, now) and closes the sessions whose certificate is revoked: the
+ * client gets one line (code unauthenticated) and the close; the log names
+ * the account and the serial. Other failures (a CA taken out of tls.ca, a
+ * certificate expired since its handshake) are logged and the session is
+ * kept: a mistaken tls.ca must not cut every client off at once, and those
+ * certificates are refused at their next handshake anyway.
  *
  * CRL expiry: once the nextUpdate of a CRL in tls.crl passes, OpenSSL refuses
  * every new handshake ("CRL has expired") and a reload with that CRL is

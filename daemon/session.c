@@ -560,7 +560,7 @@ static void handshake_done(struct session *s)
 {
 	SSL *ssl = bufferevent_openssl_get_ssl(s->bev);
 	struct tls_pins pins;
-	const char *params[4], *why;
+	const char *params[4];
 
 	event_del(s->ev_deadline);
 	if (tls_peer_cn(ssl, s->cn, sizeof(s->cn)) != 0) {
@@ -572,10 +572,10 @@ static void handshake_done(struct session *s)
 		session_refuse(s, PROTO_ERR_UNAUTHENTICATED, msg);
 		return;
 	}
-	/* begun before a reload: held to the new CAs and CRLs too (revoke.h) */
+	/* begun before a reload: held to the new CRL too (revoke.h) */
 	if (SSL_get_SSL_CTX(ssl) != s->srv->ssl_ctx &&
-	    (why = tls_peer_recheck(s->srv->ssl_ctx, ssl)) != NULL) {
-		session_refuse(s, PROTO_ERR_UNAUTHENTICATED, why);
+	    tls_peer_recheck(s->srv->ssl_ctx, ssl) == X509_V_ERR_CERT_REVOKED) {
+		session_refuse(s, PROTO_ERR_UNAUTHENTICATED, "certificate revoked");
 		return;
 	}
 	if (tls_peer_pins(ssl, &pins) != 0) {

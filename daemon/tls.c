@@ -707,14 +707,14 @@ int tls_ctx_ca_count(SSL_CTX *ctx)
 	return n;
 }
 
-const char *tls_peer_recheck(SSL_CTX *ctx, const SSL *ssl)
+int tls_peer_recheck(SSL_CTX *ctx, const SSL *ssl)
 {
 	X509 *leaf = SSL_get0_peer_certificate(ssl);
 	X509_STORE_CTX *v;
-	const char *why = NULL;
+	int rc = X509_V_OK;
 
 	if (leaf == NULL)
-		return "no peer certificate";
+		return X509_V_ERR_UNSPECIFIED;
 	v = X509_STORE_CTX_new();
 	/* what ssl_verify_cert_chain() does for a server: the chain the client
 	 * sent as untrusted certificates, the "ssl_client" purpose, ctx's
@@ -724,16 +724,15 @@ const char *tls_peer_recheck(SSL_CTX *ctx, const SSL *ssl)
 	                        SSL_get_peer_cert_chain(ssl)) != 1 ||
 	    X509_STORE_CTX_set_default(v, "ssl_client") != 1 ||
 	    X509_VERIFY_PARAM_set1(X509_STORE_CTX_get0_param(v), SSL_CTX_get0_param(ctx)) != 1) {
-		why = "out of memory";
+		rc = X509_V_ERR_OUT_OF_MEM;
 	} else if (X509_verify_cert(v) != 1) {
-		int err = X509_STORE_CTX_get_error(v);
-
-		why = X509_verify_cert_error_string(err != X509_V_OK ? err
-		                                                     : X509_V_ERR_UNSPECIFIED);
+		rc = X509_STORE_CTX_get_error(v);
+		if (rc == X509_V_OK)
+			rc = X509_V_ERR_UNSPECIFIED;
 	}
 	X509_STORE_CTX_free(v);
 	ERR_clear_error();
-	return why;
+	return rc;
 }
 
 int tls_ctx_crl_next_update(SSL_CTX *ctx, long long *left, char *issuer, size_t issuer_cap,

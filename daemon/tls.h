@@ -135,10 +135,12 @@ int tls_ctx_ca_count(SSL_CTX *ctx);
  * Verifies the peer certificate of ssl (a finished server-side handshake)
  * again, the way a new handshake on ctx would: ctx's CAs, CRLs, depth and
  * purpose, at the current time. For the sessions still open after a reload.
- * Returns NULL when it would be accepted, else the reason ("certificate
- * revoked", "certificate has expired"...; a static string).
+ * Returns X509_V_OK when it would be accepted, else the X509_V_ERR_* code
+ * (X509_V_ERR_CERT_REVOKED...; X509_verify_cert_error_string() words it).
+ * Revocation is checked before expiry, so a revoked certificate is reported
+ * as revoked whatever else is wrong with it.
  */
-const char *tls_peer_recheck(SSL_CTX *ctx, const SSL *ssl);
+int tls_peer_recheck(SSL_CTX *ctx, const SSL *ssl);
 
 /*
  * The CRL in ctx's store (tls.crl) that expires first: its nextUpdate as
