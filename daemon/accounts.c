@@ -1,5 +1,6 @@
 #include "accounts.h"
 
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -99,22 +100,40 @@ int accounts_count(const struct accounts *a, int account_id)
 	return e ? e->count : 0;
 }
 
-char *accounts_id_array(const struct accounts *a)
+int accounts_revision_arrays(const struct accounts *a, char **ids, char **revisions)
 {
-	size_t cap = 3 + a->naccounts * 12, n = 0;
-	char *buf = malloc(cap);
+	size_t cap = 3 + a->naccounts * 21, n = 0, m = 0;
 
-	if (!buf)
-		return NULL;
-	buf[n++] = '{';
-	for (size_t i = 0; i < NBUCKETS; i++) {
-		for (const struct entry *e = a->buckets[i]; e; e = e->next)
-			n += (size_t)snprintf(buf + n, cap - n, "%s%d", n > 1 ? "," : "",
-			                      e->account_id);
+	*ids = malloc(cap);
+	*revisions = malloc(cap);
+	if (!*ids || !*revisions) {
+		free(*ids);
+		free(*revisions);
+		*ids = *revisions = NULL;
+		return -1;
 	}
-	buf[n++] = '}';
-	buf[n] = 0;
-	return buf;
+	(*ids)[n++] = '{';
+	(*revisions)[m++] = '{';
+	for (size_t i = 0; i < NBUCKETS; i++) {
+		for (const struct entry *e = a->buckets[i]; e; e = e->next) {
+			long long oldest = LLONG_MAX;
+
+			/* the oldest is enough: every session older than the
+			 * account's current revision is closed, none can be newer */
+			for (const struct session *s = e->sessions; s; s = s->acct_next)
+				if (s->acct_revision < oldest)
+					oldest = s->acct_revision;
+			n += (size_t)snprintf(*ids + n, cap - n, "%s%d", n > 1 ? "," : "",
+			                      e->account_id);
+			m += (size_t)snprintf(*revisions + m, cap - m, "%s%lld", m > 1 ? "," : "",
+			                      oldest);
+		}
+	}
+	(*ids)[n++] = '}';
+	(*ids)[n] = 0;
+	(*revisions)[m++] = '}';
+	(*revisions)[m] = 0;
+	return 0;
 }
 
 void accounts_close(struct accounts *a, int account_id, const char *why)
@@ -128,4 +147,26 @@ void accounts_close(struct accounts *a, int account_id, const char *why)
 		session_reply_error(s, "null", PROTO_ERR_UNAUTHENTICATED, why);
 		session_close(s, why, true);
 	}
+}
+
+int accounts_close_before(struct accounts *a, int account_id, long long revision, const char *why)
+{
+	int closed = 0;
+	struct entry **e;
+	struct session *s;
+
+	/* session_close() unlinks the session and may free the entry: look again
+	 * from the start after each close */
+	do {
+		e = slot(a, account_id);
+		for (s = *e ? (*e)->sessions : NULL; s && s->acct_revision >= revision;
+		     s = s->acct_next)
+			;
+		if (s) {
+			session_reply_error(s, "null", PROTO_ERR_UNAUTHENTICATED, why);
+			session_close(s, why, true);
+			closed++;
+		}
+	} while (s);
+	return closed;
 }

@@ -1,6 +1,8 @@
 /*
  * accounts: which sessions each account has open, for the per-account
- * session limit and for cutting off an account that an admin disables.
+ * session limit and for cutting off an account that an admin disables or
+ * changes (each session remembers, in session.acct_revision, the account's
+ * revision at login: sql/migrations/011_account_pin.sql).
  * Sessions are linked through session.acct_next; the index owns only its
  * buckets, never the sessions.
  */
@@ -20,11 +22,17 @@ int accounts_add(struct accounts *a, struct session *s);
 void accounts_remove(struct accounts *a, struct session *s);
 int accounts_count(const struct accounts *a, int account_id);
 
-/* Writes the connected account ids as a PostgreSQL array literal "{1,5,9}";
- * returns a malloc'd string the caller frees, NULL on ENOMEM. */
-char *accounts_id_array(const struct accounts *a);
+/* Writes the connected account ids, and for each the oldest revision its
+ * sessions logged in at, as two PostgreSQL array literals of the same order
+ * ("{1,5,9}", "{3,1,12}") into *ids and *revisions (malloc'd, the caller frees
+ * both); returns -1 on ENOMEM (both then NULL). */
+int accounts_revision_arrays(const struct accounts *a, char **ids, char **revisions);
 
 /* Closes every session of the account, telling each why. */
 void accounts_close(struct accounts *a, int account_id, const char *why);
+
+/* Closes the account's sessions that logged in at a revision older than
+ * revision, telling each why; returns how many. */
+int accounts_close_before(struct accounts *a, int account_id, long long revision, const char *why);
 
 #endif

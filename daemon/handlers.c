@@ -53,7 +53,7 @@ static const struct op_sql op_sql[] = {
 };
 #define NOPS (sizeof(op_sql) / sizeof(op_sql[0]))
 
-enum { STMT_ACCOUNT_BY_CN = NOPS, STMT_DISABLED_ACCOUNTS, STMT_LOG_REPLAY, NSTMTS };
+enum { STMT_ACCOUNT_BY_CN = NOPS, STMT_CHANGED_ACCOUNTS, STMT_LOG_REPLAY, NSTMTS };
 
 static struct db_stmt stmts[NSTMTS];
 static char *owned[3 * NSTMTS];        /* the names and SQL texts stmts[] points to */
@@ -121,11 +121,11 @@ int handlers_init(void)
 		sql_of_op[op_sql[i].op] = &op_sql[i];
 	}
 	stmts[STMT_ACCOUNT_BY_CN] =
-	        (struct db_stmt){ "account_by_cn", "SELECT street.st_account_by_cn($1)::text", 1,
-		                  NULL };
-	stmts[STMT_DISABLED_ACCOUNTS] =
-	        (struct db_stmt){ "disabled_accounts",
-		                  "SELECT street.st_disabled_accounts($1)::text", 1, NULL };
+	        (struct db_stmt){ "account_by_cn",
+		                  "SELECT street.st_account_by_cn($1, $2, $3, $4)::text", 4, NULL };
+	stmts[STMT_CHANGED_ACCOUNTS] =
+	        (struct db_stmt){ "changed_accounts",
+		                  "SELECT street.st_changed_accounts($1, $2)::text", 2, NULL };
 	stmts[STMT_LOG_REPLAY] = (struct db_stmt){ "log_replay",
 		                                   "SELECT seq, category_id, grid_id, to_state, "
 		                                   "event FROM street.st_log_replay($1, $2, $3,"
@@ -153,9 +153,9 @@ int handlers_stmt_account_by_cn(void)
 	return STMT_ACCOUNT_BY_CN;
 }
 
-int handlers_stmt_disabled_accounts(void)
+int handlers_stmt_changed_accounts(void)
 {
-	return STMT_DISABLED_ACCOUNTS;
+	return STMT_CHANGED_ACCOUNTS;
 }
 
 int handlers_stmt_log_replay(void)

@@ -39,7 +39,7 @@ const struct db_stmt *handlers_statements(size_t *n);
 
 /* The statements the daemon itself uses. */
 int handlers_stmt_account_by_cn(void);
-int handlers_stmt_disabled_accounts(void);
+int handlers_stmt_changed_accounts(void);
 int handlers_stmt_log_replay(void);
 
 /* Runs a decoded request for the session's account; the reply comes later. */

@@ -12,6 +12,7 @@
 #include <sysexits.h>
 #include <systemd/sd-daemon.h>
 
+#include "account_watch.h"
 #include "accounts.h"
 #include "config_file.h"
 #include "db.h"
@@ -19,6 +20,7 @@
 #include "handlers.h"
 #include "log.h"
 #include "push.h"
+#include "revoke.h"
 #include "session.h"
 #include "tls.h"
 
@@ -199,6 +201,7 @@ void server_reload(struct server *srv)
 	/* sessions keep a reference to the context they started with */
 	SSL_CTX_free(srv->ssl_ctx);
 	srv->ssl_ctx = ctx;
+	revoke_after_reload(srv->revoke); /* open sessions face the new CRL too */
 	log_set_level((int)srv->cfg.log.level);
 	db_pool_set_timeouts(srv->db, srv->cfg.database.connect_timeout_ms,
 	                     srv->cfg.database.statement_timeout_ms,
@@ -215,41 +218,9 @@ static void reap_cb(evutil_socket_t fd, short what, void *arg)
 	session_reap(arg);
 }
 
-/* Cuts off the sessions of accounts an admin disabled since they connected. */
-static void disabled_done(void *arg, enum db_status st, const PGresult *res)
-{
-	struct server *srv = arg;
-	json_object *ids;
-
-	srv->account_check_busy = false;
-	if (st != DB_OK || PQntuples(res) != 1 || PQgetisnull(res, 0, 0))
-		return;
-	ids = json_tokener_parse(PQgetvalue(res, 0, 0));
-	if (ids && json_object_is_type(ids, json_type_array)) {
-		for (size_t i = 0; i < json_object_array_length(ids); i++) {
-			int id = json_object_get_int(json_object_array_get_idx(ids, i));
-
-			log_notice("account disabled: closing its sessions account_id=%d", id);
-			accounts_close(srv->accounts, id, "account disabled");
-		}
-	}
-	json_object_put(ids);
-}
-
 static void account_check_cb(evutil_socket_t fd, short what, void *arg)
 {
-	struct server *srv = arg;
-	char *ids;
-
-	if (srv->account_check_busy || srv->nsessions == 0 || db_pool_ready(srv->db) == 0)
-		return;
-	ids = accounts_id_array(srv->accounts);
-	if (!ids)
-		return;
-	if (strcmp(ids, "{}") != 0 && db_query(srv->db, handlers_stmt_disabled_accounts(), 1,
-	                                       (const char *[]){ ids }, disabled_done, srv))
-		srv->account_check_busy = true;
-	free(ids);
+	account_watch_tick(arg);
 }
 
 int server_init(struct server *srv)
@@ -262,7 +233,8 @@ int server_init(struct server *srv)
 	srv->push = push_new();
 	srv->ev_reap = event_new(srv->base, -1, 0, reap_cb, srv);
 	srv->ev_account_check = event_new(srv->base, -1, EV_PERSIST, account_check_cb, srv);
-	if (!srv->accounts || !srv->push || !srv->ev_reap || !srv->ev_account_check)
+	srv->revoke = revoke_new(srv);
+	if (!srv->accounts || !srv->push || !srv->ev_reap || !srv->ev_account_check || !srv->revoke)
 		return -1;
 	return event_add(srv->ev_account_check, &every);
 }
@@ -282,6 +254,7 @@ void server_free(struct server *srv)
 		event_free(srv->ev_account_check);
 	if (srv->ev_drain_timeout)
 		event_free(srv->ev_drain_timeout);
+	revoke_free(srv->revoke);
 	accounts_free(srv->accounts);
 	events_free(srv->events);
 	push_free(srv->push);

@@ -19,6 +19,7 @@ struct session;
 struct accounts;
 struct push;
 struct events;
+struct revoke;
 
 TAILQ_HEAD(session_list, session);
 
@@ -37,6 +38,7 @@ struct server {
 	struct accounts *accounts;
 	struct push *push;     /* subscriptions and fan-out */
 	struct events *events; /* the log reader, doorbell and deadline sweeper */
+	struct revoke *revoke; /* re-checks certificates at reload, watches the CRL's expiry */
 	void (*on_events_running)(struct server *srv); /* the reader has its start position */
 	struct event *ev_account_check;
 	bool account_check_busy;

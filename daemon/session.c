@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "account_login.h"
 #include "accounts.h"
 #include "db.h"
 #include "handlers.h"
@@ -507,6 +508,11 @@ static void auth_done(void *arg, enum db_status st, const PGresult *res)
 		session_refuse(s, PROTO_ERR_UNAUTHENTICATED, msg);
 		return;
 	}
+	if (account_login_check(s, bufferevent_openssl_get_ssl(s->bev), acct, msg, sizeof(msg))) {
+		json_object_put(acct);
+		session_refuse(s, PROTO_ERR_UNAUTHENTICATED, msg);
+		return;
+	}
 	if (json_object_object_get_ex(acct, "disabled", &v) && json_object_get_boolean(v)) {
 		json_object_put(acct);
 		snprintf(msg, sizeof(msg), "account %s is disabled", s->cn);
@@ -553,6 +559,8 @@ static void auth_done(void *arg, enum db_status st, const PGresult *res)
 static void handshake_done(struct session *s)
 {
 	SSL *ssl = bufferevent_openssl_get_ssl(s->bev);
+	struct tls_pins pins;
+	const char *params[4];
 
 	event_del(s->ev_deadline);
 	if (tls_peer_cn(ssl, s->cn, sizeof(s->cn)) != 0) {
@@ -564,9 +572,20 @@ static void handshake_done(struct session *s)
 		session_refuse(s, PROTO_ERR_UNAUTHENTICATED, msg);
 		return;
 	}
+	/* begun before a reload: held to the new CRL too (revoke.h) */
+	if (SSL_get_SSL_CTX(ssl) != s->srv->ssl_ctx &&
+	    tls_peer_recheck(s->srv->ssl_ctx, ssl) == X509_V_ERR_CERT_REVOKED) {
+		session_refuse(s, PROTO_ERR_UNAUTHENTICATED, "certificate revoked");
+		return;
+	}
+	if (tls_peer_pins(ssl, &pins) != 0) {
+		session_refuse(s, PROTO_ERR_UNAUTHENTICATED, "unreadable client certificate");
+		return;
+	}
+	account_login_params(s->cn, &pins, params);
 	session_enter(s, SESSION_AUTH);
-	s->auth_query = db_query(s->srv->db, handlers_stmt_account_by_cn(), 1,
-	                         (const char *[]){ s->cn }, auth_done, s);
+	s->auth_query =
+	        db_query(s->srv->db, handlers_stmt_account_by_cn(), 4, params, auth_done, s);
 	if (!s->auth_query)
 		session_close(s, "out of memory", false);
 }

@@ -50,6 +50,7 @@ struct session {
 	int street_id, department_id, district_id; /* the account's scope (0 = none) */
 	struct subscription *sub;                  /* live push, when subscribed (push.c) */
 	struct session *acct_next;                 /* sessions of the same account (accounts.c) */
+	long long acct_revision; /* the account's revision at login (account_login.c) */
 	struct db_query *auth_query;
 	struct db_query *replay_query; /* a subscriber's catch-up from the log (events.c) */
 	void *replay_arg;

@@ -13,7 +13,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <openssl/bn.h>
 #include <openssl/err.h>
+#include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
@@ -284,4 +286,128 @@ const char *tls_verify_error(const SSL *ssl)
 	const char *why = tls_peer_check(ssl, cn, sizeof(cn));
 
 	return why != NULL ? why : "ok";
+}
+
+/* The SHA-256 of x's SubjectPublicKeyInfo (DER) as lower-case hex into hex[65]. */
+static int tls_spki_sha256(X509 *x, char *hex)
+{
+	unsigned char *der = NULL, md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0;
+	int len = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(x), &der);
+	int ok = len > 0 && EVP_Digest(der, (size_t)len, md, &mdlen, EVP_sha256(), NULL) == 1 &&
+	         mdlen == 32;
+
+	OPENSSL_free(der);
+	if (!ok) {
+		ERR_clear_error();
+		return -1;
+	}
+	for (unsigned int i = 0; i < mdlen; i++)
+		snprintf(hex + 2 * i, 3, "%02x", md[i]);
+	return 0;
+}
+
+int tls_peer_pins(const SSL *ssl, struct tls_pins *p)
+{
+	X509 *leaf = SSL_get0_peer_certificate(ssl);
+	STACK_OF(X509) *chain = SSL_get0_verified_chain(ssl);
+	X509 *issuer;
+	BIGNUM *bn;
+	char *hex = NULL;
+	int rc = -1;
+
+	memset(p, 0, sizeof(*p));
+	if (leaf == NULL || chain == NULL || sk_X509_num(chain) < 1 ||
+	    SSL_get_verify_result(ssl) != X509_V_OK)
+		return -1;
+	/* chain[0] is the leaf; the next one signed it (a self-signed leaf that
+	 * tls.ca trusts directly is alone in its chain) */
+	issuer = sk_X509_value(chain, sk_X509_num(chain) > 1 ? 1 : 0);
+	bn = ASN1_INTEGER_to_BN(X509_get0_serialNumber(leaf), NULL);
+	if (bn != NULL)
+		hex = BN_bn2hex(bn);
+	if (hex != NULL && strlen(hex) <= TLS_SERIAL_HEX_MAX + (hex[0] == '-') &&
+	    tls_spki_sha256(issuer, p->issuer_spki) == 0 && tls_spki_sha256(leaf, p->spki) == 0) {
+		/* BN_bn2hex writes whole bytes ("0A"); the pin has no leading zeros */
+		const char *digits = hex + (hex[0] == '-');
+
+		while (digits[0] == '0' && digits[1] != '\0')
+			digits++;
+		snprintf(p->serial, sizeof(p->serial), "%s%s", hex[0] == '-' ? "-" : "", digits);
+		rc = 0;
+	}
+	OPENSSL_free(hex);
+	BN_free(bn);
+	ERR_clear_error();
+	if (rc != 0)
+		memset(p, 0, sizeof(*p));
+	return rc;
+}
+
+int tls_ctx_ca_count(SSL_CTX *ctx)
+{
+	STACK_OF(X509_OBJECT) *objs = X509_STORE_get0_objects(SSL_CTX_get_cert_store(ctx));
+	int n = 0;
+
+	for (int i = 0; i < sk_X509_OBJECT_num(objs); i++)
+		if (X509_OBJECT_get_type(sk_X509_OBJECT_value(objs, i)) == X509_LU_X509)
+			n++;
+	return n;
+}
+
+int tls_peer_recheck(SSL_CTX *ctx, const SSL *ssl)
+{
+	X509 *leaf = SSL_get0_peer_certificate(ssl);
+	X509_STORE_CTX *v;
+	int rc = X509_V_OK;
+
+	if (leaf == NULL)
+		return X509_V_ERR_UNSPECIFIED;
+	v = X509_STORE_CTX_new();
+	/* what ssl_verify_cert_chain() does for a server: the chain the client
+	 * sent as untrusted certificates, the "ssl_client" purpose, ctx's
+	 * parameters (depth) over the store's (CRL checking) */
+	if (v == NULL ||
+	    X509_STORE_CTX_init(v, SSL_CTX_get_cert_store(ctx), leaf,
+	                        SSL_get_peer_cert_chain(ssl)) != 1 ||
+	    X509_STORE_CTX_set_default(v, "ssl_client") != 1 ||
+	    X509_VERIFY_PARAM_set1(X509_STORE_CTX_get0_param(v), SSL_CTX_get0_param(ctx)) != 1) {
+		rc = X509_V_ERR_OUT_OF_MEM;
+	} else if (X509_verify_cert(v) != 1) {
+		rc = X509_STORE_CTX_get_error(v);
+		if (rc == X509_V_OK)
+			rc = X509_V_ERR_UNSPECIFIED;
+	}
+	X509_STORE_CTX_free(v);
+	ERR_clear_error();
+	return rc;
+}
+
+int tls_ctx_crl_next_update(SSL_CTX *ctx, long long *left, char *issuer, size_t issuer_cap,
+                            char *when, size_t when_cap)
+{
+	STACK_OF(X509_OBJECT) *objs = X509_STORE_get0_objects(SSL_CTX_get_cert_store(ctx));
+	X509_CRL *first = NULL;
+	long long first_left = 0;
+
+	for (int i = 0; i < sk_X509_OBJECT_num(objs); i++) {
+		X509_CRL *crl = X509_OBJECT_get0_X509_CRL(sk_X509_OBJECT_value(objs, i));
+		const ASN1_TIME *next = crl ? X509_CRL_get0_nextUpdate(crl) : NULL;
+		int days, secs;
+
+		if (next == NULL || ASN1_TIME_diff(&days, &secs, NULL, next) != 1)
+			continue;
+		if (first == NULL || (long long)days * 86400 + secs < first_left) {
+			first = crl;
+			first_left = (long long)days * 86400 + secs;
+		}
+	}
+	ERR_clear_error();
+	if (first == NULL)
+		return 0;
+	*left = first_left;
+	if (issuer_cap > 0)
+		X509_NAME_oneline(X509_CRL_get_issuer(first), issuer, (int)issuer_cap);
+	tls_time(X509_CRL_get0_nextUpdate(first), when, when_cap);
+	return 1;
 }

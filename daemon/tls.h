@@ -83,4 +83,48 @@ int tls_peer_cn(const SSL *ssl, char *cn, size_t cap);
  */
 const char *tls_verify_error(const SSL *ssl);
 
+/*
+ * A certificate's identity as account pins record it
+ * (sql/migrations/011_account_pin.sql): the SHA-256 of its issuer's and of
+ * its own SubjectPublicKeyInfo (DER) as lower-case hex, and its serial number
+ * as upper-case hex without leading zeros ("0" for zero).
+ */
+#define TLS_SERIAL_HEX_MAX 64 /* 32 bytes: RFC 5280 allows 20 */
+struct tls_pins {
+	char issuer_spki[65];
+	char spki[65];
+	char serial[TLS_SERIAL_HEX_MAX + 2]; /* a negative serial has a '-' */
+};
+
+/*
+ * After a successful handshake: the pins of the peer certificate, its issuer
+ * taken from the verified chain (the CA in tls.ca that vouched for it; a
+ * certificate trusted directly is its own issuer). Returns 0, or -1 (p then
+ * all "") without a verified chain or for a serial longer than 32 bytes.
+ */
+int tls_peer_pins(const SSL *ssl, struct tls_pins *p);
+
+/* The number of CA certificates in ctx's trust store (tls.ca). */
+int tls_ctx_ca_count(SSL_CTX *ctx);
+
+/*
+ * Verifies the peer certificate of ssl (a finished server-side handshake)
+ * again, the way a new handshake on ctx would: ctx's CAs, CRLs, depth and
+ * purpose, at the current time. For the sessions still open after a reload.
+ * Returns X509_V_OK when it would be accepted, else the X509_V_ERR_* code
+ * (X509_V_ERR_CERT_REVOKED...; X509_verify_cert_error_string() words it).
+ * Revocation is checked before expiry, so a revoked certificate is reported
+ * as revoked whatever else is wrong with it.
+ */
+int tls_peer_recheck(SSL_CTX *ctx, const SSL *ssl);
+
+/*
+ * The CRL in ctx's store (tls.crl) that expires first: its nextUpdate as
+ * seconds from now (negative once passed) in *left, its issuer (one line)
+ * and its nextUpdate (2026-03-01T09:15:02Z) in the buffers. Returns 1, or 0
+ * when the store holds no CRL with a nextUpdate.
+ */
+int tls_ctx_crl_next_update(SSL_CTX *ctx, long long *left, char *issuer, size_t issuer_cap,
+                            char *when, size_t when_cap);
+
 #endif /* STREETD_TLS_H */

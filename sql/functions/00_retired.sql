@@ -13,3 +13,7 @@ DROP FUNCTION IF EXISTS st_idem_done(account, text, ticket_event);
 -- 010: st_report takes p_urgent_reason (a street office lowering urgency).
 DROP FUNCTION IF EXISTS st_report(integer, integer, integer, text, text, double precision,
 	double precision, boolean, bigint[], text);
+-- 011: the login lookup takes the peer certificate's pins; the daemon asks
+-- st_changed_accounts (revisions) instead of st_disabled_accounts.
+DROP FUNCTION IF EXISTS st_account_by_cn(text);
+DROP FUNCTION IF EXISTS st_disabled_accounts(integer[]);

@@ -23,19 +23,42 @@ LANGUAGE sql STABLE AS $$
 $$;
 
 -- At TLS authentication: the account whose certificate name this is, or NULL.
--- A disabled account is returned (disabled = true); the daemon refuses it.
-CREATE OR REPLACE FUNCTION st_account_by_cn(p_cn text) RETURNS jsonb
+-- p_issuer_spki, p_serial, p_spki describe the peer certificate as the pins
+-- do.  A pinned account whose pin does not match is not returned: the result
+-- is {"refused": why, "login": ...}.  Otherwise the account (disabled ones
+-- too, with disabled = true: the daemon refuses them) with its revision and
+-- whether it is pinned.
+CREATE OR REPLACE FUNCTION st_account_by_cn(p_cn text, p_issuer_spki text DEFAULT NULL,
+	p_serial text DEFAULT NULL, p_spki text DEFAULT NULL) RETURNS jsonb
 LANGUAGE sql STABLE SECURITY DEFINER SET search_path = street, pg_temp AS $$
-	SELECT st_account_json(a) FROM account a WHERE a.cert_cn = p_cn
+	SELECT CASE
+		WHEN a.pin_issuer_spki IS NOT NULL AND a.pin_issuer_spki IS DISTINCT FROM p_issuer_spki
+		THEN jsonb_build_object('login', a.login, 'refused',
+			'the certificate is not from the CA account ' || a.login || ' is pinned to')
+		WHEN a.pin_serial IS NOT NULL AND a.pin_serial IS DISTINCT FROM p_serial
+		THEN jsonb_build_object('login', a.login, 'refused',
+			'the certificate is not the one account ' || a.login || ' is pinned to (serial)')
+		WHEN a.pin_spki IS NOT NULL AND a.pin_spki IS DISTINCT FROM p_spki
+		THEN jsonb_build_object('login', a.login, 'refused',
+			'the certificate is not the one account ' || a.login || ' is pinned to (key)')
+		ELSE st_account_json(a) || jsonb_build_object('revision', a.revision,
+			'pinned', a.pin_issuer_spki IS NOT NULL)
+	END
+	FROM account a WHERE a.cert_cn = p_cn
 $$;
 
--- Which of these accounts (the daemon's connected ones) are disabled or gone.
-CREATE OR REPLACE FUNCTION st_disabled_accounts(p_ids integer[]) RETURNS jsonb
+-- Which of these sessions' accounts changed since login: p_ids[i] logged in
+-- at revision p_revisions[i] (the oldest of its sessions).  Returns
+-- [[id, revision, disabled], ...] for each account that is gone (revision
+-- null, disabled true), disabled, or now at another revision; [] when none.
+CREATE OR REPLACE FUNCTION st_changed_accounts(p_ids integer[], p_revisions bigint[]) RETURNS jsonb
 LANGUAGE sql STABLE SECURITY DEFINER SET search_path = street, pg_temp AS $$
-	SELECT coalesce(jsonb_agg(DISTINCT x ORDER BY x), '[]')
-	FROM unnest(p_ids) AS x
-	WHERE x IS NOT NULL
-		AND NOT EXISTS (SELECT 1 FROM account WHERE id = x AND NOT disabled)
+	SELECT coalesce(jsonb_agg(DISTINCT jsonb_build_array(x.id, a.revision,
+		coalesce(a.disabled, true))), '[]')
+	FROM unnest(p_ids, p_revisions) AS x (id, rev)
+	LEFT JOIN account a ON a.id = x.id
+	WHERE x.id IS NOT NULL
+		AND (a.id IS NULL OR a.disabled OR a.revision IS DISTINCT FROM x.rev)
 $$;
 
 CREATE OR REPLACE FUNCTION st_whoami(p_actor integer) RETURNS jsonb

@@ -37,6 +37,17 @@ SELECT 't.disabled', '停用账号', 'Disabled street staff', 'street', id, 't.d
 FROM street WHERE code = 'jianguolu'
 ON CONFLICT DO NOTHING;
 
+-- Accounts that only their own suites touch: t.mover is moved between
+-- departments (test_daemon_scope), t.pinned pinned to a CA (test_daemon_pin).
+INSERT INTO account (login, name, name_en, role, department_id, cert_cn)
+SELECT 't.mover', '调动干部', 'Test department staff who moves', 'department', id, 't.mover'
+FROM department WHERE code = 'sthj'
+ON CONFLICT DO NOTHING;
+INSERT INTO account (login, name, name_en, role, street_id, cert_cn)
+SELECT 't.pinned', '固定证书', 'Test street staff pinned to a CA', 'street', id, 't.pinned'
+FROM street WHERE code = 'jianguolu'
+ON CONFLICT DO NOTHING;
+
 -- Deadlines of a second or two, counted in elapsed time (urgent), so that a
 -- test can watch them pass; working-time ones of one second land on the next
 -- working second.

@@ -1350,27 +1350,42 @@ START_TEST(account_by_cn_and_disabled)
 	       0);
 	ck_assert_ptr_null(r);
 
-	/* disabled or missing ones among those asked about */
+	/* accounts changed since login: disabled, gone, or at another revision */
 	{
-		char arr[128];
+		const char *acct_ids = tdb_fmt("{%d,%d,%d,999999999}", uid_of("wang.fang"),
+		                               uid_of("t.disabled"), uid_of("zhang.wei"));
+		const char *sql =
+		        "SELECT street.st_changed_accounts($1::integer[], ARRAY["
+		        "(SELECT revision FROM street.account WHERE login = 'wang.fang'),"
+		        "(SELECT revision FROM street.account WHERE login = 't.disabled'),"
+		        "0, 1]::bigint[])";
 		json_object *want;
 
-		snprintf(arr, sizeof(arr), "{%d,%d,%d,999999999,%d}", uid_of("wang.fang"),
-		         uid_of("t.disabled"), uid_of("zhang.wei"), uid_of("t.disabled"));
-		r = jok("SELECT street.st_disabled_accounts($1::integer[])", 1,
-		        (const char *[]){ arr });
-		want = json_tokener_parse(tdb_fmt("[%d, 999999999]", uid_of("t.disabled")));
-		ck_assert_msg(json_object_equal(r, want), "got %s", json_object_to_json_string(r));
+		r = jok(sql, 1, (const char *[]){ acct_ids });
+		want = json_tokener_parse(tdb_fmt(
+		        "[[%d, null, true], [%d, %lld, true], [%d, %lld, false]]", 999999999,
+		        uid_of("t.disabled"),
+		        tdb_int(db,
+		                "SELECT revision FROM street.account WHERE login = 't.disabled'", 0,
+		                NULL),
+		        uid_of("zhang.wei"),
+		        tdb_int(db, "SELECT revision FROM street.account WHERE login = 'zhang.wei'",
+		                0, NULL)));
+		ck_assert_ptr_nonnull(want);
+		ck_assert_int_eq(json_object_array_length(r), 3);
+		for (size_t i = 0; i < 3; i++) {
+			bool found = false;
+
+			for (size_t j = 0; j < 3; j++)
+				found = found ||
+				        json_object_equal(json_object_array_get_idx(r, i),
+				                          json_object_array_get_idx(want, j));
+			ck_assert_msg(found, "got %s", json_object_to_json_string(r));
+		}
 		json_object_put(want);
 		json_object_put(r);
-		r = jok("SELECT street.st_disabled_accounts($1::integer[])", 1,
-		        (const char *[]){
-		                tdb_fmt("{%d,%d}", uid_of("wang.fang"), uid_of("admin")) });
-		ck_assert(json_object_is_type(r, json_type_array));
-		ck_assert_int_eq(json_object_array_length(r), 0);
-		json_object_put(r);
-		r = jok("SELECT street.st_disabled_accounts($1::integer[])", 1,
-		        (const char *[]){ "{}" });
+		r = jok("SELECT street.st_changed_accounts('{}'::integer[], '{}'::bigint[])", 0,
+		        NULL);
 		ck_assert_int_eq(json_object_array_length(r), 0);
 		json_object_put(r);
 	}

@@ -12,7 +12,8 @@
 #      does) and a TLS client served on it;
 #   7. `streetd --migrate` from the installed tree on a scratch database
 #      (applies, then no-op, then refuses a newer schema with 65);
-#   8. streetd-admin: a CA, certificates, an account; `disable` ends its live
+#   8. streetd-admin: a CA, certificates, an account; `move`, `pin` (two CAs),
+#      revoke-cert + reload end its live sessions; `disable` ends its live
 #      session within seconds; a revoked certificate is refused after reload.
 # Needs scripts/test's environment (cluster, certificates) and the build
 # (STREETD_TEST_DAEMON, STREETD_BUILD_ROOT, STREETD_SOURCE_ROOT from meson).
@@ -603,8 +604,102 @@ helper whoami "$port" "${client[@]}" >/dev/null 2>&1 || rc=$?
 check "a disabled account cannot connect" 1 "$rc"
 "${sadb[@]}" enable li.qiang >>"$tmp/admin.log" 2>&1 || bad "streetd-admin enable"
 check "an enabled account connects again" li.qiang "$(helper whoami "$port" "${client[@]}" 2>&1)"
+# move: the live session is closed at once, the account has its new scope
+sadb_sql() { psql -X -q -At -v ON_ERROR_STOP=1 "$STREETD_TEST_ADMIN_DB dbname=$db" "$@"; }
+helper hold "$port" "${client[@]}" "$tmp/hold-move.txt" 20 &
+hpid=$!
+pids+=("$hpid")
+wait_for "$tmp/hold-move.txt" '^(ready|refused)' 15 || true
+check "move: connected first" "ready li.qiang" "$(head -n 1 "$tmp/hold-move.txt")"
+"${sadb[@]}" move li.qiang --street beijingnanlu >>"$tmp/admin.log" 2>&1 || bad "streetd-admin move"
+wait "$hpid" 2>/dev/null || true
+check_match "move ends the live session" '^closed ' "$(sed -n 2p "$tmp/hold-move.txt")"
+check "move: the new street, the old grids gone" "collector|beijingnanlu|0" \
+	"$(sadb_sql -c "SELECT a.role, s.code, (SELECT count(*) FROM street.account_grid g WHERE g.account_id = a.id)
+		FROM street.account a JOIN street.street s ON s.id = a.street_id WHERE a.login = 'li.qiang'")"
+check "move: connects again" li.qiang "$(helper whoami "$port" "${client[@]}" 2>&1)"
+rc=0
+"${sadb[@]}" move li.qiang --role department >>"$tmp/admin.log" 2>&1 || rc=$?
+check "move refuses a department without one" 64 "$rc"
+rc=0
+"${sadb[@]}" move li.qiang --street no-such-street >>"$tmp/admin.log" 2>&1 || rc=$?
+check "move refuses an unknown street" 65 "$rc"
+rc=0
+"${sadb[@]}" move li.qiang --street jianguolu --grid bn-beijingnan-01 >>"$tmp/admin.log" 2>&1 || rc=$?
+check "move refuses a grid outside the street" 65 "$rc"
+"${sadb[@]}" move li.qiang --street jianguolu --grid jg-yanan-01 >>"$tmp/admin.log" 2>&1 ||
+	bad "streetd-admin move back with a grid"
+check "move back: street and grid" "jianguolu|jg-yanan-01" \
+	"$(sadb_sql -c "SELECT s.code, g.code FROM street.account a JOIN street.street s ON s.id = a.street_id
+		JOIN street.account_grid ag ON ag.account_id = a.id JOIN street.grid g ON g.id = ag.grid_id
+		WHERE a.login = 'li.qiang'")"
+"${sadb[@]}" move li.qiang --role supervisor --city >>"$tmp/admin.log" 2>&1 || bad "move to supervisor"
+check "move: a city-wide supervisor" "supervisor|||0" \
+	"$(sadb_sql -c "SELECT a.role, a.street_id, a.district_id, (SELECT count(*) FROM street.account_grid g
+		WHERE g.account_id = a.id) FROM street.account a WHERE a.login = 'li.qiang'")"
+"${sadb[@]}" move li.qiang --role collector --street jianguolu --grid jg-yanan-01 >>"$tmp/admin.log" 2>&1 ||
+	bad "move back to collector"
+
+# pin: a second CA in tls.ca (a changeover) mints li.qiang's CN; the pin refuses it
+ca2="$tmp/ca2"
+"${sa[@]}" ca-init "$ca2" --org "streetd test" >>"$tmp/admin.log" 2>&1 || bad "a second CA"
+"${sa[@]}" client-cert "$ca2" li.qiang >>"$tmp/admin.log" 2>&1 || bad "a certificate from the second CA"
+cat "$ca/ca.crt" "$ca2/ca.crt" >"$tmp/ca-both.crt"
+port2=$(helper free-port)
+tls=$ca write_conf "$tmp/pin.conf" "$port2"
+sed -i "s|conninfo = \"$STREETD_TEST_DB\"|conninfo = \"$STREETD_TEST_DB dbname=$db\"|; s|^ca = .*|ca = $tmp/ca-both.crt|" "$tmp/pin.conf"
+"$daemon" -c "$tmp/pin.conf" 2>"$tmp/pin-daemon.log" &
+ppid2=$!
+pids+=("$ppid2")
+wait_for "$tmp/pin-daemon.log" 'listening address=' 15 || bad "the daemon with two CAs did not listen"
+both1=("$tmp/ca-both.crt" "$ca/li.qiang.crt" "$ca/li.qiang.key")
+both2=("$tmp/ca-both.crt" "$ca2/li.qiang.crt" "$ca2/li.qiang.key")
+rc=0
+helper whoami "$port2" "${both1[@]}" >/dev/null 2>&1 || rc=$?
+check "two CAs: an unpinned account is refused" 1 "$rc"
+"${sadb[@]}" pin li.qiang "$ca/li.qiang.crt" --ca "$tmp/ca-both.crt" >>"$tmp/admin.log" 2>&1 || bad "streetd-admin pin"
+check "pinned: its certificate gets in" li.qiang "$(helper whoami "$port2" "${both1[@]}" 2>&1)"
+rc=0
+helper whoami "$port2" "${both2[@]}" >/dev/null 2>&1 || rc=$?
+check "pinned: its CN from the other CA is refused" 1 "$rc"
+check_match "the refusal is logged" 'not from the CA account li.qiang is pinned to' "$(cat "$tmp/pin-daemon.log")"
+"${sadb[@]}" pin li.qiang "$ca2/li.qiang.crt" --ca "$tmp/ca-both.crt" --serial --key >>"$tmp/admin.log" 2>&1 ||
+	bad "streetd-admin pin --serial --key"
+check "re-pinned to the second CA's certificate" li.qiang "$(helper whoami "$port2" "${both2[@]}" 2>&1)"
+rc=0
+helper whoami "$port2" "${both1[@]}" >/dev/null 2>&1 || rc=$?
+check "re-pinned: the first CA's certificate is refused" 1 "$rc"
+rc=0
+"${sadb[@]}" pin li.qiang "$ca/server.crt" --ca "$tmp/ca-both.crt" >>"$tmp/admin.log" 2>&1 || rc=$?
+check "pin refuses a certificate with another CN" 65 "$rc"
+rc=0
+"${sadb[@]}" pin li.qiang "$ca/li.qiang.crt" --ca "$ca2/ca.crt" >>"$tmp/admin.log" 2>&1 || rc=$?
+check "pin refuses a certificate of a CA not in --ca" 65 "$rc"
+"${sadb[@]}" unpin li.qiang >>"$tmp/admin.log" 2>&1 || bad "streetd-admin unpin"
+rc=0
+helper whoami "$port2" "${both2[@]}" >/dev/null 2>&1 || rc=$?
+check "unpinned again: refused while tls.ca holds two CAs" 1 "$rc"
+"${sa[@]}" revoke-cert "$ca2" li.qiang >>"$tmp/admin.log" 2>&1 || bad "revoke-cert in the second CA"
+"${sadb[@]}" client-cert "$ca2" li.qiang --pin >>"$tmp/admin.log" 2>&1 || bad "client-cert --pin"
+check "client-cert --pin pins at issue" li.qiang "$(helper whoami "$port2" "${both2[@]}" 2>&1)"
+check "client-cert --pin pins the issuer, serial and key" "t|t|t" \
+	"$(sadb_sql -c "SELECT pin_issuer_spki IS NOT NULL, pin_serial IS NOT NULL, pin_spki IS NOT NULL
+		FROM street.account WHERE login = 'li.qiang'")"
+stop "$ppid2"
+"${sadb[@]}" unpin li.qiang >>"$tmp/admin.log" 2>&1 || bad "streetd-admin unpin"
+
+# revoked while connected: the reload closes the live session too
+helper hold "$port" "${client[@]}" "$tmp/hold-revoke.txt" 20 &
+hpid=$!
+pids+=("$hpid")
+wait_for "$tmp/hold-revoke.txt" '^(ready|refused)' 15 || true
+check "revoke: connected first" "ready li.qiang" "$(head -n 1 "$tmp/hold-revoke.txt")"
 "${sa[@]}" revoke-cert "$ca" li.qiang >>"$tmp/admin.log" 2>&1 || bad "streetd-admin revoke-cert"
 kill -HUP "$dpid"
+wait "$hpid" 2>/dev/null || true
+check_match "a reload after revoke-cert ends the live session" '^closed ' "$(sed -n 2p "$tmp/hold-revoke.txt")"
+check_match "the close names the account and serial" 'certificate no longer accepted: closing session=[0-9]+ account=li.qiang cn=li.qiang serial=[1-9A-F][0-9A-F]* reason="certificate revoked"' \
+	"$(cat "$tmp/admin-daemon.log")"
 wait_for "$tmp/admin-daemon.log" 'reloaded' 10 || bad "reload after revoke-cert"
 revoked=("$ca/ca.crt" "$(ls "$ca"/revoked/li.qiang-*.crt)" "$(ls "$ca"/revoked/li.qiang-*.key)")
 rc=0

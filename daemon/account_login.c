@@ -1,0 +1,44 @@
+#include "account_login.h"
+
+#include <stdio.h>
+
+#include "log.h"
+#include "session.h"
+
+void account_login_params(const char *cn, const struct tls_pins *pins, const char *params[4])
+{
+	params[0] = cn;
+	params[1] = pins->issuer_spki;
+	params[2] = pins->serial;
+	params[3] = pins->spki;
+}
+
+int account_login_check(struct session *s, SSL *ssl, json_object *acct, char *msg, size_t cap)
+{
+	json_object *v;
+	int ncas;
+
+	if (json_object_object_get_ex(acct, "refused", &v)) {
+		snprintf(msg, cap, "%s", json_object_get_string(v));
+		return -1;
+	}
+	if (!json_object_object_get_ex(acct, "revision", &v) || json_object_get_int64(v) <= 0) {
+		snprintf(msg, cap, "unreadable account record");
+		return -1;
+	}
+	s->acct_revision = json_object_get_int64(v);
+	if (json_object_object_get_ex(acct, "pinned", &v) && json_object_get_boolean(v))
+		return 0;
+	ncas = tls_ctx_ca_count(SSL_get_SSL_CTX(ssl));
+	if (ncas > 1) {
+		snprintf(msg, cap,
+		         "account %s is not pinned to a CA and tls.ca holds %d CAs: an admin must "
+		         "pin it (streetd-admin pin)",
+		         s->cn, ncas);
+		return -1;
+	}
+	log_warn("account not pinned to a CA account=%s: pin it (streetd-admin pin) before tls.ca "
+	         "holds a second CA",
+	         s->cn);
+	return 0;
+}

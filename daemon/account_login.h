@@ -1,0 +1,34 @@
+/*
+ * account_login: what the daemon checks of an account record at login beyond
+ * its certificate CN (sql/migrations/011_account_pin.sql): the pin refusal
+ * the database decided, the policy for accounts with no pin, and the
+ * revision the session logged in at.
+ *
+ * An account with no pin is refused while the trust store its session was
+ * accepted on (tls.ca) holds more than one CA: any of them could have minted
+ * its certificate. With one CA it is accepted, with a warning in the log.
+ */
+#ifndef STREETD_ACCOUNT_LOGIN_H
+#define STREETD_ACCOUNT_LOGIN_H
+
+#include <stddef.h>
+
+#include <json-c/json.h>
+#include <openssl/ssl.h>
+
+#include "tls.h"
+
+struct session;
+
+/* The parameters of the account_by_cn statement for the session's peer:
+ * CN, issuer SPKI hash, serial, SPKI hash. Pointers into cn and pins. */
+void account_login_params(const char *cn, const struct tls_pins *pins, const char *params[4]);
+
+/*
+ * acct is st_account_by_cn's result (borrowed) for session s, accepted on
+ * ssl. Returns 0 and sets s->acct_revision when the login may go on; or -1
+ * with the reason for the client in msg (cap bytes) when it is refused.
+ */
+int account_login_check(struct session *s, SSL *ssl, json_object *acct, char *msg, size_t cap);
+
+#endif
