@@ -2,6 +2,16 @@
 # bench/lib.sh: helpers of bench/run (source it after scripts/lib/common.sh).
 # Functions start with bench_, variables set by bench/run with B_.
 
+# Run instead of sourced: say so (it would do nothing).
+if [[ "${BASH_SOURCE[0]}" == "$0" ]]; then
+	if [[ $# -eq 1 && ("$1" == -h || "$1" == --help) ]]; then
+		echo "bench/lib.sh: helpers of bench/run; bench/run sources it, do not run it (bench/run --help)"
+		exit 0
+	fi
+	echo "bench/lib.sh: helpers of bench/run; bench/run sources it, do not run it (bench/run --help)" >&2
+	exit 64
+fi
+
 # bench_kv LINE KEY: the value of KEY=value (or KEY="value") in LINE.
 bench_kv() {
 	local line=$1 key=$2 re

@@ -2,6 +2,16 @@
 # bench/measure.sh: the five measurements of bench/run, one function each.
 # Each appends rows to B_ROWS (see bench_row) and notes to B_NOTES.
 
+# Run instead of sourced: say so (it would do nothing).
+if [[ "${BASH_SOURCE[0]}" == "$0" ]]; then
+	if [[ $# -eq 1 && ("$1" == -h || "$1" == --help) ]]; then
+		echo "bench/measure.sh: the measurements of bench/run; bench/run sources it, do not run it (bench/run --help)"
+		exit 0
+	fi
+	echo "bench/measure.sh: the measurements of bench/run; bench/run sources it, do not run it (bench/run --help)" >&2
+	exit 64
+fi
+
 # bench_median NUMBERS...: the median (the lower middle one of an even count).
 bench_median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { if (NR) print v[int((NR + 1) / 2)] }'; }
 

@@ -7,6 +7,16 @@
 # Exit codes follow sysexits.h: 64 usage, 65 data, 66 no input, 69 unavailable,
 # 70 software, 77 no permission, 78 config.
 
+# Run instead of sourced: say so (it would do nothing).
+if [[ "${BASH_SOURCE[0]}" == "$0" ]]; then
+	if [[ $# -eq 1 && ("$1" == -h || "$1" == --help) ]]; then
+		echo "scripts/lib/common.sh: functions for scripts/{migrate,pg,tls,run,test}; source it, do not run it"
+		exit 0
+	fi
+	echo "scripts/lib/common.sh: functions for scripts/{migrate,pg,tls,run,test}; source it, do not run it" >&2
+	exit 64
+fi
+
 # Guard against being sourced twice.
 if [[ -n "${ST_COMMON_LOADED:-}" ]]; then
 	return 0
@@ -55,6 +65,30 @@ st_die() {
 st_is_root() { [[ ${EUID:-$(id -u)} -eq 0 ]]; }
 
 st_have() { command -v "$1" >/dev/null 2>&1; }
+
+# st_usage: print the calling script's header comment (line 2 up to "set
+# -euo"), which is its usage; found as ST_PROG under the repository, so that
+# it works whatever the caller's working directory.
+st_usage() {
+	sed -n '2,/^set -euo/{/^set -euo/d;s/^# \{0,1\}//;p}' "$ST_ROOT/$ST_PROG"
+}
+
+# st_usage_error MESSAGE...: "MESSAGE" and a pointer to --help on stderr, exit 64.
+st_usage_error() {
+	printf '%s: %s (%s --help for the usage)\n' "$ST_PROG" "$*" "$ST_PROG" >&2
+	exit 64
+}
+
+# st_no_args "$@": for scripts that take no arguments: --help/-h prints the
+# header comment of the calling script and exits 0; anything else exits 64.
+st_no_args() {
+	[[ $# -eq 0 ]] && return 0
+	if [[ $# -eq 1 && ("$1" == -h || "$1" == --help) ]]; then
+		st_usage
+		exit 0
+	fi
+	st_usage_error "takes no arguments, got: $*"
+}
 
 # st_abspath PATH: absolute form of PATH (which need not exist yet), without
 # resolving symlinks of the missing part.
@@ -184,8 +218,14 @@ st_meson_build() {
 # Layout of a cluster directory DIR:
 #   DIR/data                   the data directory (initdb)
 #   DIR/data/streetd.conf      our settings, rewritten at every start
-#   DIR/run                    the unix socket (no TCP at all)
+#   DIR/run                    the unix socket (no TCP at all), mode 0700:
+#                              only the cluster's owner and root connect
 #   DIR/log/postgresql.log     the server log
+#
+# As root the cluster belongs to the postgres user, which must reach DIR.  When
+# it cannot (a checkout under /root or in a mktemp -d directory), DIR becomes
+# a symlink to ~postgres/streetd-dev/NAME (see st_pg_place and
+# docs/decisions.md, "Development clusters"); st_pg_dir resolves it.
 # ---------------------------------------------------------------------------
 
 # st_as_pg CMD...: run CMD as the cluster's owner: the postgres system user
@@ -196,6 +236,63 @@ st_as_pg() {
 	else
 		"$@"
 	fi
+}
+
+# st_pg_dir DIR: the absolute directory that holds DIR's cluster: DIR, or the
+# target of DIR when st_pg_place made DIR a symlink.  Commands run as the
+# postgres user must be given this path: the symlink sits where it cannot go.
+st_pg_dir() {
+	local dir
+	dir="$(st_abspath "$1")"
+	if [[ -L "$dir" ]]; then
+		dir="$(readlink -m -- "$dir")"
+	fi
+	printf '%s\n' "$dir"
+}
+
+# st_pg_place DIR: where the cluster asked for in DIR (absolute) is to live;
+# prints that directory.  Not root, or the postgres user can reach DIR's
+# parent: DIR itself.  Otherwise (root, checkout out of postgres's reach) a
+# directory of its own in the postgres user's home, ~postgres/streetd-dev/NAME
+# (NAME from the checkout and DIR, plus a hash of DIR's path), with DIR made a
+# symlink to it, so that every path under the checkout still works for root.
+# Why there and not /var/tmp or an ACL on the checkout: docs/decisions.md.
+st_pg_place() {
+	local dir=$1 parent home spool name hash real
+	if [[ -L "$dir" ]] || ! st_is_root; then
+		st_pg_dir "$dir"
+		return 0
+	fi
+	parent="$(dirname "$dir")"
+	mkdir -p "$parent"
+	if st_as_pg test -x "$parent"; then
+		printf '%s\n' "$dir"
+		return 0
+	fi
+	home="$(getent passwd "$ST_PGUSER_OS" | cut -d: -f6)"
+	if [[ -z "$home" || "$home" != /* ]] || ! st_as_pg test -x "$home" -a -w "$home"; then
+		st_die 77 "user '$ST_PGUSER_OS' cannot reach $parent, and has no home directory of its own" \
+			"to hold the cluster instead; put the checkout somewhere world-traversable"
+	fi
+	if [[ -e "$dir" ]]; then
+		# An empty directory (an earlier run that stopped here) may go; data may not.
+		rmdir -- "$dir" 2>/dev/null ||
+			st_die 78 "user '$ST_PGUSER_OS' cannot reach $dir, which is not empty; move it away"
+	fi
+	spool="$home/streetd-dev"
+	st_as_pg mkdir -p "$spool"
+	st_as_pg chmod 0700 "$spool"
+	if [[ "$dir" == "$ST_ROOT"/* ]]; then
+		name="$(basename "$ST_ROOT" | cut -c1-40)-${dir#"$ST_ROOT"/}"
+	else
+		name="$(basename "$dir" | cut -c1-40)"
+	fi
+	name="${name//\//-}"
+	hash="$(printf '%s' "$dir" | sha256sum | cut -c1-8)"
+	real="$spool/$name-$hash"
+	ln -s -- "$real" "$dir"
+	st_log "user '$ST_PGUSER_OS' cannot reach $parent: the cluster lives in $real ($dir points there)"
+	printf '%s\n' "$real"
 }
 
 # st_pg_check_reachable DIR: fail clearly if the cluster's owner cannot reach DIR.
@@ -223,14 +320,16 @@ st_pg_check_reachable() {
 
 # st_pg_running DIR: true if the cluster in DIR is running.
 st_pg_running() {
-	[[ -f "$1/data/PG_VERSION" ]] || return 1
-	st_as_pg "$ST_PGBIN/pg_ctl" -D "$1/data" status >/dev/null 2>&1
+	local dir
+	dir="$(st_pg_dir "$1")"
+	[[ -f "$dir/data/PG_VERSION" ]] || return 1
+	st_as_pg "$ST_PGBIN/pg_ctl" -D "$dir/data" status >/dev/null 2>&1
 }
 
 # st_pg_port DIR: port of the running cluster (line 4 of postmaster.pid).
 st_pg_port() {
 	local port
-	port="$(sed -n 4p "$1/data/postmaster.pid" 2>/dev/null)" || true
+	port="$(sed -n 4p "$(st_pg_dir "$1")/data/postmaster.pid" 2>/dev/null)" || true
 	[[ "$port" =~ ^[0-9]+$ ]] || st_die 70 "cannot read the port of the cluster in $1 (is it running?)"
 	printf '%s\n' "$port"
 }
@@ -245,7 +344,7 @@ st_sql_quote() {
 # it unless it is already running.
 st_pg_start() {
 	local dir port=$2
-	dir="$(st_abspath "$1")"
+	dir="$(st_pg_place "$(st_abspath "$1")")"
 	[[ "$port" =~ ^[0-9]+$ && $port -ge 1 && $port -le 65535 ]] || st_die 64 "bad port: $port"
 	[[ -x "$ST_PGBIN/pg_ctl" ]] || st_die 69 "$ST_PGBIN/pg_ctl not found (is postgresql-15 installed?)"
 
@@ -289,6 +388,8 @@ st_pg_start() {
 # Written by scripts/pg; edits are lost at the next start.
 listen_addresses = ''
 unix_socket_directories = $(st_sql_quote "$dir/run")
+# Authentication is trust: only the cluster's owner (and root) may use the socket.
+unix_socket_permissions = 0700
 port = $port
 max_connections = 300
 shared_buffers = 256MB
@@ -305,7 +406,7 @@ EOF
 # st_pg_stop DIR: stop the cluster in DIR (fast mode) if it is running.
 st_pg_stop() {
 	local dir
-	dir="$(st_abspath "$1")"
+	dir="$(st_pg_dir "$1")"
 	if ! st_pg_running "$dir"; then
 		st_log "cluster $dir is not running"
 		return 0
@@ -318,7 +419,7 @@ st_pg_stop() {
 # cluster in DIR (database postgres unless the arguments say -d DB).
 st_psql() {
 	local dir port
-	dir="$(st_abspath "$1")"
+	dir="$(st_pg_dir "$1")"
 	shift
 	port="$(st_pg_port "$dir")"
 	PGCLIENTENCODING=UTF8 PGDATABASE=postgres \
@@ -332,7 +433,7 @@ st_psql() {
 # st_migrate DIR DB [MIGRATE_ARG...]: scripts/migrate as postgres on database DB.
 st_migrate() {
 	local dir port db=$2
-	dir="$(st_abspath "$1")"
+	dir="$(st_pg_dir "$1")"
 	shift 2
 	port="$(st_pg_port "$dir")"
 	PGHOST="$dir/run" PGPORT="$port" PGDATABASE="$db" PGUSER=postgres \
