@@ -16,51 +16,17 @@
 #define STREETD_VERSION "0.0.0"
 #endif
 
-/* What each op calls.  Actions return a composite (ticket, event, replayed). */
-struct op_sql {
-	enum proto_op op;
-	const char *func;
-	bool max_photo; /* the daemon's limits.max_photo is passed last */
-};
-
-static const struct op_sql op_sql[] = {
-	{ PROTO_OP_WHOAMI, "st_whoami", false },
-	{ PROTO_OP_CATEGORIES, "st_categories", false },
-	{ PROTO_OP_DEPARTMENTS, "st_departments", false },
-	{ PROTO_OP_PLACES, "st_places", false },
-	{ PROTO_OP_REPORT, "st_report", false },
-	{ PROTO_OP_DISPATCH, "st_dispatch", false },
-	{ PROTO_OP_RETURN, "st_return", false },
-	{ PROTO_OP_ACCEPT, "st_accept", false },
-	{ PROTO_OP_RESOLVE, "st_resolve", false },
-	{ PROTO_OP_CONFIRM, "st_confirm", false },
-	{ PROTO_OP_REOPEN, "st_reopen", false },
-	{ PROTO_OP_CANCEL, "st_cancel", false },
-	{ PROTO_OP_URGE, "st_urge", false },
-	{ PROTO_OP_EXTEND_REQUEST, "st_extend_request", false },
-	{ PROTO_OP_EXTEND_GRANT, "st_extend_grant", false },
-	{ PROTO_OP_EXTEND_DENY, "st_extend_deny", false },
-	{ PROTO_OP_COMMENT, "st_comment", false },
-	{ PROTO_OP_ARBITRATE, "st_arbitrate", false },
-	{ PROTO_OP_GET, "st_get", false },
-	{ PROTO_OP_LIST, "st_list", false },
-	{ PROTO_OP_OVERDUE, "st_overdue", false },
-	{ PROTO_OP_ROUTE, "st_route_ticket", false },
-	{ PROTO_OP_PHOTO_BEGIN, "st_photo_begin", true },
-	{ PROTO_OP_PHOTO_CHUNK, "st_photo_chunk", false },
-	{ PROTO_OP_PHOTO_END, "st_photo_end", false },
-	{ PROTO_OP_PHOTO_GET, "st_photo_get", false },
-};
-#define NOPS (sizeof(op_sql) / sizeof(op_sql[0]))
-
-enum { STMT_ACCOUNT_BY_CN = NOPS, STMT_DISABLED_ACCOUNTS, STMT_LOG_REPLAY, NSTMTS };
+/* The daemon's own statements first, then one per op that calls the
+ * database (proto's op table names the function). */
+enum { STMT_ACCOUNT_BY_CN, STMT_DISABLED_ACCOUNTS, STMT_LOG_REPLAY, NOWN };
+#define NSTMTS (NOWN + PROTO_OP_COUNT)
 
 static struct db_stmt stmts[NSTMTS];
+static size_t nstmts;
 static char *owned[3 * NSTMTS];        /* the names and SQL texts stmts[] points to */
 static int stmt_of_op[PROTO_OP_COUNT]; /* -1: no statement */
-static const struct op_sql *sql_of_op[PROTO_OP_COUNT];
 
-static char *build_sql(const struct op_sql *o, int nparams)
+static char *build_sql(const struct proto_op_spec *o, int nparams)
 {
 	char args[128] = "";
 	size_t n = 0;
@@ -75,15 +41,15 @@ static char *build_sql(const struct op_sql *o, int nparams)
 		               " 'streetd %s'))::text",
 		               args, STREETD_VERSION);
 	else if (proto_op_is_action(o->op))
-		len = asprintf(&sql, "SELECT to_jsonb(r)::text FROM street.%s(%s) r", o->func,
+		len = asprintf(&sql, "SELECT to_jsonb(r)::text FROM street.%s(%s) r", o->sql_func,
 		               args);
 	else
-		len = asprintf(&sql, "SELECT street.%s(%s)::text", o->func, args);
+		len = asprintf(&sql, "SELECT street.%s(%s)::text", o->sql_func, args);
 	return len < 0 ? NULL : sql;
 }
 
 /* An action's try form (sql/migrations/009_try.sql), for group commit. */
-static char *build_try_sql(const struct op_sql *o, int nparams)
+static char *build_try_sql(const struct proto_op_spec *o, int nparams)
 {
 	char args[192] = "";
 	size_t n = 0;
@@ -93,33 +59,13 @@ static char *build_try_sql(const struct op_sql *o, int nparams)
 		n += (size_t)snprintf(args + n, sizeof(args) - n, "%s$%d::text", i > 1 ? ", " : "",
 		                      i);
 	if (asprintf(&sql, "SELECT result, sqlstate, message FROM street.st_try('%s', ARRAY[%s])",
-	             o->func + strlen("st_"), args) < 0)
+	             o->sql_func + strlen("st_"), args) < 0)
 		return NULL;
 	return sql;
 }
 
 int handlers_init(void)
 {
-	for (int i = 0; i < PROTO_OP_COUNT; i++)
-		stmt_of_op[i] = -1;
-	for (size_t i = 0; i < NOPS; i++) {
-		const struct proto_op_spec *spec = proto_op_spec(op_sql[i].op);
-		int nparams = 1 + spec->nfields + (op_sql[i].max_photo ? 1 : 0);
-		char *name;
-
-		if (asprintf(&name, "op_%s", spec->name) < 0)
-			return -1;
-		owned[3 * i] = name;
-		owned[3 * i + 1] = build_sql(&op_sql[i], nparams);
-		if (!owned[3 * i + 1])
-			return -1;
-		if (proto_op_is_action(op_sql[i].op) &&
-		    !(owned[3 * i + 2] = build_try_sql(&op_sql[i], nparams)))
-			return -1;
-		stmts[i] = (struct db_stmt){ name, owned[3 * i + 1], nparams, owned[3 * i + 2] };
-		stmt_of_op[op_sql[i].op] = (int)i;
-		sql_of_op[op_sql[i].op] = &op_sql[i];
-	}
 	stmts[STMT_ACCOUNT_BY_CN] =
 	        (struct db_stmt){ "account_by_cn", "SELECT street.st_account_by_cn($1)::text", 1,
 		                  NULL };
@@ -131,6 +77,29 @@ int handlers_init(void)
 		                                   "event FROM street.st_log_replay($1, $2, $3,"
 		                                   " $4)",
 		                                   4, NULL };
+	nstmts = NOWN;
+	for (int op = 0; op < PROTO_OP_COUNT; op++) {
+		const struct proto_op_spec *spec = proto_op_spec((enum proto_op)op);
+		size_t i = nstmts;
+		int nparams;
+		char *name;
+
+		stmt_of_op[op] = -1;
+		if (!spec || !spec->sql_func)
+			continue;
+		nparams = 1 + spec->nfields + (spec->sql_max_photo ? 1 : 0);
+		if (asprintf(&name, "op_%s", spec->name) < 0)
+			return -1;
+		owned[3 * i] = name;
+		owned[3 * i + 1] = build_sql(spec, nparams);
+		if (!owned[3 * i + 1])
+			return -1;
+		if (spec->action && !(owned[3 * i + 2] = build_try_sql(spec, nparams)))
+			return -1;
+		stmts[i] = (struct db_stmt){ name, owned[3 * i + 1], nparams, owned[3 * i + 2] };
+		stmt_of_op[op] = (int)i;
+		nstmts++;
+	}
 	return 0;
 }
 
@@ -144,7 +113,7 @@ void handlers_free(void)
 
 const struct db_stmt *handlers_statements(size_t *n)
 {
-	*n = NSTMTS;
+	*n = nstmts;
 	return stmts;
 }
 
@@ -292,7 +261,7 @@ static void request_done(void *arg, enum db_status status, const PGresult *res)
 
 void handlers_run(struct session *s, const struct proto_request *req)
 {
-	const struct op_sql *o = sql_of_op[req->op];
+	const struct proto_op_spec *o = proto_op_spec(req->op);
 	const char *params[PROTO_MAX_FIELDS + 2];
 	char actor[16], max_photo[24];
 	struct request *r;
@@ -307,7 +276,7 @@ void handlers_run(struct session *s, const struct proto_request *req)
 		session_reply_ok(s, req->id, "{}", 2);
 		return;
 	}
-	if (!o) {
+	if (!o || !o->sql_func) {
 		session_reply_error(s, req->id, PROTO_ERR_BAD_REQUEST, "unknown op");
 		return;
 	}
@@ -320,7 +289,7 @@ void handlers_run(struct session *s, const struct proto_request *req)
 	params[n++] = actor;
 	for (int i = 0; i < req->nparams; i++)
 		params[n++] = req->params[i];
-	if (o->max_photo) {
+	if (o->sql_max_photo) {
 		snprintf(max_photo, sizeof(max_photo), "%lld",
 		         (long long)s->srv->cfg.limits.max_photo);
 		params[n++] = max_photo;
