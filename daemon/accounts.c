@@ -51,13 +51,13 @@ void accounts_free(struct accounts *a)
 
 int accounts_add(struct accounts *a, struct session *s)
 {
-	struct entry **e = slot(a, s->account_id);
+	struct entry **e = slot(a, s->who.account_id);
 
 	if (!*e) {
 		*e = calloc(1, sizeof(**e));
 		if (!*e)
 			return -1;
-		(*e)->account_id = s->account_id;
+		(*e)->account_id = s->who.account_id;
 		a->naccounts++;
 	}
 	s->acct_next = (*e)->sessions;
@@ -68,7 +68,7 @@ int accounts_add(struct accounts *a, struct session *s)
 
 void accounts_remove(struct accounts *a, struct session *s)
 {
-	struct entry **e = slot(a, s->account_id);
+	struct entry **e = slot(a, s->who.account_id);
 	struct session **p;
 
 	if (!*e)

@@ -13,12 +13,11 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "accounts.h"
+#include "config.h"
 #include "db.h"
-#include "handlers.h"
+#include "evtime.h"
 #include "log.h"
-#include "push.h"
-#include "server.h"
+#include "stmts.h"
 #include "tls.h"
 
 static void session_read_lines(struct session *s);
@@ -34,14 +33,8 @@ static void session_enter(struct session *s, enum session_state to)
 	log_debug("session state session=%llu from=%s to=%s", (unsigned long long)s->id,
 	          session_state_names[s->state], session_state_names[to]);
 	if (s->state == SESSION_HANDSHAKE && to != SESSION_HANDSHAKE)
-		s->srv->nhandshakes--;
+		s->hub->nhandshakes--;
 	s->state = to;
-}
-
-static void ms_to_tv(int64_t ms, struct timeval *tv)
-{
-	tv->tv_sec = (time_t)(ms / 1000);
-	tv->tv_usec = (suseconds_t)(ms % 1000) * 1000;
 }
 
 static void format_peer(const struct sockaddr *addr, char *buf, size_t cap)
@@ -71,10 +64,10 @@ static void session_check_backlog(struct session *s)
 {
 	struct evbuffer *out = bufferevent_get_output(s->bev);
 
-	if ((int64_t)evbuffer_get_length(out) > s->srv->cfg.limits.max_backlog) {
+	if ((int64_t)evbuffer_get_length(out) > s->hub->cfg->limits.max_backlog) {
 		log_notice(
 		        "session cut off: client does not read session=%llu account=%s backlog=%zu",
-		        (unsigned long long)s->id, s->login, evbuffer_get_length(out));
+		        (unsigned long long)s->id, s->who.login, evbuffer_get_length(out));
 		session_close(s, "backlog limit", false);
 	}
 }
@@ -227,24 +220,32 @@ static void session_free(struct session *s)
 	}
 	if (s->ev_deadline)
 		event_free(s->ev_deadline);
+	if (s->data)
+		s->hub->proto->release(s);
 	free(s);
 }
 
-void session_reap(struct server *srv)
+static void session_reap(struct session_hub *hub)
 {
 	struct session *s;
 
-	while ((s = TAILQ_FIRST(&srv->reaped)) != NULL) {
-		TAILQ_REMOVE(&srv->reaped, s, link);
+	while ((s = TAILQ_FIRST(&hub->reaped)) != NULL) {
+		TAILQ_REMOVE(&hub->reaped, s, link);
 		session_free(s);
-		srv->nsessions--;
-		server_session_gone(srv);
+		hub->nsessions--;
+		if (hub->on_gone)
+			hub->on_gone(hub->gone_arg);
 	}
+}
+
+static void reap_cb(evutil_socket_t fd, short what, void *arg)
+{
+	session_reap(arg);
 }
 
 static void session_reap_now(struct session *s)
 {
-	struct server *srv = s->srv;
+	struct session_hub *hub = s->hub;
 
 	if (s->state == SESSION_REAPED)
 		return;
@@ -253,9 +254,9 @@ static void session_reap_now(struct session *s)
 		bufferevent_disable(s->bev, EV_READ | EV_WRITE);
 	if (s->ev_deadline)
 		event_del(s->ev_deadline);
-	TAILQ_REMOVE(&srv->sessions, s, link);
-	TAILQ_INSERT_TAIL(&srv->reaped, s, link);
-	event_active(srv->ev_reap, EV_TIMEOUT, 0);
+	TAILQ_REMOVE(&hub->sessions, s, link);
+	TAILQ_INSERT_TAIL(&hub->reaped, s, link);
+	event_active(hub->ev_reap, EV_TIMEOUT, 0);
 }
 
 static void deadline_cb(evutil_socket_t fd, short what, void *arg)
@@ -268,7 +269,7 @@ static void deadline_cb(evutil_socket_t fd, short what, void *arg)
 		session_close(s, "handshake timeout", false);
 	} else if (s->state == SESSION_READY) {
 		log_info("line not finished in time session=%llu account=%s",
-		         (unsigned long long)s->id, s->login);
+		         (unsigned long long)s->id, s->who.login);
 		session_close(s, "line not finished within limits.idle_timeout", false);
 	} else {
 		session_reap_now(s);
@@ -277,37 +278,31 @@ static void deadline_cb(evutil_socket_t fd, short what, void *arg)
 
 void session_close(struct session *s, const char *reason, bool flush)
 {
-	struct request *r;
-	struct timeval tv;
+	char q[256];
 
 	if (s->state >= SESSION_CLOSING)
 		return;
-	log_info("session closed session=%llu account=%s peer=%s reason=\"%s\"",
-	         (unsigned long long)s->id, s->login[0] ? s->login : "-", s->peer, reason);
+	log_info("session closed session=%llu account=%s peer=%s reason=%s",
+	         (unsigned long long)s->id, s->who.login[0] ? s->who.login : "-", s->peer,
+	         log_quote(q, sizeof(q), reason));
 	if (s->auth_query) {
 		db_query_cancel(s->auth_query);
 		s->auth_query = NULL;
 	}
-	if (s->replay_query) {
-		db_query_cancel(s->replay_query);
-		s->replay_query = NULL;
-		free(s->replay_arg);
-		s->replay_arg = NULL;
-	}
-	while ((r = LIST_FIRST(&s->requests)) != NULL)
-		handlers_cancel(r);
-	if (s->account_id)
-		accounts_remove(s->srv->accounts, s);
-	push_unsubscribe(s->srv->push, s);
 	session_enter(s, SESSION_CLOSING);
+	if (s->served) {
+		/* each module drops what it keeps for the session (requests,
+		 * subscription, account index); s itself stays until the reap */
+		s->served = false;
+		s->hub->proto->close(s);
+	}
 	if (!flush || !s->bev || evbuffer_get_length(bufferevent_get_output(s->bev)) == 0) {
 		session_reap_now(s);
 		return;
 	}
 	bufferevent_disable(s->bev, EV_READ);
 	bufferevent_setwatermark(s->bev, EV_WRITE, 0, 0);
-	ms_to_tv(CLOSE_FLUSH_MS, &tv);
-	evtimer_add(s->ev_deadline, &tv);
+	evtime_add_ms(s->ev_deadline, CLOSE_FLUSH_MS);
 }
 
 /* The idle timeout is for a client that has gone quiet, not one waiting for
@@ -322,7 +317,7 @@ static void session_arm_idle(struct session *s)
 		bufferevent_set_timeouts(s->bev, NULL, NULL);
 		return;
 	}
-	ms_to_tv(s->srv->cfg.limits.idle_timeout_ms, &idle);
+	idle = evtime_ms(s->hub->cfg->limits.idle_timeout_ms);
 	bufferevent_set_timeouts(s->bev, &idle, NULL);
 }
 
@@ -332,7 +327,7 @@ void session_request_started(struct session *s)
 		session_arm_idle(s);
 }
 
-void session_apply_limits(struct session *s)
+static void session_apply_limits(struct session *s)
 {
 	if (!s->bev || s->state >= SESSION_CLOSING)
 		return;
@@ -353,41 +348,25 @@ void session_request_done(struct session *s)
 		session_close(s, "shutting down", true);
 }
 
+void session_throttle(struct session *s)
+{
+	s->throttled = true;
+}
+
 /* One complete line (without its newline). */
 static void session_handle_line(struct session *s, const char *line, size_t len)
 {
-	struct proto_request req;
-	char err[256];
-	int rc;
-
 	if (len > 0 && line[len - 1] == '\r')
 		len--;
 	if (len == 0)
 		return; /* a blank line is a harmless keep-alive */
-	memset(&req, 0, sizeof(req));
-	rc = proto_decode(line, len, &req, err, sizeof(err));
-	if (rc != 0) {
-		log_info("bad request session=%llu account=%s error=\"%s\"",
-		         (unsigned long long)s->id, s->login, err);
-		session_reply_error(s, req.id[0] ? req.id : "null", (enum proto_error)rc, err);
-	} else if (s->inflight >= s->srv->cfg.limits.max_inflight) {
-		snprintf(err, sizeof(err), "more than %d requests in flight; wait for replies",
-		         s->srv->cfg.limits.max_inflight);
-		session_reply_error(s, req.id, PROTO_ERR_RATE_LIMITED, err);
-		/* the lines behind it wait until a reply is out: a client that
-		 * answers each refusal with another request gets one refusal per
-		 * reply, not as many as the CPU can make */
-		s->throttled = true;
-	} else {
-		handlers_run(s, &req);
-	}
-	proto_request_free(&req);
+	s->hub->proto->line(s, line, len);
 }
 
 static void session_read_lines_now(struct session *s)
 {
 	struct evbuffer *in = bufferevent_get_input(s->bev);
-	size_t max_line = (size_t)s->srv->cfg.limits.max_line;
+	size_t max_line = (size_t)s->hub->cfg->limits.max_line;
 
 	while (s->state == SESSION_READY && !s->draining && !s->throttled) {
 		size_t eol_len = 0, avail = evbuffer_get_length(in);
@@ -425,16 +404,13 @@ static void session_read_lines_now(struct session *s)
  */
 static void session_read_lines(struct session *s)
 {
-	struct timeval tv;
-
 	session_read_lines_now(s);
 	if (s->state != SESSION_READY)
 		return;
 	if (evbuffer_get_length(bufferevent_get_input(s->bev)) == 0) {
 		event_del(s->ev_deadline);
 	} else if (!evtimer_pending(s->ev_deadline, NULL)) {
-		ms_to_tv(s->srv->cfg.limits.idle_timeout_ms, &tv);
-		evtimer_add(s->ev_deadline, &tv);
+		evtime_add_ms(s->ev_deadline, s->hub->cfg->limits.idle_timeout_ms);
 	}
 }
 
@@ -446,7 +422,7 @@ static void session_read_lines(struct session *s)
 static bool session_waiting_input_too_large(const struct session *s)
 {
 	return evbuffer_get_length(bufferevent_get_input(s->bev)) >
-	       (size_t)s->srv->cfg.limits.max_line * (size_t)s->srv->cfg.limits.max_inflight;
+	       (size_t)s->hub->cfg->limits.max_line * (size_t)s->hub->cfg->limits.max_inflight;
 }
 
 static void read_cb(struct bufferevent *bev, void *arg)
@@ -482,8 +458,11 @@ static void write_cb(struct bufferevent *bev, void *arg)
 
 static void session_refuse(struct session *s, enum proto_error code, const char *msg)
 {
-	log_notice("session refused session=%llu peer=%s cn=%s reason=\"%s\"",
-	           (unsigned long long)s->id, s->peer, s->cn, msg);
+	char qcn[160], qmsg[400];
+
+	log_notice("session refused session=%llu peer=%s cn=%s reason=%s",
+	           (unsigned long long)s->id, s->peer, log_quote(qcn, sizeof(qcn), s->cn),
+	           log_quote(qmsg, sizeof(qmsg), msg));
 	session_reply_error(s, "null", code, msg);
 	session_close(s, msg, true);
 }
@@ -491,8 +470,8 @@ static void session_refuse(struct session *s, enum proto_error code, const char 
 static void auth_done(void *arg, enum db_status st, const PGresult *res)
 {
 	struct session *s = arg;
-	struct server *srv = s->srv;
 	json_object *acct = NULL, *v;
+	enum proto_error code;
 	char msg[200];
 
 	s->auth_query = NULL;
@@ -513,39 +492,32 @@ static void auth_done(void *arg, enum db_status st, const PGresult *res)
 		session_refuse(s, PROTO_ERR_UNAUTHENTICATED, msg);
 		return;
 	}
-	s->account_id = json_object_object_get_ex(acct, "id", &v) ? json_object_get_int(v) : 0;
+	s->who.account_id = json_object_object_get_ex(acct, "id", &v) ? json_object_get_int(v) : 0;
 	if (!json_object_object_get_ex(acct, "role", &v) ||
-	    !role_parse(json_object_get_string(v), &s->role) || s->account_id <= 0) {
+	    !role_parse(json_object_get_string(v), &s->who.role) || s->who.account_id <= 0) {
 		json_object_put(acct);
-		s->account_id = 0;
+		s->who.account_id = 0;
 		session_refuse(s, PROTO_ERR_INTERNAL, "unreadable account record");
 		return;
 	}
 	if (json_object_object_get_ex(acct, "login", &v))
-		snprintf(s->login, sizeof(s->login), "%s", json_object_get_string(v));
+		snprintf(s->who.login, sizeof(s->who.login), "%s", json_object_get_string(v));
 	if (json_object_object_get_ex(acct, "street_id", &v))
-		s->street_id = json_object_get_int(v);
+		s->who.street_id = json_object_get_int(v);
 	if (json_object_object_get_ex(acct, "department_id", &v))
-		s->department_id = json_object_get_int(v);
+		s->who.department_id = json_object_get_int(v);
 	if (json_object_object_get_ex(acct, "district_id", &v))
-		s->district_id = json_object_get_int(v);
+		s->who.district_id = json_object_get_int(v);
 	json_object_put(acct);
-	if (accounts_count(srv->accounts, s->account_id) >=
-	    srv->cfg.limits.max_sessions_per_account) {
-		snprintf(msg, sizeof(msg), "account %s already has %d sessions (the limit)",
-		         s->login, srv->cfg.limits.max_sessions_per_account);
-		s->account_id = 0;
-		session_refuse(s, PROTO_ERR_RATE_LIMITED, msg);
+	code = s->hub->proto->ready(s, msg, sizeof(msg));
+	if (code != PROTO_OK) {
+		session_refuse(s, code, msg);
 		return;
 	}
-	if (accounts_add(srv->accounts, s) != 0) {
-		s->account_id = 0;
-		session_refuse(s, PROTO_ERR_INTERNAL, "out of memory");
-		return;
-	}
+	s->served = true;
 	session_enter(s, SESSION_READY);
 	log_info("session authenticated session=%llu account=%s role=%s peer=%s",
-	         (unsigned long long)s->id, s->login, role_name(s->role), s->peer);
+	         (unsigned long long)s->id, s->who.login, role_name(s->who.role), s->peer);
 	session_arm_idle(s);
 	session_read_lines(s); /* what arrived while we looked the account up */
 }
@@ -565,8 +537,8 @@ static void handshake_done(struct session *s)
 		return;
 	}
 	session_enter(s, SESSION_AUTH);
-	s->auth_query = db_query(s->srv->db, handlers_stmt_account_by_cn(), 1,
-	                         (const char *[]){ s->cn }, auth_done, s);
+	s->auth_query = db_query(s->hub->db, STMTS_ACCOUNT_BY_CN, 1, (const char *[]){ s->cn },
+	                         auth_done, s);
 	if (!s->auth_query)
 		session_close(s, "out of memory", false);
 }
@@ -612,39 +584,37 @@ static void event_cb(struct bufferevent *bev, short what, void *arg)
 	}
 }
 
-void session_accept(struct server *srv, int fd, const struct sockaddr *addr, int addrlen)
+void session_accept(struct session_hub *hub, SSL_CTX *ctx, int fd, const struct sockaddr *addr,
+                    int addrlen)
 {
 	struct session *s;
 	SSL *ssl;
-	struct timeval tv;
 
 	/* Until its handshake ends a connection costs memory (~50 KiB) and CPU
 	 * while nobody knows who it is: a flood of them is refused at once. */
-	if (srv->draining || srv->nsessions >= srv->cfg.limits.max_sessions ||
-	    srv->nhandshakes >= srv->cfg.limits.max_handshakes) {
+	if (hub->draining || hub->nsessions >= hub->cfg->limits.max_sessions ||
+	    hub->nhandshakes >= hub->cfg->limits.max_handshakes) {
 		log_notice("connection refused: %s",
-		           srv->draining                                    ? "shutting down"
-		           : srv->nsessions >= srv->cfg.limits.max_sessions ? "session limit"
-		                                                            : "handshake limit");
+		           hub->draining                                     ? "shutting down"
+		           : hub->nsessions >= hub->cfg->limits.max_sessions ? "session limit"
+		                                                             : "handshake limit");
 		close(fd);
 		return;
 	}
 	s = calloc(1, sizeof(*s));
-	ssl = s ? SSL_new(srv->ssl_ctx) : NULL;
+	ssl = s ? SSL_new(ctx) : NULL;
 	if (!ssl) {
 		log_ssl_errors(LOG_ERR, "cannot create a TLS session");
 		free(s);
 		close(fd);
 		return;
 	}
-	s->srv = srv;
-	s->id = ++srv->next_session_id;
-	LIST_INIT(&s->requests);
-	TAILQ_INIT(&s->db_waiting);
+	s->hub = hub;
+	s->id = ++hub->next_id;
 	format_peer(addr, s->peer, sizeof(s->peer));
 	/* replies and pushes are small and must leave at once */
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &(int){ 1 }, sizeof(int));
-	s->bev = bufferevent_openssl_socket_new(srv->base, fd, ssl, BUFFEREVENT_SSL_ACCEPTING,
+	s->bev = bufferevent_openssl_socket_new(hub->base, fd, ssl, BUFFEREVENT_SSL_ACCEPTING,
 	                                        BEV_OPT_CLOSE_ON_FREE);
 	if (!s->bev) {
 		/* libevent freed the SSL but not the socket */
@@ -652,7 +622,7 @@ void session_accept(struct server *srv, int fd, const struct sockaddr *addr, int
 		free(s);
 		return;
 	}
-	s->ev_deadline = evtimer_new(srv->base, deadline_cb, s);
+	s->ev_deadline = evtimer_new(hub->base, deadline_cb, s);
 	if (!s->ev_deadline) {
 		bufferevent_free(s->bev);
 		free(s);
@@ -661,11 +631,67 @@ void session_accept(struct server *srv, int fd, const struct sockaddr *addr, int
 	bufferevent_openssl_set_allow_dirty_shutdown(s->bev, 1);
 	bufferevent_setcb(s->bev, read_cb, write_cb, event_cb, s);
 	bufferevent_enable(s->bev, EV_READ | EV_WRITE);
-	ms_to_tv(srv->cfg.limits.handshake_timeout_ms, &tv);
-	evtimer_add(s->ev_deadline, &tv);
-	TAILQ_INSERT_TAIL(&srv->sessions, s, link);
-	srv->nsessions++;
-	srv->nhandshakes++; /* s->state is SESSION_HANDSHAKE (0) */
+	evtime_add_ms(s->ev_deadline, hub->cfg->limits.handshake_timeout_ms);
+	TAILQ_INSERT_TAIL(&hub->sessions, s, link);
+	hub->nsessions++;
+	hub->nhandshakes++; /* s->state is SESSION_HANDSHAKE (0) */
 	log_debug("session opened session=%llu peer=%s", (unsigned long long)s->id, s->peer);
 	(void)addrlen;
+}
+
+int session_hub_init(struct session_hub *hub, struct event_base *base,
+                     const struct streetd_config *cfg, struct db_pool *db,
+                     const struct session_proto *proto, void *proto_arg, void (*on_gone)(void *arg),
+                     void *gone_arg)
+{
+	*hub = (struct session_hub){
+		.base = base,
+		.cfg = cfg,
+		.db = db,
+		.proto = proto,
+		.proto_arg = proto_arg,
+		.on_gone = on_gone,
+		.gone_arg = gone_arg,
+	};
+	TAILQ_INIT(&hub->sessions);
+	TAILQ_INIT(&hub->reaped);
+	hub->ev_reap = event_new(base, -1, 0, reap_cb, hub);
+	return hub->ev_reap ? 0 : -1;
+}
+
+void session_hub_free(struct session_hub *hub)
+{
+	struct session *s;
+
+	hub->on_gone = NULL;
+	while ((s = TAILQ_FIRST(&hub->sessions)) != NULL)
+		session_close(s, "exiting", false);
+	session_reap(hub);
+	if (hub->ev_reap)
+		event_free(hub->ev_reap);
+	hub->ev_reap = NULL;
+}
+
+void session_hub_drain(struct session_hub *hub)
+{
+	struct session *s, *next;
+
+	hub->draining = true;
+	for (s = TAILQ_FIRST(&hub->sessions); s; s = next) {
+		next = TAILQ_NEXT(s, link);
+		if (s->state == SESSION_READY && s->inflight > 0) {
+			s->draining = true; /* session_request_done() closes it */
+			bufferevent_disable(s->bev, EV_READ);
+		} else {
+			session_close(s, "shutting down", s->state == SESSION_READY);
+		}
+	}
+}
+
+void session_hub_apply_limits(struct session_hub *hub)
+{
+	for (struct session *s = TAILQ_FIRST(&hub->sessions), *after; s; s = after) {
+		after = TAILQ_NEXT(s, link); /* a session may close while its lines are read */
+		session_apply_limits(s);
+	}
 }
