@@ -59,16 +59,92 @@ static void format_peer(const struct sockaddr *addr, char *buf, size_t cap)
 	}
 }
 
-/* A client that does not read its replies is cut off, not buffered for. */
+/*
+ * The backlog rule (docs/protocol.md, Limits).  A client is cut off for what
+ * it leaves unread, not for the size of what it asked for: the backlog is
+ * the output queued for the session minus the replies still in it, so a
+ * reply never counts against the limit it is written under, however large
+ * (up to SESSION_REPLY_MAX_FACTOR x max_backlog; larger ones are answered
+ * too_large instead).  What does count is pushed events, which the client
+ * did not ask for one by one.  Replies cannot pile up either: while more
+ * than max_backlog is queued, no new request line is read (the client's own
+ * requests wait for it to read), so replies queued are at most those of the
+ * requests already in flight.  A client cut off gets an error line first.
+ *
+ * Reply bytes are tracked as ranges of the output stream (cumulative
+ * offsets); pushed lines cost nothing here, so fan-out stays as cheap.
+ */
+static uint64_t session_sent(const struct session *s)
+{
+	return s->out_added - evbuffer_get_length(bufferevent_get_output(s->bev));
+}
+
+/* The bytes of replies still queued; forgets the replies already sent. */
+static size_t session_reply_bytes(struct session *s)
+{
+	uint64_t sent = session_sent(s), n = 0;
+	int drop = 0;
+
+	while (drop < s->nreplies && s->replies[drop].end <= sent)
+		drop++;
+	if (drop > 0) {
+		s->nreplies -= drop;
+		memmove(s->replies, s->replies + drop, (size_t)s->nreplies * sizeof(s->replies[0]));
+	}
+	for (int i = 0; i < s->nreplies; i++)
+		n += s->replies[i].end - (s->replies[i].start > sent ? s->replies[i].start : sent);
+	return (size_t)n;
+}
+
+/* len bytes were just added to the output buffer; reply: they are a reply's. */
+static void session_queued(struct session *s, size_t len, bool reply)
+{
+	uint64_t start = s->out_added;
+
+	s->out_added += len;
+	if (!reply || len == 0)
+		return;
+	if (s->nreplies > 0 && s->replies[s->nreplies - 1].end == start) {
+		s->replies[s->nreplies - 1].end = s->out_added; /* right behind the last */
+		return;
+	}
+	(void)session_reply_bytes(s); /* make room: forget what is sent */
+	if (s->nreplies == SESSION_REPLY_RANGES) {
+		/* full: the last range grows over the pushed lines between (a few
+		 * lines more exempt, while reading stays paused) */
+		s->replies[s->nreplies - 1].end = s->out_added;
+		return;
+	}
+	s->replies[s->nreplies].start = start;
+	s->replies[s->nreplies].end = s->out_added;
+	s->nreplies++;
+}
+
+/* True while more than max_backlog is queued: no new request line is read. */
+static bool session_output_full(const struct session *s)
+{
+	return (int64_t)evbuffer_get_length(bufferevent_get_output(s->bev)) >
+	       s->hub->cfg->limits.max_backlog;
+}
+
+/* A client that does not read what is pushed to it is cut off, not buffered for. */
 static void session_check_backlog(struct session *s)
 {
-	struct evbuffer *out = bufferevent_get_output(s->bev);
+	size_t queued = evbuffer_get_length(bufferevent_get_output(s->bev)), unread;
 
-	if ((int64_t)evbuffer_get_length(out) > s->hub->cfg->limits.max_backlog) {
-		log_notice(
-		        "session cut off: client does not read session=%llu account=%s backlog=%zu",
-		        (unsigned long long)s->id, s->who.login, evbuffer_get_length(out));
-		session_close(s, "backlog limit", false);
+	if (s->state != SESSION_READY || (int64_t)queued <= s->hub->cfg->limits.max_backlog)
+		return;
+	unread = queued - session_reply_bytes(s);
+	if ((int64_t)unread > s->hub->cfg->limits.max_backlog) {
+		log_notice("session cut off: client does not read session=%llu account=%s "
+		           "backlog=%zu queued=%zu",
+		           (unsigned long long)s->id, s->who.login, unread, queued);
+		session_close(s, "backlog limit", true);
+		/* after what is queued (closing: no check again): a client that
+		 * reads again within the flush time learns why */
+		session_reply_error(s, "null", PROTO_ERR_TOO_LARGE,
+		                    "more than limits.max_backlog of output left unread; "
+		                    "disconnecting");
 	}
 }
 
@@ -117,16 +193,20 @@ static int session_queue_contiguous(struct session *s, const char *data, size_t 
 	return evbuffer_commit_space(out, &v, 1);
 }
 
-void session_write(struct session *s, const char *data, size_t len)
+/* Writes a reply (or an error line): queued, it is exempt from the backlog. */
+static void session_write_reply(struct session *s, const char *data, size_t len)
 {
 	size_t done;
 
 	if (s->state >= SESSION_REAPED || !s->bev)
 		return;
 	done = session_write_direct(s, data, len);
-	if (done < len && session_queue_contiguous(s, data + done, len - done) != 0) {
-		session_close(s, "out of memory", false);
-		return;
+	if (done < len) {
+		if (session_queue_contiguous(s, data + done, len - done) != 0) {
+			session_close(s, "out of memory", false);
+			return;
+		}
+		session_queued(s, len - done, true);
 	}
 	session_check_backlog(s);
 }
@@ -160,6 +240,7 @@ void session_write_ref(struct session *s, const char *data, size_t len,
 		session_close(s, "out of memory", false);
 		return;
 	}
+	session_queued(s, len - done, false);
 	session_check_backlog(s);
 }
 
@@ -178,7 +259,18 @@ void session_reply_ok(struct session *s, const char *id, const char *result, siz
 		memcpy(small, prefix, n);
 		memcpy(small + n, result, len);
 		memcpy(small + n + len, "}\n", 2);
-		session_write(s, small, n + len + 2);
+		session_write_reply(s, small, n + len + 2);
+		return;
+	}
+	if ((int64_t)len / SESSION_REPLY_MAX_FACTOR > s->hub->cfg->limits.max_backlog) {
+		char msg[160];
+
+		snprintf(msg, sizeof(msg),
+		         "the reply (%zu bytes) is more than %d x limits.max_backlog; ask for less",
+		         len, SESSION_REPLY_MAX_FACTOR);
+		log_notice("reply too large session=%llu account=%s req=%s bytes=%zu",
+		           (unsigned long long)s->id, s->who.login, id, len);
+		session_reply_error(s, id, PROTO_ERR_TOO_LARGE, msg);
 		return;
 	}
 	out = bufferevent_get_output(s->bev);
@@ -196,6 +288,7 @@ void session_reply_ok(struct session *s, const char *id, const char *result, siz
 		session_close(s, "out of memory", false);
 		return;
 	}
+	session_queued(s, n + len + 2, true);
 	session_check_backlog(s);
 }
 
@@ -204,7 +297,7 @@ void session_reply_error(struct session *s, const char *id, enum proto_error cod
 	char buf[1024];
 	size_t n = proto_format_error(buf, sizeof(buf), id ? id : "null", code, msg);
 
-	session_write(s, buf, n);
+	session_write_reply(s, buf, n);
 }
 
 static void session_free(struct session *s)
@@ -368,7 +461,8 @@ static void session_read_lines_now(struct session *s)
 	struct evbuffer *in = bufferevent_get_input(s->bev);
 	size_t max_line = (size_t)s->hub->cfg->limits.max_line;
 
-	while (s->state == SESSION_READY && !s->draining && !s->throttled) {
+	while (s->state == SESSION_READY && !s->draining && !s->throttled &&
+	       !session_output_full(s)) {
 		size_t eol_len = 0, avail = evbuffer_get_length(in);
 		struct evbuffer_ptr p = evbuffer_search_eol(in, NULL, &eol_len, EVBUFFER_EOL_LF);
 		const char *line;
@@ -407,7 +501,8 @@ static void session_read_lines(struct session *s)
 	session_read_lines_now(s);
 	if (s->state != SESSION_READY)
 		return;
-	if (evbuffer_get_length(bufferevent_get_input(s->bev)) == 0) {
+	if (evbuffer_get_length(bufferevent_get_input(s->bev)) == 0 || session_output_full(s)) {
+		/* (output full: the client waits for us, not we for its line) */
 		event_del(s->ev_deadline);
 	} else if (!evtimer_pending(s->ev_deadline, NULL)) {
 		evtime_add_ms(s->ev_deadline, s->hub->cfg->limits.idle_timeout_ms);
@@ -429,10 +524,11 @@ static void read_cb(struct bufferevent *bev, void *arg)
 {
 	struct session *s = arg;
 
-	if (s->state == SESSION_READY && s->throttled) {
+	if (s->state == SESSION_READY && (s->throttled || session_output_full(s))) {
 		if (session_waiting_input_too_large(s)) {
 			session_reply_error(s, "null", PROTO_ERR_TOO_LARGE,
-			                    "more than max_inflight lines sent past max_inflight");
+			                    "more than max_inflight lines sent while waiting for "
+			                    "replies");
 			session_close(s, "flooding past max_inflight", true);
 		}
 		return;
@@ -452,8 +548,13 @@ static void write_cb(struct bufferevent *bev, void *arg)
 {
 	struct session *s = arg;
 
-	if (s->state == SESSION_CLOSING && evbuffer_get_length(bufferevent_get_output(bev)) == 0)
+	if (evbuffer_get_length(bufferevent_get_output(bev)) != 0)
+		return;
+	if (s->state == SESSION_CLOSING)
 		session_reap_now(s);
+	else if (s->state == SESSION_READY && !s->throttled &&
+	         evbuffer_get_length(bufferevent_get_input(bev)) > 0)
+		session_read_lines(s); /* lines held back while the output was full */
 }
 
 static void session_refuse(struct session *s, enum proto_error code, const char *msg)

@@ -55,6 +55,11 @@ struct session_proto {
 
 TAILQ_HEAD(session_list, session);
 
+/* Reply ranges a session tracks (consecutive replies share one). */
+#define SESSION_REPLY_RANGES 16
+/* A reply larger than this many times limits.max_backlog is answered too_large. */
+#define SESSION_REPLY_MAX_FACTOR 16
+
 /* Every session of the process; owned by the server. */
 struct session_hub {
 	struct event_base *base;
@@ -89,6 +94,13 @@ struct session {
 	int inflight;   /* requests taken and not yet answered (session_request_*) */
 	bool draining;  /* close once nothing is in flight */
 	bool throttled; /* a line was refused for max_inflight: the rest wait */
+	/* the backlog rule (session.c): bytes ever queued, and where the replies
+	 * still queued lie in that stream */
+	uint64_t out_added;
+	struct {
+		uint64_t start, end;
+	} replies[SESSION_REPLY_RANGES];
+	int nreplies;
 	TAILQ_ENTRY(session) link;
 };
 
@@ -111,15 +123,15 @@ void session_hub_drain(struct session_hub *hub);
 /* Applies limits that SIGHUP may have changed (line length, idle timeout). */
 void session_hub_apply_limits(struct session_hub *hub);
 
-/* Queues bytes for the client (see session.c for the backlog rule). */
-void session_write(struct session *s, const char *data, size_t len);
-
-/* Queues bytes that stay owned by the caller until cleanup(data, len, arg)
- * runs: one pushed event line shared by all its recipients. */
+/* Queues a pushed line that stays owned by the caller until cleanup(data,
+ * len, arg) runs: one event line shared by all its recipients.  Pushed lines
+ * count against limits.max_backlog (session.c says how). */
 void session_write_ref(struct session *s, const char *data, size_t len,
                        void (*cleanup)(const void *data, size_t len, void *arg), void *arg);
 
-/* A reply: {"id":ID,"ok":true,"result":RESULT}.  result is JSON text. */
+/* A reply: {"id":ID,"ok":true,"result":RESULT}.  result is JSON text.
+ * Replies never count against limits.max_backlog; one larger than
+ * SESSION_REPLY_MAX_FACTOR x max_backlog is answered too_large instead. */
 void session_reply_ok(struct session *s, const char *id, const char *result, size_t len);
 void session_reply_error(struct session *s, const char *id, enum proto_error code, const char *msg);
 
