@@ -70,6 +70,8 @@ int stmts_init(void)
 		                                    "event FROM street.st_log_replay($1, $2, $3,"
 		                                    " $4)",
 		                                    4, NULL };
+	stmts[STMTS_LOG_HEAD] =
+	        (struct db_stmt){ "log_head", "SELECT head FROM street.st_log_head()", 0, NULL };
 	nstmts = STMTS_NOWN;
 	for (int op = 0; op < PROTO_OP_COUNT; op++) {
 		const struct proto_op_spec *spec = proto_op_spec((enum proto_op)op);

@@ -23,6 +23,7 @@ enum stmts_own {
 	STMTS_ACCOUNT_BY_CN,     /* $1 CN -> the account as JSON, or NULL */
 	STMTS_DISABLED_ACCOUNTS, /* $1 int[] -> JSON array of those now disabled */
 	STMTS_LOG_REPLAY,        /* $1 actor, $2 after, $3 upto, $4 limit -> events */
+	STMTS_LOG_HEAD,          /* -> the newest seq committed */
 	STMTS_NOWN
 };
 

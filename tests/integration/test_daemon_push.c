@@ -350,6 +350,37 @@ START_TEST(large_reply_reaches_a_reader)
 }
 END_TEST
 
+/* A resume point the database never handed out (the database was recreated
+ * since the client saved it): resync from head, and the stream runs. */
+START_TEST(since_ahead_of_the_log_resyncs)
+{
+	struct tdaemon *d = tdaemon_start(NULL);
+	struct tclient *sub = tclient_connect(d, "zhang.wei");
+	struct tclient *w = tclient_connect(d, "wang.fang");
+	PGconn *db = tdb_connect(false);
+	long long max = tdb_int(db, "SELECT coalesce(max(seq), 0) FROM ticket_event", 0, NULL);
+	json_object *r, *e;
+	long long ticket;
+
+	PQfinish(db);
+	r = tclient_ok(sub, "{\"op\":\"subscribe\",\"since\":%lld}", max + 1000000);
+	ck_assert_msg(tj_bool(r, "result.resync"), "no resync: %s", tj_dump(r));
+	ck_assert(!tj_bool(r, "result.replay"));
+	ck_assert_int_le(tj_int(r, "result.head"), max + 1000);
+	r = report(w, category, grid_home, "push: after a resync");
+	ticket = tj_ticket_id(r);
+	e = event_for(sub, ticket, 5000);
+	ck_assert_msg(e != NULL, "the stream stayed silent after a resume point ahead of the log");
+	/* a resume point the log has (the newest) is taken as it is */
+	r = tclient_ok(sub, "{\"op\":\"subscribe\",\"since\":%lld}", tj_int(e, "event.seq"));
+	ck_assert(!tj_bool(r, "result.resync"));
+	ck_assert_int_ge(tj_int(r, "result.head"), tj_int(e, "event.seq"));
+	tclient_close(sub);
+	tclient_close(w);
+	ck_assert_int_eq(tdaemon_stop(d, SIGTERM), 0);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("push");
@@ -364,6 +395,7 @@ int main(void)
 	tcase_add_test(tc, deadline_marked_once_with_two_daemons);
 	tcase_add_test(tc, slow_subscriber_cut_off_others_keep_receiving);
 	tcase_add_test(tc, large_reply_reaches_a_reader);
+	tcase_add_test(tc, since_ahead_of_the_log_resyncs);
 	suite_add_tcase(s, tc);
 	return tdaemon_run_suite(s);
 }
