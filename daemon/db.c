@@ -588,12 +588,12 @@ static void conn_lost(struct conn *c, const char *why)
 	struct db_pool *pool = c->pool;
 	struct db_query *q;
 	struct timeval tv;
-	char reason[256];
+	char reason[256], qr[400];
 
 	snprintf(reason, sizeof(reason), "%s", why ? why : "");
 	reason[strcspn(reason, "\n")] = 0;
-	log_warn("database connection lost conn=%d state=%s inflight=%d reason=\"%s\"", c->index,
-	         conn_state_names[c->state], c->wire.n, reason);
+	log_warn("database connection lost conn=%d state=%s inflight=%d reason=%s", c->index,
+	         conn_state_names[c->state], c->wire.n, log_quote(qr, sizeof(qr), reason));
 	while ((q = list_pop(&c->wire)) != NULL) {
 		if (q->prepare)
 			query_free(q);

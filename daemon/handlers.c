@@ -139,16 +139,20 @@ static void request_done(void *arg, enum db_status status, const PGresult *res)
 	if (code != PROTO_OK)
 		c->ops->reply_error(c, r->id, code, msg);
 	if (log_enabled(level)) {
-		char q[256];
+		char q[256], qst[32], qid[PROTO_ID_JSON_MAX + 64], qlogin[160];
+		bool internal = status == DB_ERROR && code == PROTO_ERR_INTERNAL;
 
+		/* the id is the client's choice: quoted, it cannot forge a key=value */
 		log_msg(level,
-		        "request session=%llu account=%s req=%s op=%s status=%s ms=%.1f%s%s%s",
-		        (unsigned long long)c->log_id, c->who->login, r->id, proto_op_name(r->op),
+		        "request session=%llu account=%s req=%s op=%s status=%s ms=%.1f%s%s%s%s",
+		        (unsigned long long)c->log_id,
+		        log_quote(qlogin, sizeof(qlogin), c->who->login),
+		        log_quote(qid, sizeof(qid), r->id), proto_op_name(r->op),
 		        code == PROTO_OK ? "ok" : proto_error_name(code), ms_since(&r->started),
-		        sqlstate ? " sqlstate=" : "", sqlstate ? sqlstate : "",
-		        status == DB_ERROR && code == PROTO_ERR_INTERNAL
-		                ? log_quote(q, sizeof(q), db_error_message(res))
-		                : "");
+		        sqlstate ? " sqlstate=" : "",
+		        sqlstate ? log_quote(qst, sizeof(qst), sqlstate) : "",
+		        internal ? " error=" : "",
+		        internal ? log_quote(q, sizeof(q), db_error_message(res)) : "");
 	}
 	free(r);
 	c->ops->request_done(c);

@@ -268,8 +268,11 @@ void session_reply_ok(struct session *s, const char *id, const char *result, siz
 		snprintf(msg, sizeof(msg),
 		         "the reply (%zu bytes) is more than %d x limits.max_backlog; ask for less",
 		         len, SESSION_REPLY_MAX_FACTOR);
+		char qid[PROTO_ID_JSON_MAX + 64];
+
 		log_notice("reply too large session=%llu account=%s req=%s bytes=%zu",
-		           (unsigned long long)s->id, s->who.login, id, len);
+		           (unsigned long long)s->id, s->who.login, log_quote(qid, sizeof(qid), id),
+		           len);
 		session_reply_error(s, id, PROTO_ERR_TOO_LARGE, msg);
 		return;
 	}
@@ -516,7 +519,13 @@ static void session_read_lines(struct session *s)
  * burst unread: libevent issue 854.) */
 static bool session_waiting_input_too_large(const struct session *s)
 {
-	return evbuffer_get_length(bufferevent_get_input(s->bev)) >
+	size_t waiting = evbuffer_get_length(bufferevent_get_input(s->bev));
+
+	/* while its output is full the client is not reading: two lines more
+	 * is all a client waiting for a large reply needs to send meanwhile */
+	if (s->state == SESSION_READY && !s->throttled && session_output_full(s))
+		return waiting > 2 * (size_t)s->hub->cfg->limits.max_line;
+	return waiting >
 	       (size_t)s->hub->cfg->limits.max_line * (size_t)s->hub->cfg->limits.max_inflight;
 }
 
@@ -525,11 +534,15 @@ static void read_cb(struct bufferevent *bev, void *arg)
 	struct session *s = arg;
 
 	if (s->state == SESSION_READY && (s->throttled || session_output_full(s))) {
-		if (session_waiting_input_too_large(s)) {
+		if (session_waiting_input_too_large(s) && s->throttled) {
 			session_reply_error(s, "null", PROTO_ERR_TOO_LARGE,
-			                    "more than max_inflight lines sent while waiting for "
-			                    "replies");
+			                    "more than max_inflight lines sent past max_inflight");
 			session_close(s, "flooding past max_inflight", true);
+		} else if (session_waiting_input_too_large(s)) {
+			session_close(s, "requests sent while not reading replies", true);
+			session_reply_error(s, "null", PROTO_ERR_TOO_LARGE,
+			                    "more than limits.max_backlog of replies left unread "
+			                    "while sending more requests; disconnecting");
 		}
 		return;
 	}
@@ -665,10 +678,13 @@ static void event_cb(struct bufferevent *bev, short what, void *arg)
 			snprintf(what_s, sizeof(what_s), "handshake failed session=%llu peer=%s",
 			         (unsigned long long)s->id, s->peer);
 			log_ssl_errors(LOG_NOTICE, what_s);
-			if (ssl)
-				log_notice("client refused session=%llu peer=%s reason=\"%s\"",
+			if (ssl) {
+				char q[256];
+
+				log_notice("client refused session=%llu peer=%s reason=%s",
 				           (unsigned long long)s->id, s->peer,
-				           tls_verify_error(ssl));
+				           log_quote(q, sizeof(q), tls_verify_error(ssl)));
+			}
 			session_close(s, "handshake failed", false);
 			return;
 		}
