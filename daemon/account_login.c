@@ -26,7 +26,7 @@ int account_login_check(struct session *s, SSL *ssl, json_object *acct, char *ms
 		snprintf(msg, cap, "unreadable account record");
 		return -1;
 	}
-	s->acct_revision = json_object_get_int64(v);
+	s->who.revision = json_object_get_int64(v);
 	if (json_object_object_get_ex(acct, "pinned", &v) && json_object_get_boolean(v))
 		return 0;
 	ncas = tls_ctx_ca_count(SSL_get_SSL_CTX(ssl));

@@ -7,7 +7,7 @@
 
 #include "accounts.h"
 #include "db.h"
-#include "handlers.h"
+#include "stmts.h"
 #include "log.h"
 #include "server.h"
 
@@ -55,13 +55,13 @@ void account_watch_tick(struct server *srv)
 {
 	char *ids, *revisions;
 
-	if (srv->account_check_busy || srv->nsessions == 0 || db_pool_ready(srv->db) == 0)
+	if (srv->account_check_busy || srv->hub.nsessions == 0 || db_pool_ready(srv->db) == 0)
 		return;
 	if (accounts_revision_arrays(srv->accounts, &ids, &revisions) != 0)
 		return;
 	if (strcmp(ids, "{}") != 0 &&
-	    db_query(srv->db, handlers_stmt_changed_accounts(), 2,
-	             (const char *[]){ ids, revisions }, changed_done, srv))
+	    db_query(srv->db, STMTS_CHANGED_ACCOUNTS, 2, (const char *[]){ ids, revisions },
+	             changed_done, srv))
 		srv->account_check_busy = true;
 	free(ids);
 	free(revisions);

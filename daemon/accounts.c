@@ -52,13 +52,13 @@ void accounts_free(struct accounts *a)
 
 int accounts_add(struct accounts *a, struct session *s)
 {
-	struct entry **e = slot(a, s->account_id);
+	struct entry **e = slot(a, s->who.account_id);
 
 	if (!*e) {
 		*e = calloc(1, sizeof(**e));
 		if (!*e)
 			return -1;
-		(*e)->account_id = s->account_id;
+		(*e)->account_id = s->who.account_id;
 		a->naccounts++;
 	}
 	s->acct_next = (*e)->sessions;
@@ -69,7 +69,7 @@ int accounts_add(struct accounts *a, struct session *s)
 
 void accounts_remove(struct accounts *a, struct session *s)
 {
-	struct entry **e = slot(a, s->account_id);
+	struct entry **e = slot(a, s->who.account_id);
 	struct session **p;
 
 	if (!*e)
@@ -121,8 +121,8 @@ int accounts_revision_arrays(const struct accounts *a, char **ids, char **revisi
 			/* the oldest is enough: every session older than the
 			 * account's current revision is closed, none can be newer */
 			for (const struct session *s = e->sessions; s; s = s->acct_next)
-				if (s->acct_revision < oldest)
-					oldest = s->acct_revision;
+				if (s->who.revision < oldest)
+					oldest = s->who.revision;
 			n += (size_t)snprintf(*ids + n, cap - n, "%s%d", n > 1 ? "," : "",
 			                      e->account_id);
 			m += (size_t)snprintf(*revisions + m, cap - m, "%s%lld", m > 1 ? "," : "",
@@ -159,7 +159,7 @@ int accounts_close_before(struct accounts *a, int account_id, long long revision
 	 * from the start after each close */
 	do {
 		e = slot(a, account_id);
-		for (s = *e ? (*e)->sessions : NULL; s && s->acct_revision >= revision;
+		for (s = *e ? (*e)->sessions : NULL; s && s->who.revision >= revision;
 		     s = s->acct_next)
 			;
 		if (s) {

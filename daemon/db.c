@@ -5,7 +5,20 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "config.h"
+#include "evtime.h"
 #include "log.h"
+
+struct db_pool_config db_pool_config_of(const struct streetd_config *cfg)
+{
+	return (struct db_pool_config){
+		.conninfo = cfg->database.conninfo,
+		.size = cfg->database.pool_size,
+		.connect_timeout_ms = cfg->database.connect_timeout_ms,
+		.statement_timeout_ms = cfg->database.statement_timeout_ms,
+		.reconnect_max_ms = cfg->database.reconnect_max_ms,
+	};
+}
 
 /* One connection's life; changed only by conn_enter(). */
 enum conn_state {
@@ -568,12 +581,6 @@ static void conn_timer(evutil_socket_t fd, short what, void *arg)
 		conn_start(c);
 }
 
-static void ms_to_tv(int64_t ms, struct timeval *tv)
-{
-	tv->tv_sec = (time_t)(ms / 1000);
-	tv->tv_usec = (suseconds_t)(ms % 1000) * 1000;
-}
-
 /* Drops the connection: queries on the wire have an unknown outcome; if no
  * connection is left, waiting queries fail at once.  Retries with backoff. */
 static void conn_lost(struct conn *c, const char *why)
@@ -581,12 +588,12 @@ static void conn_lost(struct conn *c, const char *why)
 	struct db_pool *pool = c->pool;
 	struct db_query *q;
 	struct timeval tv;
-	char reason[256];
+	char reason[256], qr[400];
 
 	snprintf(reason, sizeof(reason), "%s", why ? why : "");
 	reason[strcspn(reason, "\n")] = 0;
-	log_warn("database connection lost conn=%d state=%s inflight=%d reason=\"%s\"", c->index,
-	         conn_state_names[c->state], c->wire.n, reason);
+	log_warn("database connection lost conn=%d state=%s inflight=%d reason=%s", c->index,
+	         conn_state_names[c->state], c->wire.n, log_quote(qr, sizeof(qr), reason));
 	while ((q = list_pop(&c->wire)) != NULL) {
 		if (q->prepare)
 			query_free(q);
@@ -610,7 +617,7 @@ static void conn_lost(struct conn *c, const char *why)
 	c->backoff_ms = c->backoff_ms ? c->backoff_ms * 2 : 100;
 	if (c->backoff_ms > pool->cfg.reconnect_max_ms)
 		c->backoff_ms = pool->cfg.reconnect_max_ms;
-	ms_to_tv(c->backoff_ms, &tv);
+	tv = evtime_ms(c->backoff_ms);
 	evtimer_add(c->ev_timer, &tv);
 }
 
@@ -636,7 +643,7 @@ static void conn_start(struct conn *c)
 		return;
 	}
 	conn_enter(c, CONN_CONNECTING);
-	ms_to_tv(pool->cfg.connect_timeout_ms, &tv);
+	tv = evtime_ms(pool->cfg.connect_timeout_ms);
 	evtimer_add(c->ev_timer, &tv);
 	/* libpq: start as if PQconnectPoll had returned PGRES_POLLING_WRITING */
 	if (conn_watch(c, false, true) < 0)

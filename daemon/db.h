@@ -69,6 +69,12 @@ struct db_pool_config {
 	const char *application_name; /* as other sessions see it; NULL: "streetd" */
 };
 
+struct streetd_config;
+
+/* The [database] settings of cfg (conninfo, timeouts); the caller sets the
+ * rest (size, max_queue, pipeline_depth, options, application_name). */
+struct db_pool_config db_pool_config_of(const struct streetd_config *cfg);
+
 struct db_pool;
 struct db_query;
 

@@ -4,18 +4,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "config.h"
 #include "db.h"
-#include "handlers.h"
+#include "evtime.h"
 #include "log.h"
 #include "push.h"
-#include "server.h"
-#include "session.h"
 
-/* Events read per query, and the most a resuming client is replayed; older
- * resume points are told to re-sync instead of silently getting less. */
-#define READ_BATCH   1000
-#define REPLAY_BATCH 1000
-#define MAX_REPLAY   100000
+/* Events read per query. */
+#define READ_BATCH 1000
 /* How soon a hole is looked at again, and how often the log is read when no
  * doorbell rings (writers that do not ring, e.g. a script calling the SQL). */
 #define HOLE_RETRY_MS 5
@@ -83,7 +79,11 @@ enum events_phase {
 };
 
 struct events {
-	struct server *srv;
+	struct event_base *base;
+	const struct streetd_config *cfg; /* the live configuration (sweeper) */
+	struct push *push;
+	void (*on_running)(void *arg);
+	void *on_running_arg;
 	struct db_pool *db;
 	struct db_pool *ring_db;
 	enum events_phase phase;
@@ -109,15 +109,8 @@ static void events_enter(struct events *ev, enum events_phase to)
 	log_info("event reader %s position=%lld", to == EVENTS_RUNNING ? "running" : "starting",
 	         (long long)ev->position);
 	ev->phase = to;
-	if (to == EVENTS_RUNNING && ev->srv->on_events_running)
-		ev->srv->on_events_running(ev->srv);
-}
-
-static void arm_ms(struct event *e, int64_t ms)
-{
-	struct timeval tv = { (time_t)(ms / 1000), (suseconds_t)(ms % 1000) * 1000 };
-
-	evtimer_add(e, &tv);
+	if (to == EVENTS_RUNNING && ev->on_running)
+		ev->on_running(ev->on_running_arg);
 }
 
 static void read_soon(struct events *ev)
@@ -153,7 +146,7 @@ static void deliver_row(struct events *ev, const PGresult *res, int i)
 	pe->grid_id = (int)val(res, i, 6);
 	if (!ticket_state_parse(PQgetvalue(res, i, 7), &pe->to_state))
 		pe->to_state = TICKET_NONE;
-	push_deliver(ev->srv->push, pe);
+	push_deliver(ev->push, pe);
 	push_event_unref(pe);
 }
 
@@ -219,7 +212,7 @@ static void after_done(void *arg, enum db_status st, const PGresult *res)
 		ev->position = seq;
 	}
 	if (blocked)
-		arm_ms(ev->ev_fallback, HOLE_RETRY_MS);
+		evtime_add_ms(ev->ev_fallback, HOLE_RETRY_MS);
 	else if (n == READ_BATCH || ev->read_again)
 		read_soon(ev);
 	ev->read_again = false;
@@ -239,7 +232,7 @@ static void head_done(void *arg, enum db_status st, const PGresult *res)
 	}
 	if (ev->start_settle == 0) {
 		probe(ev);
-		arm_ms(ev->ev_fallback, HOLE_RETRY_MS);
+		evtime_add_ms(ev->ev_fallback, HOLE_RETRY_MS);
 		return;
 	}
 	/* every transaction that could hold a number below the head has ended */
@@ -248,7 +241,7 @@ static void head_done(void *arg, enum db_status st, const PGresult *res)
 		events_enter(ev, EVENTS_RUNNING);
 		read_soon(ev);
 	} else {
-		arm_ms(ev->ev_fallback, HOLE_RETRY_MS);
+		evtime_add_ms(ev->ev_fallback, HOLE_RETRY_MS);
 	}
 }
 
@@ -279,7 +272,7 @@ static void fallback_cb(evutil_socket_t fd, short what, void *arg)
 	struct events *ev = arg;
 
 	read_cb(fd, what, ev);
-	arm_ms(ev->ev_fallback, FALLBACK_MS);
+	evtime_add_ms(ev->ev_fallback, FALLBACK_MS);
 }
 
 /* ---- the doorbell ---- */
@@ -313,7 +306,7 @@ static void peers_cb(evutil_socket_t fd, short what, void *arg)
 
 	if (db_pool_ready(ev->db) > 0)
 		db_query(ev->db, ES_PEERS, 0, NULL, peers_done, ev);
-	arm_ms(ev->ev_peers, PEERS_MS);
+	evtime_add_ms(ev->ev_peers, PEERS_MS);
 }
 
 /* Whether anyone here waits for events now.  Without subscribers the reader
@@ -323,16 +316,16 @@ static void peers_cb(evutil_socket_t fd, short what, void *arg)
  * everything after it, so nothing is lost by reading late. */
 static bool wanted(const struct events *ev)
 {
-	return push_subscribers(ev->srv->push) > 0;
+	return push_subscribers(ev->push) > 0;
 }
 
 void events_committed(struct events *ev)
 {
 	if (wanted(ev) && !evtimer_pending(ev->ev_commit_read, NULL))
-		arm_ms(ev->ev_commit_read, COMMIT_READ_MS);
+		evtime_add_ms(ev->ev_commit_read, COMMIT_READ_MS);
 	if (!ev->ring_armed) {
 		ev->ring_armed = true;
-		arm_ms(ev->ev_ring, RING_MS);
+		evtime_add_ms(ev->ev_ring, RING_MS);
 	}
 }
 
@@ -354,7 +347,7 @@ static void try_lock(struct events *ev);
 static void sweep_wait_done(void *arg, enum db_status st, const PGresult *res)
 {
 	struct events *ev = arg;
-	int64_t max = ev->srv->cfg.sweeper.max_interval_ms, ms = max;
+	int64_t max = ev->cfg->sweeper.max_interval_ms, ms = max;
 
 	ev->sweeping = false;
 	if (!ev->leader)
@@ -366,7 +359,7 @@ static void sweep_wait_done(void *arg, enum db_status st, const PGresult *res)
 	}
 	/* never sleep past max_interval: a clock jump or a new, earlier deadline
 	 * set by another instance is noticed within that time */
-	arm_ms(ev->ev_sweep, ms < max ? ms : max);
+	evtime_add_ms(ev->ev_sweep, ms < max ? ms : max);
 }
 
 static void sweep_done(void *arg, enum db_status st, const PGresult *res)
@@ -377,7 +370,7 @@ static void sweep_done(void *arg, enum db_status st, const PGresult *res)
 	ev->sweeping = false;
 	if (st != DB_OK) {
 		log_warn("deadline sweep failed");
-		arm_ms(ev->ev_sweep, 1000);
+		evtime_add_ms(ev->ev_sweep, 1000);
 		return;
 	}
 	if (marked > 0) {
@@ -396,7 +389,7 @@ static void sweep_cb(evutil_socket_t fd, short what, void *arg)
 	struct events *ev = arg;
 	struct timespec now;
 
-	if (!ev->srv->cfg.sweeper.enabled || db_pool_ready(ev->db) == 0 || ev->sweeping)
+	if (!ev->cfg->sweeper.enabled || db_pool_ready(ev->db) == 0 || ev->sweeping)
 		return;
 	if (!ev->leader) {
 		/* try again to become the sweeper: the one holding the lock may be gone */
@@ -421,13 +414,13 @@ static void lock_done(void *arg, enum db_status st, const PGresult *res)
 		ev->leader = true;
 		event_active(ev->ev_sweep, EV_TIMEOUT, 0);
 	} else {
-		arm_ms(ev->ev_sweep, ev->srv->cfg.sweeper.max_interval_ms);
+		evtime_add_ms(ev->ev_sweep, ev->cfg->sweeper.max_interval_ms);
 	}
 }
 
 static void try_lock(struct events *ev)
 {
-	if (ev->srv->cfg.sweeper.enabled)
+	if (ev->cfg->sweeper.enabled)
 		db_query(ev->db, ES_LOCK, 0, NULL, lock_done, ev);
 }
 
@@ -450,166 +443,46 @@ static void on_state(void *arg, int ready, int size)
 	try_lock(ev);
 }
 
-/* ---- subscribing ---- */
-
-struct replay {
-	struct session *s;
-	int64_t upto;
-	struct push_filter f;
-};
-
-static void replay_next(struct session *s, struct replay *r, int64_t after);
-
-static void replay_done(void *arg, enum db_status st, const PGresult *res)
-{
-	struct replay *r = arg;
-	struct session *s = r->s;
-	int n = st == DB_OK ? PQntuples(res) : 0;
-	int64_t last = 0;
-
-	s->replay_query = NULL;
-	if (st != DB_OK) {
-		session_close(s, "replay failed: the database is unavailable", false);
-		free(r);
-		return;
-	}
-	for (int i = 0; i < n && s->sub; i++) {
-		enum ticket_state to = TICKET_NONE;
-
-		last = val(res, i, 0);
-		ticket_state_parse(PQgetvalue(res, i, 3), &to);
-		if (push_filter_match(&r->f, (int)val(res, i, 1), (int)val(res, i, 2), to))
-			push_send_replayed(s, last, PQgetvalue(res, i, 4),
-			                   (size_t)PQgetlength(res, i, 4));
-	}
-	if (!s->sub || s->state != SESSION_READY) {
-		free(r);
-		return;
-	}
-	if (n == REPLAY_BATCH) {
-		replay_next(s, r, last);
-		return;
-	}
-	push_replay_done(s->srv->push, s);
-	free(r);
-}
-
-static void replay_next(struct session *s, struct replay *r, int64_t after)
-{
-	char actor[16], a[24], u[24], lim[16];
-
-	snprintf(actor, sizeof(actor), "%d", s->account_id);
-	snprintf(a, sizeof(a), "%lld", (long long)after);
-	snprintf(u, sizeof(u), "%lld", (long long)r->upto);
-	snprintf(lim, sizeof(lim), "%d", REPLAY_BATCH);
-	s->replay_query = db_query(s->srv->db, handlers_stmt_log_replay(), 4,
-	                           (const char *[]){ actor, a, u, lim }, replay_done, r);
-	s->replay_arg = r;
-	if (!s->replay_query) {
-		free(r);
-		s->replay_arg = NULL;
-		session_close(s, "out of memory", false);
-	}
-}
-
-/* Fields of the subscribe op, in proto's order. */
-enum { SUB_SINCE, SUB_CATEGORY, SUB_GRID, SUB_STATE };
-
-void events_subscribe(struct events *ev, struct session *s, const struct proto_request *req)
-{
-	struct push_filter f = { 0, 0, TICKET_NONE };
-	const char *const *p = req->params;
-	int64_t head = ev->position, since;
-	char result[160];
-	int n;
-	bool resync = false, replay = false;
-
-	if (ev->phase != EVENTS_RUNNING) {
-		session_reply_error(s, req->id, PROTO_ERR_UNAVAILABLE,
-		                    "the event reader is starting; try again shortly");
-		return;
-	}
-	if (p[SUB_CATEGORY])
-		f.category_id = atoi(p[SUB_CATEGORY]);
-	if (p[SUB_GRID])
-		f.grid_id = atoi(p[SUB_GRID]);
-	if (p[SUB_STATE] && !ticket_state_parse(p[SUB_STATE], &f.state)) {
-		session_reply_error(s, req->id, PROTO_ERR_BAD_REQUEST, "unknown state");
-		return;
-	}
-	since = p[SUB_SINCE] ? strtoll(p[SUB_SINCE], NULL, 10) : head;
-	if (since < head && head - since > MAX_REPLAY) {
-		resync = true; /* too old: start live, the client re-reads its lists */
-		since = head;
-	}
-	replay = since < head;
-	if (s->replay_query) {
-		db_query_cancel(s->replay_query);
-		s->replay_query = NULL;
-		free(s->replay_arg);
-		s->replay_arg = NULL;
-	}
-	if (push_subscribe(ev->srv->push, s, &f, replay, since) != 0) {
-		session_reply_error(s, req->id, PROTO_ERR_INTERNAL, "out of memory");
-		return;
-	}
-	n = snprintf(result, sizeof(result), "{\"head\":%lld,\"replay\":%s,\"resync\":%s}",
-	             (long long)head, replay ? "true" : "false", resync ? "true" : "false");
-	session_reply_ok(s, req->id, result, (size_t)n);
-	if (replay && s->sub) {
-		struct replay *r = malloc(sizeof(*r));
-
-		if (!r) {
-			session_close(s, "out of memory", false);
-			return;
-		}
-		r->s = s;
-		r->upto = head;
-		r->f = f;
-		replay_next(s, r, since);
-	}
-}
-
 /* ---- life ---- */
 
-struct events *events_new(struct server *srv)
+struct events *events_new(struct event_base *base, const struct streetd_config *cfg,
+                          struct push *push, void (*on_running)(void *arg), void *arg)
 {
 	struct events *ev = calloc(1, sizeof(*ev));
-	struct db_pool_config c = {
-		.conninfo = srv->cfg.database.conninfo,
-		.size = 1,
-		.connect_timeout_ms = srv->cfg.database.connect_timeout_ms,
-		.statement_timeout_ms = srv->cfg.database.statement_timeout_ms,
-		.reconnect_max_ms = srv->cfg.database.reconnect_max_ms,
-		.max_queue = 1000,
-		.pipeline_depth = 16,
-		.application_name = READER_APPNAME,
-	};
+	struct db_pool_config c = db_pool_config_of(cfg);
 
+	c.size = 1;
+	c.max_queue = 1000;
+	c.pipeline_depth = 16;
+	c.application_name = READER_APPNAME;
 	if (!ev)
 		return NULL;
-	ev->srv = srv;
+	ev->base = base;
+	ev->cfg = cfg;
+	ev->push = push;
+	ev->on_running = on_running;
+	ev->on_running_arg = arg;
 	ev->peers = true;
-	ev->ev_peers = evtimer_new(srv->base, peers_cb, ev);
-	ev->ev_read = event_new(srv->base, -1, 0, read_cb, ev);
-	ev->ev_commit_read = evtimer_new(srv->base, read_cb, ev);
-	ev->ev_fallback = evtimer_new(srv->base, fallback_cb, ev);
-	ev->ev_ring = evtimer_new(srv->base, ring_cb, ev);
-	ev->ev_sweep = evtimer_new(srv->base, sweep_cb, ev);
+	ev->ev_peers = evtimer_new(ev->base, peers_cb, ev);
+	ev->ev_read = event_new(ev->base, -1, 0, read_cb, ev);
+	ev->ev_commit_read = evtimer_new(ev->base, read_cb, ev);
+	ev->ev_fallback = evtimer_new(ev->base, fallback_cb, ev);
+	ev->ev_ring = evtimer_new(ev->base, ring_cb, ev);
+	ev->ev_sweep = evtimer_new(ev->base, sweep_cb, ev);
 	if (!ev->ev_read || !ev->ev_commit_read || !ev->ev_fallback || !ev->ev_ring ||
 	    !ev->ev_sweep || !ev->ev_peers)
 		goto fail;
-	ev->db = db_pool_new(srv->base, &c, events_stmts, ES_NSTMTS, on_state, ev);
+	ev->db = db_pool_new(ev->base, &c, events_stmts, ES_NSTMTS, on_state, ev);
 	if (!ev->db)
 		goto fail;
 	c.options = "-c synchronous_commit=off";
 	c.application_name = "streetd ring";
-	ev->ring_db = db_pool_new(srv->base, &c, ring_stmts, 2, NULL, NULL);
+	ev->ring_db = db_pool_new(ev->base, &c, ring_stmts, 2, NULL, NULL);
 	if (!ev->ring_db)
 		goto fail;
 	db_pool_set_notify(ev->db, on_notify, ev);
-	arm_ms(ev->ev_fallback, FALLBACK_MS);
-	arm_ms(ev->ev_peers, PEERS_MS);
+	evtime_add_ms(ev->ev_fallback, FALLBACK_MS);
+	evtime_add_ms(ev->ev_peers, PEERS_MS);
 	return ev;
 fail:
 	events_free(ev);

@@ -20,23 +20,24 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "proto.h"
-
-struct server;
+struct event_base;
 struct events;
-struct session;
+struct push;
+struct streetd_config;
 
-/* Starts connecting; NULL on ENOMEM.  The server owns the result. */
-struct events *events_new(struct server *srv);
+/* Starts connecting; NULL on ENOMEM.  cfg is the live configuration (it must
+ * outlive the reader; reloads may change it in place); each event read is
+ * handed to push_deliver(push).  on_running(arg) runs once the reader knows
+ * where the log stands.  The server owns the result. */
+struct events *events_new(struct event_base *base, const struct streetd_config *cfg,
+                          struct push *push, void (*on_running)(void *arg), void *arg);
 void events_free(struct events *ev);
 
 /* A local action committed: read the log now, and ring the doorbell. */
 void events_committed(struct events *ev);
 
-/* The subscribe op: replies, replays from since (if given), then goes live. */
-void events_subscribe(struct events *ev, struct session *s, const struct proto_request *req);
-
-/* The last sequence number handed to subscribers. */
+/* The last sequence number handed to push: every event up to it was
+ * delivered (or is known never to have committed). */
 int64_t events_position(const struct events *ev);
 bool events_is_sweeper(const struct events *ev);
 bool events_running(const struct events *ev);

@@ -5,163 +5,27 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "caller.h"
+#include "config.h"
 #include "db.h"
 #include "events.h"
 #include "log.h"
-#include "push.h"
-#include "server.h"
-#include "session.h"
+#include "stmts.h"
+#include "subscribe.h"
 
-#ifndef STREETD_VERSION
-#define STREETD_VERSION "0.0.0"
-#endif
-
-/* What each op calls.  Actions return a composite (ticket, event, replayed). */
-struct op_sql {
+/* One request in flight, on its caller's list until it completes.  A caller
+ * has one request at a time in the database (c->db_running); the others wait
+ * in its queue (wait_link), in order, their query made but not submitted. */
+struct request {
+	LIST_ENTRY(request) link;
+	TAILQ_ENTRY(request) wait_link;
+	const struct handlers_env *env;
+	struct caller *c;
+	struct db_query *q;
 	enum proto_op op;
-	const char *func;
-	bool max_photo; /* the daemon's limits.max_photo is passed last */
+	struct timespec started;
+	char id[PROTO_ID_JSON_MAX];
 };
-
-static const struct op_sql op_sql[] = {
-	{ PROTO_OP_WHOAMI, "st_whoami", false },
-	{ PROTO_OP_CATEGORIES, "st_categories", false },
-	{ PROTO_OP_DEPARTMENTS, "st_departments", false },
-	{ PROTO_OP_PLACES, "st_places", false },
-	{ PROTO_OP_REPORT, "st_report", false },
-	{ PROTO_OP_DISPATCH, "st_dispatch", false },
-	{ PROTO_OP_RETURN, "st_return", false },
-	{ PROTO_OP_ACCEPT, "st_accept", false },
-	{ PROTO_OP_RESOLVE, "st_resolve", false },
-	{ PROTO_OP_CONFIRM, "st_confirm", false },
-	{ PROTO_OP_REOPEN, "st_reopen", false },
-	{ PROTO_OP_CANCEL, "st_cancel", false },
-	{ PROTO_OP_URGE, "st_urge", false },
-	{ PROTO_OP_EXTEND_REQUEST, "st_extend_request", false },
-	{ PROTO_OP_EXTEND_GRANT, "st_extend_grant", false },
-	{ PROTO_OP_EXTEND_DENY, "st_extend_deny", false },
-	{ PROTO_OP_COMMENT, "st_comment", false },
-	{ PROTO_OP_ARBITRATE, "st_arbitrate", false },
-	{ PROTO_OP_GET, "st_get", false },
-	{ PROTO_OP_LIST, "st_list", false },
-	{ PROTO_OP_OVERDUE, "st_overdue", false },
-	{ PROTO_OP_ROUTE, "st_route_ticket", false },
-	{ PROTO_OP_PHOTO_BEGIN, "st_photo_begin", true },
-	{ PROTO_OP_PHOTO_CHUNK, "st_photo_chunk", false },
-	{ PROTO_OP_PHOTO_END, "st_photo_end", false },
-	{ PROTO_OP_PHOTO_GET, "st_photo_get", false },
-};
-#define NOPS (sizeof(op_sql) / sizeof(op_sql[0]))
-
-enum { STMT_ACCOUNT_BY_CN = NOPS, STMT_CHANGED_ACCOUNTS, STMT_LOG_REPLAY, NSTMTS };
-
-static struct db_stmt stmts[NSTMTS];
-static char *owned[3 * NSTMTS];        /* the names and SQL texts stmts[] points to */
-static int stmt_of_op[PROTO_OP_COUNT]; /* -1: no statement */
-static const struct op_sql *sql_of_op[PROTO_OP_COUNT];
-
-static char *build_sql(const struct op_sql *o, int nparams)
-{
-	char args[128] = "";
-	size_t n = 0;
-	char *sql;
-	int len;
-
-	for (int i = 1; i <= nparams; i++)
-		n += (size_t)snprintf(args + n, sizeof(args) - n, "%s$%d", i > 1 ? ", " : "", i);
-	if (o->op == PROTO_OP_WHOAMI)
-		len = asprintf(&sql,
-		               "SELECT (street.st_whoami(%s) || jsonb_build_object('server',"
-		               " 'streetd %s'))::text",
-		               args, STREETD_VERSION);
-	else if (proto_op_is_action(o->op))
-		len = asprintf(&sql, "SELECT to_jsonb(r)::text FROM street.%s(%s) r", o->func,
-		               args);
-	else
-		len = asprintf(&sql, "SELECT street.%s(%s)::text", o->func, args);
-	return len < 0 ? NULL : sql;
-}
-
-/* An action's try form (sql/migrations/009_try.sql), for group commit. */
-static char *build_try_sql(const struct op_sql *o, int nparams)
-{
-	char args[192] = "";
-	size_t n = 0;
-	char *sql;
-
-	for (int i = 1; i <= nparams; i++)
-		n += (size_t)snprintf(args + n, sizeof(args) - n, "%s$%d::text", i > 1 ? ", " : "",
-		                      i);
-	if (asprintf(&sql, "SELECT result, sqlstate, message FROM street.st_try('%s', ARRAY[%s])",
-	             o->func + strlen("st_"), args) < 0)
-		return NULL;
-	return sql;
-}
-
-int handlers_init(void)
-{
-	for (int i = 0; i < PROTO_OP_COUNT; i++)
-		stmt_of_op[i] = -1;
-	for (size_t i = 0; i < NOPS; i++) {
-		const struct proto_op_spec *spec = proto_op_spec(op_sql[i].op);
-		int nparams = 1 + spec->nfields + (op_sql[i].max_photo ? 1 : 0);
-		char *name;
-
-		if (asprintf(&name, "op_%s", spec->name) < 0)
-			return -1;
-		owned[3 * i] = name;
-		owned[3 * i + 1] = build_sql(&op_sql[i], nparams);
-		if (!owned[3 * i + 1])
-			return -1;
-		if (proto_op_is_action(op_sql[i].op) &&
-		    !(owned[3 * i + 2] = build_try_sql(&op_sql[i], nparams)))
-			return -1;
-		stmts[i] = (struct db_stmt){ name, owned[3 * i + 1], nparams, owned[3 * i + 2] };
-		stmt_of_op[op_sql[i].op] = (int)i;
-		sql_of_op[op_sql[i].op] = &op_sql[i];
-	}
-	stmts[STMT_ACCOUNT_BY_CN] =
-	        (struct db_stmt){ "account_by_cn",
-		                  "SELECT street.st_account_by_cn($1, $2, $3, $4)::text", 4, NULL };
-	stmts[STMT_CHANGED_ACCOUNTS] =
-	        (struct db_stmt){ "changed_accounts",
-		                  "SELECT street.st_changed_accounts($1, $2)::text", 2, NULL };
-	stmts[STMT_LOG_REPLAY] = (struct db_stmt){ "log_replay",
-		                                   "SELECT seq, category_id, grid_id, to_state, "
-		                                   "event FROM street.st_log_replay($1, $2, $3,"
-		                                   " $4)",
-		                                   4, NULL };
-	return 0;
-}
-
-void handlers_free(void)
-{
-	for (size_t i = 0; i < 3 * NSTMTS; i++) {
-		free(owned[i]);
-		owned[i] = NULL;
-	}
-}
-
-const struct db_stmt *handlers_statements(size_t *n)
-{
-	*n = NSTMTS;
-	return stmts;
-}
-
-int handlers_stmt_account_by_cn(void)
-{
-	return STMT_ACCOUNT_BY_CN;
-}
-
-int handlers_stmt_changed_accounts(void)
-{
-	return STMT_CHANGED_ACCOUNTS;
-}
-
-int handlers_stmt_log_replay(void)
-{
-	return STMT_LOG_REPLAY;
-}
 
 enum proto_error handlers_map_sqlstate(const char *st, int *log_level)
 {
@@ -202,44 +66,44 @@ static double ms_since(const struct timespec *t0)
 	return (double)(now.tv_sec - t0->tv_sec) * 1e3 + (double)(now.tv_nsec - t0->tv_nsec) / 1e6;
 }
 
-/* A session's requests reach the database one at a time, in order: a client
+/* A caller's requests reach the database one at a time, in order: a client
  * that pipelines many (up to limits.max_inflight) holds one place in the
- * pool's queue, not many, so it cannot push other sessions' requests back.
- * One session's requests also run in the order they were sent. */
-static void request_submit(struct session *s, struct request *r)
+ * pool's queue, not many, so it cannot push other callers' requests back.
+ * One caller's requests also run in the order they were sent. */
+static void request_submit(struct caller *c, struct request *r)
 {
-	s->db_running = r;
-	db_query_submit(s->srv->db, r->q);
+	c->db_running = r;
+	db_query_submit(r->env->sub.db, r->q);
 }
 
-static void request_next(struct session *s)
+static void request_next(struct caller *c)
 {
-	struct request *r = TAILQ_FIRST(&s->db_waiting);
+	struct request *r = TAILQ_FIRST(&c->db_waiting);
 
-	s->db_running = NULL;
+	c->db_running = NULL;
 	if (r) {
-		TAILQ_REMOVE(&s->db_waiting, r, wait_link);
-		request_submit(s, r);
+		TAILQ_REMOVE(&c->db_waiting, r, wait_link);
+		request_submit(c, r);
 	}
 }
 
 static void request_done(void *arg, enum db_status status, const PGresult *res)
 {
 	struct request *r = arg;
-	struct session *s = r->s;
+	struct caller *c = r->c;
 	const char *sqlstate = NULL, *msg = NULL;
 	enum proto_error code = PROTO_OK;
 	int level = LOG_DEBUG;
 
 	LIST_REMOVE(r, link);
-	request_next(s);
+	request_next(c);
 	switch (status) {
 	case DB_OK:
 		if (PQntuples(res) == 1 && !PQgetisnull(res, 0, 0)) {
-			session_reply_ok(s, r->id, PQgetvalue(res, 0, 0),
+			c->ops->reply_ok(c, r->id, PQgetvalue(res, 0, 0),
 			                 (size_t)PQgetlength(res, 0, 0));
 			if (proto_op_is_action(r->op))
-				events_committed(s->srv->events);
+				events_committed(r->env->sub.events);
 		} else {
 			code = PROTO_ERR_INTERNAL;
 			level = LOG_ERR;
@@ -273,88 +137,101 @@ static void request_done(void *arg, enum db_status status, const PGresult *res)
 		break;
 	}
 	if (code != PROTO_OK)
-		session_reply_error(s, r->id, code, msg);
+		c->ops->reply_error(c, r->id, code, msg);
 	if (log_enabled(level)) {
-		char q[256];
+		char q[256], qst[32], qid[PROTO_ID_JSON_MAX + 64], qlogin[160];
+		bool internal = status == DB_ERROR && code == PROTO_ERR_INTERNAL;
 
+		/* the id is the client's choice: quoted, it cannot forge a key=value */
 		log_msg(level,
-		        "request session=%llu account=%s req=%s op=%s status=%s ms=%.1f%s%s%s",
-		        (unsigned long long)s->id, s->login, r->id, proto_op_name(r->op),
+		        "request session=%llu account=%s req=%s op=%s status=%s ms=%.1f%s%s%s%s",
+		        (unsigned long long)c->log_id,
+		        log_quote(qlogin, sizeof(qlogin), c->who->login),
+		        log_quote(qid, sizeof(qid), r->id), proto_op_name(r->op),
 		        code == PROTO_OK ? "ok" : proto_error_name(code), ms_since(&r->started),
-		        sqlstate ? " sqlstate=" : "", sqlstate ? sqlstate : "",
-		        status == DB_ERROR && code == PROTO_ERR_INTERNAL
-		                ? log_quote(q, sizeof(q), db_error_message(res))
-		                : "");
+		        sqlstate ? " sqlstate=" : "",
+		        sqlstate ? log_quote(qst, sizeof(qst), sqlstate) : "",
+		        internal ? " error=" : "",
+		        internal ? log_quote(q, sizeof(q), db_error_message(res)) : "");
 	}
 	free(r);
-	session_request_done(s);
+	c->ops->request_done(c);
 }
 
-void handlers_run(struct session *s, const struct proto_request *req)
+void handlers_run(const struct handlers_env *env, struct caller *c, const struct proto_request *req)
 {
-	const struct op_sql *o = sql_of_op[req->op];
+	const struct proto_op_spec *o = proto_op_spec(req->op);
 	const char *params[PROTO_MAX_FIELDS + 2];
 	char actor[16], max_photo[24];
 	struct request *r;
 	int n = 0;
 
 	if (req->op == PROTO_OP_SUBSCRIBE) {
-		events_subscribe(s->srv->events, s, req);
+		subscribe_run(&env->sub, c, req);
 		return;
 	}
 	if (req->op == PROTO_OP_UNSUBSCRIBE) {
-		push_unsubscribe(s->srv->push, s);
-		session_reply_ok(s, req->id, "{}", 2);
+		subscribe_stop(&env->sub, c, req);
 		return;
 	}
-	if (!o) {
-		session_reply_error(s, req->id, PROTO_ERR_BAD_REQUEST, "unknown op");
+	if (!o || stmts_of_op(req->op) < 0) {
+		c->ops->reply_error(c, req->id, PROTO_ERR_BAD_REQUEST, "unknown op");
 		return;
 	}
 	r = calloc(1, sizeof(*r));
 	if (!r) {
-		session_reply_error(s, req->id, PROTO_ERR_INTERNAL, "out of memory");
+		c->ops->reply_error(c, req->id, PROTO_ERR_INTERNAL, "out of memory");
 		return;
 	}
-	snprintf(actor, sizeof(actor), "%d", s->account_id);
+	snprintf(actor, sizeof(actor), "%d", c->who->account_id);
 	params[n++] = actor;
 	for (int i = 0; i < req->nparams; i++)
 		params[n++] = req->params[i];
-	if (o->max_photo) {
+	if (o->sql_max_photo) {
 		snprintf(max_photo, sizeof(max_photo), "%lld",
-		         (long long)s->srv->cfg.limits.max_photo);
+		         (long long)env->cfg->limits.max_photo);
 		params[n++] = max_photo;
 	}
-	r->s = s;
+	r->env = env;
+	r->c = c;
 	r->op = req->op;
 	memcpy(r->id, req->id, sizeof(r->id));
 	clock_gettime(CLOCK_MONOTONIC, &r->started);
-	r->q = db_query_new(stmt_of_op[req->op], n, params, request_done, r);
+	r->q = db_query_new(stmts_of_op(req->op), n, params, request_done, r);
 	if (!r->q) {
 		free(r);
-		session_reply_error(s, req->id, PROTO_ERR_INTERNAL, "out of memory");
+		c->ops->reply_error(c, req->id, PROTO_ERR_INTERNAL, "out of memory");
 		return;
 	}
-	LIST_INSERT_HEAD(&s->requests, r, link);
-	session_request_started(s);
-	if (s->db_running)
-		TAILQ_INSERT_TAIL(&s->db_waiting, r, wait_link);
+	LIST_INSERT_HEAD(&c->requests, r, link);
+	c->ops->request_started(c);
+	if (c->db_running)
+		TAILQ_INSERT_TAIL(&c->db_waiting, r, wait_link);
 	else
-		request_submit(s, r);
+		request_submit(c, r);
 }
 
-void handlers_cancel(struct request *r)
+/* Drops a request whose caller is going: no reply, no callback. */
+static void request_cancel(struct request *r)
 {
-	struct session *s = r->s;
+	struct caller *c = r->c;
 
-	if (s->db_running == r) {
+	if (c->db_running == r) {
 		db_query_cancel(r->q);
-		s->db_running = NULL;
+		c->db_running = NULL;
 	} else {
-		TAILQ_REMOVE(&s->db_waiting, r, wait_link);
+		TAILQ_REMOVE(&c->db_waiting, r, wait_link);
 		db_query_discard(r->q);
 	}
 	LIST_REMOVE(r, link);
-	s->inflight--;
 	free(r);
+}
+
+void handlers_caller_gone(const struct handlers_env *env, struct caller *c)
+{
+	struct request *r;
+
+	while ((r = LIST_FIRST(&c->requests)) != NULL)
+		request_cancel(r);
+	subscribe_cancel(&env->sub, c);
 }

@@ -1,52 +1,39 @@
 /*
- * handlers: every operation of the protocol is one prepared statement that
- * calls one database function (sql/migrations/004-006) with the account's id
- * first and the request's fields in the protocol's order.  The database
- * answers with the reply's "result" as JSON text, which goes to the client
- * as it is: nothing is parsed or copied per recipient on the way.
+ * handlers: the request path.  A decoded request of a caller (caller.h: an
+ * account and where the replies go, whatever the transport) becomes the
+ * statement of its op (stmts.c), with the account's id first; the database
+ * answers with the reply's "result" as JSON text, which goes to the caller
+ * as it is: nothing is parsed or copied per recipient on the way.  subscribe
+ * and unsubscribe go to subscribe.c.
+ *
+ * Ownership: the requests in flight belong to handlers and sit on their
+ * caller's list until answered; handlers_caller_gone() drops them (and the
+ * caller's subscription) when the caller goes away.
  */
 #ifndef STREETD_HANDLERS_H
 #define STREETD_HANDLERS_H
 
 #include <stddef.h>
-#include <sys/queue.h>
-#include <time.h>
 
 #include "proto.h"
+#include "subscribe.h"
 
-struct session;
-struct db_query;
-struct db_stmt;
+struct caller;
+struct streetd_config;
 
-/* One request in flight, owned by its session's list until it completes.  A
- * session has one request at a time in the database (s->db_running); the
- * others wait in its queue (wait_link), in order, their query made but not
- * submitted. */
-struct request {
-	LIST_ENTRY(request) link;
-	TAILQ_ENTRY(request) wait_link;
-	struct session *s;
-	struct db_query *q;
-	enum proto_op op;
-	struct timespec started;
-	char id[PROTO_ID_JSON_MAX];
+/* What the request path needs; owned by the server, outlives every caller. */
+struct handlers_env {
+	const struct streetd_config *cfg; /* the live configuration (limits.max_photo) */
+	struct subscribe_env sub;         /* the database pool, the log reader, push */
 };
 
-/* Builds the statement table; -1 on ENOMEM.  handlers_free() releases it. */
-int handlers_init(void);
-void handlers_free(void);
-const struct db_stmt *handlers_statements(size_t *n);
+/* Runs a decoded request for the caller; the reply comes later (or at once). */
+void handlers_run(const struct handlers_env *env, struct caller *c,
+                  const struct proto_request *req);
 
-/* The statements the daemon itself uses. */
-int handlers_stmt_account_by_cn(void);
-int handlers_stmt_changed_accounts(void);
-int handlers_stmt_log_replay(void);
-
-/* Runs a decoded request for the session's account; the reply comes later. */
-void handlers_run(struct session *s, const struct proto_request *req);
-
-/* Drops a request whose session is closing: no reply, no callback. */
-void handlers_cancel(struct request *r);
+/* The caller is going away: its requests are dropped (no reply, no callback)
+ * and its subscription ended. */
+void handlers_caller_gone(const struct handlers_env *env, struct caller *c);
 
 /* The wire error for a database error (SQLSTATE), and whether to log it. */
 enum proto_error handlers_map_sqlstate(const char *sqlstate, int *log_level);

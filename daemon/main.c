@@ -14,10 +14,10 @@
 #include "config_file.h"
 #include "db.h"
 #include "events.h"
-#include "handlers.h"
 #include "log.h"
 #include "notify.h"
 #include "server.h"
+#include "stmts.h"
 #include "tls.h"
 
 #ifndef STREETD_VERSION
@@ -113,8 +113,10 @@ static _Noreturn void run_migrate(char *conninfo)
 /* Opens the listener (and tells systemd READY=1) once a client can be served
  * fully: a database connection is ready and the event reader knows where the
  * log stands, so that even a first subscribe is answered. */
-static void maybe_listen(struct server *srv)
+static void maybe_listen(void *arg)
 {
+	struct server *srv = arg;
+
 	if (srv->listener || srv->draining || !srv->db || !srv->events ||
 	    db_pool_ready(srv->db) == 0 || !events_running(srv->events))
 		return;
@@ -155,9 +157,6 @@ int main(int argc, char **argv)
 	char err[1024];
 	struct event *sigs[3];
 	const int signums[3] = { SIGTERM, SIGINT, SIGHUP };
-	struct db_pool_config dbc;
-	const struct db_stmt *stmts;
-	size_t nstmts;
 
 	memset(&srv, 0, sizeof(srv));
 	if (!sets)
@@ -216,27 +215,14 @@ int main(int argc, char **argv)
 	}
 	signal(SIGPIPE, SIG_IGN);
 	srv.base = event_base_new();
-	if (!srv.base || handlers_init() != 0 || server_init(&srv) != 0)
+	if (!srv.base || stmts_init() != 0 || server_init(&srv, on_db_state, maybe_listen) != 0)
 		fatal_exit(EX_OSERR, "cannot set up the event loop");
 	for (int i = 0; i < 3; i++) {
 		sigs[i] = evsignal_new(srv.base, signums[i], on_signal, &srv);
 		if (!sigs[i] || event_add(sigs[i], NULL) != 0)
 			fatal_exit(EX_OSERR, "cannot install signal handlers");
 	}
-	dbc = (struct db_pool_config){
-		.conninfo = srv.cfg.database.conninfo,
-		.size = srv.cfg.database.pool_size,
-		.connect_timeout_ms = srv.cfg.database.connect_timeout_ms,
-		.statement_timeout_ms = srv.cfg.database.statement_timeout_ms,
-		.reconnect_max_ms = srv.cfg.database.reconnect_max_ms,
-		.max_queue = 10000,
-		.pipeline_depth = 64,
-	};
-	stmts = handlers_statements(&nstmts);
-	srv.db = db_pool_new(srv.base, &dbc, stmts, nstmts, on_db_state, &srv);
-	srv.on_events_running = maybe_listen;
-	srv.events = events_new(&srv);
-	if (!srv.db || !srv.events || notify_start(&srv) != 0)
+	if (notify_start(&srv) != 0)
 		fatal_exit(EX_OSERR, "out of memory");
 	log_notice("streetd %s starting: waiting for the database", STREETD_VERSION);
 	event_base_dispatch(srv.base);
@@ -245,7 +231,7 @@ int main(int argc, char **argv)
 		event_free(sigs[i]);
 	notify_stop();
 	server_free(&srv);
-	handlers_free();
+	stmts_free();
 	event_base_free(srv.base);
 	free(sets);
 	return srv.exit_code;

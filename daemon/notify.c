@@ -51,8 +51,8 @@ const char *notify_status_text(struct server *srv, char *buf, size_t len)
 	char db[96];
 
 	if (srv->draining) {
-		snprintf(buf, len, "shutting down: %d session%s finishing", srv->nsessions,
-		         srv->nsessions == 1 ? "" : "s");
+		snprintf(buf, len, "shutting down: %d session%s finishing", srv->hub.nsessions,
+		         srv->hub.nsessions == 1 ? "" : "s");
 		return buf;
 	}
 	if (!notify_state.ready) {
@@ -72,9 +72,9 @@ const char *notify_status_text(struct server *srv, char *buf, size_t len)
 		sweeper = "this instance";
 	else
 		sweeper = "standby";
-	snprintf(buf, len, "%d session%s, %zu subscribed; %s; deadline sweeper: %s", srv->nsessions,
-	         srv->nsessions == 1 ? "" : "s", srv->push ? push_subscribers(srv->push) : 0, db,
-	         sweeper);
+	snprintf(buf, len, "%d session%s, %zu subscribed; %s; deadline sweeper: %s",
+	         srv->hub.nsessions, srv->hub.nsessions == 1 ? "" : "s",
+	         srv->push ? push_subscribers(srv->push) : 0, db, sweeper);
 	return buf;
 }
 

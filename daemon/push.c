@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "session.h"
+#include "caller.h"
 
 /* What a subscriber is indexed by: its role's scope. */
 enum push_kind {
@@ -19,7 +19,7 @@ enum push_kind {
 #define PUSH_MAX_QUEUED 100000
 
 struct subscription {
-	struct session *s;
+	struct caller *c;
 	struct push_filter f;
 	enum push_kind kind;
 	int key;
@@ -47,7 +47,7 @@ struct push *push_new(void)
 
 void push_free(struct push *p)
 {
-	free(p); /* sessions unsubscribe before the server frees push */
+	free(p); /* callers unsubscribe before the server frees push */
 }
 
 struct push_event *push_event_new(int64_t seq, const char *json, size_t len)
@@ -92,39 +92,39 @@ static void send_live(struct subscription *sub, struct push_event *ev)
 		return;
 	sub->last_sent = ev->seq;
 	ev->refs++;
-	session_write_ref(sub->s, ev->line, ev->len, unref_cb, ev);
+	sub->c->ops->push(sub->c, ev->line, ev->len, unref_cb, ev);
 }
 
-int push_subscribe(struct push *p, struct session *s, const struct push_filter *f, bool replaying,
+int push_subscribe(struct push *p, struct caller *c, const struct push_filter *f, bool replaying,
                    int64_t skip_upto)
 {
 	struct subscription *sub;
 	unsigned b;
 
-	push_unsubscribe(p, s);
+	push_unsubscribe(p, c);
 	sub = calloc(1, sizeof(*sub));
 	if (!sub)
 		return -1;
-	sub->s = s;
+	sub->c = c;
 	sub->f = *f;
 	sub->replaying = replaying;
 	sub->last_sent = skip_upto;
-	switch (s->role) {
+	switch (c->who->role) {
 	case ROLE_STREET:
 		sub->kind = KIND_STREET;
-		sub->key = s->street_id;
+		sub->key = c->who->street_id;
 		break;
 	case ROLE_DEPARTMENT:
 		sub->kind = KIND_DEPARTMENT;
-		sub->key = s->department_id;
+		sub->key = c->who->department_id;
 		break;
 	case ROLE_SUPERVISOR:
-		sub->kind = s->district_id ? KIND_DISTRICT : KIND_CITY;
-		sub->key = s->district_id;
+		sub->kind = c->who->district_id ? KIND_DISTRICT : KIND_CITY;
+		sub->key = c->who->district_id;
 		break;
 	case ROLE_COLLECTOR:
 		sub->kind = KIND_REPORTER;
-		sub->key = s->account_id;
+		sub->key = c->who->account_id;
 		break;
 	default:
 		free(sub); /* an admin sees no tickets: nothing to push */
@@ -136,14 +136,14 @@ int push_subscribe(struct push *p, struct session *s, const struct push_filter *
 		sub->next->pprev = &sub->next;
 	sub->pprev = &p->buckets[b];
 	p->buckets[b] = sub;
-	s->sub = sub;
+	c->sub = sub;
 	p->count++;
 	return 0;
 }
 
-void push_unsubscribe(struct push *p, struct session *s)
+void push_unsubscribe(struct push *p, struct caller *c)
 {
-	struct subscription *sub = s->sub;
+	struct subscription *sub = c->sub;
 
 	if (!sub)
 		return;
@@ -154,42 +154,42 @@ void push_unsubscribe(struct push *p, struct session *s)
 		push_event_unref(sub->queue[i]);
 	free(sub->queue);
 	free(sub);
-	s->sub = NULL;
+	c->sub = NULL;
 	p->count--;
 }
 
-void push_send_replayed(struct session *s, int64_t seq, const char *json, size_t len)
+void push_send_replayed(struct caller *c, int64_t seq, const char *json, size_t len)
 {
-	struct subscription *sub = s->sub;
+	struct subscription *sub = c->sub;
 	struct push_event *ev;
 
 	if (!sub || seq <= sub->last_sent)
 		return;
 	ev = push_event_new(seq, json, len);
 	if (!ev) {
-		session_close(s, "out of memory", false);
+		c->ops->close(c, "out of memory");
 		return;
 	}
 	send_live(sub, ev);
 	push_event_unref(ev);
 }
 
-void push_replay_done(struct push *p, struct session *s)
+void push_replay_done(struct push *p, struct caller *c)
 {
-	struct subscription *sub = s->sub;
+	struct subscription *sub = c->sub;
 
 	if (!sub)
 		return;
 	sub->replaying = false;
-	for (size_t i = 0; i < sub->nqueue; i++) {
-		/* the session may be cut off (backlog) part way: s->sub then goes */
-		if (s->sub == sub)
-			send_live(sub, sub->queue[i]);
-		else
+	for (size_t i = 0;; i++) {
+		/* the caller may be cut off (backlog) part way: sub is then freed,
+		 * so c->sub is looked at before sub is read again */
+		if (c->sub != sub)
+			return;
+		if (i >= sub->nqueue)
 			break;
+		send_live(sub, sub->queue[i]);
 	}
-	if (s->sub != sub)
-		return;
 	for (size_t i = 0; i < sub->nqueue; i++)
 		push_event_unref(sub->queue[i]);
 	free(sub->queue);
@@ -202,7 +202,7 @@ static void deliver_to(struct push *p, enum push_kind kind, int key, struct push
 	struct subscription *sub, *next;
 
 	for (sub = p->buckets[bucket(kind, key)]; sub; sub = next) {
-		next = sub->next; /* a write may cut the session off and free sub */
+		next = sub->next; /* a write may cut the caller off and free sub */
 		if (sub->kind != kind || sub->key != key ||
 		    !push_filter_match(&sub->f, ev->category_id, ev->grid_id, ev->to_state))
 			continue;
@@ -211,7 +211,7 @@ static void deliver_to(struct push *p, enum push_kind kind, int key, struct push
 			continue;
 		}
 		if (sub->nqueue >= PUSH_MAX_QUEUED) {
-			session_close(sub->s, "too many events while replaying", false);
+			sub->c->ops->close(sub->c, "too many events while replaying");
 			continue;
 		}
 		if (sub->nqueue == sub->capqueue) {
@@ -219,7 +219,7 @@ static void deliver_to(struct push *p, enum push_kind kind, int key, struct push
 			struct push_event **q = realloc(sub->queue, cap * sizeof(*q));
 
 			if (!q) {
-				session_close(sub->s, "out of memory", false);
+				sub->c->ops->close(sub->c, "out of memory");
 				continue;
 			}
 			sub->queue = q;

@@ -90,7 +90,7 @@ void revoke_after_reload(struct revoke *r)
 	struct server *srv = r->srv;
 	int closed = 0;
 
-	for (struct session *s = TAILQ_FIRST(&srv->sessions), *next; s; s = next) {
+	for (struct session *s = TAILQ_FIRST(&srv->hub.sessions), *next; s; s = next) {
 		SSL *ssl;
 		int err;
 		struct tls_pins pins;
@@ -111,13 +111,13 @@ void revoke_after_reload(struct revoke *r)
 			log_notice(
 			        "certificate would be refused now; session kept (only revocation "
 			        "closes one) session=%llu account=%s serial=%s reason=\"%s\"",
-			        (unsigned long long)s->id, s->login[0] ? s->login : "-",
+			        (unsigned long long)s->id, s->who.login[0] ? s->who.login : "-",
 			        pins.serial, X509_verify_cert_error_string(err));
 			continue;
 		}
 		log_notice("certificate no longer accepted: closing session=%llu account=%s cn=%s "
 		           "serial=%s reason=\"%s\"",
-		           (unsigned long long)s->id, s->login[0] ? s->login : "-", s->cn,
+		           (unsigned long long)s->id, s->who.login[0] ? s->who.login : "-", s->cn,
 		           pins.serial, X509_verify_cert_error_string(err));
 		snprintf(msg, sizeof(msg), "your certificate is no longer accepted: %s",
 		         X509_verify_cert_error_string(err));

@@ -17,17 +17,19 @@
 #include "config_file.h"
 #include "db.h"
 #include "events.h"
-#include "handlers.h"
+#include "evtime.h"
 #include "log.h"
 #include "push.h"
 #include "revoke.h"
-#include "session.h"
+#include "stmts.h"
 #include "tls.h"
 
 static void accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *addr, int len,
                       void *arg)
 {
-	session_accept(arg, fd, addr, len);
+	struct server *srv = arg;
+
+	session_accept(&srv->hub, srv->ssl_ctx, fd, addr, len);
 }
 
 static void accept_error_cb(struct evconnlistener *l, void *arg)
@@ -115,9 +117,12 @@ void server_listen(struct server *srv)
 	log_notice("listening address=%s:%s", srv->cfg.server.listen.host, port);
 }
 
-void server_session_gone(struct server *srv)
+/* A session was freed: the last one ends a drain. */
+static void server_session_gone(void *arg)
 {
-	if (srv->draining && srv->nsessions == 0) {
+	struct server *srv = arg;
+
+	if (srv->draining && srv->hub.nsessions == 0) {
 		log_notice("drained; exiting");
 		event_base_loopbreak(srv->base);
 	}
@@ -127,35 +132,22 @@ static void drain_timeout_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct server *srv = arg;
 
-	log_warn("drain timed out with sessions=%d still open; exiting", srv->nsessions);
+	log_warn("drain timed out with sessions=%d still open; exiting", srv->hub.nsessions);
 	event_base_loopbreak(srv->base);
 }
 
 void server_drain(struct server *srv)
 {
-	struct session *s, *next;
-	struct timeval tv;
-
 	if (srv->draining)
 		return;
 	srv->draining = true;
-	log_notice("shutting down: finishing requests in flight sessions=%d", srv->nsessions);
+	log_notice("shutting down: finishing requests in flight sessions=%d", srv->hub.nsessions);
 	if (srv->listener)
 		evconnlistener_disable(srv->listener);
-	for (s = TAILQ_FIRST(&srv->sessions); s; s = next) {
-		next = TAILQ_NEXT(s, link);
-		if (s->state == SESSION_READY && s->inflight > 0) {
-			s->draining = true; /* session_request_done() closes it */
-			bufferevent_disable(s->bev, EV_READ);
-		} else {
-			session_close(s, "shutting down", s->state == SESSION_READY);
-		}
-	}
-	tv.tv_sec = (time_t)(srv->cfg.limits.drain_timeout_ms / 1000);
-	tv.tv_usec = (suseconds_t)(srv->cfg.limits.drain_timeout_ms % 1000) * 1000;
+	session_hub_drain(&srv->hub);
 	srv->ev_drain_timeout = evtimer_new(srv->base, drain_timeout_cb, srv);
 	if (srv->ev_drain_timeout)
-		evtimer_add(srv->ev_drain_timeout, &tv);
+		evtime_add_ms(srv->ev_drain_timeout, srv->cfg.limits.drain_timeout_ms);
 	server_session_gone(srv);
 }
 
@@ -201,55 +193,62 @@ void server_reload(struct server *srv)
 	/* sessions keep a reference to the context they started with */
 	SSL_CTX_free(srv->ssl_ctx);
 	srv->ssl_ctx = ctx;
+	srv->hub.ssl_ctx = ctx;
 	revoke_after_reload(srv->revoke); /* open sessions face the new CRL too */
 	log_set_level((int)srv->cfg.log.level);
 	db_pool_set_timeouts(srv->db, srv->cfg.database.connect_timeout_ms,
 	                     srv->cfg.database.statement_timeout_ms,
 	                     srv->cfg.database.reconnect_max_ms);
-	for (struct session *s = TAILQ_FIRST(&srv->sessions), *after; s; s = after) {
-		after = TAILQ_NEXT(s, link); /* a session may close while its lines are read */
-		session_apply_limits(s);
-	}
+	session_hub_apply_limits(&srv->hub);
 	log_notice("reloaded");
 }
 
-static void reap_cb(evutil_socket_t fd, short what, void *arg)
-{
-	session_reap(arg);
-}
-
+/* Closes the sessions of accounts changed or disabled since they logged in. */
 static void account_check_cb(evutil_socket_t fd, short what, void *arg)
 {
 	account_watch_tick(arg);
 }
 
-int server_init(struct server *srv)
+int server_init(struct server *srv, void (*on_db_state)(void *srv, int ready, int size),
+                void (*on_events_running)(void *srv))
 {
 	struct timeval every = { 2, 0 }; /* "disabling ends live sessions within seconds" */
+	struct db_pool_config dbc = db_pool_config_of(&srv->cfg);
+	const struct db_stmt *stmts;
+	size_t nstmts;
 
-	TAILQ_INIT(&srv->sessions);
-	TAILQ_INIT(&srv->reaped);
+	dbc.max_queue = 10000;
+	dbc.pipeline_depth = 64;
+	stmts = stmts_table(&nstmts);
+	srv->db = db_pool_new(srv->base, &dbc, stmts, nstmts, on_db_state, srv);
 	srv->accounts = accounts_new();
 	srv->push = push_new();
-	srv->ev_reap = event_new(srv->base, -1, 0, reap_cb, srv);
+	if (!srv->db || !srv->accounts || !srv->push)
+		return -1;
+	srv->events = events_new(srv->base, &srv->cfg, srv->push, on_events_running, srv);
+	if (!srv->events)
+		return -1;
+	srv->env = (struct handlers_env){
+		.cfg = &srv->cfg,
+		.sub = { .db = srv->db, .events = srv->events, .push = srv->push },
+	};
+	srv->wire = (struct wire){ .accounts = srv->accounts, .env = &srv->env };
+	if (session_hub_init(&srv->hub, srv->base, &srv->cfg, srv->db, &wire_proto, &srv->wire,
+	                     server_session_gone, srv) != 0)
+		return -1;
+	srv->hub.ssl_ctx = srv->ssl_ctx;
 	srv->ev_account_check = event_new(srv->base, -1, EV_PERSIST, account_check_cb, srv);
 	srv->revoke = revoke_new(srv);
-	if (!srv->accounts || !srv->push || !srv->ev_reap || !srv->ev_account_check || !srv->revoke)
+	if (!srv->ev_account_check || !srv->revoke)
 		return -1;
 	return event_add(srv->ev_account_check, &every);
 }
 
 void server_free(struct server *srv)
 {
-	struct session *s;
-
-	while ((s = TAILQ_FIRST(&srv->sessions)) != NULL)
-		session_close(s, "exiting", false);
-	session_reap(srv);
+	session_hub_free(&srv->hub);
 	if (srv->listener)
 		evconnlistener_free(srv->listener);
-	if (srv->ev_reap)
-		event_free(srv->ev_reap);
 	if (srv->ev_account_check)
 		event_free(srv->ev_account_check);
 	if (srv->ev_drain_timeout)

@@ -1,6 +1,8 @@
 /*
- * server: the daemon-wide state shared by the listener, the sessions and the
- * request handlers.  One per process, owned by main.c.
+ * server: the daemon-wide state: the configuration, the listener, the
+ * database pool, the log reader, push, the sessions (their hub) and what the
+ * request path needs; drain, reload and the disabled-account check.  One per
+ * process, owned by main.c; every object it points to is its own.
  */
 #ifndef STREETD_SERVER_H
 #define STREETD_SERVER_H
@@ -13,15 +15,15 @@
 #include <sys/queue.h>
 
 #include "config.h"
+#include "db.h"
+#include "handlers.h"
+#include "session.h"
+#include "wire.h"
 
-struct db_pool;
-struct session;
 struct accounts;
 struct push;
 struct events;
 struct revoke;
-
-TAILQ_HEAD(session_list, session);
 
 struct server {
 	struct event_base *base;
@@ -32,26 +34,26 @@ struct server {
 	SSL_CTX *ssl_ctx; /* new connections use the current one; SIGHUP swaps it */
 	struct db_pool *db;
 	struct evconnlistener *listener;
-	struct session_list sessions; /* every session, oldest first */
-	struct session_list reaped;   /* closed, to be freed at the next safe point */
-	struct event *ev_reap;
+	struct session_hub hub; /* every session */
 	struct accounts *accounts;
 	struct push *push;     /* subscriptions and fan-out */
 	struct events *events; /* the log reader, doorbell and deadline sweeper */
 	struct revoke *revoke; /* re-checks certificates at reload, watches the CRL's expiry */
-	void (*on_events_running)(struct server *srv); /* the reader has its start position */
+	struct handlers_env env;
+	struct wire wire;
 	struct event *ev_account_check;
 	bool account_check_busy;
-	int nsessions;
-	int nhandshakes; /* sessions in SESSION_HANDSHAKE */
-	uint64_t next_session_id;
 	bool draining;
 	struct event *ev_drain_timeout;
 	int exit_code;
 };
 
-/* Sets up the lists, the reap event and the account check; -1 on ENOMEM. */
-int server_init(struct server *srv);
+/* Makes everything but the listener (srv->base and srv->cfg set): the
+ * database pool (on_db_state is its state callback, with srv), the log
+ * reader (on_events_running(srv) once it knows where the log stands), push,
+ * the session hub and the account check.  -1 on ENOMEM. */
+int server_init(struct server *srv, void (*on_db_state)(void *srv, int ready, int size),
+                void (*on_events_running)(void *srv));
 
 /* Closes everything the server holds (at exit). */
 void server_free(struct server *srv);
@@ -65,8 +67,5 @@ void server_drain(struct server *srv);
 
 /* SIGHUP: read the config file again and apply what may change live. */
 void server_reload(struct server *srv);
-
-/* Called by session.c when a session is gone, to end a drain. */
-void server_session_gone(struct server *srv);
 
 #endif

@@ -14,12 +14,11 @@
 #include <unistd.h>
 
 #include "account_login.h"
-#include "accounts.h"
+#include "config.h"
 #include "db.h"
-#include "handlers.h"
+#include "evtime.h"
 #include "log.h"
-#include "push.h"
-#include "server.h"
+#include "stmts.h"
 #include "tls.h"
 
 static void session_read_lines(struct session *s);
@@ -35,14 +34,8 @@ static void session_enter(struct session *s, enum session_state to)
 	log_debug("session state session=%llu from=%s to=%s", (unsigned long long)s->id,
 	          session_state_names[s->state], session_state_names[to]);
 	if (s->state == SESSION_HANDSHAKE && to != SESSION_HANDSHAKE)
-		s->srv->nhandshakes--;
+		s->hub->nhandshakes--;
 	s->state = to;
-}
-
-static void ms_to_tv(int64_t ms, struct timeval *tv)
-{
-	tv->tv_sec = (time_t)(ms / 1000);
-	tv->tv_usec = (suseconds_t)(ms % 1000) * 1000;
 }
 
 static void format_peer(const struct sockaddr *addr, char *buf, size_t cap)
@@ -67,16 +60,92 @@ static void format_peer(const struct sockaddr *addr, char *buf, size_t cap)
 	}
 }
 
-/* A client that does not read its replies is cut off, not buffered for. */
+/*
+ * The backlog rule (docs/protocol.md, Limits).  A client is cut off for what
+ * it leaves unread, not for the size of what it asked for: the backlog is
+ * the output queued for the session minus the replies still in it, so a
+ * reply never counts against the limit it is written under, however large
+ * (up to SESSION_REPLY_MAX_FACTOR x max_backlog; larger ones are answered
+ * too_large instead).  What does count is pushed events, which the client
+ * did not ask for one by one.  Replies cannot pile up either: while more
+ * than max_backlog is queued, no new request line is read (the client's own
+ * requests wait for it to read), so replies queued are at most those of the
+ * requests already in flight.  A client cut off gets an error line first.
+ *
+ * Reply bytes are tracked as ranges of the output stream (cumulative
+ * offsets); pushed lines cost nothing here, so fan-out stays as cheap.
+ */
+static uint64_t session_sent(const struct session *s)
+{
+	return s->out_added - evbuffer_get_length(bufferevent_get_output(s->bev));
+}
+
+/* The bytes of replies still queued; forgets the replies already sent. */
+static size_t session_reply_bytes(struct session *s)
+{
+	uint64_t sent = session_sent(s), n = 0;
+	int drop = 0;
+
+	while (drop < s->nreplies && s->replies[drop].end <= sent)
+		drop++;
+	if (drop > 0) {
+		s->nreplies -= drop;
+		memmove(s->replies, s->replies + drop, (size_t)s->nreplies * sizeof(s->replies[0]));
+	}
+	for (int i = 0; i < s->nreplies; i++)
+		n += s->replies[i].end - (s->replies[i].start > sent ? s->replies[i].start : sent);
+	return (size_t)n;
+}
+
+/* len bytes were just added to the output buffer; reply: they are a reply's. */
+static void session_queued(struct session *s, size_t len, bool reply)
+{
+	uint64_t start = s->out_added;
+
+	s->out_added += len;
+	if (!reply || len == 0)
+		return;
+	if (s->nreplies > 0 && s->replies[s->nreplies - 1].end == start) {
+		s->replies[s->nreplies - 1].end = s->out_added; /* right behind the last */
+		return;
+	}
+	(void)session_reply_bytes(s); /* make room: forget what is sent */
+	if (s->nreplies == SESSION_REPLY_RANGES) {
+		/* full: the last range grows over the pushed lines between (a few
+		 * lines more exempt, while reading stays paused) */
+		s->replies[s->nreplies - 1].end = s->out_added;
+		return;
+	}
+	s->replies[s->nreplies].start = start;
+	s->replies[s->nreplies].end = s->out_added;
+	s->nreplies++;
+}
+
+/* True while more than max_backlog is queued: no new request line is read. */
+static bool session_output_full(const struct session *s)
+{
+	return (int64_t)evbuffer_get_length(bufferevent_get_output(s->bev)) >
+	       s->hub->cfg->limits.max_backlog;
+}
+
+/* A client that does not read what is pushed to it is cut off, not buffered for. */
 static void session_check_backlog(struct session *s)
 {
-	struct evbuffer *out = bufferevent_get_output(s->bev);
+	size_t queued = evbuffer_get_length(bufferevent_get_output(s->bev)), unread;
 
-	if ((int64_t)evbuffer_get_length(out) > s->srv->cfg.limits.max_backlog) {
-		log_notice(
-		        "session cut off: client does not read session=%llu account=%s backlog=%zu",
-		        (unsigned long long)s->id, s->login, evbuffer_get_length(out));
-		session_close(s, "backlog limit", false);
+	if (s->state != SESSION_READY || (int64_t)queued <= s->hub->cfg->limits.max_backlog)
+		return;
+	unread = queued - session_reply_bytes(s);
+	if ((int64_t)unread > s->hub->cfg->limits.max_backlog) {
+		log_notice("session cut off: client does not read session=%llu account=%s "
+		           "backlog=%zu queued=%zu",
+		           (unsigned long long)s->id, s->who.login, unread, queued);
+		session_close(s, "backlog limit", true);
+		/* after what is queued (closing: no check again): a client that
+		 * reads again within the flush time learns why */
+		session_reply_error(s, "null", PROTO_ERR_TOO_LARGE,
+		                    "more than limits.max_backlog of output left unread; "
+		                    "disconnecting");
 	}
 }
 
@@ -125,16 +194,20 @@ static int session_queue_contiguous(struct session *s, const char *data, size_t 
 	return evbuffer_commit_space(out, &v, 1);
 }
 
-void session_write(struct session *s, const char *data, size_t len)
+/* Writes a reply (or an error line): queued, it is exempt from the backlog. */
+static void session_write_reply(struct session *s, const char *data, size_t len)
 {
 	size_t done;
 
 	if (s->state >= SESSION_REAPED || !s->bev)
 		return;
 	done = session_write_direct(s, data, len);
-	if (done < len && session_queue_contiguous(s, data + done, len - done) != 0) {
-		session_close(s, "out of memory", false);
-		return;
+	if (done < len) {
+		if (session_queue_contiguous(s, data + done, len - done) != 0) {
+			session_close(s, "out of memory", false);
+			return;
+		}
+		session_queued(s, len - done, true);
 	}
 	session_check_backlog(s);
 }
@@ -168,6 +241,7 @@ void session_write_ref(struct session *s, const char *data, size_t len,
 		session_close(s, "out of memory", false);
 		return;
 	}
+	session_queued(s, len - done, false);
 	session_check_backlog(s);
 }
 
@@ -186,7 +260,21 @@ void session_reply_ok(struct session *s, const char *id, const char *result, siz
 		memcpy(small, prefix, n);
 		memcpy(small + n, result, len);
 		memcpy(small + n + len, "}\n", 2);
-		session_write(s, small, n + len + 2);
+		session_write_reply(s, small, n + len + 2);
+		return;
+	}
+	if ((int64_t)len / SESSION_REPLY_MAX_FACTOR > s->hub->cfg->limits.max_backlog) {
+		char msg[160];
+
+		snprintf(msg, sizeof(msg),
+		         "the reply (%zu bytes) is more than %d x limits.max_backlog; ask for less",
+		         len, SESSION_REPLY_MAX_FACTOR);
+		char qid[PROTO_ID_JSON_MAX + 64];
+
+		log_notice("reply too large session=%llu account=%s req=%s bytes=%zu",
+		           (unsigned long long)s->id, s->who.login, log_quote(qid, sizeof(qid), id),
+		           len);
+		session_reply_error(s, id, PROTO_ERR_TOO_LARGE, msg);
 		return;
 	}
 	out = bufferevent_get_output(s->bev);
@@ -204,6 +292,7 @@ void session_reply_ok(struct session *s, const char *id, const char *result, siz
 		session_close(s, "out of memory", false);
 		return;
 	}
+	session_queued(s, n + len + 2, true);
 	session_check_backlog(s);
 }
 
@@ -212,7 +301,7 @@ void session_reply_error(struct session *s, const char *id, enum proto_error cod
 	char buf[1024];
 	size_t n = proto_format_error(buf, sizeof(buf), id ? id : "null", code, msg);
 
-	session_write(s, buf, n);
+	session_write_reply(s, buf, n);
 }
 
 static void session_free(struct session *s)
@@ -228,24 +317,32 @@ static void session_free(struct session *s)
 	}
 	if (s->ev_deadline)
 		event_free(s->ev_deadline);
+	if (s->data)
+		s->hub->proto->release(s);
 	free(s);
 }
 
-void session_reap(struct server *srv)
+static void session_reap(struct session_hub *hub)
 {
 	struct session *s;
 
-	while ((s = TAILQ_FIRST(&srv->reaped)) != NULL) {
-		TAILQ_REMOVE(&srv->reaped, s, link);
+	while ((s = TAILQ_FIRST(&hub->reaped)) != NULL) {
+		TAILQ_REMOVE(&hub->reaped, s, link);
 		session_free(s);
-		srv->nsessions--;
-		server_session_gone(srv);
+		hub->nsessions--;
+		if (hub->on_gone)
+			hub->on_gone(hub->gone_arg);
 	}
+}
+
+static void reap_cb(evutil_socket_t fd, short what, void *arg)
+{
+	session_reap(arg);
 }
 
 static void session_reap_now(struct session *s)
 {
-	struct server *srv = s->srv;
+	struct session_hub *hub = s->hub;
 
 	if (s->state == SESSION_REAPED)
 		return;
@@ -254,9 +351,9 @@ static void session_reap_now(struct session *s)
 		bufferevent_disable(s->bev, EV_READ | EV_WRITE);
 	if (s->ev_deadline)
 		event_del(s->ev_deadline);
-	TAILQ_REMOVE(&srv->sessions, s, link);
-	TAILQ_INSERT_TAIL(&srv->reaped, s, link);
-	event_active(srv->ev_reap, EV_TIMEOUT, 0);
+	TAILQ_REMOVE(&hub->sessions, s, link);
+	TAILQ_INSERT_TAIL(&hub->reaped, s, link);
+	event_active(hub->ev_reap, EV_TIMEOUT, 0);
 }
 
 static void deadline_cb(evutil_socket_t fd, short what, void *arg)
@@ -269,7 +366,7 @@ static void deadline_cb(evutil_socket_t fd, short what, void *arg)
 		session_close(s, "handshake timeout", false);
 	} else if (s->state == SESSION_READY) {
 		log_info("line not finished in time session=%llu account=%s",
-		         (unsigned long long)s->id, s->login);
+		         (unsigned long long)s->id, s->who.login);
 		session_close(s, "line not finished within limits.idle_timeout", false);
 	} else {
 		session_reap_now(s);
@@ -278,37 +375,31 @@ static void deadline_cb(evutil_socket_t fd, short what, void *arg)
 
 void session_close(struct session *s, const char *reason, bool flush)
 {
-	struct request *r;
-	struct timeval tv;
+	char q[256];
 
 	if (s->state >= SESSION_CLOSING)
 		return;
-	log_info("session closed session=%llu account=%s peer=%s reason=\"%s\"",
-	         (unsigned long long)s->id, s->login[0] ? s->login : "-", s->peer, reason);
+	log_info("session closed session=%llu account=%s peer=%s reason=%s",
+	         (unsigned long long)s->id, s->who.login[0] ? s->who.login : "-", s->peer,
+	         log_quote(q, sizeof(q), reason));
 	if (s->auth_query) {
 		db_query_cancel(s->auth_query);
 		s->auth_query = NULL;
 	}
-	if (s->replay_query) {
-		db_query_cancel(s->replay_query);
-		s->replay_query = NULL;
-		free(s->replay_arg);
-		s->replay_arg = NULL;
-	}
-	while ((r = LIST_FIRST(&s->requests)) != NULL)
-		handlers_cancel(r);
-	if (s->account_id)
-		accounts_remove(s->srv->accounts, s);
-	push_unsubscribe(s->srv->push, s);
 	session_enter(s, SESSION_CLOSING);
+	if (s->served) {
+		/* each module drops what it keeps for the session (requests,
+		 * subscription, account index); s itself stays until the reap */
+		s->served = false;
+		s->hub->proto->close(s);
+	}
 	if (!flush || !s->bev || evbuffer_get_length(bufferevent_get_output(s->bev)) == 0) {
 		session_reap_now(s);
 		return;
 	}
 	bufferevent_disable(s->bev, EV_READ);
 	bufferevent_setwatermark(s->bev, EV_WRITE, 0, 0);
-	ms_to_tv(CLOSE_FLUSH_MS, &tv);
-	evtimer_add(s->ev_deadline, &tv);
+	evtime_add_ms(s->ev_deadline, CLOSE_FLUSH_MS);
 }
 
 /* The idle timeout is for a client that has gone quiet, not one waiting for
@@ -323,7 +414,7 @@ static void session_arm_idle(struct session *s)
 		bufferevent_set_timeouts(s->bev, NULL, NULL);
 		return;
 	}
-	ms_to_tv(s->srv->cfg.limits.idle_timeout_ms, &idle);
+	idle = evtime_ms(s->hub->cfg->limits.idle_timeout_ms);
 	bufferevent_set_timeouts(s->bev, &idle, NULL);
 }
 
@@ -333,7 +424,7 @@ void session_request_started(struct session *s)
 		session_arm_idle(s);
 }
 
-void session_apply_limits(struct session *s)
+static void session_apply_limits(struct session *s)
 {
 	if (!s->bev || s->state >= SESSION_CLOSING)
 		return;
@@ -354,43 +445,28 @@ void session_request_done(struct session *s)
 		session_close(s, "shutting down", true);
 }
 
+void session_throttle(struct session *s)
+{
+	s->throttled = true;
+}
+
 /* One complete line (without its newline). */
 static void session_handle_line(struct session *s, const char *line, size_t len)
 {
-	struct proto_request req;
-	char err[256];
-	int rc;
-
 	if (len > 0 && line[len - 1] == '\r')
 		len--;
 	if (len == 0)
 		return; /* a blank line is a harmless keep-alive */
-	memset(&req, 0, sizeof(req));
-	rc = proto_decode(line, len, &req, err, sizeof(err));
-	if (rc != 0) {
-		log_info("bad request session=%llu account=%s error=\"%s\"",
-		         (unsigned long long)s->id, s->login, err);
-		session_reply_error(s, req.id[0] ? req.id : "null", (enum proto_error)rc, err);
-	} else if (s->inflight >= s->srv->cfg.limits.max_inflight) {
-		snprintf(err, sizeof(err), "more than %d requests in flight; wait for replies",
-		         s->srv->cfg.limits.max_inflight);
-		session_reply_error(s, req.id, PROTO_ERR_RATE_LIMITED, err);
-		/* the lines behind it wait until a reply is out: a client that
-		 * answers each refusal with another request gets one refusal per
-		 * reply, not as many as the CPU can make */
-		s->throttled = true;
-	} else {
-		handlers_run(s, &req);
-	}
-	proto_request_free(&req);
+	s->hub->proto->line(s, line, len);
 }
 
 static void session_read_lines_now(struct session *s)
 {
 	struct evbuffer *in = bufferevent_get_input(s->bev);
-	size_t max_line = (size_t)s->srv->cfg.limits.max_line;
+	size_t max_line = (size_t)s->hub->cfg->limits.max_line;
 
-	while (s->state == SESSION_READY && !s->draining && !s->throttled) {
+	while (s->state == SESSION_READY && !s->draining && !s->throttled &&
+	       !session_output_full(s)) {
 		size_t eol_len = 0, avail = evbuffer_get_length(in);
 		struct evbuffer_ptr p = evbuffer_search_eol(in, NULL, &eol_len, EVBUFFER_EOL_LF);
 		const char *line;
@@ -426,16 +502,14 @@ static void session_read_lines_now(struct session *s)
  */
 static void session_read_lines(struct session *s)
 {
-	struct timeval tv;
-
 	session_read_lines_now(s);
 	if (s->state != SESSION_READY)
 		return;
-	if (evbuffer_get_length(bufferevent_get_input(s->bev)) == 0) {
+	if (evbuffer_get_length(bufferevent_get_input(s->bev)) == 0 || session_output_full(s)) {
+		/* (output full: the client waits for us, not we for its line) */
 		event_del(s->ev_deadline);
 	} else if (!evtimer_pending(s->ev_deadline, NULL)) {
-		ms_to_tv(s->srv->cfg.limits.idle_timeout_ms, &tv);
-		evtimer_add(s->ev_deadline, &tv);
+		evtime_add_ms(s->ev_deadline, s->hub->cfg->limits.idle_timeout_ms);
 	}
 }
 
@@ -446,19 +520,30 @@ static void session_read_lines(struct session *s)
  * burst unread: libevent issue 854.) */
 static bool session_waiting_input_too_large(const struct session *s)
 {
-	return evbuffer_get_length(bufferevent_get_input(s->bev)) >
-	       (size_t)s->srv->cfg.limits.max_line * (size_t)s->srv->cfg.limits.max_inflight;
+	size_t waiting = evbuffer_get_length(bufferevent_get_input(s->bev));
+
+	/* while its output is full the client is not reading: two lines more
+	 * is all a client waiting for a large reply needs to send meanwhile */
+	if (s->state == SESSION_READY && !s->throttled && session_output_full(s))
+		return waiting > 2 * (size_t)s->hub->cfg->limits.max_line;
+	return waiting >
+	       (size_t)s->hub->cfg->limits.max_line * (size_t)s->hub->cfg->limits.max_inflight;
 }
 
 static void read_cb(struct bufferevent *bev, void *arg)
 {
 	struct session *s = arg;
 
-	if (s->state == SESSION_READY && s->throttled) {
-		if (session_waiting_input_too_large(s)) {
+	if (s->state == SESSION_READY && (s->throttled || session_output_full(s))) {
+		if (session_waiting_input_too_large(s) && s->throttled) {
 			session_reply_error(s, "null", PROTO_ERR_TOO_LARGE,
 			                    "more than max_inflight lines sent past max_inflight");
 			session_close(s, "flooding past max_inflight", true);
+		} else if (session_waiting_input_too_large(s)) {
+			session_close(s, "requests sent while not reading replies", true);
+			session_reply_error(s, "null", PROTO_ERR_TOO_LARGE,
+			                    "more than limits.max_backlog of replies left unread "
+			                    "while sending more requests; disconnecting");
 		}
 		return;
 	}
@@ -477,14 +562,22 @@ static void write_cb(struct bufferevent *bev, void *arg)
 {
 	struct session *s = arg;
 
-	if (s->state == SESSION_CLOSING && evbuffer_get_length(bufferevent_get_output(bev)) == 0)
+	if (evbuffer_get_length(bufferevent_get_output(bev)) != 0)
+		return;
+	if (s->state == SESSION_CLOSING)
 		session_reap_now(s);
+	else if (s->state == SESSION_READY && !s->throttled &&
+	         evbuffer_get_length(bufferevent_get_input(bev)) > 0)
+		session_read_lines(s); /* lines held back while the output was full */
 }
 
 static void session_refuse(struct session *s, enum proto_error code, const char *msg)
 {
-	log_notice("session refused session=%llu peer=%s cn=%s reason=\"%s\"",
-	           (unsigned long long)s->id, s->peer, s->cn, msg);
+	char qcn[160], qmsg[400];
+
+	log_notice("session refused session=%llu peer=%s cn=%s reason=%s",
+	           (unsigned long long)s->id, s->peer, log_quote(qcn, sizeof(qcn), s->cn),
+	           log_quote(qmsg, sizeof(qmsg), msg));
 	session_reply_error(s, "null", code, msg);
 	session_close(s, msg, true);
 }
@@ -492,8 +585,8 @@ static void session_refuse(struct session *s, enum proto_error code, const char 
 static void auth_done(void *arg, enum db_status st, const PGresult *res)
 {
 	struct session *s = arg;
-	struct server *srv = s->srv;
 	json_object *acct = NULL, *v;
+	enum proto_error code;
 	char msg[200];
 
 	s->auth_query = NULL;
@@ -519,39 +612,32 @@ static void auth_done(void *arg, enum db_status st, const PGresult *res)
 		session_refuse(s, PROTO_ERR_UNAUTHENTICATED, msg);
 		return;
 	}
-	s->account_id = json_object_object_get_ex(acct, "id", &v) ? json_object_get_int(v) : 0;
+	s->who.account_id = json_object_object_get_ex(acct, "id", &v) ? json_object_get_int(v) : 0;
 	if (!json_object_object_get_ex(acct, "role", &v) ||
-	    !role_parse(json_object_get_string(v), &s->role) || s->account_id <= 0) {
+	    !role_parse(json_object_get_string(v), &s->who.role) || s->who.account_id <= 0) {
 		json_object_put(acct);
-		s->account_id = 0;
+		s->who.account_id = 0;
 		session_refuse(s, PROTO_ERR_INTERNAL, "unreadable account record");
 		return;
 	}
 	if (json_object_object_get_ex(acct, "login", &v))
-		snprintf(s->login, sizeof(s->login), "%s", json_object_get_string(v));
+		snprintf(s->who.login, sizeof(s->who.login), "%s", json_object_get_string(v));
 	if (json_object_object_get_ex(acct, "street_id", &v))
-		s->street_id = json_object_get_int(v);
+		s->who.street_id = json_object_get_int(v);
 	if (json_object_object_get_ex(acct, "department_id", &v))
-		s->department_id = json_object_get_int(v);
+		s->who.department_id = json_object_get_int(v);
 	if (json_object_object_get_ex(acct, "district_id", &v))
-		s->district_id = json_object_get_int(v);
+		s->who.district_id = json_object_get_int(v);
 	json_object_put(acct);
-	if (accounts_count(srv->accounts, s->account_id) >=
-	    srv->cfg.limits.max_sessions_per_account) {
-		snprintf(msg, sizeof(msg), "account %s already has %d sessions (the limit)",
-		         s->login, srv->cfg.limits.max_sessions_per_account);
-		s->account_id = 0;
-		session_refuse(s, PROTO_ERR_RATE_LIMITED, msg);
+	code = s->hub->proto->ready(s, msg, sizeof(msg));
+	if (code != PROTO_OK) {
+		session_refuse(s, code, msg);
 		return;
 	}
-	if (accounts_add(srv->accounts, s) != 0) {
-		s->account_id = 0;
-		session_refuse(s, PROTO_ERR_INTERNAL, "out of memory");
-		return;
-	}
+	s->served = true;
 	session_enter(s, SESSION_READY);
 	log_info("session authenticated session=%llu account=%s role=%s peer=%s",
-	         (unsigned long long)s->id, s->login, role_name(s->role), s->peer);
+	         (unsigned long long)s->id, s->who.login, role_name(s->who.role), s->peer);
 	session_arm_idle(s);
 	session_read_lines(s); /* what arrived while we looked the account up */
 }
@@ -573,8 +659,8 @@ static void handshake_done(struct session *s)
 		return;
 	}
 	/* begun before a reload: held to the new CRL too (revoke.h) */
-	if (SSL_get_SSL_CTX(ssl) != s->srv->ssl_ctx &&
-	    tls_peer_recheck(s->srv->ssl_ctx, ssl) == X509_V_ERR_CERT_REVOKED) {
+	if (s->hub->ssl_ctx && SSL_get_SSL_CTX(ssl) != s->hub->ssl_ctx &&
+	    tls_peer_recheck(s->hub->ssl_ctx, ssl) == X509_V_ERR_CERT_REVOKED) {
 		session_refuse(s, PROTO_ERR_UNAUTHENTICATED, "certificate revoked");
 		return;
 	}
@@ -584,8 +670,7 @@ static void handshake_done(struct session *s)
 	}
 	account_login_params(s->cn, &pins, params);
 	session_enter(s, SESSION_AUTH);
-	s->auth_query =
-	        db_query(s->srv->db, handlers_stmt_account_by_cn(), 4, params, auth_done, s);
+	s->auth_query = db_query(s->hub->db, STMTS_ACCOUNT_BY_CN, 4, params, auth_done, s);
 	if (!s->auth_query)
 		session_close(s, "out of memory", false);
 }
@@ -611,10 +696,13 @@ static void event_cb(struct bufferevent *bev, short what, void *arg)
 			snprintf(what_s, sizeof(what_s), "handshake failed session=%llu peer=%s",
 			         (unsigned long long)s->id, s->peer);
 			log_ssl_errors(LOG_NOTICE, what_s);
-			if (ssl)
-				log_notice("client refused session=%llu peer=%s reason=\"%s\"",
+			if (ssl) {
+				char q[256];
+
+				log_notice("client refused session=%llu peer=%s reason=%s",
 				           (unsigned long long)s->id, s->peer,
-				           tls_verify_error(ssl));
+				           log_quote(q, sizeof(q), tls_verify_error(ssl)));
+			}
 			session_close(s, "handshake failed", false);
 			return;
 		}
@@ -631,39 +719,37 @@ static void event_cb(struct bufferevent *bev, short what, void *arg)
 	}
 }
 
-void session_accept(struct server *srv, int fd, const struct sockaddr *addr, int addrlen)
+void session_accept(struct session_hub *hub, SSL_CTX *ctx, int fd, const struct sockaddr *addr,
+                    int addrlen)
 {
 	struct session *s;
 	SSL *ssl;
-	struct timeval tv;
 
 	/* Until its handshake ends a connection costs memory (~50 KiB) and CPU
 	 * while nobody knows who it is: a flood of them is refused at once. */
-	if (srv->draining || srv->nsessions >= srv->cfg.limits.max_sessions ||
-	    srv->nhandshakes >= srv->cfg.limits.max_handshakes) {
+	if (hub->draining || hub->nsessions >= hub->cfg->limits.max_sessions ||
+	    hub->nhandshakes >= hub->cfg->limits.max_handshakes) {
 		log_notice("connection refused: %s",
-		           srv->draining                                    ? "shutting down"
-		           : srv->nsessions >= srv->cfg.limits.max_sessions ? "session limit"
-		                                                            : "handshake limit");
+		           hub->draining                                     ? "shutting down"
+		           : hub->nsessions >= hub->cfg->limits.max_sessions ? "session limit"
+		                                                             : "handshake limit");
 		close(fd);
 		return;
 	}
 	s = calloc(1, sizeof(*s));
-	ssl = s ? SSL_new(srv->ssl_ctx) : NULL;
+	ssl = s ? SSL_new(ctx) : NULL;
 	if (!ssl) {
 		log_ssl_errors(LOG_ERR, "cannot create a TLS session");
 		free(s);
 		close(fd);
 		return;
 	}
-	s->srv = srv;
-	s->id = ++srv->next_session_id;
-	LIST_INIT(&s->requests);
-	TAILQ_INIT(&s->db_waiting);
+	s->hub = hub;
+	s->id = ++hub->next_id;
 	format_peer(addr, s->peer, sizeof(s->peer));
 	/* replies and pushes are small and must leave at once */
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &(int){ 1 }, sizeof(int));
-	s->bev = bufferevent_openssl_socket_new(srv->base, fd, ssl, BUFFEREVENT_SSL_ACCEPTING,
+	s->bev = bufferevent_openssl_socket_new(hub->base, fd, ssl, BUFFEREVENT_SSL_ACCEPTING,
 	                                        BEV_OPT_CLOSE_ON_FREE);
 	if (!s->bev) {
 		/* libevent freed the SSL but not the socket */
@@ -671,7 +757,7 @@ void session_accept(struct server *srv, int fd, const struct sockaddr *addr, int
 		free(s);
 		return;
 	}
-	s->ev_deadline = evtimer_new(srv->base, deadline_cb, s);
+	s->ev_deadline = evtimer_new(hub->base, deadline_cb, s);
 	if (!s->ev_deadline) {
 		bufferevent_free(s->bev);
 		free(s);
@@ -680,11 +766,67 @@ void session_accept(struct server *srv, int fd, const struct sockaddr *addr, int
 	bufferevent_openssl_set_allow_dirty_shutdown(s->bev, 1);
 	bufferevent_setcb(s->bev, read_cb, write_cb, event_cb, s);
 	bufferevent_enable(s->bev, EV_READ | EV_WRITE);
-	ms_to_tv(srv->cfg.limits.handshake_timeout_ms, &tv);
-	evtimer_add(s->ev_deadline, &tv);
-	TAILQ_INSERT_TAIL(&srv->sessions, s, link);
-	srv->nsessions++;
-	srv->nhandshakes++; /* s->state is SESSION_HANDSHAKE (0) */
+	evtime_add_ms(s->ev_deadline, hub->cfg->limits.handshake_timeout_ms);
+	TAILQ_INSERT_TAIL(&hub->sessions, s, link);
+	hub->nsessions++;
+	hub->nhandshakes++; /* s->state is SESSION_HANDSHAKE (0) */
 	log_debug("session opened session=%llu peer=%s", (unsigned long long)s->id, s->peer);
 	(void)addrlen;
+}
+
+int session_hub_init(struct session_hub *hub, struct event_base *base,
+                     const struct streetd_config *cfg, struct db_pool *db,
+                     const struct session_proto *proto, void *proto_arg, void (*on_gone)(void *arg),
+                     void *gone_arg)
+{
+	*hub = (struct session_hub){
+		.base = base,
+		.cfg = cfg,
+		.db = db,
+		.proto = proto,
+		.proto_arg = proto_arg,
+		.on_gone = on_gone,
+		.gone_arg = gone_arg,
+	};
+	TAILQ_INIT(&hub->sessions);
+	TAILQ_INIT(&hub->reaped);
+	hub->ev_reap = event_new(base, -1, 0, reap_cb, hub);
+	return hub->ev_reap ? 0 : -1;
+}
+
+void session_hub_free(struct session_hub *hub)
+{
+	struct session *s;
+
+	hub->on_gone = NULL;
+	while ((s = TAILQ_FIRST(&hub->sessions)) != NULL)
+		session_close(s, "exiting", false);
+	session_reap(hub);
+	if (hub->ev_reap)
+		event_free(hub->ev_reap);
+	hub->ev_reap = NULL;
+}
+
+void session_hub_drain(struct session_hub *hub)
+{
+	struct session *s, *next;
+
+	hub->draining = true;
+	for (s = TAILQ_FIRST(&hub->sessions); s; s = next) {
+		next = TAILQ_NEXT(s, link);
+		if (s->state == SESSION_READY && s->inflight > 0) {
+			s->draining = true; /* session_request_done() closes it */
+			bufferevent_disable(s->bev, EV_READ);
+		} else {
+			session_close(s, "shutting down", s->state == SESSION_READY);
+		}
+	}
+}
+
+void session_hub_apply_limits(struct session_hub *hub)
+{
+	for (struct session *s = TAILQ_FIRST(&hub->sessions), *after; s; s = after) {
+		after = TAILQ_NEXT(s, link); /* a session may close while its lines are read */
+		session_apply_limits(s);
+	}
 }

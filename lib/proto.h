@@ -146,13 +146,15 @@ struct proto_field {
 	const char *const *choices; /* ENUM only: NULL-terminated */
 };
 
-/* One op: its wire name and its fields in binding order. */
+/* One op: its wire name, its fields in binding order, and what it calls. */
 struct proto_op_spec {
 	const char *name;
 	enum proto_op op;
 	bool action; /* a loop action: appends an event, takes "key" */
 	int nfields;
 	const struct proto_field *fields;
+	const char *sql_func; /* the database function it calls, NULL: the daemon answers it */
+	bool sql_max_photo;   /* the daemon's limits.max_photo is passed after the fields */
 };
 
 /*

@@ -158,45 +158,52 @@ static const struct proto_field proto_f_photo_get[] = {
 	F_INT("length", false, 1, PROTO_CHUNK_MAX),
 };
 
-#define OP(e, n, act, f)                                                                           \
+/* fn: the database function the op calls (street.fn), NULL when the daemon
+ * answers it itself; OPP: limits.max_photo is passed as the last argument. */
+#define OPX(e, n, fn, act, f, mp)                                                                  \
 	[e] = {                                                                                    \
 		.name = (n),                                                                       \
 		.op = (e),                                                                         \
 		.action = (act),                                                                   \
 		.nfields = (int)(sizeof(f) / sizeof((f)[0])),                                      \
 		.fields = (f),                                                                     \
+		.sql_func = (fn),                                                                  \
+		.sql_max_photo = (mp),                                                             \
 	}
-#define OP0(e, n) [e] = { .name = (n), .op = (e) }
+#define OP(e, n, fn, act, f) OPX(e, n, fn, act, f, false)
+#define OPP(e, n, fn, f)     OPX(e, n, fn, false, f, true)
+#define OP0(e, n, fn)        [e] = { .name = (n), .op = (e), .sql_func = (fn) }
 
 static const struct proto_op_spec proto_ops[PROTO_OP_COUNT] = {
-	OP0(PROTO_OP_WHOAMI, "whoami"),
-	OP0(PROTO_OP_CATEGORIES, "categories"),
-	OP0(PROTO_OP_DEPARTMENTS, "departments"),
-	OP0(PROTO_OP_PLACES, "places"),
-	OP(PROTO_OP_REPORT, "report", true, proto_f_report),
-	OP(PROTO_OP_DISPATCH, "dispatch", true, proto_f_dispatch),
-	OP(PROTO_OP_RETURN, "return", true, proto_f_return),
-	OP(PROTO_OP_ACCEPT, "accept", true, proto_f_accept),
-	OP(PROTO_OP_RESOLVE, "resolve", true, proto_f_resolve),
-	OP(PROTO_OP_CONFIRM, "confirm", true, proto_f_confirm),
-	OP(PROTO_OP_REOPEN, "reopen", true, proto_f_reopen),
-	OP(PROTO_OP_CANCEL, "cancel", true, proto_f_cancel),
-	OP(PROTO_OP_URGE, "urge", true, proto_f_note_only),
-	OP(PROTO_OP_EXTEND_REQUEST, "extend_request", true, proto_f_extend_request),
-	OP(PROTO_OP_EXTEND_GRANT, "extend_grant", true, proto_f_note_only),
-	OP(PROTO_OP_EXTEND_DENY, "extend_deny", true, proto_f_note_only),
-	OP(PROTO_OP_COMMENT, "comment", true, proto_f_comment),
-	OP(PROTO_OP_ARBITRATE, "arbitrate", true, proto_f_arbitrate),
-	OP(PROTO_OP_GET, "get", false, proto_f_ticket_only),
-	OP(PROTO_OP_LIST, "list", false, proto_f_list),
-	OP(PROTO_OP_OVERDUE, "overdue", false, proto_f_overdue),
-	OP(PROTO_OP_ROUTE, "route", false, proto_f_ticket_only),
-	OP(PROTO_OP_PHOTO_BEGIN, "photo_begin", false, proto_f_photo_begin),
-	OP(PROTO_OP_PHOTO_CHUNK, "photo_chunk", false, proto_f_photo_chunk),
-	OP(PROTO_OP_PHOTO_END, "photo_end", false, proto_f_photo_end),
-	OP(PROTO_OP_PHOTO_GET, "photo_get", false, proto_f_photo_get),
-	OP(PROTO_OP_SUBSCRIBE, "subscribe", false, proto_f_subscribe),
-	OP0(PROTO_OP_UNSUBSCRIBE, "unsubscribe"),
+	OP0(PROTO_OP_WHOAMI, "whoami", "st_whoami"),
+	OP0(PROTO_OP_CATEGORIES, "categories", "st_categories"),
+	OP0(PROTO_OP_DEPARTMENTS, "departments", "st_departments"),
+	OP0(PROTO_OP_PLACES, "places", "st_places"),
+	OP(PROTO_OP_REPORT, "report", "st_report", true, proto_f_report),
+	OP(PROTO_OP_DISPATCH, "dispatch", "st_dispatch", true, proto_f_dispatch),
+	OP(PROTO_OP_RETURN, "return", "st_return", true, proto_f_return),
+	OP(PROTO_OP_ACCEPT, "accept", "st_accept", true, proto_f_accept),
+	OP(PROTO_OP_RESOLVE, "resolve", "st_resolve", true, proto_f_resolve),
+	OP(PROTO_OP_CONFIRM, "confirm", "st_confirm", true, proto_f_confirm),
+	OP(PROTO_OP_REOPEN, "reopen", "st_reopen", true, proto_f_reopen),
+	OP(PROTO_OP_CANCEL, "cancel", "st_cancel", true, proto_f_cancel),
+	OP(PROTO_OP_URGE, "urge", "st_urge", true, proto_f_note_only),
+	OP(PROTO_OP_EXTEND_REQUEST, "extend_request", "st_extend_request", true,
+	   proto_f_extend_request),
+	OP(PROTO_OP_EXTEND_GRANT, "extend_grant", "st_extend_grant", true, proto_f_note_only),
+	OP(PROTO_OP_EXTEND_DENY, "extend_deny", "st_extend_deny", true, proto_f_note_only),
+	OP(PROTO_OP_COMMENT, "comment", "st_comment", true, proto_f_comment),
+	OP(PROTO_OP_ARBITRATE, "arbitrate", "st_arbitrate", true, proto_f_arbitrate),
+	OP(PROTO_OP_GET, "get", "st_get", false, proto_f_ticket_only),
+	OP(PROTO_OP_LIST, "list", "st_list", false, proto_f_list),
+	OP(PROTO_OP_OVERDUE, "overdue", "st_overdue", false, proto_f_overdue),
+	OP(PROTO_OP_ROUTE, "route", "st_route_ticket", false, proto_f_ticket_only),
+	OPP(PROTO_OP_PHOTO_BEGIN, "photo_begin", "st_photo_begin", proto_f_photo_begin),
+	OP(PROTO_OP_PHOTO_CHUNK, "photo_chunk", "st_photo_chunk", false, proto_f_photo_chunk),
+	OP(PROTO_OP_PHOTO_END, "photo_end", "st_photo_end", false, proto_f_photo_end),
+	OP(PROTO_OP_PHOTO_GET, "photo_get", "st_photo_get", false, proto_f_photo_get),
+	OP(PROTO_OP_SUBSCRIBE, "subscribe", NULL, false, proto_f_subscribe),
+	OP0(PROTO_OP_UNSUBSCRIBE, "unsubscribe", NULL),
 };
 
 static const char *const proto_error_names[PROTO_ERR_COUNT] = {

@@ -714,6 +714,36 @@ START_TEST(reader_that_never_reads)
 }
 END_TEST
 
+/* What a client sends reaches the log only as a quoted value: a field name
+ * (echoed in the error) or a request id cannot add a key=value of its own. */
+START_TEST(log_values_cannot_forge_keys)
+{
+	struct tclient *c;
+	json_object *r;
+	const char *log;
+
+	d = tdaemon_start(NULL);
+	c = tclient_connect(d, "li.na");
+	ck_assert_int_eq(tclient_send(c, "{\"id\":1,\"op\":\"whoami\",\"x\\\" forged=\\\"1\":2}"),
+	                 0);
+	r = tclient_recv(c, 10000);
+	ck_assert_reply_code(r, "bad_request");
+	ck_assert_int_eq(tclient_send(c, "{\"id\":\"a b=c\",\"op\":\"whoami\"}"), 0);
+	r = tclient_recv(c, 10000);
+	ck_assert_reply_ok(r);
+	ck_assert(tdaemon_log_wait(d, "op=whoami status=ok", 5000));
+	log = tdaemon_log(d);
+	ck_assert_msg(strstr(log, "error=\"unknown field \\\"x\\\" forged=\\\"1\\\" for op") !=
+	                      NULL,
+	              "the error is not quoted as one value:\n%s", log);
+	ck_assert_msg(strstr(log, " forged=\"1") == NULL, "a client forged a key:\n%s", log);
+	ck_assert_msg(strstr(log, "req=\"\\\"a b=c\\\"\"") != NULL,
+	              "the request id is not quoted as one value:\n%s", log);
+	tclient_close(c);
+	stop();
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("daemon_input");
@@ -730,6 +760,7 @@ int main(void)
 	tcase_add_test(tc, sessions_per_account);
 	tcase_add_test(tc, vanishing_clients);
 	tcase_add_test(tc, reader_that_never_reads);
+	tcase_add_test(tc, log_values_cannot_forge_keys);
 	suite_add_tcase(s, tc);
 	return tdaemon_run_suite(s);
 }

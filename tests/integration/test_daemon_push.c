@@ -315,6 +315,72 @@ START_TEST(slow_subscriber_cut_off_others_keep_receiving)
 }
 END_TEST
 
+/* Comments text on ticket n times, as w. */
+static void comment_times(struct tclient *w, long long ticket, const char *text, int n)
+{
+	for (int i = 0; i < n; i++)
+		tclient_ok(w, "{\"op\":\"comment\",\"ticket\":%lld,\"text\":\"%s\"}", ticket, text);
+}
+
+/* limits.max_backlog judges what a client leaves unread, not what it asked
+ * for: a reply larger than the limit reaches a client that reads; one beyond
+ * 16 x the limit is answered too_large; the session stays either way. */
+START_TEST(large_reply_reaches_a_reader)
+{
+	struct tdaemon *d = tdaemon_start("limits.max_backlog=64KiB\n");
+	struct tclient *w = tclient_connect(d, "wang.fang");
+	char text[4001];
+	json_object *r;
+	long long ticket;
+
+	memset(text, 'y', sizeof(text) - 1);
+	text[sizeof(text) - 1] = 0;
+	r = report(w, category, grid_home, "push: long history");
+	ticket = tj_ticket_id(r);
+	comment_times(w, ticket, text, 40); /* ~170 KB of history */
+	r = tclient_ok(w, "{\"op\":\"get\",\"ticket\":%lld}", ticket);
+	ck_assert_uint_eq(tj_len(r, "result.events"), 41);
+	ck_assert_reply_ok(tclient_call(w, "{\"op\":\"whoami\"}"));
+	comment_times(w, ticket, text, 260); /* ~1.2 MB: more than 16 x 64 KiB */
+	r = tclient_err(w, "too_large", "{\"op\":\"get\",\"ticket\":%lld}", ticket);
+	ck_assert_reply_ok(tclient_call(w, "{\"op\":\"whoami\"}"));
+	ck_assert(tdaemon_log_wait(d, "reply too large", 0));
+	tclient_close(w);
+	ck_assert_int_eq(tdaemon_stop(d, SIGTERM), 0);
+}
+END_TEST
+
+/* A resume point the database never handed out (the database was recreated
+ * since the client saved it): resync from head, and the stream runs. */
+START_TEST(since_ahead_of_the_log_resyncs)
+{
+	struct tdaemon *d = tdaemon_start(NULL);
+	struct tclient *sub = tclient_connect(d, "zhang.wei");
+	struct tclient *w = tclient_connect(d, "wang.fang");
+	PGconn *db = tdb_connect(false);
+	long long max = tdb_int(db, "SELECT coalesce(max(seq), 0) FROM ticket_event", 0, NULL);
+	json_object *r, *e;
+	long long ticket;
+
+	PQfinish(db);
+	r = tclient_ok(sub, "{\"op\":\"subscribe\",\"since\":%lld}", max + 1000000);
+	ck_assert_msg(tj_bool(r, "result.resync"), "no resync: %s", tj_dump(r));
+	ck_assert(!tj_bool(r, "result.replay"));
+	ck_assert_int_le(tj_int(r, "result.head"), max + 1000);
+	r = report(w, category, grid_home, "push: after a resync");
+	ticket = tj_ticket_id(r);
+	e = event_for(sub, ticket, 5000);
+	ck_assert_msg(e != NULL, "the stream stayed silent after a resume point ahead of the log");
+	/* a resume point the log has (the newest) is taken as it is */
+	r = tclient_ok(sub, "{\"op\":\"subscribe\",\"since\":%lld}", tj_int(e, "event.seq"));
+	ck_assert(!tj_bool(r, "result.resync"));
+	ck_assert_int_ge(tj_int(r, "result.head"), tj_int(e, "event.seq"));
+	tclient_close(sub);
+	tclient_close(w);
+	ck_assert_int_eq(tdaemon_stop(d, SIGTERM), 0);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("push");
@@ -328,6 +394,8 @@ int main(void)
 	tcase_add_test(tc, killed_daemon_loses_nothing);
 	tcase_add_test(tc, deadline_marked_once_with_two_daemons);
 	tcase_add_test(tc, slow_subscriber_cut_off_others_keep_receiving);
+	tcase_add_test(tc, large_reply_reaches_a_reader);
+	tcase_add_test(tc, since_ahead_of_the_log_resyncs);
 	suite_add_tcase(s, tc);
 	return tdaemon_run_suite(s);
 }
