@@ -3,7 +3,7 @@
 #include <stdio.h>
 
 #include "log.h"
-#include "session.h"
+#include "identity.h"
 
 void account_login_params(const char *cn, const struct tls_pins *pins, const char *params[4])
 {
@@ -13,7 +13,8 @@ void account_login_params(const char *cn, const struct tls_pins *pins, const cha
 	params[3] = pins->spki;
 }
 
-int account_login_check(struct session *s, SSL *ssl, json_object *acct, char *msg, size_t cap)
+int account_login_check(struct identity *who, const char *cn, SSL *ssl, json_object *acct,
+                        char *msg, size_t cap)
 {
 	json_object *v;
 	int ncas;
@@ -26,7 +27,7 @@ int account_login_check(struct session *s, SSL *ssl, json_object *acct, char *ms
 		snprintf(msg, cap, "unreadable account record");
 		return -1;
 	}
-	s->who.revision = json_object_get_int64(v);
+	who->revision = json_object_get_int64(v);
 	if (json_object_object_get_ex(acct, "pinned", &v) && json_object_get_boolean(v))
 		return 0;
 	ncas = tls_ctx_ca_count(SSL_get_SSL_CTX(ssl));
@@ -34,11 +35,11 @@ int account_login_check(struct session *s, SSL *ssl, json_object *acct, char *ms
 		snprintf(msg, cap,
 		         "account %s is not pinned to a CA and tls.ca holds %d CAs: an admin must "
 		         "pin it (streetd-admin pin)",
-		         s->cn, ncas);
+		         cn, ncas);
 		return -1;
 	}
 	log_warn("account not pinned to a CA account=%s: pin it (streetd-admin pin) before tls.ca "
 	         "holds a second CA",
-	         s->cn);
+	         cn);
 	return 0;
 }

@@ -18,17 +18,19 @@
 
 #include "tls.h"
 
-struct session;
+struct identity;
 
 /* The parameters of the account_by_cn statement for the session's peer:
  * CN, issuer SPKI hash, serial, SPKI hash. Pointers into cn and pins. */
 void account_login_params(const char *cn, const struct tls_pins *pins, const char *params[4]);
 
 /*
- * acct is st_account_by_cn's result (borrowed) for session s, accepted on
- * ssl. Returns 0 and sets s->acct_revision when the login may go on; or -1
- * with the reason for the client in msg (cap bytes) when it is refused.
+ * acct is st_account_by_cn's result (borrowed) for the certificate name cn,
+ * accepted on ssl. Returns 0 and sets who->revision when the login may go
+ * on; or -1 with the reason for the client in msg (cap bytes) when it is
+ * refused.
  */
-int account_login_check(struct session *s, SSL *ssl, json_object *acct, char *msg, size_t cap);
+int account_login_check(struct identity *who, const char *cn, SSL *ssl, json_object *acct,
+                        char *msg, size_t cap);
 
 #endif

@@ -2,22 +2,35 @@
 
 #include <json-c/json.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "accounts.h"
 #include "db.h"
-#include "stmts.h"
+#include "evtime.h"
 #include "log.h"
-#include "server.h"
+#include "session.h"
+#include "stmts.h"
 
 /* [[id, revision, disabled], ...]: revision null when the account is gone. */
+/* "disabling ends live sessions within seconds" */
+#define ACCOUNT_WATCH_EVERY_MS 2000
+
+struct account_watch {
+	struct db_pool *db;
+	struct accounts *accounts;
+	const struct session_hub *hub;
+	struct event *timer;
+	bool busy; /* a query is in flight */
+};
+
 static void changed_done(void *arg, enum db_status st, const PGresult *res)
 {
-	struct server *srv = arg;
+	struct account_watch *w = arg;
 	json_object *rows;
 
-	srv->account_check_busy = false;
+	w->busy = false;
 	if (st != DB_OK || PQntuples(res) != 1 || PQgetisnull(res, 0, 0))
 		return;
 	rows = json_tokener_parse(PQgetvalue(res, 0, 0));
@@ -36,7 +49,7 @@ static void changed_done(void *arg, enum db_status st, const PGresult *res)
 			 * are stale; a disabled account's current revision is too (no
 			 * session can have logged in at it) */
 			before = rev == NULL ? LLONG_MAX : json_object_get_int64(rev) + disabled;
-			n = accounts_close_before(srv->accounts, id, before,
+			n = accounts_close_before(w->accounts, id, before,
 			                          disabled ? "account disabled"
 			                                   : "your account changed; reconnect");
 			if (n > 0)
@@ -51,18 +64,44 @@ static void changed_done(void *arg, enum db_status st, const PGresult *res)
 	json_object_put(rows);
 }
 
-void account_watch_tick(struct server *srv)
+static void account_watch_tick(evutil_socket_t fd, short what, void *arg)
 {
+	struct account_watch *w = arg;
 	char *ids, *revisions;
 
-	if (srv->account_check_busy || srv->hub.nsessions == 0 || db_pool_ready(srv->db) == 0)
+	if (w->busy || w->hub->nsessions == 0 || db_pool_ready(w->db) == 0)
 		return;
-	if (accounts_revision_arrays(srv->accounts, &ids, &revisions) != 0)
+	if (accounts_revision_arrays(w->accounts, &ids, &revisions) != 0)
 		return;
-	if (strcmp(ids, "{}") != 0 &&
-	    db_query(srv->db, STMTS_CHANGED_ACCOUNTS, 2, (const char *[]){ ids, revisions },
-	             changed_done, srv))
-		srv->account_check_busy = true;
+	if (strcmp(ids, "{}") != 0 && db_query(w->db, STMTS_CHANGED_ACCOUNTS, 2,
+	                                       (const char *[]){ ids, revisions }, changed_done, w))
+		w->busy = true;
 	free(ids);
 	free(revisions);
+}
+
+struct account_watch *account_watch_new(struct event_base *base, struct db_pool *db,
+                                        struct accounts *accounts, const struct session_hub *hub)
+{
+	struct account_watch *w = calloc(1, sizeof(*w));
+	struct timeval every = evtime_ms(ACCOUNT_WATCH_EVERY_MS);
+
+	if (!w)
+		return NULL;
+	*w = (struct account_watch){ .db = db, .accounts = accounts, .hub = hub };
+	w->timer = event_new(base, -1, EV_PERSIST, account_watch_tick, w);
+	if (!w->timer || event_add(w->timer, &every) != 0) {
+		account_watch_free(w);
+		return NULL;
+	}
+	return w;
+}
+
+void account_watch_free(struct account_watch *w)
+{
+	if (!w)
+		return;
+	if (w->timer)
+		event_free(w->timer);
+	free(w);
 }

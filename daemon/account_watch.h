@@ -7,14 +7,23 @@
  * one line (code unauthenticated: "account disabled", or "your account
  * changed; reconnect") and the close, and reconnects with the new scope.
  *
- * The server's account-check timer (every 2 s) calls account_watch_tick();
- * one query is in flight at a time (server.account_check_busy).
+ * Every 2 s it asks the database (one query in flight at a time) which of
+ * the connected accounts moved on.  Ownership: the server owns the watch;
+ * the watch borrows the pool, the account index and the hub.
  */
 #ifndef STREETD_ACCOUNT_WATCH_H
 #define STREETD_ACCOUNT_WATCH_H
 
-struct server;
+#include <event2/event.h>
 
-void account_watch_tick(struct server *srv);
+struct accounts;
+struct db_pool;
+struct session_hub;
+struct account_watch;
+
+/* Starts the timer; NULL on ENOMEM. */
+struct account_watch *account_watch_new(struct event_base *base, struct db_pool *db,
+                                        struct accounts *accounts, const struct session_hub *hub);
+void account_watch_free(struct account_watch *w);
 
 #endif

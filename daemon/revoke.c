@@ -5,7 +5,6 @@
 #include <stdlib.h>
 
 #include "log.h"
-#include "server.h"
 #include "session.h"
 #include "tls.h"
 
@@ -13,20 +12,19 @@
 #define HOUR_S 3600
 
 struct revoke {
-	struct server *srv;
+	const struct session_hub *hub; /* its sessions, current context and config */
 	struct event *timer;
 };
 
 /* Logs how long the CRL has left; returns seconds until the next check. */
 static long long revoke_crl_check(struct revoke *r)
 {
-	struct server *srv = r->srv;
-	const char *path = srv->cfg.tls.crl;
+	const char *path = r->hub->cfg->tls.crl;
 	char issuer[256], when[32];
 	long long left;
 
 	if (path == NULL || path[0] == '\0' ||
-	    !tls_ctx_crl_next_update(srv->ssl_ctx, &left, issuer, sizeof(issuer), when,
+	    !tls_ctx_crl_next_update(r->hub->ssl_ctx, &left, issuer, sizeof(issuer), when,
 	                             sizeof(when)))
 		return DAY_S;
 	if (left <= 0) {
@@ -61,14 +59,14 @@ static void revoke_timer_cb(evutil_socket_t fd, short what, void *arg)
 	revoke_arm(r, revoke_crl_check(r));
 }
 
-struct revoke *revoke_new(struct server *srv)
+struct revoke *revoke_new(struct event_base *base, const struct session_hub *hub)
 {
 	struct revoke *r = calloc(1, sizeof(*r));
 
 	if (!r)
 		return NULL;
-	r->srv = srv;
-	r->timer = evtimer_new(srv->base, revoke_timer_cb, r);
+	r->hub = hub;
+	r->timer = evtimer_new(base, revoke_timer_cb, r);
 	if (!r->timer) {
 		free(r);
 		return NULL;
@@ -87,10 +85,9 @@ void revoke_free(struct revoke *r)
 
 void revoke_after_reload(struct revoke *r)
 {
-	struct server *srv = r->srv;
 	int closed = 0;
 
-	for (struct session *s = TAILQ_FIRST(&srv->hub.sessions), *next; s; s = next) {
+	for (struct session *s = TAILQ_FIRST(&r->hub->sessions), *next; s; s = next) {
 		SSL *ssl;
 		int err;
 		struct tls_pins pins;
@@ -102,7 +99,7 @@ void revoke_after_reload(struct revoke *r)
 		if (s->state != SESSION_AUTH && s->state != SESSION_READY)
 			continue;
 		ssl = bufferevent_openssl_get_ssl(s->bev);
-		err = ssl ? tls_peer_recheck(srv->ssl_ctx, ssl) : X509_V_OK;
+		err = ssl ? tls_peer_recheck(r->hub->ssl_ctx, ssl) : X509_V_OK;
 		if (err == X509_V_OK)
 			continue;
 		if (tls_peer_pins(ssl, &pins) != 0)

@@ -18,21 +18,24 @@
  * start, at each reload and once a day), and logs an error once it has
  * passed (at that moment too, then hourly).
  *
- * Ownership: the server owns its struct revoke (server.revoke).
+ * Ownership: the server owns its struct revoke (server.revoke); it borrows
+ * the session hub (its sessions, current context and configuration).
  */
 #ifndef STREETD_REVOKE_H
 #define STREETD_REVOKE_H
 
 #define REVOKE_CRL_WARN_DAYS 7
 
-struct server;
+#include <event2/event.h>
+
+struct session_hub;
 struct revoke;
 
 /* Checks the CRL's expiry now and arms the timer; NULL on ENOMEM. */
-struct revoke *revoke_new(struct server *srv);
+struct revoke *revoke_new(struct event_base *base, const struct session_hub *hub);
 void revoke_free(struct revoke *r);
 
-/* After srv->ssl_ctx was replaced: re-checks open sessions and the CRL. */
+/* After hub->ssl_ctx was replaced: re-checks open sessions and the CRL. */
 void revoke_after_reload(struct revoke *r);
 
 #endif

@@ -203,16 +203,9 @@ void server_reload(struct server *srv)
 	log_notice("reloaded");
 }
 
-/* Closes the sessions of accounts changed or disabled since they logged in. */
-static void account_check_cb(evutil_socket_t fd, short what, void *arg)
-{
-	account_watch_tick(arg);
-}
-
 int server_init(struct server *srv, void (*on_db_state)(void *srv, int ready, int size),
                 void (*on_events_running)(void *srv))
 {
-	struct timeval every = { 2, 0 }; /* "disabling ends live sessions within seconds" */
 	struct db_pool_config dbc = db_pool_config_of(&srv->cfg);
 	const struct db_stmt *stmts;
 	size_t nstmts;
@@ -237,11 +230,11 @@ int server_init(struct server *srv, void (*on_db_state)(void *srv, int ready, in
 	                     server_session_gone, srv) != 0)
 		return -1;
 	srv->hub.ssl_ctx = srv->ssl_ctx;
-	srv->ev_account_check = event_new(srv->base, -1, EV_PERSIST, account_check_cb, srv);
-	srv->revoke = revoke_new(srv);
-	if (!srv->ev_account_check || !srv->revoke)
+	srv->account_watch = account_watch_new(srv->base, srv->db, srv->accounts, &srv->hub);
+	srv->revoke = revoke_new(srv->base, &srv->hub);
+	if (!srv->account_watch || !srv->revoke)
 		return -1;
-	return event_add(srv->ev_account_check, &every);
+	return 0;
 }
 
 void server_free(struct server *srv)
@@ -249,8 +242,7 @@ void server_free(struct server *srv)
 	session_hub_free(&srv->hub);
 	if (srv->listener)
 		evconnlistener_free(srv->listener);
-	if (srv->ev_account_check)
-		event_free(srv->ev_account_check);
+	account_watch_free(srv->account_watch);
 	if (srv->ev_drain_timeout)
 		event_free(srv->ev_drain_timeout);
 	revoke_free(srv->revoke);

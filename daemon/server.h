@@ -24,6 +24,7 @@ struct accounts;
 struct push;
 struct events;
 struct revoke;
+struct account_watch;
 
 struct server {
 	struct event_base *base;
@@ -41,8 +42,7 @@ struct server {
 	struct revoke *revoke; /* re-checks certificates at reload, watches the CRL's expiry */
 	struct handlers_env env;
 	struct wire wire;
-	struct event *ev_account_check;
-	bool account_check_busy;
+	struct account_watch *account_watch; /* closes sessions of changed accounts */
 	bool draining;
 	struct event *ev_drain_timeout;
 	int exit_code;

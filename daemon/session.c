@@ -601,7 +601,8 @@ static void auth_done(void *arg, enum db_status st, const PGresult *res)
 		session_refuse(s, PROTO_ERR_UNAUTHENTICATED, msg);
 		return;
 	}
-	if (account_login_check(s, bufferevent_openssl_get_ssl(s->bev), acct, msg, sizeof(msg))) {
+	if (account_login_check(&s->who, s->cn, bufferevent_openssl_get_ssl(s->bev), acct, msg,
+	                        sizeof(msg))) {
 		json_object_put(acct);
 		session_refuse(s, PROTO_ERR_UNAUTHENTICATED, msg);
 		return;
