@@ -4,7 +4,7 @@
  *
  * One dedicated connection LISTENs on the doorbell channel and reads the log
  * by sequence number, in order, never past a number whose transaction may
- * still commit (sql/migrations/007_push.sql explains the holes).  Local
+ * still commit (sql/functions/60_log.sql explains the holes).  Local
  * commits ask for a read at once and ring the doorbell for the other
  * instances (at most one NOTIFY per few milliseconds, never inside an
  * action's transaction); notifications lost while the connection was down

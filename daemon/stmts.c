@@ -41,7 +41,7 @@ static char *build_sql(const struct proto_op_spec *o, int nparams)
 	return len < 0 ? NULL : sql;
 }
 
-/* An action's try form (sql/migrations/009_try.sql), for group commit. */
+/* An action's try form (sql/functions/70_try.sql), for group commit. */
 static char *build_try_sql(const struct proto_op_spec *o, int nparams)
 {
 	char args[192] = "";

@@ -1,10 +1,10 @@
 /*
  * stmts: the SQL statements the main database pool prepares on every
  * connection.  Every op that calls the database is one statement calling
- * the function named in proto's op table (sql/migrations/004-006), with the
+ * the function named in proto's op table (sql/functions/), with the
  * account's id first, the request's fields in the table's order, and
  * limits.max_photo last where the table says so; actions also get their try
- * form for group commit (009_try.sql).  Then the daemon's own statements.
+ * form for group commit (sql/functions/70_try.sql).  Then the daemon's own statements.
  *
  * Ownership: one static table per process, built by stmts_init() before the
  * pool is made and released by stmts_free() after the pool is gone.

@@ -93,7 +93,7 @@ static const struct config_entry table[] = {
 	ENTRY("limits", "idle_timeout", CONFIG_DURATION, "300s", 1 * SEC, 24 * HOUR, NULL, true,
 	      limits.idle_timeout_ms, "a session silent for this long is closed"),
 	ENTRY("limits", "max_backlog", CONFIG_SIZE, "1MiB", 64 * KIB, 1 * GIB, NULL, true,
-	      limits.max_backlog, "output queued for one session before it is cut off"),
+	      limits.max_backlog, "pushed events left unread by one session before it is cut off"),
 	ENTRY("limits", "max_photo", CONFIG_SIZE, "5MiB", 1 * KIB, 64 * MIB, NULL, true,
 	      limits.max_photo, "largest photo attached to a ticket"),
 	ENTRY("limits", "drain_timeout", CONFIG_DURATION, "10s", 0, 10 * MIN, NULL, true,

@@ -1,5 +1,5 @@
 /*
- * Photos (sql/migrations/006_photos.sql): chunked upload with its checks, attaching to a
+ * Photos (sql/functions/30_photos.sql): chunked upload with its checks, attaching to a
  * report and a resolve, reading back by whoever may see the ticket, and every
  * refusal with its exact SQLSTATE, leaving the ticket and the photos as they were.
  *

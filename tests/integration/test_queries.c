@@ -1,5 +1,5 @@
 /*
- * The read side (sql/migrations/005_queries.sql) on the real database: who am
+ * The read side (sql/functions/50_queries.sql) on the real database: who am
  * I, reference data, a ticket with its history, lists by scope and by every
  * filter with keyset pagination, the overdue list and its cursor, routing
  * proposals, and the two functions the daemon calls at authentication.

@@ -2,7 +2,7 @@
  * Routing: (category, place) -> department.  The most specific rule wins:
  * the deeper category first (the kind of problem decides the department),
  * then the smaller place (grid > community > street > district > city).
- * Same order as street.st_route() in sql/migrations/004_actions.sql;
+ * Same order as street.st_route() in sql/functions/20_helpers.sql;
  * tests/integration/test_route_sql.c compares the two on the demo rules.
  * A test oracle only: the daemon routes in SQL (docs/decisions.md).
  */
