@@ -13,3 +13,7 @@ DROP FUNCTION IF EXISTS st_idem_done(account, text, ticket_event);
 -- 010: st_report takes p_urgent_reason (a street office lowering urgency).
 DROP FUNCTION IF EXISTS st_report(integer, integer, integer, text, text, double precision,
 	double precision, boolean, bigint[], text);
+-- issue 12: get pages a ticket's history (p_after); the lists bound a page's
+-- bytes (st_tickets_page).
+DROP FUNCTION IF EXISTS st_get(integer, bigint);
+DROP FUNCTION IF EXISTS st_tickets_json(account, bigint[]);
