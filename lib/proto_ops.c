@@ -114,9 +114,14 @@ static const struct proto_field proto_f_arbitrate[] = {
 	F_VERSION(false),
 	F_KEY,
 };
-/* get, route */
+/* route */
 static const struct proto_field proto_f_ticket_only[] = {
 	F_TICKET,
+};
+/* after: the last event seq the client has; 0 (or none) reads from the start */
+static const struct proto_field proto_f_get[] = {
+	F_TICKET,
+	F_INT("after", false, 0, PROTO_INT_MAX),
 };
 static const struct proto_field proto_f_list[] = {
 	{ .name = "state", .type = PROTO_T_ENUM, .choices = proto_states },
@@ -194,7 +199,7 @@ static const struct proto_op_spec proto_ops[PROTO_OP_COUNT] = {
 	OP(PROTO_OP_EXTEND_DENY, "extend_deny", "st_extend_deny", true, proto_f_note_only),
 	OP(PROTO_OP_COMMENT, "comment", "st_comment", true, proto_f_comment),
 	OP(PROTO_OP_ARBITRATE, "arbitrate", "st_arbitrate", true, proto_f_arbitrate),
-	OP(PROTO_OP_GET, "get", "st_get", false, proto_f_ticket_only),
+	OP(PROTO_OP_GET, "get", "st_get", false, proto_f_get),
 	OP(PROTO_OP_LIST, "list", "st_list", false, proto_f_list),
 	OP(PROTO_OP_OVERDUE, "overdue", "st_overdue", false, proto_f_overdue),
 	OP(PROTO_OP_ROUTE, "route", "st_route_ticket", false, proto_f_ticket_only),

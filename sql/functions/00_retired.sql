@@ -17,3 +17,7 @@ DROP FUNCTION IF EXISTS st_report(integer, integer, integer, text, text, double 
 -- st_changed_accounts (revisions) instead of st_disabled_accounts.
 DROP FUNCTION IF EXISTS st_account_by_cn(text);
 DROP FUNCTION IF EXISTS st_disabled_accounts(integer[]);
+-- issue 12: get pages a ticket's history (p_after); the lists bound a page's
+-- bytes (st_tickets_page).
+DROP FUNCTION IF EXISTS st_get(integer, bigint);
+DROP FUNCTION IF EXISTS st_tickets_json(account, bigint[]);

@@ -138,32 +138,76 @@ BEGIN
 END
 $$;
 
--- A page of tickets as the lists return them: the ids in order, each checked
--- against st_visible once more.
-CREATE OR REPLACE FUNCTION st_tickets_json(a account, p_ids bigint[]) RETURNS jsonb
-LANGUAGE sql STABLE AS $$
-	SELECT coalesce(jsonb_agg(st_ticket_json(t) ORDER BY o.n), '[]')
-	FROM unnest(p_ids) WITH ORDINALITY AS o(id, n)
-	JOIN ticket t ON t.id = o.id
-	WHERE st_visible(a, t)
+-- How many bytes of JSON rows (events, tickets) one reply carries at most:
+-- with the ticket of a get, or the keys around them, a reply stays far below
+-- the daemon's limits.max_backlog (1 MiB), which disconnects a reader.
+CREATE OR REPLACE FUNCTION st_page_bytes() RETURNS integer
+LANGUAGE sql IMMUTABLE AS $$
+	SELECT 262144
 $$;
 
-CREATE OR REPLACE FUNCTION st_get(p_actor integer, p_ticket bigint) RETURNS jsonb
+-- A page of tickets as the lists return them.  p_ids are the candidates in
+-- order, up to p_limit + 1 of them; each is checked against st_visible once
+-- more.  The page is the first p_limit of them whose JSON fits in
+-- st_page_bytes() (at least one ticket, so a page always moves on).  last_id
+-- is the id of the page's last candidate when more follow (the cursor), else
+-- null.
+CREATE OR REPLACE FUNCTION st_tickets_page(a account, p_ids bigint[], p_limit integer,
+	OUT tickets jsonb, OUT last_id bigint)
+LANGUAGE sql STABLE AS $$
+	WITH sized AS (
+		SELECT o.n, o.id, v.j, coalesce(octet_length(v.j::text), 0) AS size
+		FROM unnest(p_ids) WITH ORDINALITY AS o(id, n)
+		LEFT JOIN LATERAL (SELECT st_ticket_json(t) AS j FROM ticket t
+			WHERE t.id = o.id AND st_visible(a, t)) v ON true),
+	cand AS (
+		SELECT *, sum(size) OVER (ORDER BY n) AS upto FROM sized),
+	page AS (
+		SELECT * FROM cand
+		WHERE n <= p_limit AND (upto = size OR upto <= st_page_bytes()))
+	SELECT coalesce((SELECT jsonb_agg(j ORDER BY n) FROM page WHERE j IS NOT NULL), '[]'),
+		CASE WHEN (SELECT count(*) FROM cand) > (SELECT count(*) FROM page)
+			THEN (SELECT id FROM page ORDER BY n DESC LIMIT 1) END
+$$;
+
+-- One page of a ticket's history: the ticket, its events with seq > p_after
+-- (oldest first), and its photos.  A page holds at most 100 events and at most
+-- st_page_bytes() of their JSON (always one, so a page always moves on); "next"
+-- is the last seq of the page when more follow, else null.
+CREATE OR REPLACE FUNCTION st_get(p_actor integer, p_ticket bigint, p_after bigint DEFAULT NULL)
+RETURNS jsonb
 LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = street, pg_temp AS $$
 DECLARE
 	t ticket;
+	evs jsonb;
+	nxt bigint;
 BEGIN
 	t := st_visible_ticket(st_actor(p_actor), p_ticket);
+	IF p_after < 0 THEN
+		PERFORM st_fail('SD400', format('%s is not an event seq', p_after));
+	END IF;
+	-- one more than a page is read, to know whether more follow
+	WITH cand AS (
+		SELECT seq, j, row_number() OVER w AS n, sum(octet_length(j::text)) OVER w AS upto
+		FROM (SELECT e.seq,
+				-- each event names its actor, so a timeline reads as people, not ids
+				st_event_json(e) || jsonb_build_object('actor', CASE WHEN a.id IS NULL
+					THEN NULL ELSE jsonb_build_object('login', a.login, 'name', a.name,
+					'name_en', a.name_en, 'role', a.role) END) AS j
+			FROM ticket_event e LEFT JOIN account a ON a.id = e.actor_id
+			WHERE e.ticket_id = t.id AND e.seq > coalesce(p_after, 0)
+			ORDER BY e.seq LIMIT 101) x
+		WINDOW w AS (ORDER BY seq)),
+	page AS (
+		SELECT * FROM cand WHERE n <= 100 AND (n = 1 OR upto <= st_page_bytes()))
+	SELECT coalesce((SELECT jsonb_agg(j ORDER BY n) FROM page), '[]'),
+		CASE WHEN (SELECT count(*) FROM cand) > (SELECT count(*) FROM page)
+			THEN (SELECT max(seq) FROM page) END
+	INTO evs, nxt;
 	RETURN jsonb_build_object(
 		'ticket', st_ticket_json(t),
-		-- each event names its actor, so a timeline reads as people, not ids
-		'events', coalesce((SELECT jsonb_agg(st_event_json(e) || jsonb_build_object(
-				'actor', CASE WHEN a.id IS NULL THEN NULL ELSE jsonb_build_object(
-					'login', a.login, 'name', a.name, 'name_en', a.name_en,
-					'role', a.role) END)
-				ORDER BY e.seq)
-			FROM ticket_event e LEFT JOIN account a ON a.id = e.actor_id
-			WHERE e.ticket_id = t.id), '[]'),
+		'events', evs,
+		'next', nxt,
 		'photos', coalesce((SELECT jsonb_agg(jsonb_build_object('id', p.id,
 			'sha256', p.sha256, 'mime', p.mime, 'size', p.size, 'event_seq', p.event_seq)
 			ORDER BY p.event_seq, p.id)
@@ -208,7 +252,7 @@ DECLARE
 	lim integer := coalesce(p_limit, 50);
 	below bigint := coalesce(p_after, 9223372036854775807);
 	ids bigint[];
-	nxt bigint;
+	pg record;
 BEGIN
 	a := st_actor(p_actor);
 	IF lim NOT BETWEEN 1 AND 200 THEN
@@ -280,11 +324,8 @@ BEGIN
 	ELSE
 		ids := '{}'; -- an admin sees no tickets
 	END IF;
-	IF cardinality(ids) > lim THEN
-		ids := ids[1:lim];
-		nxt := ids[lim];
-	END IF;
-	RETURN jsonb_build_object('tickets', st_tickets_json(a, ids), 'next', nxt);
+	SELECT * INTO pg FROM st_tickets_page(a, ids, lim);
+	RETURN jsonb_build_object('tickets', pg.tickets, 'next', pg.last_id);
 END
 $$;
 
@@ -302,6 +343,7 @@ DECLARE
 	after_due timestamptz := '-infinity';
 	after_id bigint := 0;
 	ids bigint[];
+	pg record;
 	nxt text;
 BEGIN
 	a := st_actor(p_actor);
@@ -353,12 +395,12 @@ BEGIN
 	ELSE
 		ids := '{}'; -- an admin sees no tickets
 	END IF;
-	IF cardinality(ids) > lim THEN
-		ids := ids[1:lim];
+	SELECT * INTO pg FROM st_tickets_page(a, ids, lim);
+	IF pg.last_id IS NOT NULL THEN
 		SELECT (extract(epoch FROM t.due_at) * 1000000)::bigint || ':' || t.id INTO nxt
-		FROM ticket t WHERE t.id = ids[lim];
+		FROM ticket t WHERE t.id = pg.last_id;
 	END IF;
-	RETURN jsonb_build_object('tickets', st_tickets_json(a, ids), 'next', nxt);
+	RETURN jsonb_build_object('tickets', pg.tickets, 'next', nxt);
 END
 $$;
 

@@ -303,8 +303,10 @@ static void list_all(const char *login, struct listq q, struct idset *out)
 			json_object_put(r);
 			break;
 		}
-		/* next is the last id of this full page */
-		ck_assert_int_eq(n, q.limit ? atoi(q.limit) : 50);
+		/* next is the last id of this page: full, or cut short by the
+		 * reply's byte bound (long descriptions, test_daemon_pages.c) */
+		ck_assert_int_le(n, q.limit ? atoi(q.limit) : 50);
+		ck_assert_int_gt(n, 0);
 		ck_assert_int_eq(jint(r, "next"), out->id[out->n - 1]);
 		snprintf(after, sizeof(after), "%lld", jint(r, "next"));
 		q.after = after;
@@ -617,7 +619,8 @@ START_TEST(get_with_history)
 		json_object *ticket;
 
 		r = jok("SELECT street.st_get($1, $2)", 2, p);
-		ck_assert_int_eq(json_object_object_length(r), 3);
+		ck_assert_int_eq(json_object_object_length(r), 4);
+		ck_assert(jnull(r, "next")); /* one page: paging is test_daemon_pages.c's */
 		ticket = key(r, "ticket");
 		ck_assert_int_eq(jint(ticket, "id"), t);
 		ck_assert_str_eq(jstr(ticket, "state"), "accepted");
@@ -1135,7 +1138,8 @@ static void overdue_all(const char *login, int limit, struct idset *out, int *pa
 			json_object_put(r);
 			break;
 		}
-		ck_assert_int_eq(n, limit);
+		/* full, or cut short by the byte bound */
+		ck_assert_int_gt(n, 0);
 		snprintf(cursor, sizeof(cursor), "%s", jstr(r, "next"));
 		json_object_put(r);
 	}
