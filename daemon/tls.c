@@ -150,16 +150,11 @@ SSL_CTX *tls_server_ctx(const struct streetd_config *cfg, char *err, size_t errl
 		         (unsigned)cfg->tls.min_version);
 		return NULL;
 	}
-	ctx = SSL_CTX_new(TLS_server_method());
+	ctx = tls_ctx_new(TLS_server_method(), min, err, errlen);
 	if (ctx == NULL) {
-		char reasons[512];
-
-		tls_reasons(reasons, sizeof(reasons));
-		tls_fail(err, errlen, "cannot create a TLS context: %s", reasons);
+		ERR_clear_error();
 		return NULL;
 	}
-	if (tls_common(ctx, min, err, errlen) != 0)
-		goto fail;
 	SSL_CTX_set_options(ctx, SSL_OP_CIPHER_SERVER_PREFERENCE | SSL_OP_NO_TICKET);
 	SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS);
 	/*

@@ -24,16 +24,11 @@ SSL_CTX *tls_client_ctx(const char *ca, const char *cert, const char *key, char 
 		         "a client certificate needs its key, and a key its certificate");
 		return NULL;
 	}
-	ctx = SSL_CTX_new(TLS_client_method());
+	ctx = tls_ctx_new(TLS_client_method(), TLS1_2_VERSION, err, errlen);
 	if (ctx == NULL) {
-		char reasons[512];
-
-		tls_reasons(reasons, sizeof(reasons));
-		tls_fail(err, errlen, "cannot create a TLS context: %s", reasons);
+		ERR_clear_error();
 		return NULL;
 	}
-	if (tls_common(ctx, TLS1_2_VERSION, err, errlen) != 0)
-		goto fail;
 	if (tls_check_file(lb->ca, ca, err, errlen) != 0)
 		goto fail;
 	if (SSL_CTX_load_verify_locations(ctx, ca, NULL) != 1) {

@@ -34,7 +34,7 @@ int tls_use_pair(SSL_CTX *ctx, const struct tls_labels *lb, const char *cert, co
 	return 0;
 }
 
-int tls_common(SSL_CTX *ctx, int min_version, char *err, size_t errlen)
+static int tls_common(SSL_CTX *ctx, int min_version, char *err, size_t errlen)
 {
 	if (SSL_CTX_set_min_proto_version(ctx, min_version) != 1 ||
 	    SSL_CTX_set_cipher_list(ctx, TLS_CIPHERS_12) != 1) {
@@ -54,4 +54,22 @@ int tls_common(SSL_CTX *ctx, int min_version, char *err, size_t errlen)
 	/* bufferevent_openssl may retry a write from a moved buffer. */
 	SSL_CTX_set_mode(ctx, SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
 	return 0;
+}
+
+SSL_CTX *tls_ctx_new(const SSL_METHOD *method, int min_version, char *err, size_t errlen)
+{
+	SSL_CTX *ctx = SSL_CTX_new(method);
+
+	if (ctx == NULL) {
+		char reasons[512];
+
+		tls_reasons(reasons, sizeof(reasons));
+		tls_fail(err, errlen, "cannot create a TLS context: %s", reasons);
+		return NULL;
+	}
+	if (tls_common(ctx, min_version, err, errlen) != 0) {
+		SSL_CTX_free(ctx);
+		return NULL;
+	}
+	return ctx;
 }

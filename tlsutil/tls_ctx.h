@@ -22,12 +22,13 @@ struct tls_labels {
 };
 
 /*
- * Settings both sides share: min_version (TLS1_2_VERSION or TLS1_3_VERSION)
- * as the floor, TLS_CIPHERS_12, no renegotiation or compression, an EOF
- * without close_notify read as EOF, moving write buffers (bufferevent_openssl).
- * 0, or -1 with err filled.
+ * A new context of method (TLS_server_method() or TLS_client_method()) with
+ * the settings both sides share: min_version (TLS1_2_VERSION or
+ * TLS1_3_VERSION) as the floor, TLS_CIPHERS_12, no renegotiation or
+ * compression, an EOF without close_notify read as EOF, moving write buffers
+ * (bufferevent_openssl).  The caller frees it; NULL with err filled.
  */
-int tls_common(SSL_CTX *ctx, int min_version, char *err, size_t errlen);
+SSL_CTX *tls_ctx_new(const SSL_METHOD *method, int min_version, char *err, size_t errlen);
 
 /*
  * Loads the certificate chain cert (PEM, leaf first) and the key (checked by

@@ -327,8 +327,8 @@ static void comment_times(struct tclient *w, long long ticket, const char *text,
 }
 
 /* limits.max_backlog judges what a client leaves unread, not what it asked
- * for: a reply larger than the limit reaches a client that reads; one beyond
- * 16 x the limit is answered too_large; the session stays either way. */
+ * for: a reply larger than the limit reaches a client that reads, and the
+ * session stays. */
 START_TEST(large_reply_reaches_a_reader)
 {
 	struct tdaemon *d = tdaemon_start("limits.max_backlog=64KiB\n");
@@ -345,10 +345,13 @@ START_TEST(large_reply_reaches_a_reader)
 	r = tclient_ok(w, "{\"op\":\"get\",\"ticket\":%lld}", ticket);
 	ck_assert_uint_eq(tj_len(r, "result.events"), 41);
 	ck_assert_reply_ok(tclient_call(w, "{\"op\":\"whoami\"}"));
-	comment_times(w, ticket, text, 260); /* ~1.2 MB: more than 16 x 64 KiB */
-	r = tclient_err(w, "too_large", "{\"op\":\"get\",\"ticket\":%lld}", ticket);
+	/* ~1.2 MB of history, more than 16 x 64 KiB: get pages it (at most 256
+	 * KiB a reply), so no reply reaches the daemon's too_large safety net */
+	comment_times(w, ticket, text, 260);
+	r = tclient_ok(w, "{\"op\":\"get\",\"ticket\":%lld}", ticket);
+	ck_assert_uint_lt(tj_len(r, "result.events"), 301);
+	ck_assert(!tj_is_null(r, "result.next"));
 	ck_assert_reply_ok(tclient_call(w, "{\"op\":\"whoami\"}"));
-	ck_assert(tdaemon_log_wait(d, "reply too large", 0));
 	tclient_close(w);
 	ck_assert_int_eq(tdaemon_stop(d, SIGTERM), 0);
 }
