@@ -929,6 +929,7 @@ static bool ticket_urgent(long long id)
 START_TEST(urgency_not_lowered_by_reporter)
 {
 	struct tdb_outcome o;
+	char *reason;
 
 	report_urgency("wang.fang", "safety.gas", "false", NULL, &o);
 	ck_assert_str_eq(o.sqlstate, "SD403");
@@ -947,10 +948,10 @@ START_TEST(urgency_not_lowered_by_reporter)
 	report_urgency("zhang.wei", "safety.gas", "false", "  已确认是演习  ", &o);
 	must(&o, "street office lowers with a reason");
 	ck_assert(!ticket_urgent(o.ticket));
-	ck_assert_str_eq(tdb_str(db,
-	                         "SELECT data->>'urgent_reason' FROM ticket_event WHERE seq = $1",
-	                         1, (const char *[]){ tdb_fmt("%lld", o.seq) }),
-	                 "已确认是演习");
+	reason = tdb_str(db, "SELECT data->>'urgent_reason' FROM ticket_event WHERE seq = $1", 1,
+	                 (const char *[]){ tdb_fmt("%lld", o.seq) });
+	ck_assert_str_eq(reason, "已确认是演习");
+	free(reason);
 }
 END_TEST
 

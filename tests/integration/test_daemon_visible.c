@@ -236,12 +236,13 @@ START_TEST(push_matches_predicate)
 	for (size_t i = 0; i < NSUBS; i++) {
 		struct sub *s = &subs[i];
 		long long last = s->head;
-		char *got = calloc(1, 1 << 16);
+		char *got;
 		size_t n = 0;
 		PGresult *r;
 
 		if (!s->sentinel)
 			continue;
+		got = calloc(1, 1 << 16);
 		while (last < s->sentinel) {
 			json_object *e = tclient_next_event(s->c, 15000);
 			struct visible_item it;
