@@ -62,11 +62,9 @@ static const struct proto_field proto_f_report[] = {
 static const struct proto_field proto_f_dispatch[] = {
 	F_TICKET, F_VERSION(true), F_ID4("department", false), F_TEXT("note", false, 4000), F_KEY,
 };
+/* department: the one the returner believes responsible (required) */
 static const struct proto_field proto_f_return[] = {
-	F_TICKET,
-	F_VERSION(true),
-	F_TEXT("reason", true, 4000),
-	F_KEY,
+	F_TICKET, F_VERSION(true), F_TEXT("reason", true, 4000), F_ID4("department", true), F_KEY,
 };
 static const struct proto_field proto_f_accept[] = {
 	F_TICKET,
@@ -106,12 +104,14 @@ static const struct proto_field proto_f_comment[] = {
 	F_VERSION(false),
 	F_KEY,
 };
+/* department: where an upheld return's ticket goes (default: the one the return named) */
 static const struct proto_field proto_f_arbitrate[] = {
 	F_TICKET,
 	F_ID("return_seq", true),
 	F_BOOL("upheld", true),
 	F_TEXT("note", false, 4000),
 	F_VERSION(false),
+	F_ID4("department", false),
 	F_KEY,
 };
 /* route */

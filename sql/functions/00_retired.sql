@@ -21,3 +21,7 @@ DROP FUNCTION IF EXISTS st_disabled_accounts(integer[]);
 -- bytes (st_tickets_page).
 DROP FUNCTION IF EXISTS st_get(integer, bigint);
 DROP FUNCTION IF EXISTS st_tickets_json(account, bigint[]);
+-- issue 13: a return names the department responsible; a ruling may name
+-- where the ticket goes (p_department, before p_key in both).
+DROP FUNCTION IF EXISTS st_return(integer, bigint, integer, text, text);
+DROP FUNCTION IF EXISTS st_arbitrate(integer, bigint, bigint, boolean, text, integer, text);

@@ -14,9 +14,11 @@
 --
 -- Versions: every state change adds one to the ticket's version.  Actions that
 -- leave the state alone (urge, comment, extension requests and decisions,
--- arbitration, overdue marks) do not, so that a note from a supervisor never
--- makes a department's next step fail as stale.  Those actions take an
--- optional version and check it when given.
+-- a ruling on a return the ticket has moved on from, overdue marks) do not,
+-- so that a note from a supervisor never makes a department's next step fail
+-- as stale.  Those actions (and arbitrate, which moves a ticket only while
+-- the return it rules on is pending) take an optional version and check it
+-- when given.
 --
 -- Idempotency: with a key, the first call's outcome is stored per account; a
 -- retry with the same key returns that outcome (replayed = true) instead of
@@ -290,10 +292,24 @@ BEGIN
 END
 $$;
 
--- 3 return (退单): back to the street with a reason; the event names the
--- department that returned it, which can no longer see the ticket afterwards.
+-- A department a return names or a ruling sends the ticket to: SD400 unless
+-- it exists and is active (the same words as dispatch's check).
+CREATE OR REPLACE FUNCTION st_department_active(p_department integer) RETURNS void
+LANGUAGE plpgsql STABLE AS $$
+BEGIN
+	IF NOT EXISTS (SELECT 1 FROM department WHERE id = p_department AND active) THEN
+		PERFORM st_fail('SD400', format('department %s does not exist or is inactive', p_department));
+	END IF;
+END
+$$;
+
+-- 3 return (退单): back to the street with a reason and the department the
+-- returner believes responsible (active, not itself); the event names the
+-- department that returned it (which can no longer see the ticket afterwards)
+-- and, in its data, the one it named.  The return waits for the street office
+-- or a supervisor's ruling (st_arbitrate).
 CREATE OR REPLACE FUNCTION st_return(p_actor integer, p_ticket bigint, p_version integer, p_reason text,
-	p_key text DEFAULT NULL)
+	p_department integer DEFAULT NULL, p_key text DEFAULT NULL)
 RETURNS action_result
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = street, pg_temp AS $$
 DECLARE
@@ -306,11 +322,18 @@ BEGIN
 		RETURN c.replay;
 	END IF;
 	reason := st_text(p_reason, 'a reason', true);
+	IF p_department IS NULL THEN
+		PERFORM st_fail('SD400', 'a return names the department responsible (department)');
+	END IF;
+	IF p_department = (c.ticket).department_id THEN
+		PERFORM st_fail('SD400', 'a return names another department than the one returning it');
+	END IF;
+	PERFORM st_department_active(p_department);
 	t := c.ticket;
 	t.department_id := NULL;
 	t.return_count := t.return_count + 1;
 	RETURN st_move(c, 'return', t, (c.ticket).department_id,
-		jsonb_build_object('reason', reason), p_key);
+		jsonb_build_object('reason', reason, 'department_id', p_department), p_key);
 END
 $$;
 
@@ -542,16 +565,35 @@ BEGIN
 END
 $$;
 
--- A supervisor rules on a return: upheld means the department was right to
--- return it, and the return is not counted against the department.  Once per return.
+-- A supervisor rules on a return, once per return (docs/decisions.md,
+-- "Returns and arbitration").  Upheld: the department was right to return it,
+-- and the return is not counted against it.  Rejected: it counts.
+--
+-- While the return is pending (the ticket is 'reported' and nothing has moved
+-- it since the return: its version is the return's), the ruling moves it to
+-- 'dispatched' with a new accept deadline: upheld, to p_department or else the
+-- department the return named (never the returning one); rejected, back to the
+-- returning department (p_department, if given, must be that one).  Once the
+-- street office has re-dispatched or cancelled the ticket, the ruling records
+-- whether the return counts and moves nothing (p_department is then
+-- bad_state: the ticket is no longer the ruling's to send).  A ticket waiting
+-- on a later return takes the ruling on that one first.
+--
+-- The event: data has return_seq, upheld and, when the ticket moved,
+-- department_id (where it went); the department_id column is where the ticket
+-- went, or else the returning department (so the ruling reaches it).
 CREATE OR REPLACE FUNCTION st_arbitrate(p_actor integer, p_ticket bigint, p_return_seq bigint,
 	p_upheld boolean, p_note text DEFAULT NULL, p_version integer DEFAULT NULL,
-	p_key text DEFAULT NULL)
+	p_department integer DEFAULT NULL, p_key text DEFAULT NULL)
 RETURNS action_result
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = street, pg_temp AS $$
 DECLARE
 	c action_ctx;
+	t ticket;
 	ret ticket_event;
+	pending bigint;
+	dest integer;
+	note text;
 BEGIN
 	c := st_begin(p_actor, 'arbitrate', p_ticket, p_version, p_key, false);
 	IF (c.replay).replayed THEN
@@ -560,6 +602,7 @@ BEGIN
 	IF p_upheld IS NULL THEN
 		PERFORM st_fail('SD400', 'upheld (true or false) is required');
 	END IF;
+	note := st_text(p_note, 'the note', false);
 	SELECT * INTO ret FROM ticket_event
 	WHERE seq = p_return_seq AND ticket_id = p_ticket AND action = 'return';
 	IF NOT FOUND THEN
@@ -569,9 +612,45 @@ BEGIN
 			AND (data->>'return_seq')::bigint = p_return_seq) THEN
 		PERFORM st_fail('SD412', format('the return in event %s was already arbitrated', p_return_seq));
 	END IF;
-	RETURN st_move(c, 'arbitrate', c.ticket, ret.department_id,
-		jsonb_build_object('return_seq', p_return_seq, 'upheld', p_upheld,
-			'note', st_text(p_note, 'the note', false)), p_key);
+	t := c.ticket;
+	IF t.state <> 'reported' THEN
+		-- the street office has acted on it: recorded only
+		IF p_department IS NOT NULL THEN
+			PERFORM st_fail('SD412', format('ticket %s is %s: it has moved on since the return,'
+				' so the ruling is recorded only and sends it nowhere; leave out department',
+				t.id, t.state));
+		END IF;
+		RETURN st_move(c, 'arbitrate', t, ret.department_id,
+			jsonb_build_object('return_seq', p_return_seq, 'upheld', p_upheld, 'note', note),
+			p_key);
+	END IF;
+	IF t.version <> ret.version THEN
+		SELECT max(seq) INTO pending FROM ticket_event
+		WHERE ticket_id = t.id AND action = 'return' AND version = t.version;
+		PERFORM st_fail('SD412', format('ticket %s waits on a later return (event %s); rule on'
+			' that one first', t.id, pending));
+	END IF;
+	IF p_upheld THEN
+		dest := coalesce(p_department, (ret.data->>'department_id')::integer);
+		IF dest IS NULL THEN
+			PERFORM st_fail('SD400', format('the return in event %s names no department;'
+				' name the one the ticket goes to (department)', p_return_seq));
+		END IF;
+		IF dest = ret.department_id THEN
+			PERFORM st_fail('SD400', 'an upheld return does not go back to the department'
+				' that returned it (reject the return for that)');
+		END IF;
+	ELSE
+		dest := ret.department_id;
+		IF p_department IS NOT NULL AND p_department <> dest THEN
+			PERFORM st_fail('SD400', format('a rejected return goes back to the department'
+				' that returned it (%s); another department goes with upheld', dest));
+		END IF;
+	END IF;
+	PERFORM st_department_active(dest);
+	t.department_id := dest;
+	RETURN st_move(c, 'arbitrate', t, dest, jsonb_build_object('return_seq', p_return_seq,
+		'upheld', p_upheld, 'department_id', dest, 'note', note), p_key);
 END
 $$;
 

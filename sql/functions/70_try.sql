@@ -34,7 +34,8 @@ BEGIN
 			r := street.st_dispatch(a[1]::integer, a[2]::bigint, a[3]::integer,
 				a[4]::integer, a[5], a[6]);
 		WHEN 'return' THEN
-			r := street.st_return(a[1]::integer, a[2]::bigint, a[3]::integer, a[4], a[5]);
+			r := street.st_return(a[1]::integer, a[2]::bigint, a[3]::integer, a[4],
+				a[5]::integer, a[6]);
 		WHEN 'accept' THEN
 			r := street.st_accept(a[1]::integer, a[2]::bigint, a[3]::integer, a[4]);
 		WHEN 'resolve' THEN
@@ -63,7 +64,7 @@ BEGIN
 			r := street.st_comment(a[1]::integer, a[2]::bigint, a[3], a[4]::integer, a[5]);
 		WHEN 'arbitrate' THEN
 			r := street.st_arbitrate(a[1]::integer, a[2]::bigint, a[3]::bigint,
-				a[4]::boolean, a[5], a[6]::integer, a[7]);
+				a[4]::boolean, a[5], a[6]::integer, a[7]::integer, a[8]);
 		END CASE;
 		res.result := to_jsonb(r)::text;
 	EXCEPTION WHEN OTHERS THEN

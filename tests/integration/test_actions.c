@@ -18,7 +18,7 @@ static PGconn *db;
 
 /* Demo and fixture ids, looked up once per test. */
 static int grid_home, grid_other_street, category;
-static int dept_sthj;
+static int dept_sthj, dept_cgj, dept_yjgl;
 
 struct actor {
 	const char *login;
@@ -62,6 +62,8 @@ static void setup(void)
 	grid_other_street = tdb_grid(db, "bn-beijingnan-01");
 	category = tdb_category(db, "pollution.dust");
 	dept_sthj = tdb_department(db, "sthj");
+	dept_cgj = tdb_department(db, "cgj");
+	dept_yjgl = tdb_department(db, "yjgl");
 	for (size_t i = 0; i < NACTORS; i++)
 		actors[i].id = tdb_account(db, actors[i].login);
 }
@@ -106,8 +108,9 @@ static void act(enum ticket_action a, int actor, long long ticket, int version,
 		break;
 	}
 	case ACT_RETURN: {
-		const char *p[] = { id, t, v, "不属于本部门职责", NULL };
-		tdb_call(db, "st_return", 5, p, o);
+		/* names cgj as responsible (fixtures are sthj's) */
+		const char *p[] = { id, t, v, "不属于本部门职责", tdb_fmt("%d", dept_cgj), NULL };
+		tdb_call(db, "st_return", 6, p, o);
 		break;
 	}
 	case ACT_ACCEPT: {
@@ -161,10 +164,9 @@ static void act(enum ticket_action a, int actor, long long ticket, int version,
 		break;
 	}
 	case ACT_ARBITRATE: {
-		const char *p[] = {
-			id, t, tdb_fmt("%lld", return_seq), "true", "退单合理", v, NULL
-		};
-		tdb_call(db, "st_arbitrate", 7, p, o);
+		const char *p[] = { id,   t,   tdb_fmt("%lld", return_seq), "true", "退单合理", v,
+			            NULL, NULL };
+		tdb_call(db, "st_arbitrate", 8, p, o);
 		break;
 	}
 	default:
@@ -354,9 +356,11 @@ START_TEST(return_and_cancel_paths)
 	/* the department that returned it no longer sees it */
 	act(ACT_COMMENT, id_of("yang.min"), f.id, f.version, 0, &o);
 	ck_assert_str_eq(o.sqlstate, "SD404");
-	/* a supervisor upholds the return, once */
+	/* a supervisor upholds the return, once: it goes to the department it named */
 	act(ACT_ARBITRATE, id_of("sun.li"), f.id, f.version, f.return_seq, &o);
 	must(&o, "arbitrate");
+	ck_assert_str_eq(o.state, "dispatched");
+	f.version = o.version;
 	act(ACT_ARBITRATE, id_of("ma.jun"), f.id, f.version, f.return_seq, &o);
 	ck_assert_str_eq(o.sqlstate, "SD412");
 	/* cancelled as a duplicate of another ticket */
@@ -632,6 +636,43 @@ START_TEST(bad_arguments)
 		  4,
 		  { "$A", "$T", "$R", NULL },
 		  "upheld (true or false) is required" },
+		/* a return names another, active department; a ruling sends it to one */
+		{ "st_return",
+		  TICKET_DISPATCHED,
+		  "yang.min",
+		  5,
+		  { "$A", "$T", "$V", "r", NULL },
+		  "names the department responsible" },
+		{ "st_return",
+		  TICKET_DISPATCHED,
+		  "yang.min",
+		  5,
+		  { "$A", "$T", "$V", "r", "$S" },
+		  "another department than the one returning it" },
+		{ "st_return",
+		  TICKET_DISPATCHED,
+		  "yang.min",
+		  5,
+		  { "$A", "$T", "$V", "r", "999999" },
+		  "department 999999 does not exist or is inactive" },
+		{ "st_arbitrate",
+		  TICKET_REPORTED,
+		  "sun.li",
+		  7,
+		  { "$A", "$T", "$R", "true", NULL, NULL, "$S" },
+		  "does not go back to the department that returned it" },
+		{ "st_arbitrate",
+		  TICKET_REPORTED,
+		  "sun.li",
+		  7,
+		  { "$A", "$T", "$R", "false", NULL, NULL, "$C" },
+		  "a rejected return goes back to the department that returned it" },
+		{ "st_arbitrate",
+		  TICKET_REPORTED,
+		  "sun.li",
+		  7,
+		  { "$A", "$T", "$R", "true", NULL, NULL, "999999" },
+		  "department 999999 does not exist or is inactive" },
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -652,6 +693,10 @@ START_TEST(bad_arguments)
 				v = tdb_fmt("%d", id_of(cases[i].login));
 			else if (v && strcmp(v, "$R") == 0)
 				v = tdb_fmt("%lld", f.return_seq);
+			else if (v && strcmp(v, "$S") == 0)
+				v = tdb_fmt("%d", dept_sthj);
+			else if (v && strcmp(v, "$C") == 0)
+				v = tdb_fmt("%d", dept_cgj);
 			p[k] = v;
 		}
 		before = snapshot(f.id);
@@ -850,10 +895,10 @@ static char *outcome_json(const char *sql, int n, const char *const *p, bool *re
 
 static const char direct_return[] =
         "SELECT (to_jsonb(r) - 'replayed')::text, to_jsonb(r)->>'replayed'"
-        " FROM street.st_return($1, $2, $3, $4, $5) r";
+        " FROM street.st_return($1, $2, $3, $4, $5, $6) r";
 static const char try_return[] =
         "SELECT (result::jsonb - 'replayed')::text, result::jsonb->>'replayed'"
-        " FROM street.st_try('return', ARRAY[$1, $2, $3, $4, $5])";
+        " FROM street.st_try('return', ARRAY[$1, $2, $3, $4, $5, $6])";
 
 START_TEST(replay_returns_first_outcome)
 {
@@ -870,9 +915,10 @@ START_TEST(replay_returns_first_outcome)
 		snprintf(key, sizeof(key), "leak-%d-%d-%ld", form, (int)getpid(), (long)random());
 		{
 			const char *p[] = { tdb_fmt("%d", id_of("yang.min")), tdb_fmt("%lld", f.id),
-				            tdb_fmt("%d", f.version), "不属于本部门职责", key };
+				            tdb_fmt("%d", f.version),         "不属于本部门职责",
+				            tdb_fmt("%d", dept_cgj),          key };
 
-			first = outcome_json(first_forms[form], 5, p, &replayed);
+			first = outcome_json(first_forms[form], 6, p, &replayed);
 			ck_assert(!replayed);
 			/* the ticket moves on: another department, a new deadline */
 			{
@@ -885,11 +931,11 @@ START_TEST(replay_returns_first_outcome)
 				tdb_call(db, "st_dispatch", 6, d, &o);
 				must(&o, "dispatch elsewhere");
 			}
-			again = outcome_json(direct_return, 5, p, &replayed);
+			again = outcome_json(direct_return, 6, p, &replayed);
 			ck_assert(replayed);
 			ck_assert_str_eq(again, first);
 			free(again);
-			again = outcome_json(try_return, 5, p, &replayed);
+			again = outcome_json(try_return, 6, p, &replayed);
 			ck_assert(replayed);
 			ck_assert_str_eq(again, first);
 			free(again);
@@ -897,6 +943,359 @@ START_TEST(replay_returns_first_outcome)
 		ck_assert_ptr_null(strstr(first, "改派城管"));
 		free(first);
 	}
+}
+END_TEST
+
+/* ---- a ruling on a return binds (issue 13) ---- */
+
+/* A supervisor's ruling on return ret of f; dept 0: none named; key may be NULL. */
+static void arbitrate(const char *login, const struct fixture *f, long long ret, bool upheld,
+                      int dept, const char *key, struct tdb_outcome *o)
+{
+	const char *p[] = { tdb_fmt("%d", id_of(login)),
+		            tdb_fmt("%lld", f->id),
+		            tdb_fmt("%lld", ret),
+		            upheld ? "true" : "false",
+		            "裁定",
+		            NULL,
+		            dept ? tdb_fmt("%d", dept) : NULL,
+		            key };
+
+	tdb_call(db, "st_arbitrate", 8, p, o);
+}
+
+/* "state department version" of a ticket. */
+static char *where_is(long long ticket)
+{
+	return tdb_str(db,
+	               "SELECT state || ' ' || coalesce(department_id, 0) || ' ' || version"
+	               " FROM ticket WHERE id = $1",
+	               1, (const char *[]){ tdb_fmt("%lld", ticket) });
+}
+
+static void assert_where(long long ticket, const char *state, int dept, int version)
+{
+	char *w = where_is(ticket);
+
+	ck_assert_str_eq(w, tdb_fmt("%s %d %d", state, dept, version));
+	free(w);
+}
+
+/* "action from>to column-department data-department upheld return_seq" of an event. */
+static char *event_of(long long seq)
+{
+	return tdb_str(db,
+	               "SELECT action || ' ' || from_state || '>' || to_state || ' ' ||"
+	               " coalesce(department_id, 0) || ' ' || coalesce(data->>'department_id', '-')"
+	               " || ' ' || coalesce(data->>'upheld', '-') || ' ' ||"
+	               " coalesce(data->>'return_seq', '-') FROM ticket_event WHERE seq = $1",
+	               1, (const char *[]){ tdb_fmt("%lld", seq) });
+}
+
+static void assert_event(long long seq, const char *want)
+{
+	char *e = event_of(seq);
+
+	ck_assert_str_eq(e, want);
+	free(e);
+}
+
+/* A street office re-dispatches f to dept. */
+static void redispatch(struct fixture *f, int dept)
+{
+	const char *p[] = { tdb_fmt("%d", id_of("zhang.wei")),
+		            tdb_fmt("%lld", f->id),
+		            tdb_fmt("%d", f->version),
+		            tdb_fmt("%d", dept),
+		            NULL,
+		            NULL };
+	struct tdb_outcome o;
+
+	tdb_call(db, "st_dispatch", 6, p, &o);
+	must(&o, "re-dispatch");
+	f->version = o.version;
+}
+
+/* While the return is pending, the ruling sends the ticket on: upheld to the
+ * department the return named or another one, rejected back to the returner;
+ * dispatched, with a new accept deadline. */
+START_TEST(ruling_on_a_pending_return_moves_the_ticket)
+{
+	struct fixture f, g, h;
+	struct tdb_outcome o;
+
+	/* the return: the column names the returner, the data the one it names */
+	make_fixture(TICKET_REPORTED, false, &f);
+	assert_event(f.return_seq,
+	             tdb_fmt("return dispatched>reported %d %d - -", dept_sthj, dept_cgj));
+	assert_where(f.id, "reported", 0, f.version);
+
+	/* upheld: to the department the return named */
+	arbitrate("sun.li", &f, f.return_seq, true, 0, NULL, &o);
+	must(&o, "upheld");
+	ck_assert_str_eq(o.state, "dispatched");
+	ck_assert_int_eq(o.version, f.version + 1);
+	assert_where(f.id, "dispatched", dept_cgj, f.version + 1);
+	assert_event(o.seq, tdb_fmt("arbitrate reported>dispatched %d %d true %lld", dept_cgj,
+	                            dept_cgj, f.return_seq));
+	/* a new accept deadline, from the ruling, in the event too; no overdue mark */
+	ck_assert_int_eq(tdb_int(db,
+	                         "SELECT count(*) FROM ticket t JOIN ticket_event e ON"
+	                         " e.ticket_id = t.id WHERE e.seq = $1 AND NOT t.overdue AND"
+	                         " t.due_at = st_due(e.at, t.category_id, t.urgent, 'dispatched')"
+	                         " AND (e.data->>'due_at')::timestamptz = t.due_at",
+	                         1, (const char *[]){ tdb_fmt("%lld", o.seq) }),
+	                 1);
+	/* it is cgj's now: cgj accepts it; sthj does not see it */
+	f.version = o.version;
+	act(ACT_COMMENT, id_of("yang.min"), f.id, f.version, 0, &o);
+	ck_assert_str_eq(o.sqlstate, "SD404");
+	step(&f, ACT_ACCEPT, "chen.jing");
+
+	/* upheld, to another department than the one named */
+	make_fixture(TICKET_REPORTED, false, &g);
+	arbitrate("ma.jun", &g, g.return_seq, true, dept_yjgl, NULL, &o);
+	must(&o, "upheld elsewhere");
+	assert_where(g.id, "dispatched", dept_yjgl, g.version + 1);
+	assert_event(o.seq, tdb_fmt("arbitrate reported>dispatched %d %d true %lld", dept_yjgl,
+	                            dept_yjgl, g.return_seq));
+
+	/* rejected: back to the department that returned it, which accepts it again */
+	make_fixture(TICKET_REPORTED, false, &h);
+	arbitrate("sun.li", &h, h.return_seq, false, 0, NULL, &o);
+	must(&o, "rejected");
+	assert_where(h.id, "dispatched", dept_sthj, h.version + 1);
+	assert_event(o.seq, tdb_fmt("arbitrate reported>dispatched %d %d false %lld", dept_sthj,
+	                            dept_sthj, h.return_seq));
+	h.version = o.version;
+	step(&h, ACT_ACCEPT, "yang.min");
+	/* a rejection may name the returner (nothing else) */
+	make_fixture(TICKET_REPORTED, false, &h);
+	arbitrate("sun.li", &h, h.return_seq, false, dept_sthj, NULL, &o);
+	must(&o, "rejected, naming the returner");
+	assert_where(h.id, "dispatched", dept_sthj, h.version + 1);
+}
+END_TEST
+
+/* The street office may act on a returned ticket before any ruling; the ruling
+ * then records whether the return counts and moves nothing. */
+START_TEST(ruling_after_the_street_acted_records_only)
+{
+	struct fixture f, g;
+	struct tdb_outcome o;
+	char *before, *after;
+
+	make_fixture(TICKET_REPORTED, false, &f);
+	redispatch(&f, dept_yjgl);
+	/* naming a department is refused: the ruling cannot send it anywhere now */
+	before = snapshot(f.id);
+	arbitrate("sun.li", &f, f.return_seq, true, dept_cgj, NULL, &o);
+	ck_assert_str_eq(o.sqlstate, "SD412");
+	ck_assert_ptr_nonnull(strstr(o.message, "recorded only"));
+	after = snapshot(f.id);
+	ck_assert_str_eq(before, after);
+	free(before);
+	free(after);
+	arbitrate("sun.li", &f, f.return_seq, false, 0, NULL, &o);
+	must(&o, "recorded ruling");
+	ck_assert_str_eq(o.state, "dispatched");
+	ck_assert_int_eq(o.version, f.version);
+	assert_where(f.id, "dispatched", dept_yjgl, f.version);
+	/* the column names the returner, so that the ruling reaches it; the data no destination */
+	assert_event(o.seq, tdb_fmt("arbitrate dispatched>dispatched %d - false %lld", dept_sthj,
+	                            f.return_seq));
+	/* once per return */
+	before = snapshot(f.id);
+	arbitrate("ma.jun", &f, f.return_seq, true, 0, NULL, &o);
+	ck_assert_str_eq(o.sqlstate, "SD412");
+	ck_assert_ptr_nonnull(strstr(o.message, "already arbitrated"));
+	after = snapshot(f.id);
+	ck_assert_str_eq(before, after);
+	free(before);
+	free(after);
+
+	/* cancelled before the ruling: recorded the same way */
+	make_fixture(TICKET_CANCELLED, false, &g);
+	arbitrate("sun.li", &g, g.return_seq, true, 0, NULL, &o);
+	must(&o, "ruling on a cancelled ticket");
+	assert_where(g.id, "cancelled", 0, g.version);
+	assert_event(o.seq, tdb_fmt("arbitrate cancelled>cancelled %d - true %lld", dept_sthj,
+	                            g.return_seq));
+}
+END_TEST
+
+/* A ticket waiting on a later return takes the ruling on that one first; the
+ * earlier one is then recorded only. */
+START_TEST(ruling_on_an_earlier_return)
+{
+	struct fixture f;
+	struct tdb_outcome o;
+	long long first;
+	char *before, *after;
+
+	make_fixture(TICKET_REPORTED, false, &f); /* sthj returned it, naming cgj */
+	first = f.return_seq;
+	redispatch(&f, dept_cgj);
+	{
+		const char *p[] = { tdb_fmt("%d", id_of("chen.jing")), tdb_fmt("%lld", f.id),
+			            tdb_fmt("%d", f.version),          "属于应急局",
+			            tdb_fmt("%d", dept_yjgl),          NULL };
+
+		tdb_call(db, "st_return", 6, p, &o);
+		must(&o, "second return");
+		f.version = o.version;
+		f.return_seq = o.seq;
+	}
+	before = snapshot(f.id);
+	arbitrate("sun.li", &f, first, true, 0, NULL, &o);
+	ck_assert_str_eq(o.sqlstate, "SD412");
+	ck_assert_ptr_nonnull(
+	        strstr(o.message, tdb_fmt("waits on a later return (event %lld)", f.return_seq)));
+	after = snapshot(f.id);
+	ck_assert_str_eq(before, after);
+	free(before);
+	free(after);
+	/* the pending one: upheld, to yjgl as cgj named */
+	arbitrate("sun.li", &f, f.return_seq, true, 0, NULL, &o);
+	must(&o, "ruling on the pending return");
+	assert_where(f.id, "dispatched", dept_yjgl, f.version + 1);
+	f.version = o.version;
+	/* the earlier one now: recorded, the column naming its returner */
+	arbitrate("sun.li", &f, first, false, 0, NULL, &o);
+	must(&o, "ruling on the earlier return");
+	assert_where(f.id, "dispatched", dept_yjgl, f.version);
+	assert_event(o.seq,
+	             tdb_fmt("arbitrate dispatched>dispatched %d - false %lld", dept_sthj, first));
+}
+END_TEST
+
+/* Who may rule, and departments that cannot take the ticket: refused, nothing written. */
+START_TEST(ruling_scope_and_inactive_departments)
+{
+	static const char *const refused[][2] = {
+		{ "zhang.wei", "SD403" }, { "yang.min", "SD404" },
+		{ "chen.jing", "SD404" }, { "t.supervisor.other", "SD404" },
+		{ "admin", "SD404" },     { "wang.fang", "SD403" },
+	};
+	PGconn *admin = tdb_connect(true);
+	struct fixture f, g;
+	struct tdb_outcome o;
+	char *before, *after;
+
+	make_fixture(TICKET_REPORTED, false, &f);
+	make_fixture(TICKET_DISPATCHED, false, &g);
+	before = snapshot(f.id);
+	for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+		arbitrate(refused[i][0], &f, f.return_seq, true, 0, NULL, &o);
+		ck_assert_msg(!o.ok && strcmp(o.sqlstate, refused[i][1]) == 0,
+		              "%s: want %s, got %s %s", refused[i][0], refused[i][1],
+		              o.ok ? "success" : o.sqlstate, o.message);
+	}
+	/* an inactive department: neither named by a return nor sent a ticket by a
+	 * ruling (made inactive in a transaction of this test's own, rolled back) */
+	PQclear(PQexec(admin, "SET search_path = street"));
+	for (int k = 0; k < 2; k++) {
+		PGresult *r = PQexec(admin, "BEGIN");
+
+		PQclear(r);
+		PQclear(tdb_query(admin, "UPDATE department SET active = false WHERE id = $1", 1,
+		                  (const char *[]){ tdb_fmt("%d", dept_yjgl) }));
+		if (k == 0) {
+			const char *p[] = { tdb_fmt("%d", id_of("sun.li")),
+				            tdb_fmt("%lld", f.id),
+				            tdb_fmt("%lld", f.return_seq),
+				            "true",
+				            NULL,
+				            NULL,
+				            tdb_fmt("%d", dept_yjgl),
+				            NULL };
+
+			tdb_call(admin, "st_arbitrate", 8, p, &o);
+		} else {
+			const char *p[] = { tdb_fmt("%d", id_of("yang.min")), tdb_fmt("%lld", g.id),
+				            tdb_fmt("%d", g.version),         "r",
+				            tdb_fmt("%d", dept_yjgl),         NULL };
+
+			tdb_call(admin, "st_return", 6, p, &o);
+		}
+		ck_assert_msg(!o.ok && strcmp(o.sqlstate, "SD400") == 0, "case %d: got %s %s", k,
+		              o.ok ? "success" : o.sqlstate, o.message);
+		ck_assert_ptr_nonnull(strstr(o.message, "does not exist or is inactive"));
+		PQclear(PQexec(admin, "ROLLBACK"));
+	}
+	after = snapshot(f.id);
+	ck_assert_str_eq(before, after);
+	free(before);
+	free(after);
+	assert_where(g.id, "dispatched", dept_sthj, g.version);
+	PQfinish(admin);
+}
+END_TEST
+
+/* A retried ruling replays its first outcome (direct and try forms) and moves nothing again. */
+START_TEST(ruling_replays_with_its_key)
+{
+	struct fixture f, g;
+	struct tdb_outcome a, b;
+	char key[64];
+
+	snprintf(key, sizeof(key), "ruling-%d-%ld", (int)getpid(), (long)random());
+	make_fixture(TICKET_REPORTED, false, &f);
+	arbitrate("sun.li", &f, f.return_seq, true, dept_yjgl, key, &a);
+	must(&a, "ruling");
+	ck_assert(!a.replayed);
+	arbitrate("sun.li", &f, f.return_seq, true, dept_yjgl, key, &b);
+	must(&b, "retried ruling");
+	ck_assert(b.replayed);
+	ck_assert_int_eq(b.seq, a.seq);
+	ck_assert_str_eq(b.state, "dispatched");
+	assert_where(f.id, "dispatched", dept_yjgl, f.version + 1);
+	{
+		const char *p[] = { tdb_fmt("%d", id_of("sun.li")),
+			            tdb_fmt("%lld", f.id),
+			            tdb_fmt("%lld", f.return_seq),
+			            "true",
+			            "裁定",
+			            NULL,
+			            tdb_fmt("%d", dept_yjgl),
+			            key };
+		char *r =
+		        tdb_str(db,
+		                "SELECT (result::jsonb->>'replayed') || ' ' ||"
+		                " (result::jsonb->'event'->>'seq') FROM street.st_try('arbitrate',"
+		                " ARRAY[$1, $2, $3, $4, $5, $6, $7, $8])",
+		                8, p);
+
+		ck_assert_str_eq(r, tdb_fmt("true %lld", a.seq));
+		free(r);
+	}
+	ck_assert_int_eq(tdb_int(db,
+	                         "SELECT count(*) FROM ticket_event WHERE ticket_id = $1 AND"
+	                         " action = 'arbitrate'",
+	                         1, (const char *[]){ tdb_fmt("%lld", f.id) }),
+	                 1);
+	assert_where(f.id, "dispatched", dept_yjgl, f.version + 1);
+	/* the try form of a ruling that moves the ticket */
+	make_fixture(TICKET_REPORTED, false, &g);
+	{
+		const char *p[] = { tdb_fmt("%d", id_of("sun.li")),
+			            tdb_fmt("%lld", g.id),
+			            tdb_fmt("%lld", g.return_seq),
+			            "false",
+			            NULL,
+			            tdb_fmt("%d", g.version),
+			            NULL,
+			            NULL };
+		char *r = tdb_str(db,
+		                  "SELECT coalesce(sqlstate, result::jsonb->'ticket'->>'state')"
+		                  " FROM street.st_try('arbitrate', ARRAY[$1, $2, $3, $4, $5, $6,"
+		                  " $7, $8])",
+		                  8, p);
+
+		ck_assert_str_eq(r, "dispatched");
+		free(r);
+	}
+	assert_where(g.id, "dispatched", dept_sthj, g.version + 1);
 }
 END_TEST
 
@@ -1057,6 +1456,11 @@ int main(void)
 	tcase_add_test(tc, bad_reports);
 	tcase_add_test(tc, idempotent_retries);
 	tcase_add_test(tc, replay_returns_first_outcome);
+	tcase_add_test(tc, ruling_on_a_pending_return_moves_the_ticket);
+	tcase_add_test(tc, ruling_after_the_street_acted_records_only);
+	tcase_add_test(tc, ruling_on_an_earlier_return);
+	tcase_add_test(tc, ruling_scope_and_inactive_departments);
+	tcase_add_test(tc, ruling_replays_with_its_key);
 	tcase_add_test(tc, urgency_not_lowered_by_reporter);
 	tcase_add_test(tc, event_log_is_append_only);
 	tcase_add_test(tc, schema_refuses_bad_data);
