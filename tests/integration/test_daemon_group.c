@@ -492,7 +492,8 @@ static long long field_after(const char *json, const char *object, const char *k
 START_TEST(every_action_has_a_try_form)
 {
 	PGconn *db = tdb_connect(false);
-	char wang[16], zhang[16], yang[16], sun[16], cat[24], grid[24], t[24], v[24], seq[24];
+	char wang[16], zhang[16], yang[16], sun[16], cgj[16], cat[24], grid[24], t[24], v[24];
+	char seq[24];
 	char until[64];
 	char *last = NULL;
 
@@ -500,16 +501,17 @@ START_TEST(every_action_has_a_try_form)
 	snprintf(zhang, sizeof(zhang), "%d", tdb_account(db, "zhang.wei"));
 	snprintf(yang, sizeof(yang), "%d", tdb_account(db, "yang.min"));
 	snprintf(sun, sizeof(sun), "%d", tdb_account(db, "sun.li"));
+	snprintf(cgj, sizeof(cgj), "%d", tdb_department(db, "cgj"));
 	snprintf(cat, sizeof(cat), "%lld", dust);
 	snprintf(grid, sizeof(grid), "%lld", grid02);
 
 	TRY("report", wang, cat, grid, "try form", "延安北路", "43.9", "87.3", "false", "{}", NULL);
 	snprintf(t, sizeof(t), "%lld", field_after(last, "\"ticket\"", "\"id\": "));
 	TRY("dispatch", zhang, t, v, NULL, "note", NULL);
-	TRY("return", yang, t, v, "not ours", NULL);
+	TRY("return", yang, t, v, "not ours", cgj, NULL);
 	snprintf(seq, sizeof(seq), "%lld", field_after(last, "\"event\"", "\"seq\": "));
-	TRY("arbitrate", sun, t, seq, "true", "fair", NULL, NULL);
 	TRY("dispatch", zhang, t, v, NULL, NULL, "try-key");
+	TRY("arbitrate", sun, t, seq, "true", "fair", NULL, NULL, NULL);
 	TRY("urge", zhang, t, "hurry", v, NULL);
 	TRY("accept", yang, t, v, NULL);
 	{

@@ -331,20 +331,32 @@ START_TEST(return_override_arbitrate_extend_urge_comment_reopen)
 	r = tclient_ok(z, "{\"op\":\"dispatch\",\"ticket\":%lld,\"version\":1}", t);
 	ck_assert_int_eq(tj_int(r, "result.ticket.department_id"), id.sthj);
 
-	/* The department returns it: back to reported, no department, out of its sight. */
-	tclient_err(y, "bad_request", "{\"op\":\"return\",\"ticket\":%lld,\"version\":2}", t);
+	/* The department returns it, naming the department it believes responsible:
+	 * back to reported, no department, out of its sight. */
 	tclient_err(y, "bad_request",
-	            "{\"op\":\"return\",\"ticket\":%lld,\"version\":2,\"reason\":\"\"}", t);
+	            "{\"op\":\"return\",\"ticket\":%lld,\"version\":2,\"department\":%lld}", t,
+	            id.cgj);
+	tclient_err(y, "bad_request",
+	            "{\"op\":\"return\",\"ticket\":%lld,\"version\":2,\"reason\":\"\","
+	            "\"department\":%lld}",
+	            t, id.cgj);
+	tclient_err(y, "bad_request",
+	            "{\"op\":\"return\",\"ticket\":%lld,\"version\":2,\"reason\":\"x\"}", t);
+	tclient_err(y, "bad_request",
+	            "{\"op\":\"return\",\"ticket\":%lld,\"version\":2,\"reason\":\"x\","
+	            "\"department\":%lld}",
+	            t, id.sthj);
 	r = tclient_ok(y,
 	               "{\"op\":\"return\",\"ticket\":%lld,\"version\":2,"
-	               "\"reason\":\"属于城管职责\"}",
-	               t);
+	               "\"reason\":\"属于城管职责\",\"department\":%lld}",
+	               t, id.cgj);
 	ck_assert_str_eq(tj_ticket_state(r), "reported");
 	ck_assert_int_eq(tj_ticket_version(r), 3);
 	ck_assert_msg(tj_is_null(r, "result.ticket.department_id"), "%s", tj_dump(r));
 	ck_assert_int_eq(tj_int(r, "result.ticket.return_count"), 1);
 	ck_assert_str_eq(tj_str(r, "result.event.action"), "return");
 	ck_assert_int_eq(tj_int(r, "result.event.department_id"), id.sthj);
+	ck_assert_int_eq(tj_int(r, "result.event.data.department_id"), id.cgj);
 	ret_seq = tj_int(r, "result.event.seq");
 	tclient_err(y, "not_found", "{\"op\":\"get\",\"ticket\":%lld}", t);
 	tclient_err(y, "not_found", "{\"op\":\"accept\",\"ticket\":%lld,\"version\":3}", t);
@@ -373,7 +385,8 @@ START_TEST(return_override_arbitrate_extend_urge_comment_reopen)
 	ck_assert_str_eq(tj_ticket_state(r), "accepted");
 	ck_assert_int_eq(tj_ticket_version(r), 5);
 
-	/* Arbitration of the return, once, by a supervisor in scope. */
+	/* Arbitration of the return, once, by a supervisor in scope; the street
+	 * re-dispatched it first, so the ruling is recorded only. */
 	tclient_err(z, "forbidden",
 	            "{\"op\":\"arbitrate\",\"ticket\":%lld,\"return_seq\":%lld,\"upheld\":true}", t,
 	            ret_seq);
@@ -389,12 +402,18 @@ START_TEST(return_override_arbitrate_extend_urge_comment_reopen)
 	            "{\"op\":\"arbitrate\",\"ticket\":%lld,\"return_seq\":%lld,\"upheld\":true,"
 	            "\"version\":4}",
 	            t, ret_seq);
+	tclient_err(s, "bad_state",
+	            "{\"op\":\"arbitrate\",\"ticket\":%lld,\"return_seq\":%lld,\"upheld\":true,"
+	            "\"department\":%lld}",
+	            t, ret_seq, id.cgj);
 	r = tclient_ok(s,
 	               "{\"op\":\"arbitrate\",\"ticket\":%lld,\"return_seq\":%lld,\"upheld\":true,"
 	               "\"note\":\"退单合理\"}",
 	               t, ret_seq);
 	ck_assert_int_eq(tj_ticket_version(r), 5);
 	ck_assert_str_eq(tj_ticket_state(r), "accepted");
+	ck_assert_int_eq(tj_int(r, "result.ticket.department_id"), id.cgj);
+	ck_assert_msg(tj_get(r, "result.event.data.department_id") == NULL, "%s", tj_dump(r));
 	ck_assert_str_eq(tj_str(r, "result.event.action"), "arbitrate");
 	ck_assert(tj_bool(r, "result.event.data.upheld"));
 	ck_assert_int_eq(tj_int(r, "result.event.data.return_seq"), ret_seq);
@@ -513,6 +532,83 @@ START_TEST(return_override_arbitrate_extend_urge_comment_reopen)
 	tclient_close(s);
 	tclient_close(so);
 	tclient_close(a);
+}
+END_TEST
+
+/* The next pushed event of this ticket and action, within timeout_ms; NULL if none. */
+static json_object *pushed(struct tclient *c, long long ticket, const char *action, int timeout_ms)
+{
+	long long end = tnow_ms() + timeout_ms;
+
+	for (;;) {
+		long long left = end - tnow_ms();
+		json_object *e;
+
+		if (left <= 0)
+			return NULL;
+		e = tclient_next_event(c, (int)left);
+		if (!e)
+			return NULL;
+		if (tj_int(e, "event.ticket_id") == ticket && tj_str(e, "event.action") &&
+		    strcmp(tj_str(e, "event.action"), action) == 0)
+			return e;
+	}
+}
+
+/* A ruling on a pending return sends the ticket on, and the department it goes
+ * to is told at once (the push follows the event's department); rejected, the
+ * returner gets it back and is told. */
+START_TEST(ruling_sends_the_ticket_and_tells_its_new_holder)
+{
+	struct tclient *w = tclient_connect(d, "wang.fang");
+	struct tclient *z = tclient_connect(d, "zhang.wei");
+	struct tclient *y = tclient_connect(d, "yang.min");
+	struct tclient *ch = tclient_connect(d, "chen.jing");
+	struct tclient *s = tclient_connect(d, "sun.li");
+	json_object *r, *e;
+	long long t, ret_seq;
+
+	tclient_ok(ch, "{\"op\":\"subscribe\"}");
+	tclient_ok(y, "{\"op\":\"subscribe\"}");
+	for (int upheld = 1; upheld >= 0; upheld--) {
+		struct tclient *holder = upheld ? ch : y;
+
+		t = report_dust(w, marker("ruling"));
+		tclient_ok(z, "{\"op\":\"dispatch\",\"ticket\":%lld,\"version\":1}", t);
+		r = tclient_ok(y,
+		               "{\"op\":\"return\",\"ticket\":%lld,\"version\":2,"
+		               "\"reason\":\"属于城管职责\",\"department\":%lld}",
+		               t, id.cgj);
+		ret_seq = tj_int(r, "result.event.seq");
+		r = tclient_ok(s,
+		               "{\"op\":\"arbitrate\",\"ticket\":%lld,\"return_seq\":%lld,"
+		               "\"upheld\":%s,\"version\":3}",
+		               t, ret_seq, upheld ? "true" : "false");
+		ck_assert_str_eq(tj_ticket_state(r), "dispatched");
+		ck_assert_int_eq(tj_ticket_version(r), 4);
+		ck_assert_int_eq(tj_int(r, "result.ticket.department_id"),
+		                 upheld ? id.cgj : id.sthj);
+		ck_assert_int_eq(tj_int(r, "result.event.data.department_id"),
+		                 upheld ? id.cgj : id.sthj);
+		ck_assert(tj_get(r, "result.event.data.due_at") != NULL);
+		e = pushed(holder, t, "arbitrate", 5000);
+		ck_assert_msg(e != NULL, "the new holder got no push of the ruling");
+		ck_assert_str_eq(tj_str(e, "event.to_state"), "dispatched");
+		ck_assert_int_eq(tj_bool(e, "event.data.upheld"), upheld);
+		r = tclient_ok(holder, "{\"op\":\"accept\",\"ticket\":%lld,\"version\":%lld}", t,
+		               tj_int(e, "event.version"));
+		ck_assert_str_eq(tj_ticket_state(r), "accepted");
+		/* a second ruling on the same return */
+		tclient_err(s, "bad_state",
+		            "{\"op\":\"arbitrate\",\"ticket\":%lld,\"return_seq\":%lld,\"upheld\":"
+		            "true}",
+		            t, ret_seq);
+	}
+	tclient_close(w);
+	tclient_close(z);
+	tclient_close(y);
+	tclient_close(ch);
+	tclient_close(s);
 }
 END_TEST
 
@@ -1114,7 +1210,7 @@ START_TEST(refusal_matrix)
 		const char *extra; /* the action's own fields */
 	} actions[] = {
 		{ ACT_DISPATCH, "" },
-		{ ACT_RETURN, ",\"reason\":\"不归我们\"" },
+		{ ACT_RETURN, ",\"reason\":\"不归我们\",\"department\":1" },
 		{ ACT_ACCEPT, "" },
 		{ ACT_RESOLVE, ",\"note\":\"好了\"" },
 		{ ACT_CONFIRM, ",\"rating\":4" },
@@ -1227,6 +1323,7 @@ int main(void)
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, whole_loop);
 	tcase_add_test(tc, return_override_arbitrate_extend_urge_comment_reopen);
+	tcase_add_test(tc, ruling_sends_the_ticket_and_tells_its_new_holder);
 	tcase_add_test(tc, cancel_as_duplicate);
 	tcase_add_test(tc, who_may_report);
 	tcase_add_test(tc, scope_of_list_and_overdue);

@@ -206,8 +206,9 @@ START_TEST(push_matches_predicate)
 	dispatch(db, "zhang.wei", t_home, "sthj");
 	{
 		const char *p[] = { tdb_fmt("%d", tdb_account(db, "yang.min")),
-			            tdb_fmt("%lld", t_home), "2", "不属于本部门" };
-		must(db, "st_return", 4, p, NULL);
+			            tdb_fmt("%lld", t_home), "2", "不属于本部门",
+			            tdb_fmt("%d", tdb_department(db, "cgj")) };
+		must(db, "st_return", 5, p, NULL);
 	}
 	dispatch(db, "liu.yang", t_other_street, "sthj");
 	dispatch(db, "t.street.other", t_other_district, "cgj");
