@@ -103,7 +103,7 @@ static void act_print(struct ctl *ctl, json_object *res)
 	json_object *t = fmt_get(res, "ticket"), *e = fmt_get(res, "event");
 	const char *from = fmt_str(e, "from_state"), *to = fmt_str(e, "to_state");
 	const char *action = fmt_str(e, "action");
-	long long dept = fmt_int(t, "department_id", 0);
+	long long dept = fmt_int(t, "department_id", 0), named;
 	char when[32], nb[32];
 
 	if (ref_load(ctl, REF_DEPARTMENT) != 0)
@@ -120,6 +120,12 @@ static void act_print(struct ctl *ctl, json_object *res)
 		         ref_name(ctl, REF_DEPARTMENT, dept, nb, sizeof(nb)),
 		         ref_code(ctl, REF_DEPARTMENT, dept) ? ref_code(ctl, REF_DEPARTMENT, dept)
 		                                             : "?");
+	named = fmt_int(fmt_get(e, "data"), "department_id", 0);
+	if (named > 0 && action != NULL && strcmp(action, "return") == 0)
+		out_line(stdout, "  named as responsible: %s (%s)",
+		         ref_name(ctl, REF_DEPARTMENT, named, nb, sizeof(nb)),
+		         ref_code(ctl, REF_DEPARTMENT, named) ? ref_code(ctl, REF_DEPARTMENT, named)
+		                                              : "?");
 	if (fmt_str(t, "due_at") != NULL)
 		out_line(stdout, "  due: %s", fmt_time(when, sizeof(when), fmt_str(t, "due_at")));
 	if (fmt_bool(res, "replayed"))
@@ -277,11 +283,40 @@ int cmd_accept(struct ctl *ctl, const struct args *a)
 	return act_simple(ctl, a, "accept", NULL, true);
 }
 
+/* Adds --department (a code or an id) as "department", if given; 0 or an exit code. */
+static int act_department(struct ctl *ctl, json_object *req, const struct args *a)
+{
+	long long dept = 0;
+	int rc;
+
+	if (!args_has(a, "department"))
+		return 0;
+	rc = ref_resolve(ctl, REF_DEPARTMENT, args_get(a, "department"), "department", &dept);
+	if (rc == 0)
+		json_object_object_add(req, "department", json_object_new_int64(dept));
+	return rc;
+}
+
 int cmd_return(struct ctl *ctl, const struct args *a)
 {
-	static const char *const t[] = { "reason", NULL };
+	json_object *req = rpc_new("return");
+	long long ticket;
+	int rc = args_pos_int(a, 0, "ID", &ticket);
 
-	return act_simple(ctl, a, "return", t, true);
+	if (rc == 0 && (!args_has(a, "reason") || !args_has(a, "department")))
+		rc = fail_usage(a->cmd->name,
+		                "--reason TEXT and --department DEPT (the department you believe "
+		                "responsible; streetctl departments lists them) are required");
+	if (rc == 0)
+		rc = allow_action(ctl, "return");
+	if (rc == 0)
+		rc = act_department(ctl, req, a);
+	if (rc == 0) {
+		act_text(req, a, "reason", "reason");
+		rc = act_send(ctl, a, req, ticket, true);
+	}
+	json_object_put(req);
+	return rc;
 }
 
 int cmd_resolve(struct ctl *ctl, const struct args *a)
@@ -393,8 +428,14 @@ int cmd_arbitrate(struct ctl *ctl, const struct args *a)
 		                "--return-seq N is required (streetctl show %lld "
 		                "shows the return's seq)",
 		                ticket);
+	if (rc == 0 && rej && args_has(a, "department"))
+		rc = fail_usage(a->cmd->name,
+		                "--department goes with --upheld; a rejected return goes back to "
+		                "the department that returned it");
 	if (rc == 0)
 		rc = act_int(req, a, "return-seq", "return_seq");
+	if (rc == 0)
+		rc = act_department(ctl, req, a);
 	if (rc == 0) {
 		json_object_object_add(req, "upheld", json_object_new_boolean(up));
 		for (int i = 0; t[i] != NULL; i++)

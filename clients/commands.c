@@ -52,6 +52,15 @@ static const struct args_opt o_reason[] = {
 	O_END,
 };
 
+static const struct args_opt o_return[] = {
+	{ "reason", "TEXT", "why", "reason" },
+	{ "department", "DEPT", "the department you believe responsible: code (cgj) or id",
+	  "department" },
+	O_VERSION,
+	O_KEY,
+	O_END,
+};
+
 static const struct args_opt o_resolve[] = {
 	{ "note", "TEXT", "what was done", "note" },
 	{ "photo", "FILE", "a JPEG or PNG of the result (repeat for more)", "photos" },
@@ -100,6 +109,9 @@ static const struct args_opt o_arbitrate[] = {
 	{ "return-seq", "N", "the return event's seq (streetctl show ID)", "return_seq" },
 	{ "upheld", NULL, "the department was right to return it", NULL },
 	{ "rejected", NULL, "the return is counted against the department", NULL },
+	{ "department", "DEPT",
+	  "with --upheld: send it to this department (default: the one the return named)",
+	  "department" },
 	{ "note", "TEXT", "a note", "note" },
 	O_VERSION,
 	O_KEY,
@@ -164,8 +176,10 @@ const struct args_cmd cmd_table[] = {
 	{ "accept", "ID", 1, 1, PROTO_OP_ACCEPT, "accept a dispatched ticket (接单)", NULL, o_plain,
 	  cmd_accept },
 	{ "return", "ID", 1, 1, PROTO_OP_RETURN,
-	  "return a ticket to the street office (退单): not your department's", NULL, o_reason,
-	  cmd_return },
+	  "return a ticket to the street office (退单): not your department's",
+	  "Name the department you believe responsible; until the street office acts, a\n"
+	  "supervisor's ruling (streetctl arbitrate) decides where the ticket goes.",
+	  o_return, cmd_return },
 	{ "resolve", "ID", 1, 1, PROTO_OP_RESOLVE, "report an accepted ticket as dealt with (处置)",
 	  NULL, o_resolve, cmd_resolve },
 	{ "confirm", "ID", 1, 1, PROTO_OP_CONFIRM,
@@ -184,8 +198,12 @@ const struct args_cmd cmd_table[] = {
 	{ "comment", "ID TEXT", 2, 2, PROTO_OP_COMMENT, "add a comment to a ticket's history", NULL,
 	  o_comment, cmd_comment },
 	{ "arbitrate", "ID", 1, 1, PROTO_OP_ARBITRATE,
-	  "decide on a department's return (supervisor): --upheld or --rejected", NULL, o_arbitrate,
-	  cmd_arbitrate },
+	  "decide on a department's return (supervisor): --upheld or --rejected",
+	  "While the ticket still waits on that return, the ruling dispatches it: upheld,\n"
+	  "to the department the return named (or --department); rejected, back to the\n"
+	  "department that returned it.  Once the street office has acted on the ticket,\n"
+	  "the ruling only records whether the return counts.",
+	  o_arbitrate, cmd_arbitrate },
 	{ "show", "ID", 1, 1, PROTO_OP_GET, "show a ticket and its history as a timeline", NULL,
 	  o_none, cmd_show },
 	{ "photo", "PHOTO", 1, 1, PROTO_OP_PHOTO_GET,

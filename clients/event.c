@@ -71,9 +71,9 @@ const char *event_details(struct ctl *ctl, json_object *e, char *buf, size_t cap
 	char tmp[64], nb[32];
 
 	buf[0] = '\0';
-	if (fmt_int(d, "department_id", 0) > 0 && fmt_str(e, "action") != NULL &&
-	    strcmp(fmt_str(e, "action"), "dispatch") == 0)
-		event_add(buf, cap, "to ",
+	/* where a dispatch or a ruling sent it; whom a return named as responsible */
+	if (fmt_int(d, "department_id", 0) > 0 && fmt_str(e, "action") != NULL)
+		event_add(buf, cap, strcmp(fmt_str(e, "action"), "return") == 0 ? "names " : "to ",
 		          ref_name(ctl, REF_DEPARTMENT, fmt_int(d, "department_id", 0), nb,
 		                   sizeof(nb)));
 	if (fmt_get(d, "rating") != NULL) {

@@ -685,9 +685,10 @@ START_TEST(return_arbitrate_extend_urge_reopen_cancel)
 	snprintf(ids, sizeof(ids), "%lld", id);
 	act(zhang, "dispatch", "dispatch", ids, "--to", "sthj", NULL, NULL);
 	snprintf(seq, sizeof(seq), "%lld",
-	         act(yang, "return", "return", ids, "--reason", "不属于本部门", NULL, NULL));
-	act(sun, "arbitrate", "arbitrate", ids, "--return-seq", seq, "--upheld", NULL);
-	act(zhang, "dispatch", "dispatch", ids, "--to", "sthj", "--note", "请核实");
+	         act(yang, "return", "return", ids, "--reason", "不属于本部门", "--department",
+	             "cgj"));
+	/* rejected while pending: back to sthj, dispatched */
+	act(sun, "arbitrate", "arbitrate", ids, "--return-seq", seq, "--rejected", NULL);
 	act(yang, "accept", "accept", ids, NULL, NULL, NULL, NULL);
 	act(yang, "extend_request", "extend", ids, "--until", "2027-01-29T17:00:00+08:00",
 	    "--reason", "需要采样检测");
@@ -700,7 +701,7 @@ START_TEST(return_arbitrate_extend_urge_reopen_cancel)
 	ck_assert_int_eq(tj_int(o, "ticket.return_count"), 1);
 	ck_assert_int_eq(tj_int(o, "ticket.reopen_count"), 1);
 	ck_assert_int_eq(tj_int(o, "ticket.urge_count"), 1);
-	ck_assert_uint_eq(tj_len(o, "events"), 11);
+	ck_assert_uint_eq(tj_len(o, "events"), 10);
 	json_object_put(o);
 
 	/* the duplicate is cancelled, naming the first */
@@ -710,6 +711,78 @@ START_TEST(return_arbitrate_extend_urge_reopen_cancel)
 	ck_assert_str_eq(tj_str(o, "ticket.state"), "cancelled");
 	ck_assert_int_eq(tj_int(o, "ticket.duplicate_of"), id);
 	json_object_put(o);
+
+	free(wang);
+	free(zhang);
+	free(yang);
+	free(sun);
+	tdaemon_stop(d, SIGTERM);
+	home_cleanup();
+}
+END_TEST
+
+/* A return names the department responsible; a ruling on it while it is
+ * pending sends the ticket there or to the department the supervisor names. */
+START_TEST(return_names_and_ruling_sends)
+{
+	struct tdaemon *d = tdaemon_start(NULL);
+	char *wang = conf_for(tdaemon_port(d), "wang.fang");
+	char *zhang = conf_for(tdaemon_port(d), "zhang.wei");
+	char *yang = conf_for(tdaemon_port(d), "yang.min");
+	char *sun = conf_for(tdaemon_port(d), "sun.li");
+	long long id = report(wang, "jg-yanan-02", "pollution.dust", "ctl ruling");
+	char ids[24], seq[24];
+	struct run r;
+	json_object *o;
+
+	snprintf(ids, sizeof(ids), "%lld", id);
+	act(zhang, "dispatch", "dispatch", ids, "--to", "sthj", NULL, NULL);
+	/* no department named, or one that does not exist: nothing is sent */
+	r = ctl_run(yang, "return", ids, "--reason", "不属于本部门", NULL);
+	assert_error(&r, EX_USAGE, "--department");
+	run_free(&r);
+	r = ctl_run(yang, "return", ids, "--reason", "不属于本部门", "--department", "no-such",
+	            NULL);
+	assert_error(&r, EX_USAGE, "no-such");
+	run_free(&r);
+	/* naming itself: the server refuses it */
+	r = ctl_run(yang, "return", ids, "--reason", "不属于本部门", "--department", "sthj", NULL);
+	assert_error(&r, EX_DATAERR, "another department");
+	run_free(&r);
+	/* for people: the department named */
+	r = ctl_run(yang, "return", ids, "--reason", "属于城管", "--department", "cgj", NULL);
+	ck_assert_run(r, 0);
+	ck_assert_msg(strstr(r.out, "named as responsible") && strstr(r.out, "(cgj)"), "%s", r.out);
+	run_free(&r);
+	o = show_json(zhang, id);
+	snprintf(seq, sizeof(seq), "%lld", tj_int(o, "events.2.seq"));
+	ck_assert_str_eq(tj_str(o, "events.2.action"), "return");
+	json_object_put(o);
+	/* the street office sees whom it named */
+	r = ctl_run(zhang, "show", ids, NULL);
+	ck_assert_run(r, 0);
+	ck_assert_msg(strstr(r.out, "names 城市管理局"), "%s", r.out);
+	run_free(&r);
+	r = ctl_run(sun, "arbitrate", ids, "--return-seq", seq, "--rejected", "--department", "cgj",
+	            NULL);
+	assert_error(&r, EX_USAGE, "--department goes with --upheld");
+	run_free(&r);
+	/* upheld, to another department than the one named */
+	r = ctl_run(sun, "arbitrate", ids, "--return-seq", seq, "--upheld", "--department", "yjgl",
+	            NULL);
+	ck_assert_run(r, 0);
+	ck_assert_msg(strstr(r.out, "reported → dispatched") && strstr(r.out, "(yjgl)"), "%s",
+	              r.out);
+	run_free(&r);
+	o = show_json(zhang, id);
+	ck_assert_str_eq(tj_str(o, "ticket.state"), "dispatched");
+	ck_assert_int_eq(tj_int(o, "events.3.data.department_id"),
+	                 tj_int(o, "ticket.department_id"));
+	json_object_put(o);
+	/* once */
+	r = ctl_run(sun, "arbitrate", ids, "--return-seq", seq, "--upheld", NULL);
+	assert_error(&r, EX_TEMPFAIL, "already arbitrated");
+	run_free(&r);
 
 	free(wang);
 	free(zhang);
@@ -1262,7 +1335,7 @@ START_TEST(other_peoples_text_is_inert)
 	ck_assert_run(r, 0);
 	assert_inert("dispatch", r.out);
 	run_free(&r);
-	act(yang, "return", "return", ids, "--reason", "reason " HOSTILE, NULL, NULL);
+	act(yang, "return", "return", ids, "--reason", "reason " HOSTILE, "--department", "cgj");
 	act(zhang, "comment", "comment", ids, "comment " HOSTILE "end-of-it", NULL, NULL, NULL);
 
 	/* show: the text is there, its control characters are not */
@@ -1460,6 +1533,7 @@ int main(void)
 	tcase_add_test(tc, json_and_reference_data);
 	tcase_add_test(tc, photos_and_idempotency);
 	tcase_add_test(tc, return_arbitrate_extend_urge_reopen_cancel);
+	tcase_add_test(tc, return_names_and_ruling_sends);
 	tcase_add_test(tc, error_paths);
 	tcase_add_test(tc, help_and_usage);
 	tcase_add_test(tc, watch_resumes_without_loss);
