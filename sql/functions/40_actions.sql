@@ -565,8 +565,8 @@ BEGIN
 END
 $$;
 
--- A supervisor rules on a return, once per return (docs/decisions.md,
--- "Returns and arbitration").  Upheld: the department was right to return it,
+-- A supervisor rules on a return, once per return (docs/decisions.md, "A
+-- ruling on a return binds").  Upheld: the department was right to return it,
 -- and the return is not counted against it.  Rejected: it counts.
 --
 -- While the return is pending (the ticket is 'reported' and nothing has moved
