@@ -575,6 +575,60 @@ START_TEST(lock_freezes_the_period)
 }
 END_TEST
 
+/*
+ * A score_set whose transaction is still open when the lock comes: the lock
+ * waits for it and counts it, so no score of a locked period is ever written
+ * after its lock (both take the period's advisory lock).
+ */
+START_TEST(lock_waits_for_a_score_in_flight)
+{
+	struct tdaemon *d = tdaemon_start(NULL);
+	struct period p = period_of(25);
+	PGconn *a = tdb_connect(false), *b = tdb_connect(false), *admin = tdb_connect(true);
+	char street[16], mj[16], dept[16];
+	const char *set[] = { street, p.from, p.to, dept };
+	const char *lock[] = { mj, p.from, p.to };
+	const char *bpid[1];
+	char pidbuf[16];
+	PGresult *r;
+	long long waiting = 0;
+
+	dispatch_one(d, "wang.fang", "zhang.wei", grid_jg, cgj);
+	snprintf(street, sizeof(street), "%d", tdb_account(a, "zhang.wei"));
+	snprintf(mj, sizeof(mj), "%d", tdb_account(a, "ma.jun"));
+	snprintf(dept, sizeof(dept), "%d", cgj);
+	snprintf(pidbuf, sizeof(pidbuf), "%d", PQbackendPID(b));
+	bpid[0] = pidbuf;
+
+	tdb_int(a, "BEGIN", 0, NULL);
+	tdb_int(a, "SELECT 1 FROM street.st_score_set($1::int, $2, $3, $4::int, 'response', 55)", 4,
+	        set);
+	ck_assert_int_eq(PQsendQueryParams(b, "SELECT street.st_period_lock($1::int, $2, $3)::text",
+	                                   3, NULL, lock, NULL, NULL, 0),
+	                 1);
+	/* the lock is waiting on the period's advisory lock (up to 10 s to get there) */
+	for (long long until = tnow_ms() + 10000; tnow_ms() < until && !waiting;)
+		waiting =
+		        tdb_int(admin,
+		                "SELECT count(*) FROM pg_locks WHERE pid = $1::int AND NOT granted"
+		                " AND locktype = 'advisory'",
+		                1, bpid);
+	ck_assert_msg(waiting == 1, "period_lock did not wait for the score in flight");
+	tdb_int(a, "COMMIT", 0, NULL);
+	r = PQgetResult(b);
+	ck_assert_msg(PQresultStatus(r) == PGRES_TUPLES_OK, "%s", PQresultErrorMessage(r));
+	ck_assert_msg(strstr(PQgetvalue(r, 0, 0), "\"scores\": 1,") != NULL, "%s",
+	              PQgetvalue(r, 0, 0));
+	PQclear(r);
+	while ((r = PQgetResult(b)) != NULL)
+		PQclear(r);
+	PQfinish(a);
+	PQfinish(b);
+	PQfinish(admin);
+	ck_assert_int_eq(tdaemon_stop(d, SIGTERM), 0);
+}
+END_TEST
+
 /* A city's scores page: 256 KiB of JSON at most per reply, each score once, in order. */
 START_TEST(get_pages_large_periods)
 {
@@ -662,6 +716,7 @@ int main(void)
 	tcase_add_test(tc, refusals_write_nothing);
 	tcase_add_test(tc, get_scope_per_role);
 	tcase_add_test(tc, lock_freezes_the_period);
+	tcase_add_test(tc, lock_waits_for_a_score_in_flight);
 	tcase_add_test(tc, get_pages_large_periods);
 	suite_add_tcase(s, tc);
 	return tdaemon_run_suite(s);
