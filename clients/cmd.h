@@ -42,6 +42,11 @@ int cmd_grids(struct ctl *ctl, const struct args *a);
 /* cmd_photo.c */
 int cmd_photo(struct ctl *ctl, const struct args *a);
 
+/* cmd_score.c: streets score departments (考核赋分) */
+int cmd_criteria(struct ctl *ctl, const struct args *a);
+int cmd_score(struct ctl *ctl, const struct args *a);
+int cmd_lock(struct ctl *ctl, const struct args *a);
+
 /* cmd_watch.c */
 int cmd_watch(struct ctl *ctl, const struct args *a);
 

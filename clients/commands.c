@@ -160,6 +160,43 @@ static const struct args_opt o_watch[] = {
 	O_END,
 };
 
+/* A period of the assessment: one of month, quarter, year, or from with to (cmd_score.c). */
+#define O_MONTH                                                                                    \
+	{                                                                                          \
+		"month", "YYYY-MM", "the period is this month", NULL                               \
+	}
+#define O_QUARTER                                                                                  \
+	{                                                                                          \
+		"quarter", "YYYY-Qn", "the period is this quarter", NULL                           \
+	}
+#define O_YEAR                                                                                     \
+	{                                                                                          \
+		"year", "YYYY", "the period is this year", NULL                                    \
+	}
+#define O_FROM                                                                                     \
+	{                                                                                          \
+		"from", "YYYY-MM-DD", "the period's first day (with --to)", NULL                   \
+	}
+#define O_TO                                                                                       \
+	{                                                                                          \
+		"to", "YYYY-MM-DD", "the day after its last day (with --from)", NULL               \
+	}
+
+static const struct args_opt o_score[] = {
+	O_MONTH,
+	O_QUARTER,
+	O_YEAR,
+	O_FROM,
+	O_TO,
+	{ "department", "DEPT", "department code or id (set: required; get: only it)", NULL },
+	{ "criterion", "CODE", "what is scored (streetctl criteria; set: required)", NULL },
+	{ "comment", "TEXT", "why this score (set only)", "comment" },
+	{ "street", "CODE", "only this street's scores (get only)", NULL },
+	O_END,
+};
+
+static const struct args_opt o_lock[] = { O_MONTH, O_QUARTER, O_YEAR, O_FROM, O_TO, O_END };
+
 const struct args_cmd cmd_table[] = {
 	{ "whoami", "", 0, 0, PROTO_OP_WHOAMI, "show your account, role and scope", NULL, o_none,
 	  cmd_whoami },
@@ -229,6 +266,20 @@ const struct args_cmd cmd_table[] = {
 	  cmd_departments },
 	{ "grids", "", 0, 0, PROTO_OP_PLACES, "list the grids with their community and street",
 	  NULL, o_none, cmd_grids },
+	{ "criteria", "", 0, 0, PROTO_OP_CRITERIA,
+	  "list what streets score departments on, with the weights", NULL, o_none, cmd_criteria },
+	{ "score", "get|set [SCORE]", 1, 2, PROTO_OP_SCORE_SET,
+	  "the scores streets give departments (考核赋分): get, or set (street)",
+	  "A street office scores each department its tickets went to in the period,\n"
+	  "0 to 100 (2 decimals) per criterion; setting it again replaces it (audited).\n"
+	  "Examples: streetctl score set --month 2026-11 --department cgj --criterion response 92\n"
+	  "          streetctl score get --month 2026-11",
+	  o_score, cmd_score },
+	{ "lock", "", 0, 0, PROTO_OP_PERIOD_LOCK,
+	  "lock a period's scores for good (city-wide supervisor)",
+	  "After the lock no score of the period can change.  Example:\n"
+	  "  streetctl lock --month 2026-11",
+	  o_lock, cmd_lock },
 };
 
 const int cmd_count = (int)(sizeof(cmd_table) / sizeof(cmd_table[0]));

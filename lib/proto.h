@@ -112,6 +112,11 @@ enum proto_op {
 	/* live push */
 	PROTO_OP_SUBSCRIBE,
 	PROTO_OP_UNSUBSCRIBE,
+	/* assessment: streets score departments (考核赋分) */
+	PROTO_OP_SCORE_GET,
+	PROTO_OP_SCORE_SET,
+	PROTO_OP_PERIOD_LOCK,
+	PROTO_OP_CRITERIA,
 	PROTO_OP_COUNT
 };
 

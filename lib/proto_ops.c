@@ -163,6 +163,28 @@ static const struct proto_field proto_f_photo_get[] = {
 	F_INT("length", false, 1, PROTO_CHUNK_MAX),
 };
 
+/* A period's bounds: 'YYYY-MM-DD' text, checked in SQL (st_score_period). */
+#define F_DAY(n) F_TEXT(n, true, 10)
+static const struct proto_field proto_f_score_get[] = {
+	F_DAY("from"),
+	F_DAY("to"),
+	F_ID4("street", false),
+	F_ID4("department", false),
+	{ .name = "after", .type = PROTO_T_CURSOR, .min = 5, .max = 32 },
+};
+static const struct proto_field proto_f_score_set[] = {
+	F_DAY("from"),
+	F_DAY("to"),
+	F_ID4("department", true),
+	F_TEXT("criterion", true, 40),
+	{ .name = "score", .type = PROTO_T_NUMBER, .required = true, .dmin = 0.0, .dmax = 100.0 },
+	F_TEXT("comment", false, 4000),
+};
+static const struct proto_field proto_f_period_lock[] = {
+	F_DAY("from"),
+	F_DAY("to"),
+};
+
 /* fn: the database function the op calls (street.fn), NULL when the daemon
  * answers it itself; OPP: limits.max_photo is passed as the last argument. */
 #define OPX(e, n, fn, act, f, mp)                                                                  \
@@ -209,6 +231,10 @@ static const struct proto_op_spec proto_ops[PROTO_OP_COUNT] = {
 	OP(PROTO_OP_PHOTO_GET, "photo_get", "st_photo_get", false, proto_f_photo_get),
 	OP(PROTO_OP_SUBSCRIBE, "subscribe", NULL, false, proto_f_subscribe),
 	OP0(PROTO_OP_UNSUBSCRIBE, "unsubscribe", NULL),
+	OP(PROTO_OP_SCORE_GET, "score_get", "st_score_get", false, proto_f_score_get),
+	OP(PROTO_OP_SCORE_SET, "score_set", "st_score_set", false, proto_f_score_set),
+	OP(PROTO_OP_PERIOD_LOCK, "period_lock", "st_period_lock", false, proto_f_period_lock),
+	OP0(PROTO_OP_CRITERIA, "criteria", "st_criteria"),
 };
 
 static const char *const proto_error_names[PROTO_ERR_COUNT] = {

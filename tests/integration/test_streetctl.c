@@ -1523,6 +1523,156 @@ START_TEST(list_marks_urgent_and_overdue)
 }
 END_TEST
 
+/* ---- scores (考核赋分) ---- */
+
+/* "YYYY-MM-DD" of today + off in Asia/Shanghai (malloc'd). */
+static char *sh_day(int off)
+{
+	PGconn *db = tdb_connect(false);
+	const char *p[] = { tdb_fmt("%d", off) };
+	char *s = tdb_str(db,
+	                  "SELECT to_char((now() AT TIME ZONE INTERVAL '+08:00')::date + $1::int,"
+	                  " 'YYYY-MM-DD')",
+	                  1, p);
+
+	PQfinish(db);
+	return s;
+}
+
+START_TEST(scores_and_lock)
+{
+	struct tdaemon *d = tdaemon_start(NULL);
+	char *wang = conf_for(tdaemon_port(d), "wang.fang");
+	char *zhang = conf_for(tdaemon_port(d), "zhang.wei");
+	char *chen = conf_for(tdaemon_port(d), "chen.jing");
+	char *ma = conf_for(tdaemon_port(d), "ma.jun");
+	char *sun = conf_for(tdaemon_port(d), "sun.li");
+	/* a period of this test's own, holding the dispatch below */
+	char *from = sh_day(-40), *to = sh_day(1);
+	const char *crit[][2] = { { "response", "92.35" },
+		                  { "cooperation", "80" },
+		                  { "delivery", "90" },
+		                  { "attitude", "70" } };
+	char ids[24];
+	struct run r;
+	json_object *o;
+
+	snprintf(ids, sizeof(ids), "%lld",
+	         report(wang, "jg-yanan-02", "pollution.dust", "ctl scores: a dispatch"));
+	r = ctl_run(zhang, "dispatch", ids, "--to", "cgj", NULL);
+	ck_assert_run(r, 0);
+	run_free(&r);
+
+	r = ctl_run(wang, "criteria", NULL);
+	ck_assert_run(r, 0);
+	ck_assert_msg(strstr(r.out, "响应速度") && strstr(r.out, "30%"), "%s", r.out);
+	run_free(&r);
+
+	/* a street scores: set, the same again (unchanged), each criterion */
+	r = ctl_run(zhang, "score", "set", "--from", from, "--to", to, "--department", "cgj",
+	            "--criterion", "response", "92.35", "--comment", "接单很快", NULL);
+	ck_assert_run(r, 0);
+	ck_assert_msg(strstr(r.out, "scored") && strstr(r.out, "92.35"), "%s", r.out);
+	run_free(&r);
+	r = ctl_run(zhang, "score", "set", "--from", from, "--to", to, "--department", "cgj",
+	            "--criterion", "response", "92.35", "--comment", "接单很快", NULL);
+	ck_assert_run(r, 0);
+	ck_assert_msg(strstr(r.out, "unchanged"), "%s", r.out);
+	run_free(&r);
+	for (size_t i = 1; i < 4; i++) {
+		r = ctl_run(zhang, "--json", "score", "set", "--from", from, "--to", to,
+		            "--department", "cgj", "--criterion", crit[i][0], crit[i][1], NULL);
+		ck_assert_run(r, 0);
+		o = parse_json(r.out);
+		ck_assert(tj_bool(o, "changed"));
+		json_object_put(o);
+		run_free(&r);
+	}
+
+	/* the table: a column per criterion, right-aligned under its CJK header,
+	 * and the weighted score 92.35×.25 + 80×.25 + 90×.3 + 70×.2 = 84.09 */
+	r = ctl_run(zhang, "score", "get", "--from", from, "--to", to, NULL);
+	ck_assert_run(r, 0);
+	ck_assert_msg(strstr(r.out, "open") && strstr(r.out, "84.09") &&
+	                      strstr(r.out, "响应速度: 接单很快"),
+	              "%s", r.out);
+	ck_assert_int_eq(column_of(r.out, "STREET", "响应速度") + 8,
+	                 column_of(r.out, "城市管理局", "92.35") + 5);
+	run_free(&r);
+	r = ctl_run(chen, "--json", "score", "get", "--from", from, "--to", to, NULL);
+	ck_assert_run(r, 0);
+	o = parse_json(r.out);
+	ck_assert_uint_eq(tj_len(o, "scores"), 4);
+	ck_assert(tj_is_null(o, "locked"));
+	json_object_put(o);
+	run_free(&r);
+
+	/* refusals and their exit codes */
+	r = ctl_run(zhang, "score", "set", "--from", from, "--to", to, "--department", "cgj",
+	            "--criterion", "speed", "90", NULL);
+	assert_error(&r, EX_DATAERR, "not a criterion");
+	run_free(&r);
+	r = ctl_run(zhang, "score", "set", "--from", from, "--to", to, "--department", "cgj",
+	            "--criterion", "response", "101", NULL);
+	assert_error(&r, EX_USAGE, "0 to 100");
+	run_free(&r);
+	r = ctl_run(chen, "score", "set", "--from", from, "--to", to, "--department", "cgj",
+	            "--criterion", "response", "90", NULL);
+	assert_error(&r, EX_NOPERM, "street");
+	run_free(&r);
+	r = ctl_run(zhang, "score", "set", "--department", "cgj", "--criterion", "response", "90",
+	            NULL);
+	assert_error(&r, EX_USAGE, "period");
+	run_free(&r);
+	r = ctl_run(zhang, "score", "get", "--month", "2026-13", NULL);
+	assert_error(&r, EX_USAGE, "--month");
+	run_free(&r);
+	r = ctl_run(zhang, "score", "frob", NULL);
+	assert_error(&r, EX_USAGE, "score get or score set");
+	run_free(&r);
+	r = ctl_run(wang, "score", "get", "--month", "2026-11", NULL);
+	assert_error(&r, EX_NOPERM, NULL);
+	run_free(&r);
+
+	/* locks: a city-wide supervisor only, once */
+	r = ctl_run(ma, "lock", "--month", "2021-03", NULL);
+	ck_assert_run(r, 0);
+	ck_assert_msg(strstr(r.out, "2021-03-01 – 2021-03-31") && strstr(r.out, "0 scores"), "%s",
+	              r.out);
+	run_free(&r);
+	r = ctl_run(ma, "lock", "--month", "2021-03", NULL);
+	assert_error(&r, EX_TEMPFAIL, "already locked");
+	run_free(&r);
+	r = ctl_run(sun, "lock", "--quarter", "2021-Q1", NULL);
+	assert_error(&r, EX_NOPERM, "city-wide");
+	run_free(&r);
+	r = ctl_run(ma, "--json", "lock", "--from", from, "--to", to, NULL);
+	ck_assert_run(r, 0);
+	o = parse_json(r.out);
+	ck_assert_int_eq(tj_int(o, "scores"), 4);
+	json_object_put(o);
+	run_free(&r);
+	r = ctl_run(zhang, "score", "set", "--from", from, "--to", to, "--department", "cgj",
+	            "--criterion", "response", "10", NULL);
+	assert_error(&r, EX_TEMPFAIL, "locked");
+	run_free(&r);
+	r = ctl_run(zhang, "score", "get", "--from", from, "--to", to, NULL);
+	ck_assert_run(r, 0);
+	ck_assert_msg(strstr(r.out, "locked by 马军") && strstr(r.out, "92.35"), "%s", r.out);
+	run_free(&r);
+
+	free(from);
+	free(to);
+	free(wang);
+	free(zhang);
+	free(chen);
+	free(ma);
+	free(sun);
+	tdaemon_stop(d, SIGTERM);
+	home_cleanup();
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("streetctl");
@@ -1541,6 +1691,7 @@ int main(void)
 	tcase_add_test(tc, other_peoples_text_is_inert);
 	tcase_add_test(tc, show_reads_the_whole_history);
 	tcase_add_test(tc, list_marks_urgent_and_overdue);
+	tcase_add_test(tc, scores_and_lock);
 	suite_add_tcase(s, tc);
 	return tdaemon_run_suite(s);
 }

@@ -160,6 +160,36 @@ static const struct {
 	  { "0", "2", "3", "dispatched" } },
 	{ "{\"id\":1,\"op\":\"subscribe\"}", PROTO_OP_SUBSCRIBE, "1", { NULL } },
 	{ "{\"id\":1,\"op\":\"unsubscribe\"}", PROTO_OP_UNSUBSCRIBE, "1", { NULL } },
+	{ "{\"id\":1,\"op\":\"score_get\",\"from\":\"2026-11-01\",\"to\":\"2026-12-01\","
+	  "\"street\":1,\"department\":2,\"after\":\"1:2:3\"}",
+	  PROTO_OP_SCORE_GET,
+	  "1",
+	  { "2026-11-01", "2026-12-01", "1", "2", "1:2:3" } },
+	{ "{\"id\":1,\"op\":\"score_get\",\"from\":\"2026-11-01\",\"to\":\"2026-12-01\"}",
+	  PROTO_OP_SCORE_GET,
+	  "1",
+	  { "2026-11-01", "2026-12-01", NULL } },
+	{ "{\"id\":1,\"op\":\"score_set\",\"from\":\"2026-11-01\",\"to\":\"2026-12-01\","
+	  "\"department\":2,\"criterion\":\"response\",\"score\":92.5,\"comment\":\"及时\"}",
+	  PROTO_OP_SCORE_SET,
+	  "1",
+	  { "2026-11-01", "2026-12-01", "2", "response", "92.5", "及时" } },
+	/* the wire's numbers are doubles: SQL rounds to 2 decimals (and refuses more) */
+	{ "{\"id\":1,\"op\":\"score_set\",\"from\":\"2026-11-01\",\"to\":\"2026-12-01\","
+	  "\"department\":2,\"criterion\":\"response\",\"score\":92.35}",
+	  PROTO_OP_SCORE_SET,
+	  "1",
+	  { "2026-11-01", "2026-12-01", "2", "response", "92.349999999999994", NULL } },
+	{ "{\"id\":1,\"op\":\"score_set\",\"from\":\"x\",\"to\":\"y\",\"department\":2,"
+	  "\"criterion\":\"r\",\"score\":0}",
+	  PROTO_OP_SCORE_SET,
+	  "1",
+	  { "x", "y", "2", "r", "0", NULL } },
+	{ "{\"id\":1,\"op\":\"period_lock\",\"from\":\"2026-11-01\",\"to\":\"2026-12-01\"}",
+	  PROTO_OP_PERIOD_LOCK,
+	  "1",
+	  { "2026-11-01", "2026-12-01" } },
+	{ "{\"id\":1,\"op\":\"criteria\"}", PROTO_OP_CRITERIA, "1", { NULL } },
 	/* framing: surrounding whitespace, one "\r" stripped, "\r" is JSON whitespace */
 	{ " \t{ \"id\" : 5 , \"op\" : \"whoami\" } \t", PROTO_OP_WHOAMI, "5", { NULL } },
 	{ "{\"id\":5,\"op\":\"whoami\"}\r", PROTO_OP_WHOAMI, "5", { NULL } },
@@ -496,6 +526,34 @@ static const struct {
 	  PROTO_ERR_BAD_REQUEST, "field \"state\" must be one of reported", "1" },
 	{ "state number", "{\"id\":1,\"op\":\"list\",\"state\":1}", 0, PROTO_ERR_BAD_REQUEST,
 	  "field \"state\" must be one of", "1" },
+	{ "score 100.01",
+	  "{\"id\":1,\"op\":\"score_set\",\"from\":\"2026-11-01\",\"to\":\"2026-12-01\","
+	  "\"department\":2,\"criterion\":\"response\",\"score\":100.01}",
+	  0, PROTO_ERR_BAD_REQUEST, "field \"score\" must be a number from 0 to 100", "1" },
+	{ "score -1",
+	  "{\"id\":1,\"op\":\"score_set\",\"from\":\"2026-11-01\",\"to\":\"2026-12-01\","
+	  "\"department\":2,\"criterion\":\"response\",\"score\":-1}",
+	  0, PROTO_ERR_BAD_REQUEST, "field \"score\" must be a number from 0 to 100", "1" },
+	{ "score string",
+	  "{\"id\":1,\"op\":\"score_set\",\"from\":\"2026-11-01\",\"to\":\"2026-12-01\","
+	  "\"department\":2,\"criterion\":\"response\",\"score\":\"90\"}",
+	  0, PROTO_ERR_BAD_REQUEST, "field \"score\" must be a number", "1" },
+	{ "score missing",
+	  "{\"id\":1,\"op\":\"score_set\",\"from\":\"2026-11-01\",\"to\":\"2026-12-01\","
+	  "\"department\":2,\"criterion\":\"response\"}",
+	  0, PROTO_ERR_BAD_REQUEST, "field \"score\" is required", "1" },
+	{ "period from missing", "{\"id\":1,\"op\":\"period_lock\",\"to\":\"2026-12-01\"}", 0,
+	  PROTO_ERR_BAD_REQUEST, "field \"from\" is required", "1" },
+	{ "period from number",
+	  "{\"id\":1,\"op\":\"period_lock\",\"from\":20261101,\"to\":\"2026-12-01\"}", 0,
+	  PROTO_ERR_BAD_REQUEST, "field \"from\" must be a string", "1" },
+	{ "period to long",
+	  "{\"id\":1,\"op\":\"score_get\",\"from\":\"2026-11-01\",\"to\":\"2026-12-01T00\"}", 0,
+	  PROTO_ERR_BAD_REQUEST, "field \"to\" is longer than 10 characters", "1" },
+	{ "score cursor junk",
+	  "{\"id\":1,\"op\":\"score_get\",\"from\":\"2026-11-01\",\"to\":\"2026-12-01\","
+	  "\"after\":\"1;2\"}",
+	  0, PROTO_ERR_BAD_REQUEST, "field \"after\"", "1" },
 	{ "limit 0", "{\"id\":1,\"op\":\"list\",\"limit\":0}", 0, PROTO_ERR_BAD_REQUEST,
 	  "field \"limit\" must be an integer from 1 to 200", "1" },
 	{ "limit 201", "{\"id\":1,\"op\":\"overdue\",\"limit\":201}", 0, PROTO_ERR_BAD_REQUEST,
@@ -873,6 +931,10 @@ static const struct {
 	{ PROTO_OP_PHOTO_GET, "photo_get", false, "photo offset length" },
 	{ PROTO_OP_SUBSCRIBE, "subscribe", false, "since category grid state" },
 	{ PROTO_OP_UNSUBSCRIBE, "unsubscribe", false, "" },
+	{ PROTO_OP_SCORE_GET, "score_get", false, "from to street department after" },
+	{ PROTO_OP_SCORE_SET, "score_set", false, "from to department criterion score comment" },
+	{ PROTO_OP_PERIOD_LOCK, "period_lock", false, "from to" },
+	{ PROTO_OP_CRITERIA, "criteria", false, "" },
 };
 
 START_TEST(test_op_table)
