@@ -112,6 +112,9 @@ enum proto_op {
 	/* live push */
 	PROTO_OP_SUBSCRIBE,
 	PROTO_OP_UNSUBSCRIBE,
+	/* assessment (docs/assessment.md) */
+	PROTO_OP_STATS,
+	PROTO_OP_RANKING,
 	PROTO_OP_COUNT
 };
 
