@@ -42,6 +42,10 @@ int cmd_grids(struct ctl *ctl, const struct args *a);
 /* cmd_photo.c */
 int cmd_photo(struct ctl *ctl, const struct args *a);
 
+/* cmd_assess.c: the assessment's reports */
+int cmd_stats(struct ctl *ctl, const struct args *a);
+int cmd_ranking(struct ctl *ctl, const struct args *a);
+
 /* cmd_watch.c */
 int cmd_watch(struct ctl *ctl, const struct args *a);
 
