@@ -2,8 +2,8 @@
 -- must not sit in an action's transaction.  The leader instance's event
 -- reader calls st_follow() on its own connection after each read that
 -- delivered events and at least every second (daemon/events.c); anyone may
--- call it (a test, psql), since each advance locks its cursor row first and
--- two callers simply take turns.  st_follow returns the number of events
+-- call it (a test, psql), since each advance takes its lock first and two
+-- callers simply take turns.  st_follow returns the number of events
 -- folded.
 CREATE OR REPLACE FUNCTION st_follow() RETURNS integer
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = street, pg_temp AS $$
@@ -270,11 +270,15 @@ CREATE OR REPLACE FUNCTION st_rollup_advance(p_limit integer) RETURNS integer
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = street, pg_temp AS $$
 DECLARE
 	c assess_cursor;
+	c0 assess_cursor;
 	e ticket_event;
 	v_xmin xid8;
 	n integer := 0;
 BEGIN
-	SELECT * INTO STRICT c FROM assess_cursor FOR UPDATE;
+	-- one fold at a time (an advisory lock: locking the row would write it every call)
+	PERFORM pg_advisory_xact_lock(hashtext('streetd.rollup'));
+	SELECT * INTO STRICT c FROM assess_cursor;
+	c0 := c;
 	-- taken before the events are read: an older xmin only waits longer
 	v_xmin := pg_snapshot_xmin(pg_current_snapshot());
 	FOR e IN SELECT * FROM ticket_event WHERE seq > c.position ORDER BY seq LIMIT p_limit LOOP
@@ -293,8 +297,11 @@ BEGIN
 		c.position := e.seq;
 		n := n + 1;
 	END LOOP;
-	UPDATE assess_cursor SET position = c.position, hole_seq = c.hole_seq,
-		hole_probe = c.hole_probe, updated_at = now();
+	-- nothing new (the usual call, every second): no write at all
+	IF n > 0 OR c.hole_seq IS DISTINCT FROM c0.hole_seq THEN
+		UPDATE assess_cursor SET position = c.position, hole_seq = c.hole_seq,
+			hole_probe = c.hole_probe, updated_at = now();
+	END IF;
 	RETURN n;
 END
 $$;
