@@ -42,6 +42,10 @@ int cmd_grids(struct ctl *ctl, const struct args *a);
 /* cmd_photo.c */
 int cmd_photo(struct ctl *ctl, const struct args *a);
 
+/* cmd_assess.c: the assessment's reports */
+int cmd_stats(struct ctl *ctl, const struct args *a);
+int cmd_ranking(struct ctl *ctl, const struct args *a);
+
 /* cmd_score.c: streets score departments (考核赋分) */
 int cmd_criteria(struct ctl *ctl, const struct args *a);
 int cmd_score(struct ctl *ctl, const struct args *a);

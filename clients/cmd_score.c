@@ -18,6 +18,7 @@
 #include "fail.h"
 #include "fmt.h"
 #include "out.h"
+#include "period.h"
 #include "proto.h"
 #include "ref.h"
 #include "rpc.h"
@@ -26,67 +27,14 @@
 /* Criteria shown as columns, beside STREET, DEPARTMENT and WEIGHTED. */
 #define SCORE_MAX_CRIT (TABLE_MAX_COLS - 3)
 
-/* s is exactly n decimal digits; their value in *v. */
-static bool score_digits(const char *s, size_t n, int *v)
-{
-	int x = 0;
-
-	for (size_t i = 0; i < n; i++) {
-		if (s[i] < '0' || s[i] > '9')
-			return false;
-		x = x * 10 + (s[i] - '0');
-	}
-	*v = x;
-	return true;
-}
-
-/*
- * The period the options name, as from/to 'YYYY-MM-DD' in the request.
- * Exactly one of --month, --quarter, --year, or --from with --to.  0 or
- * EX_USAGE after printing.
- */
+/* The period the options name, as from/to 'YYYY-MM-DD' in the request. */
 static int score_period(const struct args *a, json_object *req)
 {
-	const char *month = args_get(a, "month"), *quarter = args_get(a, "quarter");
-	const char *year = args_get(a, "year"), *from = args_get(a, "from"),
-	           *to = args_get(a, "to");
-	int given =
-	        (month != NULL) + (quarter != NULL) + (year != NULL) + (from != NULL || to != NULL);
-	char f[16], t[16];
-	int y, m, q;
+	char f[PERIOD_DAY_MAX], t[PERIOD_DAY_MAX];
+	int rc = period_parse(a, f, t);
 
-	if (given != 1)
-		return fail_usage(
-		        a->cmd->name,
-		        "give one period: --month YYYY-MM, --quarter YYYY-Qn, --year YYYY,"
-		        " or --from and --to (YYYY-MM-DD)");
-	if (month != NULL) {
-		if (strlen(month) != 7 || !score_digits(month, 4, &y) || month[4] != '-' ||
-		    !score_digits(month + 5, 2, &m) || m < 1 || m > 12 || y < 1 || y > 9998)
-			return fail_usage(a->cmd->name, "--month: '%s' is not YYYY-MM", month);
-		snprintf(f, sizeof(f), "%04d-%02d-01", y, m);
-		snprintf(t, sizeof(t), "%04d-%02d-01", m == 12 ? y + 1 : y, m == 12 ? 1 : m + 1);
-	} else if (quarter != NULL) {
-		if (strlen(quarter) != 7 || !score_digits(quarter, 4, &y) || quarter[4] != '-' ||
-		    (quarter[5] != 'Q' && quarter[5] != 'q') || !score_digits(quarter + 6, 1, &q) ||
-		    q < 1 || q > 4 || y < 1 || y > 9998)
-			return fail_usage(a->cmd->name, "--quarter: '%s' is not YYYY-Qn (n 1 to 4)",
-			                  quarter);
-		snprintf(f, sizeof(f), "%04d-%02d-01", y, 3 * q - 2);
-		snprintf(t, sizeof(t), "%04d-%02d-01", q == 4 ? y + 1 : y, q == 4 ? 1 : 3 * q + 1);
-	} else if (year != NULL) {
-		if (strlen(year) != 4 || !score_digits(year, 4, &y) || y < 1 || y > 9998)
-			return fail_usage(a->cmd->name, "--year: '%s' is not YYYY", year);
-		snprintf(f, sizeof(f), "%04d-01-01", y);
-		snprintf(t, sizeof(t), "%04d-01-01", y + 1);
-	} else {
-		if (from == NULL || to == NULL)
-			return fail_usage(a->cmd->name, "--from and --to go together");
-		snprintf(f, sizeof(f), "%s", from);
-		snprintf(t, sizeof(t), "%s", to);
-		if (strlen(from) >= sizeof(f) || strlen(to) >= sizeof(t))
-			return fail_usage(a->cmd->name, "--from and --to are dates YYYY-MM-DD");
-	}
+	if (rc != 0)
+		return rc;
 	json_object_object_add(req, "from", json_object_new_string(f));
 	json_object_object_add(req, "to", json_object_new_string(t));
 	return 0;

@@ -140,6 +140,29 @@ static const struct args_opt o_overdue[] = {
 	O_END,
 };
 
+#define O_PERIOD                                                                                   \
+	{ "month", "YYYY-MM", "the period: a month", NULL },                                       \
+	        { "quarter", "YYYYQn", "the period: a quarter (2026Q4)", NULL },                   \
+	        { "year", "YYYY", "the period: a year", NULL },                                    \
+	        { "from", "DAY", "the period: from this day (YYYY-MM-DD, with --to)", NULL },      \
+	{                                                                                          \
+		"to", "DAY", "the period: before this day (YYYY-MM-DD)", NULL                      \
+	}
+
+static const struct args_opt o_stats[] = {
+	O_PERIOD,
+	{ "by", "GROUP", "department (default), street, district, category or grid", NULL },
+	{ "series", "STEP", "one row per day, week or month of the period", NULL },
+	O_END,
+};
+
+static const struct args_opt o_ranking[] = {
+	O_PERIOD,
+	{ "by", "GROUP", "department (default) or street", NULL },
+	{ "top", "N", "the red and black lists' length (default 3)", "top" },
+	O_END,
+};
+
 static const struct args_opt o_photo[] = {
 	{ "output", "FILE", "write the photo to FILE (-o; - for standard output, not a terminal)",
 	  NULL },
@@ -260,6 +283,15 @@ const struct args_cmd cmd_table[] = {
 	  "After a lost connection it reconnects (backing off up to 30 s) and asks for\n"
 	  "what it missed, so no event is lost or printed twice.",
 	  o_watch, cmd_watch },
+	{ "stats", "", 0, 0, PROTO_OP_STATS, "the assessment's figures of a period, per unit",
+	  "Every figure is defined in docs/assessment.md; --json gives them all.\n"
+	  "Example: streetctl stats --month 2026-11 --by street --series week",
+	  o_stats, cmd_stats },
+	{ "ranking", "", 0, 0, PROTO_OP_RANKING,
+	  "rank the departments or streets of a period by their composite",
+	  "Ties share a rank (1, 2, 2, 4); units under the minimum volume are listed\n"
+	  "unranked.  Example: streetctl ranking --month 2026-11",
+	  o_ranking, cmd_ranking },
 	{ "categories", "", 0, 0, PROTO_OP_CATEGORIES, "list the categories and their deadlines",
 	  NULL, o_none, cmd_categories },
 	{ "departments", "", 0, 0, PROTO_OP_DEPARTMENTS, "list the departments", NULL, o_none,

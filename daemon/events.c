@@ -26,6 +26,11 @@
  * reads once for many commits instead of once per commit (each read is a
  * query competing with the actions for the database's CPU). */
 #define COMMIT_READ_MS 2
+/* The follower (sql/functions/80_follow.sql: rollups of the assessment) runs
+ * on the leader at least this often, and after every read that delivered
+ * events; a call that folded a full batch is followed by another at once. */
+#define FOLLOW_MS    1000
+#define FOLLOW_BATCH 5000
 
 enum {
 	ES_LISTEN,
@@ -36,6 +41,7 @@ enum {
 	ES_SWEEP,
 	ES_PURGE,
 	ES_PEERS,
+	ES_FOLLOW,
 	ES_NSTMTS
 };
 
@@ -57,6 +63,7 @@ static const struct db_stmt events_stmts[ES_NSTMTS] = {
 	               " WHERE application_name = '" READER_APPNAME "'"
 	               " AND datname = current_database() AND pid <> pg_backend_pid()",
 	               0, NULL },
+	[ES_FOLLOW] = { "ev_follow", "SELECT street.st_follow()", 0, NULL },
 };
 
 /* The doorbell rings on a connection of its own that does not wait for the
@@ -102,6 +109,8 @@ struct events {
 	bool leader, sweeping;
 	struct event *ev_sweep;
 	struct timespec last_purge;
+	bool following, follow_again; /* a st_follow() call is out; another is wanted after it */
+	struct event *ev_follow;
 };
 
 static void events_enter(struct events *ev, enum events_phase to)
@@ -126,6 +135,8 @@ static long long val(const PGresult *res, int row, int col)
 static void ignore_done(void *arg, enum db_status st, const PGresult *res)
 {
 }
+
+static void follow(struct events *ev);
 
 /* ---- reading the log ---- */
 
@@ -175,7 +186,7 @@ static void probe(struct events *ev)
 static void after_done(void *arg, enum db_status st, const PGresult *res)
 {
 	struct events *ev = arg;
-	int n = st == DB_OK ? PQntuples(res) : 0;
+	int n = st == DB_OK ? PQntuples(res) : 0, delivered = 0;
 	bool blocked = false;
 
 	ev->reading = false;
@@ -210,7 +221,10 @@ static void after_done(void *arg, enum db_status st, const PGresult *res)
 		ev->hole_seq = 0;
 		deliver_row(ev, res, i);
 		ev->position = seq;
+		delivered++;
 	}
+	if (delivered > 0)
+		follow(ev);
 	if (blocked)
 		evtime_add_ms(ev->ev_fallback, HOLE_RETRY_MS);
 	else if (n == READ_BATCH || ev->read_again)
@@ -339,6 +353,43 @@ static void on_notify(void *arg, const char *channel, int sender_pid)
 	read_soon(ev);
 }
 
+/* ---- the follower ---- */
+
+/* Never two calls at once: st_follow() locks its cursors, and a second call
+ * would only wait for the first on the database. */
+static void follow_done(void *arg, enum db_status st, const PGresult *res)
+{
+	struct events *ev = arg;
+	long long folded = st == DB_OK && PQntuples(res) == 1 ? val(res, 0, 0) : 0;
+
+	ev->following = false;
+	if (st != DB_OK)
+		log_warn("the follower (st_follow) failed");
+	if (folded >= FOLLOW_BATCH || ev->follow_again) {
+		ev->follow_again = false;
+		follow(ev);
+	}
+}
+
+static void follow(struct events *ev)
+{
+	if (!ev->leader || db_pool_ready(ev->db) == 0)
+		return;
+	if (ev->following) {
+		ev->follow_again = true;
+		return;
+	}
+	ev->following = db_query(ev->db, ES_FOLLOW, 0, NULL, follow_done, ev) != NULL;
+}
+
+static void follow_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct events *ev = arg;
+
+	follow(ev);
+	evtime_add_ms(ev->ev_follow, FOLLOW_MS);
+}
+
 /* ---- the deadline sweeper ---- */
 
 static void sweep_cb(evutil_socket_t fd, short what, void *arg);
@@ -434,6 +485,8 @@ static void on_state(void *arg, int ready, int size)
 		ev->leader = false;
 		ev->sweeping = false;
 		ev->reading = false;
+		ev->following = false;
+		ev->follow_again = false;
 		evtimer_del(ev->ev_sweep);
 		return;
 	}
@@ -469,8 +522,9 @@ struct events *events_new(struct event_base *base, const struct streetd_config *
 	ev->ev_fallback = evtimer_new(ev->base, fallback_cb, ev);
 	ev->ev_ring = evtimer_new(ev->base, ring_cb, ev);
 	ev->ev_sweep = evtimer_new(ev->base, sweep_cb, ev);
-	if (!ev->ev_read || !ev->ev_commit_read || !ev->ev_fallback || !ev->ev_ring ||
-	    !ev->ev_sweep || !ev->ev_peers)
+	ev->ev_follow = evtimer_new(ev->base, follow_cb, ev);
+	if (!ev->ev_follow || !ev->ev_read || !ev->ev_commit_read || !ev->ev_fallback ||
+	    !ev->ev_ring || !ev->ev_sweep || !ev->ev_peers)
 		goto fail;
 	ev->db = db_pool_new(ev->base, &c, events_stmts, ES_NSTMTS, on_state, ev);
 	if (!ev->db)
@@ -483,6 +537,7 @@ struct events *events_new(struct event_base *base, const struct streetd_config *
 	db_pool_set_notify(ev->db, on_notify, ev);
 	evtime_add_ms(ev->ev_fallback, FALLBACK_MS);
 	evtime_add_ms(ev->ev_peers, PEERS_MS);
+	evtime_add_ms(ev->ev_follow, FOLLOW_MS);
 	return ev;
 fail:
 	events_free(ev);
@@ -507,6 +562,8 @@ void events_free(struct events *ev)
 		event_free(ev->ev_ring);
 	if (ev->ev_sweep)
 		event_free(ev->ev_sweep);
+	if (ev->ev_follow)
+		event_free(ev->ev_follow);
 	free(ev);
 }
 

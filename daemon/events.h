@@ -12,7 +12,9 @@
  *
  * The same connection holds the sweeper's advisory lock: the instance that
  * holds it marks passed deadlines (a timer for the next one, never a
- * periodic full scan); losing the connection is losing the lock.
+ * periodic full scan) and runs the follower (st_follow(): the assessment's
+ * rollups, after each read that delivered events and every second); losing
+ * the connection is losing the lock.
  */
 #ifndef STREETD_EVENTS_H
 #define STREETD_EVENTS_H

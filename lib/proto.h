@@ -112,6 +112,9 @@ enum proto_op {
 	/* live push */
 	PROTO_OP_SUBSCRIBE,
 	PROTO_OP_UNSUBSCRIBE,
+	/* assessment (docs/assessment.md) */
+	PROTO_OP_STATS,
+	PROTO_OP_RANKING,
 	/* assessment: streets score departments (考核赋分) */
 	PROTO_OP_SCORE_GET,
 	PROTO_OP_SCORE_SET,

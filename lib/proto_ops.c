@@ -162,6 +162,35 @@ static const struct proto_field proto_f_photo_get[] = {
 	F_INT("offset", false, 0, PROTO_INT4_MAX),
 	F_INT("length", false, 1, PROTO_CHUNK_MAX),
 };
+/* assessment: a period [from, to) of 'YYYY-MM-DD' days, checked in SQL */
+static const char *const proto_groups[] = {
+	"department", "street", "district", "category", "grid", NULL,
+};
+static const char *const proto_rank_groups[] = {
+	"department",
+	"street",
+	NULL,
+};
+static const char *const proto_series[] = {
+	"day",
+	"week",
+	"month",
+	NULL,
+};
+static const struct proto_field proto_f_stats[] = {
+	F_TEXT("from", true, 10),
+	F_TEXT("to", true, 10),
+	{ .name = "group", .type = PROTO_T_ENUM, .required = true, .choices = proto_groups },
+	{ .name = "series", .type = PROTO_T_ENUM, .choices = proto_series },
+	F_ID4("unit", false),
+	F_INT("after", false, 0, PROTO_INT4_MAX),
+};
+static const struct proto_field proto_f_ranking[] = {
+	F_TEXT("from", true, 10),
+	F_TEXT("to", true, 10),
+	{ .name = "group", .type = PROTO_T_ENUM, .required = true, .choices = proto_rank_groups },
+	F_INT("top", false, 1, 50),
+};
 
 /* A period's bounds: 'YYYY-MM-DD' text, checked in SQL (st_score_period). */
 #define F_DAY(n) F_TEXT(n, true, 10)
@@ -231,6 +260,8 @@ static const struct proto_op_spec proto_ops[PROTO_OP_COUNT] = {
 	OP(PROTO_OP_PHOTO_GET, "photo_get", "st_photo_get", false, proto_f_photo_get),
 	OP(PROTO_OP_SUBSCRIBE, "subscribe", NULL, false, proto_f_subscribe),
 	OP0(PROTO_OP_UNSUBSCRIBE, "unsubscribe", NULL),
+	OP(PROTO_OP_STATS, "stats", "st_stats", false, proto_f_stats),
+	OP(PROTO_OP_RANKING, "ranking", "st_ranking", false, proto_f_ranking),
 	OP(PROTO_OP_SCORE_GET, "score_get", "st_score_get", false, proto_f_score_get),
 	OP(PROTO_OP_SCORE_SET, "score_set", "st_score_set", false, proto_f_score_set),
 	OP(PROTO_OP_PERIOD_LOCK, "period_lock", "st_period_lock", false, proto_f_period_lock),

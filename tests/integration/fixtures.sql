@@ -58,3 +58,6 @@ ON CONFLICT (code) DO NOTHING;
 INSERT INTO routing_rule (category_id, department_id)
 SELECT c.id, d.id FROM category c, department d WHERE c.code = 't-tiny' AND d.code = 'cgj'
 AND NOT EXISTS (SELECT 1 FROM routing_rule r WHERE r.category_id = c.id);
+
+-- The assessment's own month (tests/integration/test_assessment.c).
+\ir fixtures_assessment.sql

@@ -911,6 +911,91 @@ START_TEST(error_paths)
 }
 END_TEST
 
+/* ---- the assessment (the fixture months of fixtures_assessment.sql) ---- */
+
+/* Folds the log as the leader instance would (these daemons do not sweep). */
+static void assess_catch_up(void)
+{
+	PGconn *admin = tdb_connect(true);
+	long long head = tdb_int(admin, "SELECT max(seq) FROM street.ticket_event", 0, NULL);
+
+	for (int i = 0; i < 2000; i++) {
+		tdb_int(admin, "SELECT street.st_follow()", 0, NULL);
+		if (tdb_int(admin, "SELECT position FROM street.assess_cursor", 0, NULL) >= head)
+			break;
+		usleep(10000);
+	}
+	PQfinish(admin);
+}
+
+START_TEST(stats_and_ranking)
+{
+	struct tdaemon *d = tdaemon_start(NULL);
+	char *super = conf_for(tdaemon_port(d), "ta.super");
+	char *wang = conf_for(tdaemon_port(d), "wang.fang");
+	struct run r;
+	json_object *o;
+
+	assess_catch_up();
+	/* May: C and D tie at 100 (rank 1, 1), E 78.57 (rank 3), a bar each */
+	r = ctl_run(super, "ranking", "--month", "2025-05", "--top", "1", NULL);
+	ck_assert_run(r, 0);
+	ck_assert_msg(strstr(r.out, "考核丙局") && strstr(r.out, "考核戊局"), "%s", r.out);
+	ck_assert_msg(strstr(r.out, "████████████████████████") != NULL, "no full bar: %s", r.out);
+	ck_assert_msg(strstr(r.out, "红榜") && strstr(r.out, "黑榜"), "no lists: %s", r.out);
+	/* Chinese names and right-aligned numbers line up */
+	ck_assert_int_eq(column_of(r.out, "考核丙局", "100.00") + 6,
+	                 column_of(r.out, "考核戊局", "78.57") + 5);
+	ck_assert_int_eq(column_of(r.out, "考核丙局", "考核丙局"),
+	                 column_of(r.out, "RANK", "UNIT"));
+	run_free(&r);
+
+	/* the figures, every one in --json; the same period named three ways */
+	r = ctl_run(super, "--json", "stats", "--month", "2025-03", NULL);
+	ck_assert_run(r, 0);
+	o = parse_json(r.out);
+	ck_assert_int_eq(json_object_array_length(tj_get(o, "rows")), 2);
+	ck_assert_str_eq(tj_str(o, "from"), "2025-03-01");
+	ck_assert_str_eq(tj_str(o, "to"), "2025-04-01");
+	json_object_put(o);
+	run_free(&r);
+	r = ctl_run(super, "--json", "stats", "--quarter", "2025Q1", "--by", "street", NULL);
+	ck_assert_run(r, 0);
+	o = parse_json(r.out);
+	ck_assert_str_eq(tj_str(o, "to"), "2025-04-01");
+	json_object_put(o);
+	run_free(&r);
+	r = ctl_run(super, "stats", "--from", "2025-03-01", "--to", "2025-04-01", "--series",
+	            "week", NULL);
+	ck_assert_run(r, 0);
+	ck_assert_msg(strstr(r.out, "2025-03-03") && strstr(r.out, "▏") == NULL &&
+	                      strstr(r.out, "█") != NULL,
+	              "%s", r.out);
+	run_free(&r);
+
+	/* usage errors before any request, then the server's refusals */
+	r = ctl_run(super, "stats", NULL);
+	ck_assert_run(r, EX_USAGE);
+	run_free(&r);
+	r = ctl_run(super, "ranking", "--month", "2025-13", NULL);
+	ck_assert_run(r, EX_USAGE);
+	run_free(&r);
+	r = ctl_run(super, "stats", "--from", "2025-04-01", "--to", "2025-03-01", NULL);
+	assert_error(&r, EX_DATAERR, "period");
+	run_free(&r);
+	r = ctl_run(super, "stats", "--month", "2025-03", "--by", "city", NULL); /* checked locally */
+	ck_assert_run(r, EX_USAGE);
+	ck_assert_msg(strstr(r.err, "group") != NULL, "%s", r.err);
+	run_free(&r);
+	r = ctl_run(wang, "ranking", "--year", "2025", NULL);
+	assert_error(&r, EX_NOPERM, NULL);
+	run_free(&r);
+	free(super);
+	free(wang);
+	tdaemon_stop(d, SIGTERM);
+}
+END_TEST
+
 START_TEST(help_and_usage)
 {
 	struct run r = ctl_run("/nonexistent", "--help", NULL);
@@ -1681,6 +1766,7 @@ int main(void)
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, loop_as_each_role);
 	tcase_add_test(tc, json_and_reference_data);
+	tcase_add_test(tc, stats_and_ranking);
 	tcase_add_test(tc, photos_and_idempotency);
 	tcase_add_test(tc, return_arbitrate_extend_urge_reopen_cancel);
 	tcase_add_test(tc, return_names_and_ruling_sends);

@@ -160,6 +160,16 @@ static const struct {
 	  { "0", "2", "3", "dispatched" } },
 	{ "{\"id\":1,\"op\":\"subscribe\"}", PROTO_OP_SUBSCRIBE, "1", { NULL } },
 	{ "{\"id\":1,\"op\":\"unsubscribe\"}", PROTO_OP_UNSUBSCRIBE, "1", { NULL } },
+	{ "{\"id\":1,\"op\":\"stats\",\"from\":\"2026-11-01\",\"to\":\"2026-12-01\","
+	  "\"group\":\"street\",\"series\":\"week\",\"unit\":4,\"after\":0}",
+	  PROTO_OP_STATS,
+	  "1",
+	  { "2026-11-01", "2026-12-01", "street", "week", "4", "0" } },
+	{ "{\"id\":1,\"op\":\"ranking\",\"from\":\"2026-11-01\",\"to\":\"2026-12-01\","
+	  "\"group\":\"department\"}",
+	  PROTO_OP_RANKING,
+	  "1",
+	  { "2026-11-01", "2026-12-01", "department", NULL } },
 	{ "{\"id\":1,\"op\":\"score_get\",\"from\":\"2026-11-01\",\"to\":\"2026-12-01\","
 	  "\"street\":1,\"department\":2,\"after\":\"1:2:3\"}",
 	  PROTO_OP_SCORE_GET,
@@ -615,6 +625,21 @@ static const struct {
 	{ "offset -1",
 	  "{\"id\":1,\"op\":\"photo_chunk\",\"upload\":1,\"offset\":-1,\"data\":\"abcd\"}", 0,
 	  PROTO_ERR_BAD_REQUEST, "field \"offset\" must be an integer ≥ 0", "1" },
+	{ "stats unknown group",
+	  "{\"id\":1,\"op\":\"stats\",\"from\":\"2026-11-01\",\"to\":\"2026-12-01\","
+	  "\"group\":\"city\"}",
+	  0, PROTO_ERR_BAD_REQUEST, "field \"group\" must be one of department", "1" },
+	{ "stats without group",
+	  "{\"id\":1,\"op\":\"stats\",\"from\":\"2026-11-01\",\"to\":\"2026-12-01\"}", 0,
+	  PROTO_ERR_BAD_REQUEST, "field \"group\" is required", "1" },
+	{ "ranking by grid",
+	  "{\"id\":1,\"op\":\"ranking\",\"from\":\"2026-11-01\",\"to\":\"2026-12-01\","
+	  "\"group\":\"grid\"}",
+	  0, PROTO_ERR_BAD_REQUEST, "field \"group\" must be one of department", "1" },
+	{ "ranking top 0",
+	  "{\"id\":1,\"op\":\"ranking\",\"from\":\"2026-11-01\",\"to\":\"2026-12-01\","
+	  "\"group\":\"street\",\"top\":0}",
+	  0, PROTO_ERR_BAD_REQUEST, "field \"top\" must be an integer from 1 to 50", "1" },
 	{ "length 32769", "{\"id\":1,\"op\":\"photo_get\",\"photo\":1,\"length\":32769}", 0,
 	  PROTO_ERR_BAD_REQUEST, "field \"length\" must be an integer from 1 to 32768", "1" },
 	/* messages quote client names cut short on a character boundary */
@@ -931,6 +956,8 @@ static const struct {
 	{ PROTO_OP_PHOTO_GET, "photo_get", false, "photo offset length" },
 	{ PROTO_OP_SUBSCRIBE, "subscribe", false, "since category grid state" },
 	{ PROTO_OP_UNSUBSCRIBE, "unsubscribe", false, "" },
+	{ PROTO_OP_STATS, "stats", false, "from to group series unit after" },
+	{ PROTO_OP_RANKING, "ranking", false, "from to group top" },
 	{ PROTO_OP_SCORE_GET, "score_get", false, "from to street department after" },
 	{ PROTO_OP_SCORE_SET, "score_set", false, "from to department criterion score comment" },
 	{ PROTO_OP_PERIOD_LOCK, "period_lock", false, "from to" },
