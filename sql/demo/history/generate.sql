@@ -173,7 +173,9 @@ $$;
 CREATE OR REPLACE FUNCTION pg_temp.demo_history(p_seed integer DEFAULT 20261130,
 	p_from date DEFAULT '2026-08-01', p_to date DEFAULT '2026-12-01', p_scale float8 DEFAULT 1)
 RETURNS integer
-LANGUAGE plpgsql SET search_path = street, pg_temp SET client_min_messages = warning AS $$
+LANGUAGE plpgsql SET search_path = street, pg_temp SET client_min_messages = warning
+	-- the daemon's sessions' zone (daemon/db.c): the times in events' data read the same
+	SET TimeZone = 'Asia/Shanghai' AS $$
 DECLARE
 	v_end timestamptz := least(p_to::timestamp AT TIME ZONE INTERVAL '+08:00', now());
 	v_day date;
@@ -531,8 +533,9 @@ BEGIN
 								jsonb_build_object('upheld', upheld, 'department_id', target,
 									'note', CASE WHEN upheld THEN '退单理由成立' ELSE '退单理由不成立，由原单位办理' END),
 								ret_ord);
+							-- the street (or the department) acts after the ruling
+							since := at;
 							IF t.state <> 'reported' THEN
-								since := at;
 								target := NULL;
 							END IF;
 						END IF;
@@ -590,7 +593,7 @@ BEGIN
 							EXIT sim WHEN at >= v_end;
 							t := pg_temp.h_mark(t, at);
 							until := t.ext_until;
-							granted := random() < 0.8;
+							granted := random() < 0.75;
 							IF granted THEN
 								t.due_at := until;
 								t.overdue := false;
