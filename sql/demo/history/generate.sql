@@ -202,6 +202,7 @@ DECLARE
 	street_acc jsonb := '{}';   -- street id -> the street office's account
 	street_disp jsonb := '{}';  -- street id -> median share of the dispatch deadline
 	supervisor integer;
+	routes jsonb := '{}';       -- 'category/grid' -> the routed department
 	dept record;
 	dp record;
 	-- one ticket
@@ -472,7 +473,12 @@ BEGIN
 					END IF;
 					EXIT sim WHEN at >= v_end;
 					t := pg_temp.h_mark(t, at);
-					routed := st_route(t.category_id, t.grid_id);
+					-- the rules do not change while this runs: ask once per place and category
+					routed := (routes->>(t.category_id || '/' || t.grid_id))::integer;
+					IF routed IS NULL THEN
+						routed := st_route(t.category_id, t.grid_id);
+						routes := routes || jsonb_build_object(t.category_id || '/' || t.grid_id, routed);
+					END IF;
 					IF target IS NOT NULL THEN
 						t.department_id := target;
 					ELSIF random() < 0.04 THEN
