@@ -203,7 +203,6 @@ DECLARE
 	street_disp jsonb := '{}';  -- street id -> median share of the dispatch deadline
 	supervisor integer;
 	routes jsonb := '{}';       -- 'category/grid' -> the routed department
-	dept record;
 	dp record;
 	-- one ticket
 	t ticket;
