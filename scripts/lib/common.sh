@@ -485,6 +485,28 @@ GRANT streetd_daemon TO streetd;
 EOF
 }
 
+# st_demo_history DIR DB: load the demo's generated history (four months of
+# Changji tickets, events, scores and locks: sql/demo/history/generate.sql,
+# docs/demo.md) into database DB, once: only while the event log holds
+# nothing before the history's end (2026-12-01, Asia/Shanghai), so a restart
+# never adds it twice.  Prints the number of tickets made, or "loaded" when it
+# was there already.  scripts/test never calls it: the suites expect the
+# small demo.
+st_demo_history() {
+	local out
+	out="$(st_psql "$1" -d "$2" -q -At -v ON_ERROR_STOP=1 -1 \
+		-c "SET client_min_messages = warning" \
+		-c "SELECT pg_advisory_xact_lock(hashtext('streetd.demo_history'))" \
+		-c "SET ROLE streetd_owner" -c "SET search_path = street" \
+		-f "$ST_ROOT/sql/demo/history/generate.sql" \
+		-c "SELECT CASE WHEN EXISTS (SELECT 1 FROM ticket_event
+			WHERE at < timestamptz '2026-12-01 00:00+08') THEN 'loaded'
+			ELSE pg_temp.demo_history()::text END")" ||
+		st_die "$?" "loading the demo history failed and was rolled back"
+	# the lock's empty line, then the answer
+	printf '%s\n' "$out" | sed '/^$/d' | tail -n 1
+}
+
 # st_account_logins DIR DB: the accounts' logins, one per line (none if the
 # table does not exist yet).
 st_account_logins() {
