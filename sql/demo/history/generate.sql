@@ -776,20 +776,25 @@ BEGIN
 						ELSE '签收和办结多次超时，退单偏多' END
 				WHERE s.period_from = m AND s.street_id = r.street_id
 					AND s.department_id = r.department_id;
+				-- one event per criterion, shaped as st_score_set writes it
 				INSERT INTO assessment_event (at, actor_id, action, period_from, period_to,
 					street_id, department_id, data)
 				SELECT at, actor, 'score_set', m, (m + interval '1 month')::date, r.street_id,
-					r.department_id, jsonb_build_object(
-						'scores', jsonb_object_agg(sc.code, s.score ORDER BY sc.code),
-						'comment', min(s.comment))
+					r.department_id, jsonb_build_object('criterion', sc.code,
+						'criterion_id', sc.id, 'old_score', NULL, 'new_score', s.score,
+						'old_comment', NULL, 'comment', s.comment)
 				FROM assessment_score s JOIN score_criterion sc ON sc.id = s.criterion_id
 				WHERE s.period_from = m AND s.street_id = r.street_id
-					AND s.department_id = r.department_id;
+					AND s.department_id = r.department_id
+				ORDER BY sc.code;
 			END LOOP;
 			INSERT INTO assessment_lock (period_from, period_to, locked_at, locked_by)
 			VALUES (m, (m + interval '1 month')::date, tu, supervisor);
+			-- as st_period_lock writes it: how many scores it froze and their digest
 			INSERT INTO assessment_event (at, actor_id, action, period_from, period_to, data)
-			VALUES (tu, supervisor, 'period_lock', m, (m + interval '1 month')::date, '{}');
+			SELECT tu, supervisor, 'period_lock', m, (m + interval '1 month')::date,
+				jsonb_build_object('scores', dg.n, 'scores_sha256', dg.sha256)
+			FROM st_score_digest(m, (m + interval '1 month')::date) dg;
 		END IF;
 		m := (m + interval '1 month')::date;
 	END LOOP;
