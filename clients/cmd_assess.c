@@ -171,10 +171,10 @@ static void print_list(json_object *res, const char *key, const char *title)
 	for (size_t i = 0; i < n; i++) {
 		json_object *e = json_object_array_get_idx(l, i);
 
-		out_printf(stdout, " %s%s (%lld)", i ? "," : "", unit_name(e),
+		out_printf(stdout, "%s %s (%lld)", i ? "," : "", unit_name(e),
 		           fmt_int(e, "rank", 0));
 	}
-	out_printf(stdout, "\n");
+	fputc('\n', stdout); /* out_printf turns a newline into a space */
 }
 
 int cmd_ranking(struct ctl *ctl, const struct args *a)
