@@ -26,6 +26,8 @@
  * reads once for many commits instead of once per commit (each read is a
  * query competing with the actions for the database's CPU). */
 #define COMMIT_READ_MS 2
+/* The leader's follower (sql/functions/80_follow.sql) runs at least this often. */
+#define FOLLOW_MS 1000
 
 enum {
 	ES_LISTEN,
@@ -36,6 +38,7 @@ enum {
 	ES_SWEEP,
 	ES_PURGE,
 	ES_PEERS,
+	ES_FOLLOW,
 	ES_NSTMTS
 };
 
@@ -57,6 +60,7 @@ static const struct db_stmt events_stmts[ES_NSTMTS] = {
 	               " WHERE application_name = '" READER_APPNAME "'"
 	               " AND datname = current_database() AND pid <> pg_backend_pid()",
 	               0, NULL },
+	[ES_FOLLOW] = { "ev_follow", "SELECT street.st_follow()", 0, NULL },
 };
 
 /* The doorbell rings on a connection of its own that does not wait for the
@@ -102,6 +106,8 @@ struct events {
 	bool leader, sweeping;
 	struct event *ev_sweep;
 	struct timespec last_purge;
+	bool following;
+	struct event *ev_follow;
 };
 
 static void events_enter(struct events *ev, enum events_phase to)
@@ -125,6 +131,30 @@ static long long val(const PGresult *res, int row, int col)
 
 static void ignore_done(void *arg, enum db_status st, const PGresult *res)
 {
+}
+
+/* ---- the follower (the leader's, after commit: hash chain, rollups) ---- */
+
+static void follow_done(void *arg, enum db_status st, const PGresult *res)
+{
+	struct events *ev = arg;
+
+	ev->following = false;
+	if (st != DB_OK)
+		log_warn("the follower failed: %s",
+		         st == DB_ERROR ? db_error_message(res) : "no database");
+	else if (val(res, 0, 0) >= 5000)
+		event_active(ev->ev_follow, EV_TIMEOUT, 0); /* more to do */
+}
+
+static void follow_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct events *ev = arg;
+
+	if (!evtimer_pending(ev->ev_follow, NULL))
+		evtime_add_ms(ev->ev_follow, FOLLOW_MS);
+	if (ev->leader && !ev->following && db_pool_ready(ev->db) > 0)
+		ev->following = db_query(ev->db, ES_FOLLOW, 0, NULL, follow_done, ev) != NULL;
 }
 
 /* ---- reading the log ---- */
@@ -211,6 +241,8 @@ static void after_done(void *arg, enum db_status st, const PGresult *res)
 		deliver_row(ev, res, i);
 		ev->position = seq;
 	}
+	if (n > 0 && ev->leader && !ev->following)
+		event_active(ev->ev_follow, EV_TIMEOUT, 0);
 	if (blocked)
 		evtime_add_ms(ev->ev_fallback, HOLE_RETRY_MS);
 	else if (n == READ_BATCH || ev->read_again)
@@ -434,6 +466,7 @@ static void on_state(void *arg, int ready, int size)
 		ev->leader = false;
 		ev->sweeping = false;
 		ev->reading = false;
+		ev->following = false;
 		evtimer_del(ev->ev_sweep);
 		return;
 	}
@@ -469,8 +502,9 @@ struct events *events_new(struct event_base *base, const struct streetd_config *
 	ev->ev_fallback = evtimer_new(ev->base, fallback_cb, ev);
 	ev->ev_ring = evtimer_new(ev->base, ring_cb, ev);
 	ev->ev_sweep = evtimer_new(ev->base, sweep_cb, ev);
-	if (!ev->ev_read || !ev->ev_commit_read || !ev->ev_fallback || !ev->ev_ring ||
-	    !ev->ev_sweep || !ev->ev_peers)
+	ev->ev_follow = evtimer_new(ev->base, follow_cb, ev);
+	if (!ev->ev_follow || !ev->ev_read || !ev->ev_commit_read || !ev->ev_fallback ||
+	    !ev->ev_ring || !ev->ev_sweep || !ev->ev_peers)
 		goto fail;
 	ev->db = db_pool_new(ev->base, &c, events_stmts, ES_NSTMTS, on_state, ev);
 	if (!ev->db)
@@ -483,6 +517,7 @@ struct events *events_new(struct event_base *base, const struct streetd_config *
 	db_pool_set_notify(ev->db, on_notify, ev);
 	evtime_add_ms(ev->ev_fallback, FALLBACK_MS);
 	evtime_add_ms(ev->ev_peers, PEERS_MS);
+	evtime_add_ms(ev->ev_follow, FOLLOW_MS);
 	return ev;
 fail:
 	events_free(ev);
@@ -507,6 +542,8 @@ void events_free(struct events *ev)
 		event_free(ev->ev_ring);
 	if (ev->ev_sweep)
 		event_free(ev->ev_sweep);
+	if (ev->ev_follow)
+		event_free(ev->ev_follow);
 	free(ev);
 }
 

@@ -112,6 +112,9 @@ enum proto_op {
 	/* live push */
 	PROTO_OP_SUBSCRIBE,
 	PROTO_OP_UNSUBSCRIBE,
+	/* the audit: the event chain and its signed checkpoints (docs/audit.md) */
+	PROTO_OP_AUDIT_EVENTS,
+	PROTO_OP_AUDIT_CHECKPOINTS,
 	PROTO_OP_COUNT
 };
 

@@ -162,6 +162,15 @@ static const struct proto_field proto_f_photo_get[] = {
 	F_INT("offset", false, 0, PROTO_INT4_MAX),
 	F_INT("length", false, 1, PROTO_CHUNK_MAX),
 };
+/* after: the last seq (events) or checkpoint id the client has */
+static const struct proto_field proto_f_audit_events[] = {
+	F_INT("after", false, 0, PROTO_INT_MAX),
+	F_INT("limit", false, 1, 5000),
+};
+static const struct proto_field proto_f_audit_checkpoints[] = {
+	F_INT("after", false, 0, PROTO_INT_MAX),
+	F_INT("limit", false, 1, 100),
+};
 
 /* fn: the database function the op calls (street.fn), NULL when the daemon
  * answers it itself; OPP: limits.max_photo is passed as the last argument. */
@@ -209,6 +218,9 @@ static const struct proto_op_spec proto_ops[PROTO_OP_COUNT] = {
 	OP(PROTO_OP_PHOTO_GET, "photo_get", "st_photo_get", false, proto_f_photo_get),
 	OP(PROTO_OP_SUBSCRIBE, "subscribe", NULL, false, proto_f_subscribe),
 	OP0(PROTO_OP_UNSUBSCRIBE, "unsubscribe", NULL),
+	OP(PROTO_OP_AUDIT_EVENTS, "audit_events", "st_audit_events", false, proto_f_audit_events),
+	OP(PROTO_OP_AUDIT_CHECKPOINTS, "audit_checkpoints", "st_audit_checkpoints", false,
+	   proto_f_audit_checkpoints),
 };
 
 static const char *const proto_error_names[PROTO_ERR_COUNT] = {
