@@ -42,6 +42,8 @@ int cmd_grids(struct ctl *ctl, const struct args *a);
 /* cmd_photo.c */
 int cmd_photo(struct ctl *ctl, const struct args *a);
 
+/* cmd_audit.c: export and verify the tamper-evident record */
+int cmd_audit(struct ctl *ctl, const struct args *a);
 /* cmd_watch.c */
 int cmd_watch(struct ctl *ctl, const struct args *a);
 

@@ -148,6 +148,8 @@ static const struct args_opt o_watch[] = {
 	O_END,
 };
 
+static const struct args_opt o_audit[] = { O_END };
+
 const struct args_cmd cmd_table[] = {
 	{ "whoami", "", 0, 0, PROTO_OP_WHOAMI, "show your account, role and scope", NULL, o_none,
 	  cmd_whoami },
@@ -205,6 +207,14 @@ const struct args_cmd cmd_table[] = {
 	  "After a lost connection it reconnects (backing off up to 30 s) and asks for\n"
 	  "what it missed, so no event is lost or printed twice.",
 	  o_watch, cmd_watch },
+	{ "audit", "export|verify DIR", 2, 2, PROTO_OP_AUDIT_EVENTS,
+	  "export the signed event chain, or verify an export offline (审计)",
+	  "export (a city-wide supervisor) writes DIR/events.tsv and DIR/checkpoints/.\n"
+	  "verify needs no server: it recomputes the chain, checks every checkpoint's\n"
+	  "signature and certificate against --ca FILE, and names the first event that\n"
+	  "was changed, removed or inserted (exit 65).  docs/audit.md has the formats.\n"
+	  "Example: streetctl audit export 2026-11 && streetctl audit verify 2026-11 --ca ca.crt",
+	  o_audit, cmd_audit },
 	{ "categories", "", 0, 0, PROTO_OP_CATEGORIES, "list the categories and their deadlines",
 	  NULL, o_none, cmd_categories },
 	{ "departments", "", 0, 0, PROTO_OP_DEPARTMENTS, "list the departments", NULL, o_none,
