@@ -82,10 +82,10 @@ bad:
 	return NULL;
 }
 
-static int export_events(struct ctl *ctl, const char *dir, long long *count)
+static int export_events(struct ctl *ctl, const char *dir, long long after, long long *count)
 {
 	char path[CTL_PATH_MAX + 64], tmp[CTL_PATH_MAX + 80];
-	long long after = 0;
+	bool first = true;
 	int rc = 0;
 	FILE *f;
 
@@ -97,11 +97,24 @@ static int export_events(struct ctl *ctl, const char *dir, long long *count)
 		json_object *req = rpc_new("audit_events"), *res = NULL, *evs;
 
 		json_object_object_add(req, "after", json_object_new_int64(after));
-		json_object_object_add(req, "limit", json_object_new_int(5000));
+		json_object_object_add(req, "limit", json_object_new_int(1000));
 		rc = rpc_call(ctl, req, &res);
 		json_object_put(req);
 		if (rc != 0)
 			break;
+		/* a partial export: where its chain starts */
+		if (first && fmt_int(res, "after_seq", 0) > 0 && fmt_str(res, "after_hash")) {
+			char start[128];
+			int n = snprintf(start, sizeof(start), "%lld %s\n",
+			                 fmt_int(res, "after_seq", 0), fmt_str(res, "after_hash"));
+
+			rc = write_file(dir, "start.txt", start, (size_t)n);
+			if (rc != 0) {
+				json_object_put(res);
+				break;
+			}
+		}
+		first = false;
 		evs = fmt_get(res, "events");
 		for (size_t i = 0; evs && i < json_object_array_length(evs); i++) {
 			json_object *e = json_object_array_get_idx(evs, i);
@@ -179,16 +192,19 @@ static int export_checkpoints(struct ctl *ctl, const char *dir, long long *count
 	}
 }
 
-static int audit_export(struct ctl *ctl, const char *dir)
+static int audit_export(struct ctl *ctl, const struct args *a, const char *dir)
 {
-	long long nev = 0, ncp = 0;
-	int rc = make_dir(dir);
+	long long nev = 0, ncp = 0, after = 0;
+	int rc = args_has(a, "after") ? args_int(a, "after", 0, PROTO_INT_MAX, &after) : 0;
+
+	if (rc == 0)
+		rc = make_dir(dir);
 
 	/* checkpoints first: every one then lies within the events fetched after it */
 	if (rc == 0)
 		rc = export_checkpoints(ctl, dir, &ncp);
 	if (rc == 0)
-		rc = export_events(ctl, dir, &nev);
+		rc = export_events(ctl, dir, after, &nev);
 	if (rc == 0 && !ctl->json)
 		printf("exported %lld events and %lld checkpoints to %s\n", nev, ncp, dir);
 	return rc;
@@ -464,6 +480,26 @@ static int verify_events(struct verify *v, const char *dir, long long *nev, long
 	FILE *f;
 
 	snprintf(head, HASH_HEX + 1, "%s", H0);
+	/* a partial export starts at the hash of the event before it; the
+	 * checkpoints before that are not this export's to check */
+	snprintf(path, sizeof(path), "%s/start.txt", dir);
+	if ((f = fopen(path, "rb"))) {
+		char h[HASH_HEX + 2] = "";
+
+		if (fscanf(f, "%lld %65s", &chained, h) != 2 || chained <= 0 ||
+		    strlen(h) != HASH_HEX) {
+			fclose(f);
+			bad(v, "start.txt is not 'SEQ HASH'");
+			return 0;
+		}
+		fclose(f);
+		memcpy(head, h, HASH_HEX + 1);
+		last_seq = chained;
+		for (size_t i = 0; i < v->ncps; i++)
+			if (v->cps[i].seq < chained)
+				v->cps[i].seen = true;
+		check_cps_at(v, chained, head, &last_cp);
+	}
 	snprintf(path, sizeof(path), "%s/events.tsv", dir);
 	if (!(f = fopen(path, "rb")))
 		return fail(EX_NOINPUT, "cannot read %s: %s", path, strerror(errno));
@@ -580,7 +616,7 @@ static int audit_verify(struct ctl *ctl, const char *dir)
 int cmd_audit(struct ctl *ctl, const struct args *a)
 {
 	if (strcmp(a->pos[0], "export") == 0)
-		return audit_export(ctl, a->pos[1]);
+		return audit_export(ctl, a, a->pos[1]);
 	if (strcmp(a->pos[0], "verify") == 0)
 		return audit_verify(ctl, a->pos[1]);
 	return fail_usage("audit", "'%s' is not export or verify", a->pos[0]);

@@ -148,7 +148,11 @@ static const struct args_opt o_watch[] = {
 	O_END,
 };
 
-static const struct args_opt o_audit[] = { O_END };
+static const struct args_opt o_audit[] = {
+	{ "after", "SEQ", "export: only the events after SEQ (the chain starts at its hash)",
+	  "after" },
+	O_END,
+};
 
 const struct args_cmd cmd_table[] = {
 	{ "whoami", "", 0, 0, PROTO_OP_WHOAMI, "show your account, role and scope", NULL, o_none,
@@ -209,7 +213,8 @@ const struct args_cmd cmd_table[] = {
 	  o_watch, cmd_watch },
 	{ "audit", "export|verify DIR", 2, 2, PROTO_OP_AUDIT_EVENTS,
 	  "export the signed event chain, or verify an export offline (审计)",
-	  "export (a city-wide supervisor) writes DIR/events.tsv and DIR/checkpoints/.\n"
+	  "export (a city-wide supervisor) writes DIR/events.tsv and DIR/checkpoints/\n"
+	  "(with --after SEQ, DIR/start.txt: where the partial chain starts).\n"
 	  "verify needs no server: it recomputes the chain, checks every checkpoint's\n"
 	  "signature and certificate against --ca FILE, and names the first event that\n"
 	  "was changed, removed or inserted (exit 65).  docs/audit.md has the formats.\n"

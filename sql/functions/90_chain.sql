@@ -15,9 +15,11 @@
 -- PostgreSQL's bookkeeping) separated by tabs, NULL as the empty string, at
 -- in UTC with microseconds, data as PostgreSQL prints jsonb (keys ordered,
 -- no raw tab or newline: jsonb escapes them).  Changing this breaks every
--- chain already computed: never change it, add a version instead.
+-- chain already computed: never change it, add a version instead.  STABLE,
+-- as to_char and enum output are: declared IMMUTABLE it would not be inlined
+-- (2.5 times slower per event).
 CREATE OR REPLACE FUNCTION st_event_canonical(e ticket_event) RETURNS text
-LANGUAGE sql IMMUTABLE AS $$
+LANGUAGE sql STABLE AS $$
 	SELECT e.seq::text || E'\t' ||
 		to_char(e.at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') || E'\t' ||
 		e.ticket_id::text || E'\t' ||
@@ -36,7 +38,7 @@ LANGUAGE sql IMMUTABLE AS $$
 $$;
 
 CREATE OR REPLACE FUNCTION st_chain_hash(p_prev bytea, p_canonical text) RETURNS bytea
-LANGUAGE sql IMMUTABLE AS $$
+LANGUAGE sql STABLE AS $$
 	SELECT sha256(convert_to(encode(p_prev, 'hex') || p_canonical, 'UTF8'))
 $$;
 
@@ -215,6 +217,8 @@ $$;
 -- event, an inserted one as an event without its hash), each with the
 -- canonical text of the event as it is now, the stored hash and the link.
 -- A page holds at most p_limit (default 1000) rows and st_page_bytes().
+-- after_seq, after_hash: the last chained event at or before p_after, where
+-- an export that starts after p_after starts its chain (null: at h_0).
 CREATE OR REPLACE FUNCTION st_audit_events(p_actor integer, p_after bigint, p_limit integer)
 RETURNS jsonb
 LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = street, pg_temp AS $$
@@ -224,8 +228,10 @@ DECLARE
 	st chain_state;
 	evs jsonb;
 	nxt bigint;
+	start event_hash;
 BEGIN
 	PERFORM st_audit_check(st_actor(p_actor), false);
+	SELECT * INTO start FROM event_hash x WHERE x.seq <= after ORDER BY x.seq DESC LIMIT 1;
 	SELECT * INTO STRICT st FROM chain_state;
 	WITH s AS (
 		SELECT u.seq FROM (
@@ -251,7 +257,8 @@ BEGIN
 			THEN (SELECT max(seq) FROM page) END
 	INTO evs, nxt;
 	RETURN jsonb_build_object('events', evs, 'next', nxt, 'chained', st.last_seq,
-		'head_seq', st.head_seq, 'head', encode(st.head, 'hex'));
+		'head_seq', st.head_seq, 'head', encode(st.head, 'hex'),
+		'after_seq', start.seq, 'after_hash', encode(start.hash, 'hex'));
 END
 $$;
 

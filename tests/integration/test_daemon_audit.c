@@ -164,15 +164,26 @@ static void exec_ok(const char *sql)
 	PQclear(r);
 }
 
-/* Exports as the city-wide supervisor into dir/name; returns the path. */
-static const char *export(const char *name)
+/* Exports as the city-wide supervisor into dir/name the events after
+ * `after` (0: all); returns the path.  The tests export only their own
+ * events: the shell check takes a fork per event, and an earlier test's
+ * events are not this one's business. */
+static const char *export(const char *name, long long after)
 {
 	static char path[128];
 	const char *out;
 
 	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	ck_assert_msg(ctl(&out, "ma.jun", tdb_fmt("audit export '%s'", path)) == 0, "%s", out);
+	ck_assert_msg(ctl(&out, "ma.jun", tdb_fmt("audit export '%s' --after %lld", path, after)) ==
+	                      0,
+	              "%s", out);
 	return path;
+}
+
+/* The log's newest seq now: what a test's export starts after. */
+static long long log_head(void)
+{
+	return tdb_int(admin, "SELECT coalesce(max(seq), 0) FROM street.ticket_event", 0, NULL);
 }
 
 /* verify must fail with exit 65 naming want; so must the documented check
@@ -203,14 +214,22 @@ static void both_pass(const char *path)
 
 START_TEST(untouched_log_verifies)
 {
-	long long ticket, seq = ticket_with_comments(&ticket), cp;
+	long long base = log_head(), ticket, seq = ticket_with_comments(&ticket), cp;
 	const char *path, *out;
 	struct stat st;
+	int rc;
 
 	wait_chained(seq);
 	cp = checkpoint_now();
-	path = export("clean");
+	/* the whole log, by streetctl */
+	path = export("all", 0);
+	ck_assert_int_ne(stat(tdb_fmt("%s/start.txt", path), &st), 0);
+	rc = ctl(&out, "ma.jun", tdb_fmt("audit verify '%s' --ca '%s'", path, ttls_path("ca.crt")));
+	ck_assert_msg(rc == 0 && strstr(out, "verified:"), "verify: %d: %s", rc, out);
+	/* this test's events, by both checks */
+	path = export("clean", base);
 	ck_assert_int_eq(stat(tdb_fmt("%s/checkpoints/%lld.sig", path, cp), &st), 0);
+	ck_assert_int_eq(stat(tdb_fmt("%s/start.txt", path), &st), base > 0 ? 0 : -1);
 	both_pass(path);
 	/* the canonical text is the database's, byte for byte */
 	ck_assert_int_eq(sh(&out, "grep -c '^%lld\t' '%s/events.tsv'", seq, path), 0);
@@ -220,7 +239,7 @@ END_TEST
 
 START_TEST(changed_event_is_named)
 {
-	long long ticket, seq = ticket_with_comments(&ticket) - 1;
+	long long base = log_head(), ticket, seq = ticket_with_comments(&ticket) - 1;
 	char *orig;
 
 	wait_chained(seq + 1);
@@ -234,7 +253,7 @@ START_TEST(changed_event_is_named)
 	        " WHERE seq = $1 RETURNING 1) SELECT count(*) FROM u",
 	        1, (const char *[]){ tdb_fmt("%lld", seq) });
 	exec_ok("ALTER TABLE street.ticket_event ENABLE TRIGGER ticket_event_no_update");
-	both_fail(export("changed"), tdb_fmt("event %lld was changed", seq),
+	both_fail(export("changed", base), tdb_fmt("event %lld was changed", seq),
 	          tdb_fmt("event %lld: changed", seq));
 	/* put it back: the same bytes verify again */
 	exec_ok("ALTER TABLE street.ticket_event DISABLE TRIGGER ticket_event_no_update");
@@ -244,13 +263,13 @@ START_TEST(changed_event_is_named)
 	        2, (const char *[]){ tdb_fmt("%lld", seq), orig });
 	exec_ok("ALTER TABLE street.ticket_event ENABLE TRIGGER ticket_event_no_update");
 	free(orig);
-	both_pass(export("restored"));
+	both_pass(export("restored", base));
 }
 END_TEST
 
 START_TEST(removed_event_is_named)
 {
-	long long ticket, seq = ticket_with_comments(&ticket) - 1;
+	long long base = log_head(), ticket, seq = ticket_with_comments(&ticket) - 1;
 	char seq_s[24];
 	const char *p[] = { seq_s };
 
@@ -269,20 +288,21 @@ START_TEST(removed_event_is_named)
 	                         1, p),
 	                 1);
 	exec_ok("ALTER TABLE street.ticket_event ENABLE TRIGGER ticket_event_no_update");
-	both_fail(export("removed"), tdb_fmt("event %lld was removed", seq),
+	both_fail(export("removed", base), tdb_fmt("event %lld was removed", seq),
 	          tdb_fmt("event %lld: inserted or removed", seq));
 	exec_ok("INSERT INTO street.ticket_event OVERRIDING SYSTEM VALUE SELECT * FROM saved");
-	both_pass(export("restored"));
+	both_pass(export("restored", base));
 }
 END_TEST
 
 START_TEST(inserted_event_is_named)
 {
-	long long ticket, seq, hole;
+	long long ticket, seq, hole, base;
 	char hole_s[24];
 	const char *p[] = { hole_s };
 
 	/* a number taken and never used: the chain skips it once it is settled */
+	base = log_head();
 	hole = tdb_int(admin,
 	               "SELECT nextval(pg_get_serial_sequence('street.ticket_event', 'seq'))", 0,
 	               NULL);
@@ -305,7 +325,7 @@ START_TEST(inserted_event_is_named)
 	                " RETURNING 1) SELECT count(*) FROM i",
 	                1, p),
 	        1);
-	both_fail(export("inserted"), tdb_fmt("event %lld was inserted", hole),
+	both_fail(export("inserted", base), tdb_fmt("event %lld was inserted", hole),
 	          tdb_fmt("event %lld: inserted or removed", hole));
 	exec_ok("ALTER TABLE street.ticket_event DISABLE TRIGGER ticket_event_no_update");
 	tdb_int(admin,
@@ -313,7 +333,7 @@ START_TEST(inserted_event_is_named)
 	        " SELECT count(*) FROM x",
 	        1, p);
 	exec_ok("ALTER TABLE street.ticket_event ENABLE TRIGGER ticket_event_no_update");
-	both_pass(export("restored"));
+	both_pass(export("restored", base));
 }
 END_TEST
 
@@ -346,7 +366,7 @@ static void rechain_from(long long seq)
 
 START_TEST(rewritten_chain_fails_its_checkpoint)
 {
-	long long ticket, seq = ticket_with_comments(&ticket) - 2, cp, cp_seq;
+	long long base = log_head(), ticket, seq = ticket_with_comments(&ticket) - 2, cp, cp_seq;
 	char *orig, seq_s[24];
 	const char *p[] = { seq_s };
 
@@ -366,7 +386,7 @@ START_TEST(rewritten_chain_fails_its_checkpoint)
 	rechain_from(seq);
 	/* the first checkpoint on or after the change fails: ours, or a periodic one */
 	ck_assert_int_ge(cp_seq, seq);
-	both_fail(export("rewritten"), "differs from checkpoint", "the chain differs");
+	both_fail(export("rewritten", base), "differs from checkpoint", "the chain differs");
 	exec_ok("ALTER TABLE street.ticket_event DISABLE TRIGGER ticket_event_no_update");
 	tdb_int(admin,
 	        "WITH u AS (UPDATE street.ticket_event SET data = $2::jsonb WHERE seq = $1"
@@ -375,18 +395,18 @@ START_TEST(rewritten_chain_fails_its_checkpoint)
 	exec_ok("ALTER TABLE street.ticket_event ENABLE TRIGGER ticket_event_no_update");
 	free(orig);
 	rechain_from(seq);
-	both_pass(export("restored"));
+	both_pass(export("restored", base));
 }
 END_TEST
 
 START_TEST(broken_signature_fails)
 {
-	long long ticket, seq = ticket_with_comments(&ticket), cp;
+	long long base = log_head(), ticket, seq = ticket_with_comments(&ticket), cp;
 	const char *path;
 
 	wait_chained(seq);
 	cp = checkpoint_now();
-	path = export("badsig");
+	path = export("badsig", base);
 	/* one bit of the signature's last byte flipped */
 	ck_assert_int_eq(sh(NULL,
 	                    "f='%s/checkpoints/%lld.sig'; n=$(($(wc -c < \"$f\") - 1));"
@@ -401,12 +421,12 @@ END_TEST
 
 START_TEST(a_client_certificate_cannot_sign)
 {
-	long long ticket, seq = ticket_with_comments(&ticket), cp;
+	long long base = log_head(), ticket, seq = ticket_with_comments(&ticket), cp;
 	const char *path, *k = ttls_path("zhang.wei.key"), *c = ttls_path("zhang.wei.crt");
 
 	wait_chained(seq);
 	cp = checkpoint_now();
-	path = export("clientsig");
+	path = export("clientsig", base);
 	/* re-signed by a key the CA vouches for, but for a client, not the server */
 	ck_assert_int_eq(sh(NULL,
 	                    "cd '%s/checkpoints' && openssl dgst -sha256 -sign '%s' -out %lld.sig"
