@@ -51,6 +51,8 @@ int cmd_criteria(struct ctl *ctl, const struct args *a);
 int cmd_score(struct ctl *ctl, const struct args *a);
 int cmd_lock(struct ctl *ctl, const struct args *a);
 
+/* cmd_audit.c: export and verify the tamper-evident record */
+int cmd_audit(struct ctl *ctl, const struct args *a);
 /* cmd_watch.c */
 int cmd_watch(struct ctl *ctl, const struct args *a);
 

@@ -220,6 +220,12 @@ static const struct args_opt o_score[] = {
 
 static const struct args_opt o_lock[] = { O_MONTH, O_QUARTER, O_YEAR, O_FROM, O_TO, O_END };
 
+static const struct args_opt o_audit[] = {
+	{ "after", "SEQ", "export: only the events after SEQ (the chain starts at its hash)",
+	  "after" },
+	O_END,
+};
+
 const struct args_cmd cmd_table[] = {
 	{ "whoami", "", 0, 0, PROTO_OP_WHOAMI, "show your account, role and scope", NULL, o_none,
 	  cmd_whoami },
@@ -292,6 +298,15 @@ const struct args_cmd cmd_table[] = {
 	  "Ties share a rank (1, 2, 2, 4); units under the minimum volume are listed\n"
 	  "unranked.  Example: streetctl ranking --month 2026-11",
 	  o_ranking, cmd_ranking },
+	{ "audit", "export|verify DIR", 2, 2, PROTO_OP_AUDIT_EVENTS,
+	  "export the signed event chain, or verify an export offline (审计)",
+	  "export (a city-wide supervisor) writes DIR/events.tsv and DIR/checkpoints/\n"
+	  "(with --after SEQ, DIR/start.txt: where the partial chain starts).\n"
+	  "verify needs no server: it recomputes the chain, checks every checkpoint's\n"
+	  "signature and certificate against --ca FILE, and names the first event that\n"
+	  "was changed, removed or inserted (exit 65).  docs/audit.md has the formats.\n"
+	  "Example: streetctl audit export 2026-11 && streetctl audit verify 2026-11 --ca ca.crt",
+	  o_audit, cmd_audit },
 	{ "categories", "", 0, 0, PROTO_OP_CATEGORIES, "list the categories and their deadlines",
 	  NULL, o_none, cmd_categories },
 	{ "departments", "", 0, 0, PROTO_OP_DEPARTMENTS, "list the departments", NULL, o_none,

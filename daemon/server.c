@@ -14,6 +14,7 @@
 
 #include "account_watch.h"
 #include "accounts.h"
+#include "checkpoint.h"
 #include "config_file.h"
 #include "db.h"
 #include "events.h"
@@ -232,7 +233,8 @@ int server_init(struct server *srv, void (*on_db_state)(void *srv, int ready, in
 	srv->hub.ssl_ctx = srv->ssl_ctx;
 	srv->account_watch = account_watch_new(srv->base, srv->db, srv->accounts, &srv->hub);
 	srv->revoke = revoke_new(srv->base, &srv->hub);
-	if (!srv->account_watch || !srv->revoke)
+	srv->checkpoint = checkpoint_new(srv->base, &srv->cfg, srv->events, &srv->ssl_ctx);
+	if (!srv->account_watch || !srv->revoke || !srv->checkpoint)
 		return -1;
 	return 0;
 }
@@ -243,6 +245,7 @@ void server_free(struct server *srv)
 	if (srv->listener)
 		evconnlistener_free(srv->listener);
 	account_watch_free(srv->account_watch);
+	checkpoint_free(srv->checkpoint);
 	if (srv->ev_drain_timeout)
 		event_free(srv->ev_drain_timeout);
 	revoke_free(srv->revoke);

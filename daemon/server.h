@@ -25,6 +25,7 @@ struct push;
 struct events;
 struct revoke;
 struct account_watch;
+struct checkpoint;
 
 struct server {
 	struct event_base *base;
@@ -43,6 +44,7 @@ struct server {
 	struct handlers_env env;
 	struct wire wire;
 	struct account_watch *account_watch; /* closes sessions of changed accounts */
+	struct checkpoint *checkpoint;       /* signs the event chain's checkpoints (leader) */
 	bool draining;
 	struct event *ev_drain_timeout;
 	int exit_code;

@@ -106,6 +106,13 @@ static const struct config_entry table[] = {
 	      "run the deadline sweeper (one instance acts, under an advisory lock)"),
 	ENTRY("sweeper", "max_interval", CONFIG_DURATION, "60s", 1 * SEC, 1 * HOUR, NULL, true,
 	      sweeper.max_interval_ms, "longest sleep between two deadline checks"),
+
+	ENTRY("audit", "checkpoint_interval", CONFIG_DURATION, "1h", 1 * SEC, 24 * HOUR, NULL, true,
+	      audit.checkpoint_interval_ms,
+	      "longest time between two signed checkpoints of the event chain (when it moved)"),
+	ENTRY("audit", "checkpoint_events", CONFIG_INT, "100000", 1, 100000000, NULL, true,
+	      audit.checkpoint_events,
+	      "events chained since the last checkpoint that call for a new one"),
 };
 
 #define NENTRIES ARRAY_SIZE(table)

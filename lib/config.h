@@ -101,6 +101,10 @@ struct streetd_config {
 		bool enabled;
 		int64_t max_interval_ms;
 	} sweeper;
+	struct {
+		int64_t checkpoint_interval_ms;
+		int checkpoint_events;
+	} audit;
 };
 
 /* One allowed word of a CONFIG_ENUM key; arrays end with { NULL, 0 }. */

@@ -120,6 +120,9 @@ enum proto_op {
 	PROTO_OP_SCORE_SET,
 	PROTO_OP_PERIOD_LOCK,
 	PROTO_OP_CRITERIA,
+	/* the audit: the event chain and its signed checkpoints (docs/audit.md) */
+	PROTO_OP_AUDIT_EVENTS,
+	PROTO_OP_AUDIT_CHECKPOINTS,
 	PROTO_OP_COUNT
 };
 

@@ -213,6 +213,15 @@ static const struct proto_field proto_f_period_lock[] = {
 	F_DAY("from"),
 	F_DAY("to"),
 };
+/* after: the last seq (events) or checkpoint id the client has */
+static const struct proto_field proto_f_audit_events[] = {
+	F_INT("after", false, 0, PROTO_INT_MAX),
+	F_INT("limit", false, 1, 5000),
+};
+static const struct proto_field proto_f_audit_checkpoints[] = {
+	F_INT("after", false, 0, PROTO_INT_MAX),
+	F_INT("limit", false, 1, 100),
+};
 
 /* fn: the database function the op calls (street.fn), NULL when the daemon
  * answers it itself; OPP: limits.max_photo is passed as the last argument. */
@@ -266,6 +275,9 @@ static const struct proto_op_spec proto_ops[PROTO_OP_COUNT] = {
 	OP(PROTO_OP_SCORE_SET, "score_set", "st_score_set", false, proto_f_score_set),
 	OP(PROTO_OP_PERIOD_LOCK, "period_lock", "st_period_lock", false, proto_f_period_lock),
 	OP0(PROTO_OP_CRITERIA, "criteria", "st_criteria"),
+	OP(PROTO_OP_AUDIT_EVENTS, "audit_events", "st_audit_events", false, proto_f_audit_events),
+	OP(PROTO_OP_AUDIT_CHECKPOINTS, "audit_checkpoints", "st_audit_checkpoints", false,
+	   proto_f_audit_checkpoints),
 };
 
 static const char *const proto_error_names[PROTO_ERR_COUNT] = {

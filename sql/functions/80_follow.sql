@@ -5,11 +5,14 @@
 -- call it (a test, psql), since each advance takes its lock first and two
 -- callers simply take turns.  st_follow returns the number of events
 -- folded.
+-- It advances, in turn, the hash chain (90_chain.sql) and the rollups of
+-- the assessment.
 CREATE OR REPLACE FUNCTION st_follow() RETURNS integer
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = street, pg_temp AS $$
 DECLARE
 	n integer := 0;
 BEGIN
+	n := n + st_chain_advance(5000);
 	n := n + st_rollup_advance(5000);
 	RETURN n;
 END

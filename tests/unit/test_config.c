@@ -61,7 +61,7 @@ START_TEST(test_table)
 	const struct config_entry *t = config_table(&n);
 	size_t fixed = 0;
 
-	ck_assert_uint_eq(n, 24);
+	ck_assert_uint_eq(n, 26);
 	for (size_t i = 0; i < n; i++) {
 		char name[128];
 
@@ -117,6 +117,8 @@ START_TEST(test_defaults)
 	ck_assert_int_eq(cfg.log.level, CONFIG_LOG_INFO);
 	ck_assert(cfg.sweeper.enabled);
 	ck_assert_int_eq(cfg.sweeper.max_interval_ms, 60000);
+	ck_assert_int_eq(cfg.audit.checkpoint_interval_ms, 3600000);
+	ck_assert_int_eq(cfg.audit.checkpoint_events, 100000);
 }
 END_TEST
 
@@ -791,6 +793,8 @@ static const struct good_case other_values[] = {
 	{ "log.level", "warning", NULL },
 	{ "sweeper.enabled", "off", NULL },
 	{ "sweeper.max_interval", "3599999ms", NULL },
+	{ "audit.checkpoint_interval", "90s", NULL },
+	{ "audit.checkpoint_events", "7", NULL },
 };
 
 START_TEST(test_round_trip)

@@ -200,6 +200,11 @@ static const struct {
 	  "1",
 	  { "2026-11-01", "2026-12-01" } },
 	{ "{\"id\":1,\"op\":\"criteria\"}", PROTO_OP_CRITERIA, "1", { NULL } },
+	{ "{\"id\":1,\"op\":\"audit_events\",\"after\":0,\"limit\":5000}",
+	  PROTO_OP_AUDIT_EVENTS,
+	  "1",
+	  { "0", "5000" } },
+	{ "{\"id\":1,\"op\":\"audit_checkpoints\"}", PROTO_OP_AUDIT_CHECKPOINTS, "1", { NULL } },
 	/* framing: surrounding whitespace, one "\r" stripped, "\r" is JSON whitespace */
 	{ " \t{ \"id\" : 5 , \"op\" : \"whoami\" } \t", PROTO_OP_WHOAMI, "5", { NULL } },
 	{ "{\"id\":5,\"op\":\"whoami\"}\r", PROTO_OP_WHOAMI, "5", { NULL } },
@@ -568,6 +573,10 @@ static const struct {
 	  "field \"limit\" must be an integer from 1 to 200", "1" },
 	{ "limit 201", "{\"id\":1,\"op\":\"overdue\",\"limit\":201}", 0, PROTO_ERR_BAD_REQUEST,
 	  "field \"limit\" must be an integer from 1 to 200", "1" },
+	{ "audit limit 5001", "{\"id\":1,\"op\":\"audit_events\",\"limit\":5001}", 0,
+	  PROTO_ERR_BAD_REQUEST, "field \"limit\" must be an integer from 1 to 5000", "1" },
+	{ "audit after -1", "{\"id\":1,\"op\":\"audit_checkpoints\",\"after\":-1}", 0,
+	  PROTO_ERR_BAD_REQUEST, "field \"after\" must be an integer ≥ 0", "1" },
 	{ "get after negative", "{\"id\":1,\"op\":\"get\",\"ticket\":1,\"after\":-1}", 0,
 	  PROTO_ERR_BAD_REQUEST, "field \"after\" must be an integer ≥ 0", "1" },
 	{ "get after string", "{\"id\":1,\"op\":\"get\",\"ticket\":1,\"after\":\"5\"}", 0,
@@ -962,6 +971,8 @@ static const struct {
 	{ PROTO_OP_SCORE_SET, "score_set", false, "from to department criterion score comment" },
 	{ PROTO_OP_PERIOD_LOCK, "period_lock", false, "from to" },
 	{ PROTO_OP_CRITERIA, "criteria", false, "" },
+	{ PROTO_OP_AUDIT_EVENTS, "audit_events", false, "after limit" },
+	{ PROTO_OP_AUDIT_CHECKPOINTS, "audit_checkpoints", false, "after limit" },
 };
 
 START_TEST(test_op_table)
