@@ -250,9 +250,9 @@ BEGIN
 	VALUES (a.id, 'period_lock', per.d_from, per.d_to,
 		jsonb_build_object('scores', dg.n, 'scores_sha256', dg.sha256))
 	RETURNING seq INTO ev;
-	-- HOOK(chain checkpoint): issue 13 §7 publishes a signed checkpoint at
-	-- every period lock; the chain's request function is called here, e.g.
-	-- PERFORM st_chain_checkpoint_request(...), once it exists.
+	-- a signed checkpoint of the event log at every lock (90_chain.sql): the
+	-- leader signs the chain head once it has chained past this commit
+	PERFORM st_checkpoint_request(format('period_lock %s..%s', per.d_from, per.d_to));
 	RETURN jsonb_build_object('period', jsonb_build_object('from', per.d_from, 'to', per.d_to),
 		'locked', st_score_lock_json(per.d_from, per.d_to), 'scores', dg.n,
 		'scores_sha256', dg.sha256, 'seq', ev);

@@ -522,6 +522,12 @@ START_TEST(lock_freezes_the_period)
 	                " AND (data->>'scores')::int = 2",
 	                2, params),
 	        1);
+	/* and a signed checkpoint of the event log is requested (docs/audit.md) */
+	ck_assert_int_eq(tdb_int(admin,
+	                         "SELECT count(*) FROM checkpoint_request WHERE reason ="
+	                         " format('period_lock %s..%s', $1::date, $2::date)",
+	                         2, params),
+	                 1);
 
 	/* a second lock, and every change of the period's scores: bad_state, nothing written */
 	tclient_err(mj, "bad_state", "%s", lock);
