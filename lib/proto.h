@@ -120,6 +120,9 @@ enum proto_op {
 	PROTO_OP_SCORE_SET,
 	PROTO_OP_PERIOD_LOCK,
 	PROTO_OP_CRITERIA,
+	/* assessment: the documents (export rows, the monthly bulletin) */
+	PROTO_OP_EXPORT,
+	PROTO_OP_BULLETIN,
 	PROTO_OP_COUNT
 };
 
