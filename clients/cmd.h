@@ -51,6 +51,10 @@ int cmd_criteria(struct ctl *ctl, const struct args *a);
 int cmd_score(struct ctl *ctl, const struct args *a);
 int cmd_lock(struct ctl *ctl, const struct args *a);
 
+/* cmd_export.c: the assessment's documents */
+int cmd_export(struct ctl *ctl, const struct args *a);
+int cmd_bulletin(struct ctl *ctl, const struct args *a);
+
 /* cmd_watch.c */
 int cmd_watch(struct ctl *ctl, const struct args *a);
 
