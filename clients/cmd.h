@@ -53,6 +53,11 @@ int cmd_lock(struct ctl *ctl, const struct args *a);
 
 /* cmd_audit.c: export and verify the tamper-evident record */
 int cmd_audit(struct ctl *ctl, const struct args *a);
+
+/* cmd_export.c: the assessment's documents */
+int cmd_export(struct ctl *ctl, const struct args *a);
+int cmd_bulletin(struct ctl *ctl, const struct args *a);
+
 /* cmd_watch.c */
 int cmd_watch(struct ctl *ctl, const struct args *a);
 

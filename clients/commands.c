@@ -163,6 +163,22 @@ static const struct args_opt o_ranking[] = {
 	O_END,
 };
 
+static const struct args_opt o_export[] = {
+	O_PERIOD,
+	{ "format", "FORMAT", "csv (default; UTF-8 with a BOM for Excel)", NULL },
+	{ "output", "FILE", "write to FILE (-o; default: standard output)", NULL },
+	{ "force", NULL, "replace FILE if it exists", NULL },
+	O_END,
+};
+
+static const struct args_opt o_bulletin[] = {
+	O_PERIOD,
+	{ "format", "FORMAT", "md (Markdown, default) or csv", NULL },
+	{ "output", "FILE", "write to FILE (-o; default: standard output)", NULL },
+	{ "force", NULL, "replace FILE if it exists", NULL },
+	O_END,
+};
+
 static const struct args_opt o_photo[] = {
 	{ "output", "FILE", "write the photo to FILE (-o; - for standard output, not a terminal)",
 	  NULL },
@@ -307,6 +323,20 @@ const struct args_cmd cmd_table[] = {
 	  "was changed, removed or inserted (exit 65).  docs/audit.md has the formats.\n"
 	  "Example: streetctl audit export 2026-11 && streetctl audit verify 2026-11 --ca ca.crt",
 	  o_audit, cmd_audit },
+	{ "export", "", 0, 0, PROTO_OP_EXPORT,
+	  "the tickets of a period, one row each with every step, as CSV",
+	  "Every ticket of your scope open at some time of the period: its steps'\n"
+	  "times, deadlines, who ended them, overdue flags, rating.  Fetched and\n"
+	  "written page by page; with -o the file appears whole or not at all.\n"
+	  "--json writes one JSON object per ticket and line (all the steps).\n"
+	  "Example: streetctl export --month 2026-11 -o 2026-11.csv",
+	  o_export, cmd_export },
+	{ "bulletin", "", 0, 0, PROTO_OP_BULLETIN,
+	  "the monthly bulletin (通报): figures, rankings, overdue items",
+	  "Figures per department and street, the rankings with their red and black\n"
+	  "lists, and the steps whose deadline passed in the period (the first 200).\n"
+	  "Example: streetctl bulletin --month 2026-11 -o 2026-11.md",
+	  o_bulletin, cmd_bulletin },
 	{ "categories", "", 0, 0, PROTO_OP_CATEGORIES, "list the categories and their deadlines",
 	  NULL, o_none, cmd_categories },
 	{ "departments", "", 0, 0, PROTO_OP_DEPARTMENTS, "list the departments", NULL, o_none,

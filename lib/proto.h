@@ -123,6 +123,9 @@ enum proto_op {
 	/* the audit: the event chain and its signed checkpoints (docs/audit.md) */
 	PROTO_OP_AUDIT_EVENTS,
 	PROTO_OP_AUDIT_CHECKPOINTS,
+	/* assessment: the documents (export rows, the monthly bulletin) */
+	PROTO_OP_EXPORT,
+	PROTO_OP_BULLETIN,
 	PROTO_OP_COUNT
 };
 

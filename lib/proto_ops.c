@@ -222,6 +222,13 @@ static const struct proto_field proto_f_audit_checkpoints[] = {
 	F_INT("after", false, 0, PROTO_INT_MAX),
 	F_INT("limit", false, 1, 100),
 };
+/* export pages by ticket id (st_export); limit as in SQL, 1..1000. */
+static const struct proto_field proto_f_export[] = {
+	F_DAY("from"),
+	F_DAY("to"),
+	F_INT("after", false, 0, PROTO_INT_MAX),
+	F_INT("limit", false, 1, 1000),
+};
 
 /* fn: the database function the op calls (street.fn), NULL when the daemon
  * answers it itself; OPP: limits.max_photo is passed as the last argument. */
@@ -278,6 +285,8 @@ static const struct proto_op_spec proto_ops[PROTO_OP_COUNT] = {
 	OP(PROTO_OP_AUDIT_EVENTS, "audit_events", "st_audit_events", false, proto_f_audit_events),
 	OP(PROTO_OP_AUDIT_CHECKPOINTS, "audit_checkpoints", "st_audit_checkpoints", false,
 	   proto_f_audit_checkpoints),
+	OP(PROTO_OP_EXPORT, "export", "st_export", false, proto_f_export),
+	OP(PROTO_OP_BULLETIN, "bulletin", "st_bulletin", false, proto_f_period_lock),
 };
 
 static const char *const proto_error_names[PROTO_ERR_COUNT] = {

@@ -983,13 +983,168 @@ START_TEST(stats_and_ranking)
 	r = ctl_run(super, "stats", "--from", "2025-04-01", "--to", "2025-03-01", NULL);
 	assert_error(&r, EX_DATAERR, "period");
 	run_free(&r);
-	r = ctl_run(super, "stats", "--month", "2025-03", "--by", "city", NULL); /* checked locally */
+	r = ctl_run(super, "stats", "--month", "2025-03", "--by", "city",
+	            NULL); /* checked locally */
 	ck_assert_run(r, EX_USAGE);
 	ck_assert_msg(strstr(r.err, "group") != NULL, "%s", r.err);
 	run_free(&r);
 	r = ctl_run(wang, "ranking", "--year", "2025", NULL);
 	assert_error(&r, EX_NOPERM, NULL);
 	run_free(&r);
+	free(super);
+	free(wang);
+	tdaemon_stop(d, SIGTERM);
+}
+END_TEST
+
+/* Reads a whole file (NUL-terminated; the caller frees), or NULL. */
+static char *read_all(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf = NULL;
+	size_t cap = 0, n = 0, got;
+
+	if (f == NULL)
+		return NULL;
+	do {
+		if (n + 4096 + 1 > cap) {
+			cap = cap * 2 + 8192;
+			buf = realloc(buf, cap);
+			ck_assert_ptr_nonnull(buf);
+		}
+		got = fread(buf + n, 1, 4096, f);
+		n += got;
+	} while (got > 0);
+	fclose(f);
+	buf[n] = 0;
+	*len = n;
+	return buf;
+}
+
+static int count_of(const char *text, const char *needle)
+{
+	int n = 0;
+
+	for (const char *p = strstr(text, needle); p; p = strstr(p + 1, needle))
+		n++;
+	return n;
+}
+
+START_TEST(export_and_bulletin)
+{
+	struct tdaemon *d = tdaemon_start(NULL);
+	char *super = conf_for(tdaemon_port(d), "ta.super");
+	char *wang = conf_for(tdaemon_port(d), "wang.fang");
+	char path[128], *csv, want[2048];
+	size_t len;
+	struct run r;
+	long long t1;
+	PGconn *db;
+
+	assess_catch_up();
+	db = tdb_connect(true);
+	t1 = tdb_int(db,
+	             "SELECT min(t.id) FROM street.ticket t JOIN street.grid g "
+	             "ON g.id = t.grid_id WHERE g.code = 'ta-grid1' "
+	             "AND t.created_at = '2025-03-03 09:00+08'",
+	             0, NULL);
+	PQfinish(db);
+	snprintf(path, sizeof path, "%s/march.csv", home_dir());
+	unlink(path);
+	r = ctl_run(super, "export", "--month", "2025-03", "-o", path, NULL);
+	ck_assert_run(r, 0);
+	ck_assert_msg(strstr(r.err, "9 tickets written") != NULL, "%s", r.err);
+	run_free(&r);
+	csv = read_all(path, &len);
+	ck_assert_ptr_nonnull(csv);
+	/* a BOM, the header, nine records, every line ending in CRLF */
+	ck_assert_mem_eq(csv, "\xef\xbb\xbfid,state,urgent,category,", 26);
+	ck_assert_int_eq(count_of(csv, "\r\n"), 10);
+	ck_assert_int_eq(count_of(csv, "\n"), 10);
+	ck_assert_msg(len > 2 && memcmp(csv + len - 2, "\r\n", 2) == 0, "no CRLF at the end");
+	/* T1's record, byte for byte: the last step of each kind, local times */
+	snprintf(want, sizeof want,
+	         "\r\n%lld,closed,false,ta.cat,考核类,ta-district,ta-street1,考核一街道,ta-grid1,"
+	         "2025-03-03T09:00:00+08:00,ta-dept-a,考核甲局,"
+	         "2025-03-03T09:00:00+08:00,2025-03-03T10:00:00+08:00,2025-03-03T09:30:00+08:00,"
+	         "ta.street1,,false,"
+	         "2025-03-03T09:30:00+08:00,2025-03-03T11:30:00+08:00,2025-03-03T10:00:00+08:00,"
+	         "ta.dept.a,ta-dept-a,false,"
+	         "2025-03-03T10:00:00+08:00,2025-03-04T10:00:00+08:00,2025-03-03T15:00:00+08:00,"
+	         "ta.dept.a,ta-dept-a,false,",
+	         t1);
+	ck_assert_msg(strstr(csv, want) != NULL, "no %s in\n%s", want, csv);
+	ck_assert_msg(strstr(csv, ",2025-03-04T10:00:00+08:00,confirmed,5,0,0,0,false\r\n") != NULL,
+	              "%s", csv);
+	free(csv);
+
+	/* an existing file is kept without --force, replaced with it */
+	r = ctl_run(super, "export", "--month", "2025-02", "-o", path, NULL);
+	assert_error(&r, EX_CANTCREAT, "--force");
+	run_free(&r);
+	csv = read_all(path, &len);
+	ck_assert_int_eq(count_of(csv, "\r\n"), 10);
+	free(csv);
+	r = ctl_run(super, "export", "--month", "2025-02", "-o", path, "--force", NULL);
+	ck_assert_run(r, 0);
+	run_free(&r);
+	csv = read_all(path, &len);
+	ck_assert_int_eq(count_of(csv, "\r\n"), 2); /* T9 only */
+	free(csv);
+
+	/* --json: one ticket per line, with all its steps */
+	r = ctl_run(super, "--json", "export", "--month", "2025-03", NULL);
+	ck_assert_run(r, 0);
+	ck_assert_int_eq(count_of(r.out, "\n"), 9);
+	ck_assert_int_eq(count_of(r.out, "\"steps\":["), 9);
+	run_free(&r);
+
+	/* refusals: nothing written */
+	snprintf(path, sizeof path, "%s/refused.csv", home_dir());
+	r = ctl_run(wang, "export", "--month", "2025-03", "-o", path, NULL);
+	assert_error(&r, EX_NOPERM, NULL);
+	run_free(&r);
+	ck_assert_int_ne(access(path, F_OK), 0);
+	r = ctl_run(super, "export", "--from", "2025-04-01", "--to", "2025-03-01", "-o", path,
+	            NULL);
+	assert_error(&r, EX_DATAERR, "period");
+	run_free(&r);
+	ck_assert_int_ne(access(path, F_OK), 0);
+	r = ctl_run(super, "export", "--month", "2025-03", "--format", "xlsx", NULL);
+	ck_assert_run(r, EX_USAGE);
+	ck_assert_msg(strstr(r.err, "csv") != NULL, "%s", r.err);
+	run_free(&r);
+
+	/* the bulletin: title, every section, the overdue items */
+	r = ctl_run(super, "bulletin", "--month", "2025-03", NULL);
+	ck_assert_run(r, 0);
+	{
+		const char *title = "# 2025年3月 街道派单 部门接单 考核通报\n";
+
+		ck_assert_msg(strncmp(r.out, title, strlen(title)) == 0, "%s", r.out);
+	}
+	ck_assert_msg(strstr(r.out, "## 一、部门指标") && strstr(r.out, "## 二、街道指标") &&
+	                      strstr(r.out, "## 三、部门排名") &&
+	                      strstr(r.out, "## 四、街道排名") &&
+	                      strstr(r.out, "## 五、期内超时事项"),
+	              "%s", r.out);
+	ck_assert_msg(strstr(r.out, "| 考核甲局 |") && strstr(r.out, "| 考核一街道 |"), "%s",
+	              r.out);
+	ck_assert_msg(strstr(r.out, "共 6 项") && strstr(r.out, "红榜：") &&
+	                      strstr(r.out, "黑榜："),
+	              "%s", r.out);
+	run_free(&r);
+	r = ctl_run(super, "bulletin", "--month", "2025-03", "--format", "csv", NULL);
+	ck_assert_run(r, 0);
+	ck_assert_mem_eq(r.out, "\xef\xbb\xbf", 3);
+	ck_assert_msg(
+	        strstr(r.out, "五、期内超时事项\r\n共 6 项\r\n工单,环节,街道,部门,时限,完成\r\n"),
+	        "%s", r.out);
+	run_free(&r);
+	r = ctl_run(wang, "bulletin", "--month", "2025-03", NULL);
+	assert_error(&r, EX_NOPERM, NULL);
+	run_free(&r);
+
 	free(super);
 	free(wang);
 	tdaemon_stop(d, SIGTERM);
@@ -1767,6 +1922,7 @@ int main(void)
 	tcase_add_test(tc, loop_as_each_role);
 	tcase_add_test(tc, json_and_reference_data);
 	tcase_add_test(tc, stats_and_ranking);
+	tcase_add_test(tc, export_and_bulletin);
 	tcase_add_test(tc, photos_and_idempotency);
 	tcase_add_test(tc, return_arbitrate_extend_urge_reopen_cancel);
 	tcase_add_test(tc, return_names_and_ruling_sends);

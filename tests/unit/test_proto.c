@@ -205,6 +205,19 @@ static const struct {
 	  "1",
 	  { "0", "5000" } },
 	{ "{\"id\":1,\"op\":\"audit_checkpoints\"}", PROTO_OP_AUDIT_CHECKPOINTS, "1", { NULL } },
+	{ "{\"id\":1,\"op\":\"export\",\"from\":\"2026-11-01\",\"to\":\"2026-12-01\","
+	  "\"after\":9007199254740991,\"limit\":1000}",
+	  PROTO_OP_EXPORT,
+	  "1",
+	  { "2026-11-01", "2026-12-01", "9007199254740991", "1000" } },
+	{ "{\"id\":1,\"op\":\"export\",\"from\":\"2026-11-01\",\"to\":\"2026-12-01\"}",
+	  PROTO_OP_EXPORT,
+	  "1",
+	  { "2026-11-01", "2026-12-01", NULL, NULL } },
+	{ "{\"id\":1,\"op\":\"bulletin\",\"from\":\"2026-11-01\",\"to\":\"2026-12-01\"}",
+	  PROTO_OP_BULLETIN,
+	  "1",
+	  { "2026-11-01", "2026-12-01" } },
 	/* framing: surrounding whitespace, one "\r" stripped, "\r" is JSON whitespace */
 	{ " \t{ \"id\" : 5 , \"op\" : \"whoami\" } \t", PROTO_OP_WHOAMI, "5", { NULL } },
 	{ "{\"id\":5,\"op\":\"whoami\"}\r", PROTO_OP_WHOAMI, "5", { NULL } },
@@ -649,6 +662,12 @@ static const struct {
 	  "{\"id\":1,\"op\":\"ranking\",\"from\":\"2026-11-01\",\"to\":\"2026-12-01\","
 	  "\"group\":\"street\",\"top\":0}",
 	  0, PROTO_ERR_BAD_REQUEST, "field \"top\" must be an integer from 1 to 50", "1" },
+	{ "export limit 1001",
+	  "{\"id\":1,\"op\":\"export\",\"from\":\"2026-11-01\",\"to\":\"2026-12-01\","
+	  "\"limit\":1001}",
+	  0, PROTO_ERR_BAD_REQUEST, "field \"limit\" must be an integer from 1 to 1000", "1" },
+	{ "bulletin without to", "{\"id\":1,\"op\":\"bulletin\",\"from\":\"2026-11-01\"}", 0,
+	  PROTO_ERR_BAD_REQUEST, "field \"to\" is required", "1" },
 	{ "length 32769", "{\"id\":1,\"op\":\"photo_get\",\"photo\":1,\"length\":32769}", 0,
 	  PROTO_ERR_BAD_REQUEST, "field \"length\" must be an integer from 1 to 32768", "1" },
 	/* messages quote client names cut short on a character boundary */
@@ -973,6 +992,8 @@ static const struct {
 	{ PROTO_OP_CRITERIA, "criteria", false, "" },
 	{ PROTO_OP_AUDIT_EVENTS, "audit_events", false, "after limit" },
 	{ PROTO_OP_AUDIT_CHECKPOINTS, "audit_checkpoints", false, "after limit" },
+	{ PROTO_OP_EXPORT, "export", false, "from to after limit" },
+	{ PROTO_OP_BULLETIN, "bulletin", false, "from to" },
 };
 
 START_TEST(test_op_table)

@@ -1,0 +1,445 @@
+/*
+ * cmd_export: the assessment's documents (docs/assessment.md, "Export" and
+ * "Bulletin").  export streams the ticket-level rows page after page to CSV
+ * (or JSON lines with --json), so a year of a city never sits in memory;
+ * bulletin renders the monthly 通报 as Markdown or CSV.  Both write to -o FILE
+ * (whole or not at all, outfile.h) or to standard output.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmd.h"
+#include "csv.h"
+#include "fail.h"
+#include "fmt.h"
+#include "outfile.h"
+#include "period.h"
+#include "rpc.h"
+
+/* The step kinds, in the order the columns show them. */
+static const char *const kinds[] = { "dispatch", "accept", "resolve", "feedback" };
+#define NKINDS 4
+
+/* Per step kind, the columns of its last instance. */
+static const char *const step_keys[] = { "started_at", "deadline",   "ended_at",
+	                                 "actor",      "department", "overdue" };
+#define NSTEPKEYS 6
+
+static const char *const head_keys[] = { "id",          "state",         "urgent",
+	                                 "category",    "category_name", "district",
+	                                 "street",      "street_name",   "grid",
+	                                 "reported_at", "department",    "department_name" };
+static const char *const tail_keys[] = { "closed_at", "close_kind", "rating", "returns",
+	                                 "reopens",   "urges",      "overdue" };
+#define NHEAD (int)(sizeof(head_keys) / sizeof(head_keys[0]))
+#define NTAIL (int)(sizeof(tail_keys) / sizeof(tail_keys[0]))
+#define NCOLS (NHEAD + NKINDS * NSTEPKEYS + NTAIL)
+
+/* A value as CSV text: strings as they are, numbers and booleans as JSON,
+ * null or missing as an empty field. */
+static const char *text_of(json_object *o, const char *key)
+{
+	json_object *v = fmt_get(o, key);
+
+	return v == NULL ? NULL : json_object_get_string(v);
+}
+
+static void export_header(FILE *f)
+{
+	const char *cells[NCOLS];
+	static char names[NKINDS * NSTEPKEYS][32];
+	int n = 0;
+
+	for (int i = 0; i < NHEAD; i++)
+		cells[n++] = head_keys[i];
+	for (int k = 0; k < NKINDS; k++)
+		for (int i = 0; i < NSTEPKEYS; i++) {
+			char *s = names[k * NSTEPKEYS + i];
+
+			snprintf(s, 32, "%s_%s", kinds[k], step_keys[i]);
+			cells[n++] = s;
+		}
+	for (int i = 0; i < NTAIL; i++)
+		cells[n++] = tail_keys[i];
+	csv_row(f, cells, n);
+}
+
+/* One ticket as a record: for each step kind, its last instance (a ticket
+ * returned or reopened has several; --json gives them all). */
+static void export_record(FILE *f, json_object *row)
+{
+	const char *cells[NCOLS];
+	json_object *steps = fmt_get(row, "steps"), *last[NKINDS] = { NULL };
+	int n = 0;
+
+	for (size_t i = 0; steps && i < json_object_array_length(steps); i++) {
+		json_object *s = json_object_array_get_idx(steps, i);
+		const char *kind = fmt_str(s, "kind");
+
+		for (int k = 0; k < NKINDS; k++)
+			if (kind && strcmp(kind, kinds[k]) == 0)
+				last[k] = s;
+	}
+	for (int i = 0; i < NHEAD; i++)
+		cells[n++] = text_of(row, head_keys[i]);
+	for (int k = 0; k < NKINDS; k++)
+		for (int i = 0; i < NSTEPKEYS; i++)
+			cells[n++] = last[k] ? text_of(last[k], step_keys[i]) : NULL;
+	for (int i = 0; i < NTAIL; i++)
+		cells[n++] = text_of(row, tail_keys[i]);
+	csv_row(f, cells, n);
+}
+
+/* --format: csv, or xlsx (not built: see docs/streetctl.md). */
+static int check_format(const struct args *a, const char *const *allowed)
+{
+	const char *fmt = args_get(a, "format");
+
+	if (fmt == NULL)
+		return 0;
+	for (int i = 0; allowed[i]; i++)
+		if (strcmp(fmt, allowed[i]) == 0)
+			return 0;
+	if (strcmp(fmt, "xlsx") == 0)
+		return fail_usage(a->cmd->name, "--format xlsx is not available in this build; "
+		                                "use --format csv (Excel opens it)");
+	return fail_usage(a->cmd->name, "--format must be %s%s%s, not '%s'", allowed[0],
+	                  allowed[1] ? " or " : "", allowed[1] ? allowed[1] : "", fmt);
+}
+
+int cmd_export(struct ctl *ctl, const struct args *a)
+{
+	static const char *const formats[] = { "csv", NULL };
+	char from[PERIOD_DAY_MAX], to[PERIOD_DAY_MAX];
+	struct outfile out;
+	long long after = 0, count = 0;
+	int rc = period_parse(a, from, to);
+
+	if (rc == 0)
+		rc = check_format(a, formats);
+	if (rc == 0)
+		rc = outfile_open(&out, args_get(a, "output"), args_has(a, "force"));
+	if (rc != 0)
+		return rc;
+	if (!ctl->json) {
+		csv_bom(out.f);
+		export_header(out.f);
+	}
+	/* page after page, each written before the next is asked for */
+	for (;;) {
+		json_object *req = rpc_new("export"), *res = NULL, *rows, *next;
+
+		json_object_object_add(req, "from", json_object_new_string(from));
+		json_object_object_add(req, "to", json_object_new_string(to));
+		json_object_object_add(req, "limit", json_object_new_int(1000));
+		if (after > 0)
+			json_object_object_add(req, "after", json_object_new_int64(after));
+		rc = rpc_call(ctl, req, &res);
+		json_object_put(req);
+		if (rc != 0)
+			break;
+		rows = fmt_get(res, "rows");
+		for (size_t i = 0; rows && i < json_object_array_length(rows); i++) {
+			json_object *r = json_object_array_get_idx(rows, i);
+
+			if (ctl->json)
+				fprintf(out.f, "%s\n",
+				        json_object_to_json_string_ext(r, JSON_C_TO_STRING_PLAIN));
+			else
+				export_record(out.f, r);
+			count++;
+		}
+		next = fmt_get(res, "next");
+		after = next ? json_object_get_int64(next) : 0;
+		json_object_put(res);
+		if (after == 0)
+			break;
+	}
+	if (rc != 0) {
+		outfile_abort(&out);
+		return rc;
+	}
+	if (out.path != NULL) {
+		char *path = strdup(out.path);
+
+		rc = outfile_commit(&out);
+		if (rc == 0)
+			fprintf(stderr, "%lld tickets written to %s\n", count, path ? path : "?");
+		free(path);
+		return rc;
+	}
+	return outfile_commit(&out);
+}
+
+/* ---- bulletin ---- */
+
+/* A rate (0-1 or null) as "57.1%" or "-". */
+static const char *pct(char *buf, size_t cap, json_object *row, const char *key)
+{
+	json_object *v = fmt_get(row, key);
+
+	if (v == NULL)
+		return "-";
+	snprintf(buf, cap, "%.1f%%", json_object_get_double(v) * 100);
+	return buf;
+}
+
+static const char *num(char *buf, size_t cap, json_object *row, const char *key)
+{
+	json_object *v = fmt_get(row, key);
+
+	if (v == NULL)
+		return "-";
+	snprintf(buf, cap, "%s", json_object_get_string(v));
+	return buf;
+}
+
+static const char *unit_name(json_object *row)
+{
+	const char *n = fmt_str(fmt_get(row, "unit"), "name");
+
+	return n ? n : "?";
+}
+
+/* Writes one table, Markdown or CSV: a row of cells at a time. */
+struct doc {
+	FILE *f;
+	bool md;
+};
+
+static void md_cell(FILE *f, const char *s)
+{
+	for (; s && *s; s++) {
+		if (*s == '|')
+			fputs("\\|", f);
+		else if (*s == '\n' || *s == '\r')
+			fputc(' ', f);
+		else
+			fputc(*s, f);
+	}
+}
+
+static void doc_row(const struct doc *d, const char *const *cells, int n)
+{
+	if (!d->md) {
+		csv_row(d->f, cells, n);
+		return;
+	}
+	fputs("|", d->f);
+	for (int i = 0; i < n; i++) {
+		fputc(' ', d->f);
+		md_cell(d->f, cells[i] ? cells[i] : "-");
+		fputs(" |", d->f);
+	}
+	fputc('\n', d->f);
+}
+
+/* The header row; align has one letter per column, 'r' for numbers. */
+static void doc_head(const struct doc *d, const char *const *cells, int n, const char *align)
+{
+	doc_row(d, cells, n);
+	if (d->md) {
+		fputs("|", d->f);
+		for (int i = 0; i < n; i++)
+			fputs(align[i] == 'r' ? "---:|" : "---|", d->f);
+		fputc('\n', d->f);
+	}
+}
+
+static void doc_section(const struct doc *d, const char *title)
+{
+	if (d->md) {
+		fprintf(d->f, "\n## %s\n\n", title);
+	} else {
+		const char *cells[] = { title };
+
+		fputs("\r\n", d->f);
+		csv_row(d->f, cells, 1);
+	}
+}
+
+static void doc_line(const struct doc *d, const char *text)
+{
+	if (d->md) {
+		fprintf(d->f, "%s\n", text);
+	} else {
+		const char *cells[] = { text };
+
+		csv_row(d->f, cells, 1);
+	}
+}
+
+static void bulletin_units(const struct doc *d, json_object *rows)
+{
+	static const char *const head[] = { "单位",    "派单",       "签收",   "办结",
+		                            "结案",    "及时派单率", "响应率", "按期办结率",
+		                            "结案率",  "满意率",     "退单率", "期末未结",
+		                            "期末超时" };
+	int n = (int)(sizeof(head) / sizeof(head[0]));
+
+	doc_head(d, head, n, "lrrrrrrrrrrrr");
+	for (size_t i = 0; rows && i < json_object_array_length(rows); i++) {
+		json_object *r = json_object_array_get_idx(rows, i);
+		char b[12][32];
+		const char *cells[] = {
+			unit_name(r),
+			num(b[0], 32, r, "dispatched"),
+			num(b[1], 32, r, "accepted"),
+			num(b[2], 32, r, "resolved"),
+			num(b[3], 32, r, "closed"),
+			pct(b[4], 32, r, "dispatch_ontime_rate"),
+			pct(b[5], 32, r, "response_rate"),
+			pct(b[6], 32, r, "resolve_ontime_rate"),
+			pct(b[7], 32, r, "close_rate"),
+			pct(b[8], 32, r, "satisfaction_rate"),
+			pct(b[9], 32, r, "return_rate"),
+			num(b[10], 32, r, "open_at_end"),
+			num(b[11], 32, r, "overdue_at_end"),
+		};
+		doc_row(d, cells, n);
+	}
+}
+
+static void bulletin_ranking(const struct doc *d, json_object *rk)
+{
+	static const char *const head[] = { "名次", "单位", "综合得分", "件数", "榜" };
+	json_object *rows = fmt_get(rk, "rows");
+	char line[2048];
+
+	doc_head(d, head, 5, "rlrrl");
+	for (size_t i = 0; rows && i < json_object_array_length(rows); i++) {
+		json_object *r = json_object_array_get_idx(rows, i);
+		char b[3][32];
+		const char *cells[] = {
+			fmt_get(r, "rank") ? num(b[0], 32, r, "rank") : "未排名",
+			unit_name(r),
+			num(b[1], 32, r, "composite"),
+			num(b[2], 32, r, "volume"),
+			fmt_bool(r, "red")     ? "红榜"
+			: fmt_bool(r, "black") ? "黑榜"
+			                       : "",
+		};
+		doc_row(d, cells, 5);
+	}
+	for (int l = 0; l < 2; l++) {
+		json_object *list = fmt_get(rk, l == 0 ? "red" : "black");
+		size_t len = 0;
+
+		len += (size_t)snprintf(line, sizeof line, "%s：", l == 0 ? "红榜" : "黑榜");
+		for (size_t i = 0; list && i < json_object_array_length(list) && len < sizeof line;
+		     i++)
+			len += (size_t)snprintf(line + len, sizeof line - len, "%s%s",
+			                        i ? "、" : "",
+			                        unit_name(json_object_array_get_idx(list, i)));
+		if (list == NULL || json_object_array_length(list) == 0)
+			snprintf(line + len, sizeof line - len, "无");
+		if (d->md)
+			fputc('\n', d->f);
+		doc_line(d, line);
+	}
+}
+
+static void bulletin_overdue(const struct doc *d, json_object *od)
+{
+	static const char *const head[] = { "工单", "环节", "街道", "部门", "时限", "完成" };
+	json_object *t = fmt_get(od, "tickets");
+	char line[128];
+
+	snprintf(line, sizeof line, "共 %lld 项%s", fmt_int(od, "count", 0),
+	         fmt_int(od, "count", 0) > fmt_int(od, "shown", 0) ? "（列出前 200 项）" : "");
+	doc_line(d, line);
+	if (d->md)
+		fputc('\n', d->f);
+	doc_head(d, head, 6, "rlllll");
+	for (size_t i = 0; t && i < json_object_array_length(t); i++) {
+		json_object *r = json_object_array_get_idx(t, i);
+		char b[32];
+		const char *kind = fmt_str(r, "kind");
+		const char *cells[] = {
+			num(b, 32, r, "ticket"),
+			kind == NULL                    ? "?"
+			: strcmp(kind, "dispatch") == 0 ? "派单"
+			: strcmp(kind, "accept") == 0   ? "签收"
+			: strcmp(kind, "resolve") == 0  ? "办理"
+			                                : "评价",
+			fmt_str(r, "street_name"),
+			fmt_str(r, "department_name"),
+			fmt_str(r, "deadline"),
+			fmt_str(r, "ended_at") ? fmt_str(r, "ended_at") : "未完成",
+		};
+		doc_row(d, cells, 6);
+	}
+}
+
+/* The title's period: "2026年11月" for a month, else "from – to". */
+static void bulletin_title(char *buf, size_t cap, const struct args *a, const char *from,
+                           const char *to)
+{
+	const char *m = args_get(a, "month");
+
+	if (m != NULL && strlen(m) == 7)
+		snprintf(buf, cap, "%.4s年%d月", m, atoi(m + 5));
+	else
+		snprintf(buf, cap, "%s 至 %s（不含）", from, to);
+}
+
+int cmd_bulletin(struct ctl *ctl, const struct args *a)
+{
+	static const char *const formats[] = { "md", "csv", NULL };
+	char from[PERIOD_DAY_MAX], to[PERIOD_DAY_MAX], title[160], line[256];
+	const char *fmt = args_get(a, "format");
+	struct outfile out;
+	struct doc d;
+	json_object *req, *res = NULL;
+	int rc = period_parse(a, from, to);
+
+	if (rc == 0)
+		rc = check_format(a, formats);
+	if (rc != 0)
+		return rc;
+	req = rpc_new("bulletin");
+	json_object_object_add(req, "from", json_object_new_string(from));
+	json_object_object_add(req, "to", json_object_new_string(to));
+	rc = rpc_call(ctl, req, &res);
+	json_object_put(req);
+	if (rc != 0)
+		return rc;
+	if (ctl->json) {
+		cmd_print_json(res);
+		json_object_put(res);
+		return 0;
+	}
+	rc = outfile_open(&out, args_get(a, "output"), args_has(a, "force"));
+	if (rc != 0) {
+		json_object_put(res);
+		return rc;
+	}
+	d.f = out.f;
+	d.md = fmt == NULL || strcmp(fmt, "md") == 0;
+	bulletin_title(title, sizeof title, a, from, to);
+	snprintf(line, sizeof line, "%s 街道派单 部门接单 考核通报", title);
+	if (d.md) {
+		fprintf(d.f,
+		        "# %s\n\n统计期：%s 至 %s（不含），按北京时间；指标定义见 "
+		        "docs/assessment.md。\n",
+		        line, from, to);
+	} else {
+		csv_bom(d.f);
+		doc_line(&d, line);
+	}
+	doc_section(&d, "一、部门指标");
+	bulletin_units(&d, fmt_get(res, "departments"));
+	doc_section(&d, "二、街道指标");
+	bulletin_units(&d, fmt_get(res, "streets"));
+	doc_section(&d, "三、部门排名");
+	bulletin_ranking(&d, fmt_get(res, "department_ranking"));
+	if (fmt_get(res, "street_ranking") != NULL) {
+		doc_section(&d, "四、街道排名");
+		bulletin_ranking(&d, fmt_get(res, "street_ranking"));
+	}
+	doc_section(&d, "五、期内超时事项");
+	bulletin_overdue(&d, fmt_get(res, "overdue"));
+	json_object_put(res);
+	return outfile_commit(&out);
+}

@@ -1,0 +1,408 @@
+/*
+ * export and bulletin (sql/functions/87_export.sql) on the real database,
+ * over the assessment's fixture month (tests/integration/fixtures_assessment.sql,
+ * March 2025 in district ta-district; test_assessment.c has its figures).
+ *
+ * Tickets open at some time of March (reported before 4/1, not closed before
+ * 3/1), by the fixture's comments:
+ *   street 1: T1 T2 T3 T4 T5 T6 T7 T9 (T9 reported 2/28, closed 3/3)
+ *   street 2: T8                (May's fifteen are not in March)
+ *   department A held a step of T1 T2 T3 T4 T6 T7 T8 T9; B of T3 T4
+ * Steps whose deadline fell in March and passed unmet (ended later, or still
+ * open), by deadline:
+ *   T2 dispatch 3/4 10:00 (street 1), T2 accept 3/4 13:00 (A),
+ *   T3 dispatch after A's return 3/5 11:00 (street 1), T4 accept 3/6 13:00 (B),
+ *   T4 resolve 3/7 15:00 (B), T7 accept 3/31 10:30 (A, still open)
+ */
+#include <check.h>
+#include <json-c/json.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "tdb.h"
+
+static PGconn *db;
+
+static void setup(void)
+{
+	db = tdb_connect(false);
+}
+
+static void teardown(void)
+{
+	PQfinish(db);
+}
+
+/* Runs st_follow() (as the daemon's leader would) until the fold has passed
+ * every event committed now. */
+static void catch_up(void)
+{
+	PGconn *admin = tdb_connect(true);
+	long long head = tdb_int(admin, "SELECT max(seq) FROM street.ticket_event", 0, NULL);
+
+	for (int i = 0; i < 2000; i++) {
+		tdb_int(admin, "SELECT street.st_follow()", 0, NULL);
+		if (tdb_int(admin, "SELECT position FROM street.assess_cursor", 0, NULL) >= head)
+			break;
+		usleep(10000);
+	}
+	PQfinish(admin);
+}
+
+/* Calls a function; returns the parsed reply, or NULL with *state set. */
+static json_object *call(const char *sql, int n, const char *const *p, char state[6])
+{
+	PGresult *r = tdb_query(db, sql, n, p);
+	json_object *o = NULL;
+
+	state[0] = 0;
+	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+		const char *st = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+
+		snprintf(state, 6, "%s", st ? st : "?????");
+		PQclear(r);
+		return NULL;
+	}
+	o = json_tokener_parse(PQgetvalue(r, 0, 0));
+	ck_assert_ptr_nonnull(o);
+	PQclear(r);
+	return o;
+}
+
+static json_object *export_page(const char *login, const char *from, const char *to,
+                                const char *after, const char *limit, char state[6])
+{
+	const char *p[] = { tdb_fmt("%d", tdb_account(db, login)), from, to, after, limit };
+
+	return call("SELECT street.st_export($1, $2, $3, $4, $5)", 5, p, state);
+}
+
+static json_object *bulletin(const char *login, const char *from, const char *to, char state[6])
+{
+	const char *p[] = { tdb_fmt("%d", tdb_account(db, login)), from, to };
+
+	return call("SELECT street.st_bulletin($1, $2, $3)", 3, p, state);
+}
+
+static json_object *get(json_object *o, const char *key)
+{
+	return json_object_object_get(o, key);
+}
+
+/* The fixture tickets' ids, in id order: T1..T9 as the fixture inserted them. */
+static long long fixture_id(int n)
+{
+	static const char *const created[] = {
+		NULL,
+		"2025-03-03 09:00+08",
+		"2025-03-04 09:00+08",
+		"2025-03-05 09:00+08",
+		"2025-03-06 09:00+08",
+		"2025-03-10 09:00+08",
+		"2025-03-11 09:00+08",
+		"2025-03-28 16:00+08",
+		"2025-03-17 09:00+08",
+		"2025-02-28 16:00+08",
+	};
+	const char *p[] = { created[n] };
+
+	return tdb_int(db,
+	               "SELECT t.id FROM street.ticket t JOIN street.grid g ON g.id = t.grid_id "
+	               "WHERE g.code IN ('ta-grid1', 'ta-grid2') AND t.created_at = $1",
+	               1, p);
+}
+
+/* Every page of an account's export, concatenated: a space-separated list of
+ * "T<n>" (fixture tickets) in order, each ticket id checked to come once and
+ * in increasing order.  Other suites' tickets (outside the fixture) are
+ * counted in *others. */
+static void export_all(const char *login, const char *from, const char *to, const char *limit,
+                       char *out, size_t outlen, int *pages, int *others)
+{
+	char after[32] = "";
+	long long last = 0;
+	char st[6];
+
+	out[0] = 0;
+	*pages = 0;
+	*others = 0;
+	for (;;) {
+		json_object *r = export_page(login, from, to, after[0] ? after : NULL, limit, st);
+		json_object *rows, *next;
+
+		ck_assert_msg(r != NULL, "%s: export failed with %s", login, st);
+		rows = get(r, "rows");
+		(*pages)++;
+		for (size_t i = 0; i < json_object_array_length(rows); i++) {
+			long long id = json_object_get_int64(
+			        get(json_object_array_get_idx(rows, i), "id"));
+			int n = 0;
+
+			ck_assert_int_gt(id, last);
+			last = id;
+			for (int k = 1; k <= 9; k++)
+				if (fixture_id(k) == id)
+					n = k;
+			if (n == 0)
+				(*others)++;
+			else
+				snprintf(out + strlen(out), outlen - strlen(out), "%sT%d",
+				         out[0] ? " " : "", n);
+		}
+		next = get(r, "next");
+		if (next == NULL) {
+			json_object_put(r);
+			break;
+		}
+		ck_assert_int_eq(json_object_get_int64(next), last);
+		snprintf(after, sizeof after, "%lld", last);
+		json_object_put(r);
+		ck_assert_int_lt(*pages, 10000);
+	}
+}
+
+/* Tickets sorted by id: T9 was inserted last but reported first. */
+static const char *march_all(void)
+{
+	return "T1 T2 T3 T4 T5 T6 T7 T8 T9";
+}
+
+START_TEST(test_scope_and_paging)
+{
+	char got[256];
+	int pages, others;
+
+	catch_up();
+	/* the fixture inserts T1..T9 in that order (T9 last), so ids follow */
+	export_all("ta.super", "2025-03-01", "2025-04-01", NULL, got, sizeof got, &pages, &others);
+	ck_assert_str_eq(got, march_all());
+	ck_assert_int_eq(others, 0);
+	ck_assert_int_eq(pages, 1);
+	/* pages of 2: each ticket once, in order, the cursor where the page ended */
+	export_all("ta.super", "2025-03-01", "2025-04-01", "2", got, sizeof got, &pages, &others);
+	ck_assert_str_eq(got, march_all());
+	ck_assert_int_eq(pages, 5);
+	export_all("ta.dept.a", "2025-03-01", "2025-04-01", "3", got, sizeof got, &pages, &others);
+	ck_assert_str_eq(got, "T1 T2 T3 T4 T6 T7 T8 T9");
+	ck_assert_int_eq(others, 0);
+	export_all("ta.dept.b", "2025-03-01", "2025-04-01", NULL, got, sizeof got, &pages, &others);
+	ck_assert_str_eq(got, "T3 T4");
+	export_all("ta.street1", "2025-03-01", "2025-04-01", NULL, got, sizeof got, &pages,
+	           &others);
+	ck_assert_str_eq(got, "T1 T2 T3 T4 T5 T6 T7 T9");
+	ck_assert_int_eq(others, 0);
+	export_all("ta.street2", "2025-03-01", "2025-04-01", NULL, got, sizeof got, &pages,
+	           &others);
+	ck_assert_str_eq(got, "T8");
+	/* February: only T9 (reported 2/28); T7, still open, is in every later month */
+	export_all("ta.super", "2025-02-01", "2025-03-01", NULL, got, sizeof got, &pages, &others);
+	ck_assert_str_eq(got, "T9");
+	export_all("ta.street1", "2025-05-01", "2025-06-01", NULL, got, sizeof got, &pages,
+	           &others);
+	ck_assert_str_eq(got, "T7");
+	/* a supervisor of another district sees none of them */
+	export_all("t.supervisor.other", "2025-03-01", "2025-04-01", NULL, got, sizeof got, &pages,
+	           &others);
+	ck_assert_str_eq(got, "");
+}
+END_TEST
+
+START_TEST(test_row)
+{
+	char st[6];
+	json_object *r, *row = NULL, *steps, *s;
+	const char *after = tdb_fmt("%lld", fixture_id(1) - 1);
+
+	catch_up();
+	r = export_page("ta.super", "2025-03-01", "2025-04-01", after, "1", st);
+	ck_assert_ptr_nonnull(r);
+	row = json_object_array_get_idx(get(r, "rows"), 0);
+	ck_assert_int_eq(json_object_get_int64(get(row, "id")), fixture_id(1));
+	ck_assert_str_eq(json_object_get_string(get(row, "state")), "closed");
+	ck_assert_str_eq(json_object_get_string(get(row, "street")), "ta-street1");
+	ck_assert_str_eq(json_object_get_string(get(row, "department")), "ta-dept-a");
+	ck_assert_str_eq(json_object_get_string(get(row, "reported_at")),
+	                 "2025-03-03T09:00:00+08:00");
+	ck_assert_str_eq(json_object_get_string(get(row, "closed_at")),
+	                 "2025-03-04T10:00:00+08:00");
+	ck_assert_str_eq(json_object_get_string(get(row, "close_kind")), "confirmed");
+	ck_assert_int_eq(json_object_get_int(get(row, "rating")), 5);
+	ck_assert(!json_object_get_boolean(get(row, "overdue")));
+	/* every step, in order, with who ended it and its deadline */
+	steps = get(row, "steps");
+	ck_assert_int_eq(json_object_array_length(steps), 4);
+	s = json_object_array_get_idx(steps, 1);
+	ck_assert_str_eq(json_object_get_string(get(s, "kind")), "accept");
+	ck_assert_str_eq(json_object_get_string(get(s, "department")), "ta-dept-a");
+	ck_assert_str_eq(json_object_get_string(get(s, "started_at")), "2025-03-03T09:30:00+08:00");
+	ck_assert_str_eq(json_object_get_string(get(s, "deadline")), "2025-03-03T11:30:00+08:00");
+	ck_assert_str_eq(json_object_get_string(get(s, "ended_at")), "2025-03-03T10:00:00+08:00");
+	ck_assert_str_eq(json_object_get_string(get(s, "actor")), "ta.dept.a");
+	ck_assert(json_object_get_boolean(get(s, "met")));
+	s = json_object_array_get_idx(steps, 3);
+	ck_assert_str_eq(json_object_get_string(get(s, "kind")), "feedback");
+	ck_assert_str_eq(json_object_get_string(get(s, "actor")), "ta.street1");
+	json_object_put(r);
+
+	/* T7: its accept step is open and overdue */
+	r = export_page("ta.super", "2025-03-01", "2025-04-01", tdb_fmt("%lld", fixture_id(7) - 1),
+	                "1", st);
+	row = json_object_array_get_idx(get(r, "rows"), 0);
+	ck_assert(json_object_get_boolean(get(row, "overdue")));
+	steps = get(row, "steps");
+	s = json_object_array_get_idx(steps, json_object_array_length(steps) - 1);
+	ck_assert_str_eq(json_object_get_string(get(s, "kind")), "accept");
+	ck_assert_ptr_null(get(s, "ended_at"));
+	ck_assert(json_object_get_boolean(get(s, "overdue")));
+	json_object_put(r);
+}
+END_TEST
+
+START_TEST(test_bad_input)
+{
+	char st[6];
+
+	ck_assert_ptr_null(export_page("ta.super", "2025-04-01", "2025-03-01", NULL, NULL, st));
+	ck_assert_str_eq(st, "SD400");
+	ck_assert_ptr_null(export_page("ta.super", "2025-02-30", "2025-03-01", NULL, NULL, st));
+	ck_assert_str_eq(st, "SD400");
+	ck_assert_ptr_null(export_page("ta.super", "2024-01-01", "2025-03-01", NULL, NULL, st));
+	ck_assert_str_eq(st, "SD400");
+	ck_assert_ptr_null(export_page("ta.super", "2025-03-01", "2025-04-01", NULL, "0", st));
+	ck_assert_str_eq(st, "SD400");
+	ck_assert_ptr_null(export_page("ta.super", "2025-03-01", "2025-04-01", "-1", NULL, st));
+	ck_assert_str_eq(st, "SD400");
+	ck_assert_ptr_null(export_page("wang.fang", "2025-03-01", "2025-04-01", NULL, NULL, st));
+	ck_assert_str_eq(st, "SD403");
+	ck_assert_ptr_null(export_page("admin", "2025-03-01", "2025-04-01", NULL, NULL, st));
+	ck_assert_str_eq(st, "SD403");
+	ck_assert_ptr_null(bulletin("ta.super", "2025-03-01", "2025-03-01", st));
+	ck_assert_str_eq(st, "SD400");
+	ck_assert_ptr_null(bulletin("wang.fang", "2025-03-01", "2025-04-01", st));
+	ck_assert_str_eq(st, "SD403");
+}
+END_TEST
+
+/* The overdue list as "T<n> kind" items. */
+static void overdue_list(json_object *b, char *out, size_t outlen)
+{
+	json_object *t = get(get(b, "overdue"), "tickets");
+
+	out[0] = 0;
+	for (size_t i = 0; i < json_object_array_length(t); i++) {
+		json_object *o = json_object_array_get_idx(t, i);
+		long long id = json_object_get_int64(get(o, "ticket"));
+		int n = 0;
+
+		for (int k = 1; k <= 9; k++)
+			if (fixture_id(k) == id)
+				n = k;
+		snprintf(out + strlen(out), outlen - strlen(out), "%sT%d %s", out[0] ? ", " : "", n,
+		         json_object_get_string(get(o, "kind")));
+	}
+}
+
+/* A bulletin's section equals what stats/ranking answer on their own. */
+static void check_same(json_object *b, const char *key, const char *sql, const char *login,
+                       const char *group)
+{
+	const char *p[] = { tdb_fmt("%d", tdb_account(db, login)), group };
+	char st[6];
+	json_object *want = call(sql, 2, p, st);
+
+	ck_assert_ptr_nonnull(want);
+	ck_assert_msg(json_object_equal(get(b, key), want), "%s: %s differs from %s", login, key,
+	              json_object_to_json_string(want));
+	json_object_put(want);
+}
+
+START_TEST(test_bulletin)
+{
+	char st[6], got[512];
+	json_object *b;
+
+	catch_up();
+	b = bulletin("ta.super", "2025-03-01", "2025-04-01", st);
+	ck_assert_ptr_nonnull(b);
+	ck_assert_str_eq(json_object_get_string(get(b, "from")), "2025-03-01");
+	ck_assert_int_eq(json_object_get_int(get(get(b, "overdue"), "count")), 6);
+	overdue_list(b, got, sizeof got);
+	ck_assert_str_eq(got,
+	                 "T2 dispatch, T2 accept, T3 dispatch, T4 accept, T4 resolve, T7 accept");
+	/* the sections are stats' and ranking's own answers */
+	check_same(b, "department_ranking",
+	           "SELECT street.st_ranking($1, '2025-03-01', '2025-04-01', $2)", "ta.super",
+	           "department");
+	check_same(b, "street_ranking",
+	           "SELECT street.st_ranking($1, '2025-03-01', '2025-04-01', $2)", "ta.super",
+	           "street");
+	{
+		const char *p[] = { tdb_fmt("%d", tdb_account(db, "ta.super")) };
+		json_object *s =
+		        call("SELECT street.st_stats($1, '2025-03-01', '2025-04-01', 'department')",
+		             1, p, st);
+		json_object *rows = get(s, "rows"), *deps = get(b, "departments");
+
+		ck_assert_ptr_null(get(s, "next"));
+		ck_assert_int_eq(json_object_array_length(deps), json_object_array_length(rows));
+		for (size_t i = 0; i < json_object_array_length(rows); i++) {
+			json_object *w = json_object_array_get_idx(rows, i);
+			json_object *g = json_object_array_get_idx(deps, i);
+
+			ck_assert(json_object_equal(get(w, "unit"), get(g, "unit")));
+			ck_assert(json_object_equal(get(w, "dispatched"), get(g, "dispatched")));
+			ck_assert(json_object_equal(get(w, "response_rate"),
+			                            get(g, "response_rate")));
+			ck_assert(json_object_equal(get(w, "satisfaction_rate"),
+			                            get(g, "satisfaction_rate")));
+		}
+		json_object_put(s);
+	}
+	ck_assert_int_eq(json_object_array_length(get(b, "streets")), 2);
+	json_object_put(b);
+
+	/* a department: its own overdue steps, no street ranking */
+	b = bulletin("ta.dept.a", "2025-03-01", "2025-04-01", st);
+	ck_assert_ptr_nonnull(b);
+	overdue_list(b, got, sizeof got);
+	ck_assert_str_eq(got, "T2 accept, T7 accept");
+	ck_assert_ptr_null(get(b, "street_ranking"));
+	ck_assert_int_eq(json_object_array_length(get(b, "departments")), 1);
+	json_object_put(b);
+	b = bulletin("ta.dept.b", "2025-03-01", "2025-04-01", st);
+	overdue_list(b, got, sizeof got);
+	ck_assert_str_eq(got, "T4 accept, T4 resolve");
+	json_object_put(b);
+	b = bulletin("ta.street2", "2025-03-01", "2025-04-01", st);
+	ck_assert_int_eq(json_object_get_int(get(get(b, "overdue"), "count")), 0);
+	json_object_put(b);
+}
+END_TEST
+
+static Suite *suite(void)
+{
+	Suite *s = suite_create("export");
+	TCase *tc = tcase_create("export");
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 120);
+	tcase_add_test(tc, test_scope_and_paging);
+	tcase_add_test(tc, test_row);
+	tcase_add_test(tc, test_bad_input);
+	tcase_add_test(tc, test_bulletin);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
