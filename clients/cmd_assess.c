@@ -29,31 +29,6 @@ static json_object *request(const char *op, const char *from, const char *to, co
 	return req;
 }
 
-/* A rate (0-1 or null) as "57.1%" or "-". */
-static const char *pct(char *buf, size_t cap, json_object *row, const char *key)
-{
-	json_object *v = fmt_get(row, key);
-
-	if (v == NULL)
-		return "-";
-	snprintf(buf, cap, "%.1f%%", json_object_get_double(v) * 100);
-	return buf;
-}
-
-static const char *num(char *buf, size_t cap, json_object *row, const char *key)
-{
-	snprintf(buf, cap, "%lld", fmt_int(row, key, 0));
-	return buf;
-}
-
-static const char *unit_name(json_object *row)
-{
-	json_object *u = fmt_get(row, "unit");
-	const char *n = fmt_str(u, "name");
-
-	return n ? n : "?";
-}
-
 static void print_stats(const struct ctl *ctl, json_object *rows, bool series)
 {
 	static const char *const head[] = { "UNIT",     "REPORTED", "DISPATCHED", "CLOSED",
@@ -77,28 +52,28 @@ static void print_stats(const struct ctl *ctl, json_object *rows, bool series)
 		if (series) {
 			const char *cells[] = {
 				fmt_str(r, "from"),
-				unit_name(r),
-				num(b[0], 32, r, "dispatched"),
-				num(b[1], 32, r, "closed"),
-				pct(b[2], 32, r, "response_rate"),
-				pct(b[3], 32, r, "satisfaction_rate"),
-				num(b[4], 32, r, "open_at_end"),
+				fmt_unit_name(r),
+				fmt_number(b[0], 32, r, "dispatched"),
+				fmt_number(b[1], 32, r, "closed"),
+				fmt_rate(b[2], 32, r, "response_rate"),
+				fmt_rate(b[3], 32, r, "satisfaction_rate"),
+				fmt_number(b[4], 32, r, "open_at_end"),
 				bars_render(bar, sizeof(bar), (double)fmt_int(r, "dispatched", 0),
 				            (double)max, BAR_WIDTH),
 			};
 			table_add(t, cells);
 		} else {
 			const char *cells[] = {
-				unit_name(r),
-				num(b[0], 32, r, "reported"),
-				num(b[1], 32, r, "dispatched"),
-				num(b[2], 32, r, "closed"),
-				pct(b[3], 32, r, "response_rate"),
-				pct(b[4], 32, r, "resolve_ontime_rate"),
-				pct(b[5], 32, r, "satisfaction_rate"),
-				pct(b[6], 32, r, "return_rate"),
-				num(b[7], 32, r, "open_at_end"),
-				num(b[8], 32, r, "overdue_at_end"),
+				fmt_unit_name(r),
+				fmt_number(b[0], 32, r, "reported"),
+				fmt_number(b[1], 32, r, "dispatched"),
+				fmt_number(b[2], 32, r, "closed"),
+				fmt_rate(b[3], 32, r, "response_rate"),
+				fmt_rate(b[4], 32, r, "resolve_ontime_rate"),
+				fmt_rate(b[5], 32, r, "satisfaction_rate"),
+				fmt_rate(b[6], 32, r, "return_rate"),
+				fmt_number(b[7], 32, r, "open_at_end"),
+				fmt_number(b[8], 32, r, "overdue_at_end"),
 			};
 			table_add(t, cells);
 		}
@@ -171,7 +146,7 @@ static void print_list(json_object *res, const char *key, const char *title)
 	for (size_t i = 0; i < n; i++) {
 		json_object *e = json_object_array_get_idx(l, i);
 
-		out_printf(stdout, "%s %s (%lld)", i ? "," : "", unit_name(e),
+		out_printf(stdout, "%s %s (%lld)", i ? "," : "", fmt_unit_name(e),
 		           fmt_int(e, "rank", 0));
 	}
 	fputc('\n', stdout); /* out_printf turns a newline into a space */
@@ -224,7 +199,7 @@ int cmd_ranking(struct ctl *ctl, const struct args *a)
 		snprintf(score, sizeof(score), "%.2f", s ? json_object_get_double(s) : 0.0);
 		snprintf(vol, sizeof(vol), "%lld", fmt_int(r, "volume", 0));
 		cells[0] = fmt_get(r, "rank") ? rank : "-";
-		cells[1] = unit_name(r);
+		cells[1] = fmt_unit_name(r);
 		cells[2] = c ? comp : "-";
 		cells[3] = bars_render(bar, sizeof(bar), c ? json_object_get_double(c) : 0, 100,
 		                       BAR_WIDTH);

@@ -174,34 +174,6 @@ int cmd_export(struct ctl *ctl, const struct args *a)
 
 /* ---- bulletin ---- */
 
-/* A rate (0-1 or null) as "57.1%" or "-". */
-static const char *pct(char *buf, size_t cap, json_object *row, const char *key)
-{
-	json_object *v = fmt_get(row, key);
-
-	if (v == NULL)
-		return "-";
-	snprintf(buf, cap, "%.1f%%", json_object_get_double(v) * 100);
-	return buf;
-}
-
-static const char *num(char *buf, size_t cap, json_object *row, const char *key)
-{
-	json_object *v = fmt_get(row, key);
-
-	if (v == NULL)
-		return "-";
-	snprintf(buf, cap, "%s", json_object_get_string(v));
-	return buf;
-}
-
-static const char *unit_name(json_object *row)
-{
-	const char *n = fmt_str(fmt_get(row, "unit"), "name");
-
-	return n ? n : "?";
-}
-
 /* Writes one table, Markdown or CSV: a row of cells at a time. */
 struct doc {
 	FILE *f;
@@ -283,19 +255,19 @@ static void bulletin_units(const struct doc *d, json_object *rows)
 		json_object *r = json_object_array_get_idx(rows, i);
 		char b[12][32];
 		const char *cells[] = {
-			unit_name(r),
-			num(b[0], 32, r, "dispatched"),
-			num(b[1], 32, r, "accepted"),
-			num(b[2], 32, r, "resolved"),
-			num(b[3], 32, r, "closed"),
-			pct(b[4], 32, r, "dispatch_ontime_rate"),
-			pct(b[5], 32, r, "response_rate"),
-			pct(b[6], 32, r, "resolve_ontime_rate"),
-			pct(b[7], 32, r, "close_rate"),
-			pct(b[8], 32, r, "satisfaction_rate"),
-			pct(b[9], 32, r, "return_rate"),
-			num(b[10], 32, r, "open_at_end"),
-			num(b[11], 32, r, "overdue_at_end"),
+			fmt_unit_name(r),
+			fmt_number(b[0], 32, r, "dispatched"),
+			fmt_number(b[1], 32, r, "accepted"),
+			fmt_number(b[2], 32, r, "resolved"),
+			fmt_number(b[3], 32, r, "closed"),
+			fmt_rate(b[4], 32, r, "dispatch_ontime_rate"),
+			fmt_rate(b[5], 32, r, "response_rate"),
+			fmt_rate(b[6], 32, r, "resolve_ontime_rate"),
+			fmt_rate(b[7], 32, r, "close_rate"),
+			fmt_rate(b[8], 32, r, "satisfaction_rate"),
+			fmt_rate(b[9], 32, r, "return_rate"),
+			fmt_number(b[10], 32, r, "open_at_end"),
+			fmt_number(b[11], 32, r, "overdue_at_end"),
 		};
 		doc_row(d, cells, n);
 	}
@@ -312,10 +284,10 @@ static void bulletin_ranking(const struct doc *d, json_object *rk)
 		json_object *r = json_object_array_get_idx(rows, i);
 		char b[3][32];
 		const char *cells[] = {
-			fmt_get(r, "rank") ? num(b[0], 32, r, "rank") : "未排名",
-			unit_name(r),
-			num(b[1], 32, r, "composite"),
-			num(b[2], 32, r, "volume"),
+			fmt_get(r, "rank") ? fmt_number(b[0], 32, r, "rank") : "未排名",
+			fmt_unit_name(r),
+			fmt_number(b[1], 32, r, "composite"),
+			fmt_number(b[2], 32, r, "volume"),
 			fmt_bool(r, "red")     ? "红榜"
 			: fmt_bool(r, "black") ? "黑榜"
 			                       : "",
@@ -331,7 +303,7 @@ static void bulletin_ranking(const struct doc *d, json_object *rk)
 		     i++)
 			len += (size_t)snprintf(line + len, sizeof line - len, "%s%s",
 			                        i ? "、" : "",
-			                        unit_name(json_object_array_get_idx(list, i)));
+			                        fmt_unit_name(json_object_array_get_idx(list, i)));
 		if (list == NULL || json_object_array_length(list) == 0)
 			snprintf(line + len, sizeof line - len, "无");
 		if (d->md)
@@ -357,7 +329,7 @@ static void bulletin_overdue(const struct doc *d, json_object *od)
 		char b[32];
 		const char *kind = fmt_str(r, "kind");
 		const char *cells[] = {
-			num(b, 32, r, "ticket"),
+			fmt_number(b, 32, r, "ticket"),
 			kind == NULL                    ? "?"
 			: strcmp(kind, "dispatch") == 0 ? "派单"
 			: strcmp(kind, "accept") == 0   ? "签收"

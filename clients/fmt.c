@@ -185,3 +185,30 @@ const char *fmt_state_sgr(const char *state)
 		return "32";
 	return "2"; /* closed, cancelled: dim */
 }
+
+const char *fmt_rate(char *buf, size_t cap, json_object *row, const char *key)
+{
+	json_object *v = fmt_get(row, key);
+
+	if (v == NULL)
+		return "-";
+	snprintf(buf, cap, "%.1f%%", json_object_get_double(v) * 100);
+	return buf;
+}
+
+const char *fmt_number(char *buf, size_t cap, json_object *row, const char *key)
+{
+	json_object *v = fmt_get(row, key);
+
+	if (v == NULL)
+		return "-";
+	snprintf(buf, cap, "%s", json_object_get_string(v));
+	return buf;
+}
+
+const char *fmt_unit_name(json_object *row)
+{
+	const char *n = fmt_str(fmt_get(row, "unit"), "name");
+
+	return n ? n : "?";
+}

@@ -29,6 +29,13 @@ long long fmt_now_ms(void);
 /* 93784 -> "1d 2h", 7260 -> "2h 1m", 59 -> "0m". */
 const char *fmt_duration(char *buf, size_t cap, long long seconds);
 
+/* Cells of the assessment's reports: a rate (0-1) as "57.1%", a number as
+ * the server wrote it, a row's unit.name; "-" (or "?" for a name) when
+ * absent or null. */
+const char *fmt_rate(char *buf, size_t cap, json_object *row, const char *key);
+const char *fmt_number(char *buf, size_t cap, json_object *row, const char *key);
+const char *fmt_unit_name(json_object *row);
+
 /* "dispatched" -> "已派单"; the input when unknown. */
 const char *fmt_state_zh(const char *state);
 /* "dispatch" -> "派单"; the input when unknown. */

@@ -41,6 +41,17 @@ int outfile_open(struct outfile *o, const char *path, bool force)
 		return fail(EX_SOFTWARE, "out of memory");
 	}
 	fd = mkstemp(o->tmp);
+	/* mkstemp makes it 0600: give it the mode any new file would have */
+	if (fd >= 0) {
+		mode_t mask = umask(0);
+
+		umask(mask);
+		if (fchmod(fd, 0666 & ~mask) != 0) {
+			close(fd);
+			unlink(o->tmp);
+			fd = -1;
+		}
+	}
 	if (fd < 0 || (o->f = fdopen(fd, "w")) == NULL) {
 		int e = errno;
 

@@ -1,8 +1,8 @@
 /*
- * outfile: where a document (export, bulletin) is written.  "-" (or no -o)
+ * outfile: where a document (export, bulletin) or a photo is written.  "-" (or no -o)
  * is standard output; a file is written to a temporary file next to it and
  * appears whole or not at all (outfile_commit links or renames it), and an
- * existing file is kept unless --force, as photo does.
+ * existing file is kept unless --force.
  */
 #ifndef STREETCTL_OUTFILE_H
 #define STREETCTL_OUTFILE_H
