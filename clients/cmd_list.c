@@ -66,21 +66,6 @@ static void list_more(const char *cmd, json_object *res)
 		         json_object_get_string(next));
 }
 
-/* Adds a reference filter (--category CODE ...) as its id. */
-static int list_ref(struct ctl *ctl, json_object *req, const struct args *a, enum ref_kind k,
-                    const char *opt)
-{
-	long long id;
-	int rc;
-
-	if (!args_has(a, opt))
-		return 0;
-	rc = ref_resolve(ctl, k, args_get(a, opt), opt, &id);
-	if (rc == 0)
-		json_object_object_add(req, opt, json_object_new_int64(id));
-	return rc;
-}
-
 /*
  * The FLAG column: "!" urgent, "⏰" overdue (its current deadline has
  * passed), so that both survive a pipe and NO_COLOR.  The legend is in
@@ -159,11 +144,11 @@ int cmd_list(struct ctl *ctl, const struct args *a)
 
 	if (args_has(a, "state"))
 		json_object_object_add(req, "state", json_object_new_string(args_get(a, "state")));
-	rc = list_ref(ctl, req, a, REF_CATEGORY, "category");
+	rc = ref_add_option(ctl, req, a, REF_CATEGORY, "category");
 	if (rc == 0)
-		rc = list_ref(ctl, req, a, REF_GRID, "grid");
+		rc = ref_add_option(ctl, req, a, REF_GRID, "grid");
 	if (rc == 0)
-		rc = list_ref(ctl, req, a, REF_DEPARTMENT, "department");
+		rc = ref_add_option(ctl, req, a, REF_DEPARTMENT, "department");
 	if (rc == 0 && args_has(a, "overdue"))
 		json_object_object_add(req, "overdue", json_object_new_boolean(1));
 	if (rc == 0) {

@@ -40,21 +40,6 @@ static int score_period(const struct args *a, json_object *req)
 	return 0;
 }
 
-/* Adds --opt (a code or an id of kind k) as field. */
-static int score_ref(struct ctl *ctl, json_object *req, const struct args *a, enum ref_kind k,
-                     const char *opt)
-{
-	long long id;
-	int rc;
-
-	if (!args_has(a, opt))
-		return 0;
-	rc = ref_resolve(ctl, k, args_get(a, opt), opt, &id);
-	if (rc == 0)
-		json_object_object_add(req, opt, json_object_new_int64(id));
-	return rc;
-}
-
 /* The day before a 'YYYY-MM-DD' date (the period's last day), or the date as given. */
 static const char *score_last_day(char *buf, size_t cap, const char *to)
 {
@@ -283,9 +268,9 @@ static int score_get(struct ctl *ctl, const struct args *a)
 	int rc = score_period(a, req);
 
 	if (rc == 0)
-		rc = score_ref(ctl, req, a, REF_STREET, "street");
+		rc = ref_add_option(ctl, req, a, REF_STREET, "street");
 	if (rc == 0)
-		rc = score_ref(ctl, req, a, REF_DEPARTMENT, "department");
+		rc = ref_add_option(ctl, req, a, REF_DEPARTMENT, "department");
 	if (rc == 0)
 		rc = rpc_check(ctl, req);
 	if (rc == 0)
@@ -341,7 +326,7 @@ static int score_set(struct ctl *ctl, const struct args *a)
 	}
 	rc = score_period(a, req);
 	if (rc == 0)
-		rc = score_ref(ctl, req, a, REF_DEPARTMENT, "department");
+		rc = ref_add_option(ctl, req, a, REF_DEPARTMENT, "department");
 	if (rc == 0) {
 		json_object_object_add(req, "criterion",
 		                       json_object_new_string(args_get(a, "criterion")));

@@ -119,3 +119,17 @@ const char *ref_code(struct ctl *ctl, enum ref_kind kind, long long id)
 {
 	return fmt_str(ref_find(ctl, kind, id), "code");
 }
+
+int ref_add_option(struct ctl *ctl, json_object *req, const struct args *a, enum ref_kind kind,
+                   const char *opt)
+{
+	long long id;
+	int rc;
+
+	if (!args_has(a, opt))
+		return 0;
+	rc = ref_resolve(ctl, kind, args_get(a, opt), opt, &id);
+	if (rc == 0)
+		json_object_object_add(req, opt, json_object_new_int64(id));
+	return rc;
+}

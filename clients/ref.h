@@ -9,6 +9,7 @@
 #include <json-c/json.h>
 #include <stddef.h>
 
+#include "args.h"
 #include "ctl.h"
 
 enum ref_kind {
@@ -37,6 +38,11 @@ json_object *ref_find(struct ctl *ctl, enum ref_kind kind, long long id);
  */
 int ref_resolve(struct ctl *ctl, enum ref_kind kind, const char *text, const char *opt,
                 long long *id);
+
+/* When the command has option opt, resolves its value (a code or an id of
+ * kind) and adds it to req as field opt; 0, or ref_resolve's exit code. */
+int ref_add_option(struct ctl *ctl, json_object *req, const struct args *a, enum ref_kind kind,
+                   const char *opt);
 
 /* "噪声扰民" for an id (the row's name), "#id" when unknown, "-" for id <= 0. */
 const char *ref_name(struct ctl *ctl, enum ref_kind kind, long long id, char *buf, size_t cap);
