@@ -14,7 +14,13 @@
 --   cancelled     5%      2     report, cancel
 -- One open ticket in four is past its deadline (overdue = true, as the
 -- sweeper would have marked it).  created_at spreads over two years, in id
--- order.  The event log is append-only: this only inserts.
+-- order; a ticket's steps are an hour apart and the events go in in time
+-- order (seq follows at), so the assessment follower (80_follow.sql) folds
+-- two years of months.  The events that start a step carry its deadline
+-- (data.due_at, as the actions write it): two hours, or thirty minutes for
+-- 10-30% of them depending on the department, so that some steps are late
+-- and the departments' rates differ.  The event log is append-only: this
+-- only inserts.
 
 SET synchronous_commit = off;
 -- Foreign keys are not checked row by row (replica mode skips their triggers,
@@ -22,6 +28,8 @@ SET synchronous_commit = off;
 -- anyway): every id below is read from the table it refers to.  The CHECK
 -- constraints still apply.
 SET session_replication_role = replica;
+-- the events are sorted by time before they go in
+SET work_mem = '256MB';
 
 CREATE TEMP TABLE g_grid AS
 SELECT row_number() OVER (ORDER BY g.id) - 1 AS k, g.id AS grid_id, g.street_id,
@@ -104,6 +112,12 @@ SELECT t.created_at + interval '1 hour' * (s.k - 1), t.id,
 	s.action, s.from_state, s.to_state, s.k, t.street_id, t.district_id, t.reporter_id,
 	CASE WHEN s.k > 1 THEN t.department_id END, t.category_id, t.grid_id,
 	CASE WHEN s.action = 'confirm' THEN jsonb_build_object('rating', t.rating)
+		WHEN s.action IN ('report', 'dispatch', 'accept', 'resolve') THEN
+			jsonb_build_object('due_at', t.created_at + interval '1 hour' * (s.k - 1)
+				+ CASE WHEN (t.id + s.k) % 10 < 1 + coalesce(t.department_id, 0) % 3
+					THEN interval '30 minutes' ELSE interval '2 hours' END)
+			|| CASE WHEN s.action = 'report' THEN jsonb_build_object('urgent', t.urgent)
+				ELSE '{}' END
 		ELSE '{}' END
 FROM g_base b
 JOIN street.ticket t ON t.id > b.base
@@ -127,6 +141,8 @@ JOIN LATERAL (
 		(2, 'cancel', 'reported', 'cancelled')
 	) AS a (k, action, from_state, to_state)
 	WHERE t.state = 'cancelled'
-) s ON true;
+) s ON true
+-- in time order, as a live log is (within a ticket, step order too)
+ORDER BY t.created_at + interval '1 hour' * (s.k - 1), t.id, s.k;
 
 SELECT setval(pg_get_serial_sequence('street.ticket', 'id'), (SELECT max(id) FROM street.ticket));

@@ -146,7 +146,9 @@ bench_pgbench() {
 bench_cpu_snapshot() {
 	local f line comm rest
 	for f in /proc/[0-9]*/stat; do
-		read -r line <"$f" 2>/dev/null || continue
+		# (braces: the 2> must be in place before the < that fails when the
+		# process ended since the glob)
+		{ read -r line <"$f"; } 2>/dev/null || continue
 		# comm is in parentheses and may hold spaces: cut at the last ')'
 		comm=${line#*(}
 		comm=${comm%)*}

@@ -2,7 +2,10 @@
 -- clock_timestamp(), so no client round trip is counted), :runs times each
 -- after one untimed run; prints "name median_ms max_ms" per query.
 -- Variables: street (zhang.wei's id), dept (yang.min's), sup (sun.li's),
--- ticket (a ticket with a full history), runs.
+-- ticket (a ticket with a full history), runs; for the assessment's reports
+-- (81_measures.sql, read from the follower's rollups): city (ma.jun's, the
+-- city-wide supervisor), m_from and m_to (the last whole month), y_from (a
+-- year before m_to).
 CREATE FUNCTION pg_temp.bench_ms(q text, n integer) RETURNS SETOF double precision
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -23,7 +26,12 @@ SELECT v.name, round(percentile_cont(0.5) WITHIN GROUP (ORDER BY ms)::numeric, 3
 FROM (VALUES
 	(1, 'overdue_street', format('SELECT street.st_overdue(%s, NULL, 50)', :street)),
 	(2, 'dept_open_list', format('SELECT street.st_list(%s, %L, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 50)', :dept, 'accepted')),
-	(3, 'ticket_history', format('SELECT street.st_get(%s, %s)', :sup, :ticket))
+	(3, 'ticket_history', format('SELECT street.st_get(%s, %s)', :sup, :ticket)),
+	(4, 'ranking_departments', format('SELECT street.st_ranking(%s, %L, %L, %L)', :city, :'m_from', :'m_to', 'department')),
+	(5, 'ranking_streets', format('SELECT street.st_ranking(%s, %L, %L, %L)', :city, :'m_from', :'m_to', 'street')),
+	(6, 'stats_departments', format('SELECT street.st_stats(%s, %L, %L, %L)', :city, :'m_from', :'m_to', 'department')),
+	(7, 'stats_streets', format('SELECT street.st_stats(%s, %L, %L, %L)', :city, :'m_from', :'m_to', 'street')),
+	(8, 'stats_year_series', format('SELECT street.st_stats(%s, %L, %L, %L, %L)', :city, :'y_from', :'m_to', 'department', 'month'))
 ) AS v (k, name, q)
 CROSS JOIN LATERAL pg_temp.bench_ms(v.q, :runs) AS ms
 GROUP BY v.k, v.name
