@@ -16,9 +16,13 @@ CREATE TABLE assess_cursor (
 );
 INSERT INTO assess_cursor DEFAULT VALUES;
 
--- What the fold remembers of a ticket between its events.
+-- What the fold remembers of a ticket between its events.  No foreign key
+-- to ticket, here or in assess_step: checking one takes a KEY SHARE lock on
+-- the ticket row, so a follower batch holding many of them deadlocked with the
+-- actions that lock those tickets FOR UPDATE (bench/run, 16 clients and more);
+-- every ticket_id comes from an event, which references its ticket already.
 CREATE TABLE assess_ticket (
-	ticket_id bigint PRIMARY KEY REFERENCES ticket,
+	ticket_id bigint PRIMARY KEY,
 	urgent boolean NOT NULL,
 	dispatched boolean NOT NULL DEFAULT false,  -- dispatched at least once
 	last_resolve_met boolean                    -- the last resolve step was on time
@@ -28,7 +32,7 @@ CREATE TABLE assess_ticket (
 -- ticket has ended_at NULL.
 CREATE TABLE assess_step (
 	id bigint PRIMARY KEY GENERATED ALWAYS AS IDENTITY,
-	ticket_id bigint NOT NULL REFERENCES ticket,
+	ticket_id bigint NOT NULL,
 	kind text NOT NULL CHECK (kind IN ('dispatch', 'accept', 'resolve', 'feedback')),
 	start_seq bigint NOT NULL,
 	started_at timestamptz NOT NULL,
