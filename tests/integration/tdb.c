@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 PGconn *tdb_connect(bool admin)
 {
@@ -148,4 +149,20 @@ const char *tdb_fmt(const char *fmt, ...)
 	vsnprintf(b, sizeof(bufs[0]), fmt, ap);
 	va_end(ap);
 	return b;
+}
+
+void tdb_follow_catch_up(void)
+{
+	PGconn *admin = tdb_connect(true);
+	long long head = tdb_int(admin, "SELECT max(seq) FROM street.ticket_event", 0, NULL);
+
+	for (int i = 0; i < 2000; i++) {
+		tdb_int(admin, "SELECT street.st_follow()", 0, NULL);
+		if (tdb_int(admin, "SELECT position FROM street.assess_cursor", 0, NULL) >= head)
+			break;
+		usleep(10000);
+	}
+	ck_assert_int_ge(tdb_int(admin, "SELECT position FROM street.assess_cursor", 0, NULL),
+	                 head);
+	PQfinish(admin);
 }

@@ -45,6 +45,11 @@ void tdb_call(PGconn *c, const char *func, int nparams, const char *const *param
 
 /* printf into one of 16 static rotating buffers: for parameter lists used at once,
  * never for a value kept across other calls. */
+/* Runs st_follow() as the admin (what the daemon's leader does) until the
+ * assessment's fold has passed every event committed now; fails the test if
+ * it does not within ~20 s. */
+void tdb_follow_catch_up(void);
+
 const char *tdb_fmt(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 #endif

@@ -30,24 +30,6 @@ static void teardown(void)
 	PQfinish(db);
 }
 
-/* Runs st_follow() (as the daemon would) until the fold has passed every
- * event committed now. */
-static void catch_up(void)
-{
-	PGconn *admin = tdb_connect(true);
-	long long head = tdb_int(admin, "SELECT max(seq) FROM street.ticket_event", 0, NULL);
-
-	for (int i = 0; i < 2000; i++) {
-		tdb_int(admin, "SELECT street.st_follow()", 0, NULL);
-		if (tdb_int(admin, "SELECT position FROM street.assess_cursor", 0, NULL) >= head)
-			break;
-		usleep(10000);
-	}
-	ck_assert_int_ge(tdb_int(admin, "SELECT position FROM street.assess_cursor", 0, NULL),
-	                 head);
-	PQfinish(admin);
-}
-
 /* Calls a report function; returns the parsed reply, or NULL with *state set. */
 static json_object *call(const char *sql, int n, const char *const *p, char state[6])
 {
@@ -264,7 +246,7 @@ START_TEST(test_hand_calculation)
 	char st[6];
 	json_object *r;
 
-	catch_up();
+	tdb_follow_catch_up();
 	r = stats("ta.super", "2025-03-01", "2025-04-01", "department", NULL, st);
 	ck_assert_str_eq(st, "");
 	ck_assert_int_eq(nrows(r), 2); /* A and B; C, D, E worked only in May */
@@ -309,7 +291,7 @@ START_TEST(test_ranking_composite)
 	char st[6];
 	json_object *r, *a, *b;
 
-	catch_up();
+	tdb_follow_catch_up();
 	r = ranking("ta.super", "2025-03-01", "2025-04-01", "department", NULL, st);
 	ck_assert_str_eq(st, "");
 	a = row_of(r, "ta-dept-a");
@@ -355,7 +337,7 @@ START_TEST(test_ranking_ties)
 	char st[6];
 	json_object *r, *red, *black;
 
-	catch_up();
+	tdb_follow_catch_up();
 	r = ranking("ta.super", "2025-05-01", "2025-06-01", "department", "1", st);
 	ck_assert_str_eq(st, "");
 	ck_assert_int_eq(nrows(r), 3);
@@ -386,7 +368,7 @@ START_TEST(test_scope)
 	char st[6];
 	json_object *r;
 
-	catch_up();
+	tdb_follow_catch_up();
 	/* a department: its own row only, whatever the grouping */
 	r = stats("ta.dept.a", "2025-03-01", "2025-04-01", "department", NULL, st);
 	ck_assert_str_eq(st, "");
@@ -462,7 +444,7 @@ START_TEST(test_series)
 		            tdb_fmt("%d", tdb_department(db, "ta-dept-a")) };
 	int dispatched = 0;
 
-	catch_up();
+	tdb_follow_catch_up();
 	r = call("SELECT street.st_stats($1, $2, $3, $4, $5, $6)", 6, p, st);
 	ck_assert_str_eq(st, "");
 	rows = json_object_object_get(r, "rows");
@@ -556,7 +538,7 @@ START_TEST(test_follow_waits_for_holes)
 	                 seq_held);
 	r = tdb_query(held, "COMMIT", 0, NULL);
 	PQclear(r);
-	catch_up();
+	tdb_follow_catch_up();
 	ck_assert_int_eq(
 	        tdb_int(db,
 	                "SELECT count(*) FROM street.assess_step s JOIN street.ticket_event e"

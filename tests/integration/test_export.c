@@ -35,22 +35,6 @@ static void teardown(void)
 	PQfinish(db);
 }
 
-/* Runs st_follow() (as the daemon's leader would) until the fold has passed
- * every event committed now. */
-static void catch_up(void)
-{
-	PGconn *admin = tdb_connect(true);
-	long long head = tdb_int(admin, "SELECT max(seq) FROM street.ticket_event", 0, NULL);
-
-	for (int i = 0; i < 2000; i++) {
-		tdb_int(admin, "SELECT street.st_follow()", 0, NULL);
-		if (tdb_int(admin, "SELECT position FROM street.assess_cursor", 0, NULL) >= head)
-			break;
-		usleep(10000);
-	}
-	PQfinish(admin);
-}
-
 /* Calls a function; returns the parsed reply, or NULL with *state set. */
 static json_object *call(const char *sql, int n, const char *const *p, char state[6])
 {
@@ -174,7 +158,7 @@ START_TEST(test_scope_and_paging)
 	char got[256];
 	int pages, others;
 
-	catch_up();
+	tdb_follow_catch_up();
 	/* the fixture inserts T1..T9 in that order (T9 last), so ids follow */
 	export_all("ta.super", "2025-03-01", "2025-04-01", NULL, got, sizeof got, &pages, &others);
 	ck_assert_str_eq(got, march_all());
@@ -215,7 +199,7 @@ START_TEST(test_row)
 	json_object *r, *row = NULL, *steps, *s;
 	const char *after = tdb_fmt("%lld", fixture_id(1) - 1);
 
-	catch_up();
+	tdb_follow_catch_up();
 	r = export_page("ta.super", "2025-03-01", "2025-04-01", after, "1", st);
 	ck_assert_ptr_nonnull(r);
 	row = json_object_array_get_idx(get(r, "rows"), 0);
@@ -323,7 +307,7 @@ START_TEST(test_bulletin)
 	char st[6], got[512];
 	json_object *b;
 
-	catch_up();
+	tdb_follow_catch_up();
 	b = bulletin("ta.super", "2025-03-01", "2025-04-01", st);
 	ck_assert_ptr_nonnull(b);
 	ck_assert_str_eq(json_object_get_string(get(b, "from")), "2025-03-01");
