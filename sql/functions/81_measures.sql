@@ -82,6 +82,11 @@ $$;
 -- The figures per unit (and per series bucket) of a period, over the rollup
 -- rows of a data scope (NULL: no restriction on that column).  A unit has a
 -- row for a bucket when something of it happened in that bucket.
+-- Whole months come from assess_month when no bucket splits one (no series,
+-- or by month) and the grouping is not by grid; the other days from
+-- assess_day.  open_at_end / overdue_at_end: the balance at the period's
+-- start (the months before it, then its month's first days) plus the deltas
+-- of the buckets up to each bucket's end.
 CREATE OR REPLACE FUNCTION st_assess_figures(p_from date, p_to date, p_group text, p_series text,
 	p_unit integer, p_department integer, p_street integer, p_district integer)
 RETURNS TABLE (unit_id integer, period_from date, period_to date, f jsonb)
@@ -92,6 +97,12 @@ DECLARE
 	step interval := CASE p_series WHEN 'day' THEN interval '1 day' WHEN 'week' THEN interval '1 week'
 		WHEN 'month' THEN interval '1 month' END;
 	bounds integer[] := st_assess_bounds();
+	by_month boolean := p_group <> 'grid';
+	-- the whole months [m_from, m_to) read from assess_month (NULL: none)
+	m_from date;
+	m_to date;
+	-- the opening balance: months before o_month, then the days to p_from
+	o_month date := CASE WHEN by_month THEN date_trunc('month', p_from)::date END;
 BEGIN
 	IF p_series IS NULL THEN
 		b_from := ARRAY[p_from];
@@ -103,17 +114,64 @@ BEGIN
 		FROM generate_series(date_trunc(CASE p_series WHEN 'day' THEN 'day' WHEN 'week' THEN 'week'
 			ELSE 'month' END, p_from::timestamp), (p_to - 1)::timestamp, step) g;
 	END IF;
+	IF by_month AND coalesce(p_series, 'month') = 'month' THEN
+		m_from := CASE WHEN o_month = p_from THEN p_from
+			ELSE (o_month + interval '1 month')::date END;
+		m_to := date_trunc('month', p_to)::date;
+		IF m_from >= m_to THEN
+			m_from := NULL;
+			m_to := NULL;
+		END IF;
+	END IF;
 	RETURN QUERY
 	WITH bk AS MATERIALIZED (
 		SELECT x.b_from, x.b_to FROM unnest(b_from, b_to) AS x(b_from, b_to)),
-	data AS MATERIALIZED (
-		SELECT st_assess_unit(p_group, d.department_id, d.street_id, d.district_id,
-			d.category_id, d.grid_id) AS u, d.*
+	rollup AS (
+		SELECT m.month AS day, 0 AS grid_id, m.category_id, m.department_id, m.street_id,
+			m.district_id, m.reported, m.dispatched, m.dispatched_ontime, m.dispatched_tickets,
+			m.accept_ended, m.accepted, m.accepted_ontime, m.returned, m.returned_counted,
+			m.resolved, m.resolved_ontime, m.reopened, m.closed, m.closed_ontime,
+			m.confirmed, m.no_feedback, m.satisfied, m.dissatisfied, m.cancelled,
+			m.cancelled_dispatched, m.urged, m.overdue_marks, m.open_delta,
+			m.overdue_delta, m.ownerless_s
+		FROM assess_month m
+		WHERE m.month >= m_from AND m.month < m_to
+		UNION ALL
+		SELECT d.day, d.grid_id, d.category_id, d.department_id, d.street_id,
+			d.district_id, d.reported, d.dispatched, d.dispatched_ontime, d.dispatched_tickets,
+			d.accept_ended, d.accepted, d.accepted_ontime, d.returned, d.returned_counted,
+			d.resolved, d.resolved_ontime, d.reopened, d.closed, d.closed_ontime,
+			d.confirmed, d.no_feedback, d.satisfied, d.dissatisfied, d.cancelled,
+			d.cancelled_dispatched, d.urged, d.overdue_marks, d.open_delta,
+			d.overdue_delta, d.ownerless_s
 		FROM assess_day d
-		WHERE d.day < p_to
-			AND (p_department IS NULL OR d.department_id = p_department)
-			AND (p_street IS NULL OR d.street_id = p_street)
-			AND (p_district IS NULL OR d.district_id = p_district)),
+		WHERE (d.day >= p_from AND d.day < coalesce(m_from, p_to))
+			OR (d.day >= m_to AND d.day < p_to)),
+	data AS MATERIALIZED (
+		SELECT st_assess_unit(p_group, r.department_id, r.street_id, r.district_id,
+			r.category_id, r.grid_id) AS u, r.*
+		FROM rollup r
+		WHERE (p_department IS NULL OR r.department_id = p_department)
+			AND (p_street IS NULL OR r.street_id = p_street)
+			AND (p_district IS NULL OR r.district_id = p_district)),
+	opening AS (
+		SELECT o.u, sum(o.open_delta) AS open_at, sum(o.overdue_delta) AS overdue_at
+		FROM (SELECT st_assess_unit(p_group, m.department_id, m.street_id, m.district_id,
+					m.category_id, 0) AS u, m.open_delta, m.overdue_delta
+				FROM assess_month m
+				WHERE m.month < o_month
+					AND (p_department IS NULL OR m.department_id = p_department)
+					AND (p_street IS NULL OR m.street_id = p_street)
+					AND (p_district IS NULL OR m.district_id = p_district)
+			UNION ALL
+			SELECT st_assess_unit(p_group, d.department_id, d.street_id, d.district_id,
+					d.category_id, d.grid_id), d.open_delta, d.overdue_delta
+				FROM assess_day d
+				WHERE d.day >= coalesce(o_month, '-infinity'::date) AND d.day < p_from
+					AND (p_department IS NULL OR d.department_id = p_department)
+					AND (p_street IS NULL OR d.street_id = p_street)
+					AND (p_district IS NULL OR d.district_id = p_district)) o
+		GROUP BY o.u),
 	sums AS (
 		SELECT d.u, bk.b_from, bk.b_to,
 			sum(d.reported) AS reported, sum(d.dispatched) AS dispatched,
@@ -127,14 +185,31 @@ BEGIN
 			sum(d.no_feedback) AS no_feedback, sum(d.satisfied) AS satisfied,
 			sum(d.dissatisfied) AS dissatisfied, sum(d.cancelled) AS cancelled,
 			sum(d.cancelled_dispatched) AS cancelled_dispatched, sum(d.urged) AS urged,
-			sum(d.overdue_marks) AS overdue_marks, sum(d.ownerless_s) AS ownerless_s
+			sum(d.overdue_marks) AS overdue_marks, sum(d.ownerless_s) AS ownerless_s,
+			sum(d.open_delta) AS open_delta, sum(d.overdue_delta) AS overdue_delta
 		FROM data d JOIN bk ON d.day >= bk.b_from AND d.day < bk.b_to
 		WHERE d.u IS NOT NULL AND (p_unit IS NULL OR d.u = p_unit)
 		GROUP BY d.u, bk.b_from, bk.b_to),
+	balance AS (
+		SELECT s.*,
+			coalesce(o.open_at, 0) + sum(s.open_delta) OVER w AS open_at_end,
+			coalesce(o.overdue_at, 0) + sum(s.overdue_delta) OVER w AS overdue_at_end
+		FROM sums s LEFT JOIN opening o ON o.u = s.u
+		WINDOW w AS (PARTITION BY s.u ORDER BY s.b_from)),
 	hist AS (
 		SELECT st_assess_unit(p_group, h.department_id, h.street_id, h.district_id,
 			h.category_id, h.grid_id) AS u, bk.b_from, h.kind, h.bucket, sum(h.n) AS n
-		FROM assess_day_hist h JOIN bk ON h.day >= bk.b_from AND h.day < bk.b_to
+		FROM (SELECT m.month AS day, 0 AS grid_id, m.category_id, m.department_id, m.street_id,
+					m.district_id, m.kind, m.bucket, m.n
+				FROM assess_month_hist m
+				WHERE m.month >= m_from AND m.month < m_to
+			UNION ALL
+			SELECT d.day, d.grid_id, d.category_id, d.department_id, d.street_id,
+					d.district_id, d.kind, d.bucket, d.n
+				FROM assess_day_hist d
+				WHERE (d.day >= p_from AND d.day < coalesce(m_from, p_to))
+					OR (d.day >= m_to AND d.day < p_to)) h
+		JOIN bk ON h.day >= bk.b_from AND h.day < bk.b_to
 		WHERE (p_department IS NULL OR h.department_id = p_department)
 			AND (p_street IS NULL OR h.street_id = p_street)
 			AND (p_district IS NULL OR h.district_id = p_district)
@@ -160,7 +235,7 @@ BEGIN
 			'confirmed', s.confirmed, 'no_feedback', s.no_feedback,
 			'cancelled', s.cancelled, 'cancelled_dispatched', s.cancelled_dispatched,
 			'urged', s.urged, 'overdue_marks', s.overdue_marks,
-			'open_at_end', o.open_at_end, 'overdue_at_end', o.overdue_at_end,
+			'open_at_end', s.open_at_end, 'overdue_at_end', s.overdue_at_end,
 			'ownerless_s', s.ownerless_s)
 		|| jsonb_build_object(
 			'dispatch_ontime_rate', st_assess_rate(s.dispatched_ontime, s.dispatched),
@@ -178,12 +253,8 @@ BEGIN
 			|| jsonb_object_agg(k || '_p50_s', p.j->k->'p50')
 			|| jsonb_object_agg(k || '_p90_s', p.j->k->'p90')
 			FROM unnest(ARRAY['dispatch', 'accept', 'resolve', 'feedback']) k)
-	FROM sums s
-	LEFT JOIN pct p ON p.u = s.u AND p.b_from = s.b_from
-	CROSS JOIN LATERAL (
-		SELECT coalesce(sum(d.open_delta), 0) AS open_at_end,
-			coalesce(sum(d.overdue_delta), 0) AS overdue_at_end
-		FROM data d WHERE d.u = s.u AND d.day < s.b_to) o;
+	FROM balance s
+	LEFT JOIN pct p ON p.u = s.u AND p.b_from = s.b_from;
 END
 $$;
 
