@@ -27,8 +27,8 @@ $$;
 
 CREATE OR REPLACE FUNCTION st_assess_bucket(p_secs bigint) RETURNS smallint
 LANGUAGE sql IMMUTABLE AS $$
-	SELECT coalesce((SELECT min(i) FROM unnest(st_assess_bounds()) WITH ORDINALITY b(v, i)
-		WHERE p_secs <= v), cardinality(st_assess_bounds()) + 1)::smallint
+	-- the first bound >= p_secs: one more than the bounds below it
+	SELECT (width_bucket(p_secs - 1, st_assess_bounds()) + 1)::smallint
 $$;
 
 -- The day (UTC+8, as the deadlines) an instant belongs to.
@@ -191,7 +191,11 @@ BEGIN
 	IF NOT FOUND THEN
 		RETURN; -- its report was never folded (cannot happen: report is its first event)
 	END IF;
-	SELECT * INTO s FROM assess_step WHERE ticket_id = e.ticket_id AND ended_at IS NULL;
+	-- the open step is the ticket's last, unless that has ended
+	SELECT * INTO s FROM assess_step WHERE ticket_id = e.ticket_id ORDER BY id DESC LIMIT 1;
+	IF s.ended_at IS NOT NULL THEN
+		s := NULL;
+	END IF;
 	old_holder := coalesce(s.department_id, 0);
 
 	-- events that leave the state alone
@@ -215,7 +219,8 @@ BEGIN
 			AND action = 'return';
 		IF FOUND THEN
 			PERFORM st_assess_add(r, st_assess_day(r.at), r.department_id, returned_counted => -1);
-			SELECT * INTO rs FROM assess_step WHERE start_seq = r.seq AND kind = 'dispatch'
+			SELECT * INTO rs FROM assess_step WHERE ticket_id = r.ticket_id
+				AND start_seq = r.seq AND kind = 'dispatch'
 				AND charged_department_id IS NOT NULL;
 			IF FOUND THEN
 				IF rs.ended_at IS NOT NULL THEN
