@@ -75,15 +75,15 @@ bench_wait_port() {
 	return 1
 }
 
-# bench_daemon_start: start streetd with B_CONF and the bench limits; waits
-# until it listens.  Sets B_DAEMON_PID.
+# bench_daemon_start [ARGS...]: start streetd with B_CONF, the bench limits
+# and ARGS (more --set); waits until it listens.  Sets B_DAEMON_PID.
 bench_daemon_start() {
 	"$B_DAEMON" -c "$B_CONF" \
 		--set limits.max_sessions=19000 \
 		--set limits.max_sessions_per_account=1000 \
 		--set limits.idle_timeout=30m \
 		--set limits.drain_timeout=2s \
-		>>"$B_STATE/streetd.log" 2>&1 &
+		"$@" >>"$B_STATE/streetd.log" 2>&1 &
 	B_DAEMON_PID=$!
 	local i
 	for ((i = 0; i < 300; i++)); do

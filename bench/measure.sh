@@ -349,6 +349,7 @@ bench_measure_growth() {
 	echo "  generated in $((SECONDS - t0)) s" >&2
 	bench_growth_follow "1M"
 	bench_growth_time "1M"
+	bench_export_time "1M" # bench/export.sh
 	if [[ "$B_BIG" == 1 ]]; then
 		st_log "growth: adding 9,000,000 tickets (to 10,000,000; BENCH_BIG=1)"
 		t0=$SECONDS

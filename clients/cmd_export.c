@@ -1,13 +1,15 @@
 /*
  * cmd_export: the assessment's documents (docs/assessment.md, "Export" and
- * "Bulletin").  export streams the ticket-level rows page after page to CSV
- * (or JSON lines with --json), so a year of a city never sits in memory;
+ * "Bulletin").  export streams the ticket-level rows page after page to CSV,
+ * an xlsx sheet (xlsx.h) or JSON lines (--json), so a year of a city never
+ * sits in memory;
  * bulletin renders the monthly 通报 as Markdown or CSV.  Both write to -o FILE
  * (whole or not at all, outfile.h) or to standard output.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sysexits.h>
 
 #include "cmd.h"
 #include "csv.h"
@@ -16,28 +18,67 @@
 #include "outfile.h"
 #include "period.h"
 #include "rpc.h"
+#include "xlsx.h"
 
 /* The step kinds, in the order the columns show them. */
 static const char *const kinds[] = { "dispatch", "accept", "resolve", "feedback" };
 #define NKINDS 4
 
-/* Per step kind, the columns of its last instance. */
-static const char *const step_keys[] = { "started_at", "deadline",   "ended_at",
-	                                 "actor",      "department", "overdue" };
-#define NSTEPKEYS 6
+/* The columns, the one list CSV and xlsx share: a key of the row (or, for a
+ * step kind, of its last instance), and the cell's kind in a spreadsheet. */
+struct export_key {
+	const char *key;
+	enum xlsx_kind kind;
+};
 
-static const char *const head_keys[] = { "id",          "state",         "urgent",
-	                                 "category",    "category_name", "district",
-	                                 "street",      "street_name",   "grid",
-	                                 "reported_at", "department",    "department_name" };
-static const char *const tail_keys[] = { "closed_at", "close_kind", "rating", "returns",
-	                                 "reopens",   "urges",      "overdue" };
-#define NHEAD (int)(sizeof(head_keys) / sizeof(head_keys[0]))
-#define NTAIL (int)(sizeof(tail_keys) / sizeof(tail_keys[0]))
-#define NCOLS (NHEAD + NKINDS * NSTEPKEYS + NTAIL)
+static const struct export_key head_keys[] = {
+	{ "id", XLSX_NUMBER },          { "state", XLSX_TEXT },
+	{ "urgent", XLSX_BOOL },        { "category", XLSX_TEXT },
+	{ "category_name", XLSX_TEXT }, { "district", XLSX_TEXT },
+	{ "street", XLSX_TEXT },        { "street_name", XLSX_TEXT },
+	{ "grid", XLSX_TEXT },          { "reported_at", XLSX_TIME },
+	{ "department", XLSX_TEXT },    { "department_name", XLSX_TEXT },
+};
+static const struct export_key step_keys[] = {
+	{ "started_at", XLSX_TIME }, { "deadline", XLSX_TIME },   { "ended_at", XLSX_TIME },
+	{ "actor", XLSX_TEXT },      { "department", XLSX_TEXT }, { "overdue", XLSX_BOOL },
+};
+static const struct export_key tail_keys[] = {
+	{ "closed_at", XLSX_TIME }, { "close_kind", XLSX_TEXT }, { "rating", XLSX_NUMBER },
+	{ "returns", XLSX_NUMBER }, { "reopens", XLSX_NUMBER },  { "urges", XLSX_NUMBER },
+	{ "overdue", XLSX_BOOL },
+};
+#define NHEAD     (int)(sizeof(head_keys) / sizeof(head_keys[0]))
+#define NSTEPKEYS (int)(sizeof(step_keys) / sizeof(step_keys[0]))
+#define NTAIL     (int)(sizeof(tail_keys) / sizeof(tail_keys[0]))
+#define NCOLS     (NHEAD + NKINDS * NSTEPKEYS + NTAIL)
 
-/* A value as CSV text: strings as they are, numbers and booleans as JSON,
- * null or missing as an empty field. */
+/* The header: the columns' names ("dispatch_started_at" for a step's) and
+ * kinds; static, made once. */
+static const struct xlsx_col *export_columns(void)
+{
+	static struct xlsx_col cols[NCOLS];
+	static char names[NKINDS * NSTEPKEYS][32];
+	int n = 0;
+
+	if (cols[0].name != NULL)
+		return cols;
+	for (int i = 0; i < NHEAD; i++)
+		cols[n++] = (struct xlsx_col){ head_keys[i].key, head_keys[i].kind };
+	for (int k = 0; k < NKINDS; k++)
+		for (int i = 0; i < NSTEPKEYS; i++) {
+			char *s = names[k * NSTEPKEYS + i];
+
+			snprintf(s, 32, "%s_%s", kinds[k], step_keys[i].key);
+			cols[n++] = (struct xlsx_col){ s, step_keys[i].kind };
+		}
+	for (int i = 0; i < NTAIL; i++)
+		cols[n++] = (struct xlsx_col){ tail_keys[i].key, tail_keys[i].kind };
+	return cols;
+}
+
+/* A value as text: strings as they are, numbers and booleans as JSON, null
+ * or missing as NULL (an empty field). */
 static const char *text_of(json_object *o, const char *key)
 {
 	json_object *v = fmt_get(o, key);
@@ -45,31 +86,11 @@ static const char *text_of(json_object *o, const char *key)
 	return v == NULL ? NULL : json_object_get_string(v);
 }
 
-static void export_header(FILE *f)
+/* One ticket as a record of NCOLS cells (pointing into row): for each step
+ * kind, its last instance (a ticket returned or reopened has several;
+ * --json gives them all). */
+static void export_record(const char **cells, json_object *row)
 {
-	const char *cells[NCOLS];
-	static char names[NKINDS * NSTEPKEYS][32];
-	int n = 0;
-
-	for (int i = 0; i < NHEAD; i++)
-		cells[n++] = head_keys[i];
-	for (int k = 0; k < NKINDS; k++)
-		for (int i = 0; i < NSTEPKEYS; i++) {
-			char *s = names[k * NSTEPKEYS + i];
-
-			snprintf(s, 32, "%s_%s", kinds[k], step_keys[i]);
-			cells[n++] = s;
-		}
-	for (int i = 0; i < NTAIL; i++)
-		cells[n++] = tail_keys[i];
-	csv_row(f, cells, n);
-}
-
-/* One ticket as a record: for each step kind, its last instance (a ticket
- * returned or reopened has several; --json gives them all). */
-static void export_record(FILE *f, json_object *row)
-{
-	const char *cells[NCOLS];
 	json_object *steps = fmt_get(row, "steps"), *last[NKINDS] = { NULL };
 	int n = 0;
 
@@ -82,16 +103,15 @@ static void export_record(FILE *f, json_object *row)
 				last[k] = s;
 	}
 	for (int i = 0; i < NHEAD; i++)
-		cells[n++] = text_of(row, head_keys[i]);
+		cells[n++] = text_of(row, head_keys[i].key);
 	for (int k = 0; k < NKINDS; k++)
 		for (int i = 0; i < NSTEPKEYS; i++)
-			cells[n++] = last[k] ? text_of(last[k], step_keys[i]) : NULL;
+			cells[n++] = last[k] ? text_of(last[k], step_keys[i].key) : NULL;
 	for (int i = 0; i < NTAIL; i++)
-		cells[n++] = text_of(row, tail_keys[i]);
-	csv_row(f, cells, n);
+		cells[n++] = text_of(row, tail_keys[i].key);
 }
 
-/* --format: csv, or xlsx (not built: see docs/streetctl.md). */
+/* --format: one of the two allowed. */
 static int check_format(const struct args *a, const char *const *allowed)
 {
 	const char *fmt = args_get(a, "format");
@@ -101,30 +121,97 @@ static int check_format(const struct args *a, const char *const *allowed)
 	for (int i = 0; allowed[i]; i++)
 		if (strcmp(fmt, allowed[i]) == 0)
 			return 0;
-	if (strcmp(fmt, "xlsx") == 0)
-		return fail_usage(a->cmd->name, "--format xlsx is not available in this build; "
-		                                "use --format csv (Excel opens it)");
-	return fail_usage(a->cmd->name, "--format must be %s%s%s, not '%s'", allowed[0],
-	                  allowed[1] ? " or " : "", allowed[1] ? allowed[1] : "", fmt);
+	return fail_usage(a->cmd->name, "--format must be %s or %s, not '%s'", allowed[0],
+	                  allowed[1], fmt);
+}
+
+/* Where export's rows go: JSON lines, CSV or an xlsx sheet. */
+struct sink {
+	FILE *f;
+	struct xlsx *x; /* xlsx, or NULL */
+	bool json;
+};
+
+/* Writes one ticket; 0, or an exit code after one error line. */
+static int sink_row(struct sink *k, json_object *row)
+{
+	const char *cells[NCOLS];
+
+	if (k->json) {
+		fprintf(k->f, "%s\n", json_object_to_json_string_ext(row, JSON_C_TO_STRING_PLAIN));
+		return 0;
+	}
+	export_record(cells, row);
+	if (k->x == NULL) {
+		csv_row(k->f, cells, NCOLS);
+		return 0;
+	}
+	switch (xlsx_row(k->x, cells)) {
+	case XLSX_OK:
+		return 0;
+	case XLSX_FULL:
+		return fail(EX_CANTCREAT,
+		            "more than %ld tickets, past the %ld rows of an Excel sheet; nothing "
+		            "written; narrow the period or use --format csv",
+		            XLSX_MAX_ROWS - 1, XLSX_MAX_ROWS);
+	default:
+		return fail(EX_SOFTWARE, "cannot write the xlsx sheet: %s; nothing written",
+		            xlsx_error(k->x));
+	}
+}
+
+/* xlsx needs a file: a zip is written by seeking, and a terminal or a pipe
+ * would get binary; --json writes lines, not a sheet. */
+static int check_xlsx(const struct ctl *ctl, const struct args *a)
+{
+	const char *fmt = args_get(a, "format"), *path = args_get(a, "output");
+
+	if (fmt == NULL || strcmp(fmt, "xlsx") != 0)
+		return 0;
+	if (ctl->json)
+		return fail_usage(a->cmd->name, "--json writes JSON lines, not xlsx; "
+		                                "drop --json or --format xlsx");
+	if (path == NULL || strcmp(path, "-") == 0)
+		return fail_usage(a->cmd->name, "--format xlsx writes a file, not standard output; "
+		                                "give -o FILE.xlsx");
+	return 0;
 }
 
 int cmd_export(struct ctl *ctl, const struct args *a)
 {
-	static const char *const formats[] = { "csv", NULL };
+	static const char *const formats[] = { "csv", "xlsx", NULL };
 	char from[PERIOD_DAY_MAX], to[PERIOD_DAY_MAX];
+	const char *fmt = args_get(a, "format"), *err;
 	struct outfile out;
+	struct sink k = { .json = ctl->json };
 	long long after = 0, count = 0;
 	int rc = period_parse(a, from, to);
 
 	if (rc == 0)
 		rc = check_format(a, formats);
 	if (rc == 0)
+		rc = check_xlsx(ctl, a);
+	if (rc == 0)
 		rc = outfile_open(&out, args_get(a, "output"), args_has(a, "force"));
 	if (rc != 0)
 		return rc;
-	if (!ctl->json) {
+	k.f = out.f;
+	if (fmt != NULL && strcmp(fmt, "xlsx") == 0) {
+		/* libxlsxwriter writes the zip by name, into outfile's temporary file */
+		k.x = xlsx_open(out.tmp, "tickets", export_columns(), NCOLS, 0, &err);
+		if (k.x == NULL) {
+			outfile_abort(&out);
+			return fail(EX_CANTCREAT,
+			            "cannot start the xlsx file: %s; check the directory", err);
+		}
+	} else if (!ctl->json) {
+		const struct xlsx_col *cols = export_columns();
+		const char *names[NCOLS];
+
+		for (int i = 0; i < NCOLS; i++)
+			names[i] = cols[i].name;
 		csv_bom(out.f);
-		export_header(out.f);
+		csv_row(out.f, names, NCOLS);
 	}
 	/* page after page, each written before the next is asked for */
 	for (;;) {
@@ -140,21 +227,22 @@ int cmd_export(struct ctl *ctl, const struct args *a)
 		if (rc != 0)
 			break;
 		rows = fmt_get(res, "rows");
-		for (size_t i = 0; rows && i < json_object_array_length(rows); i++) {
-			json_object *r = json_object_array_get_idx(rows, i);
-
-			if (ctl->json)
-				fprintf(out.f, "%s\n",
-				        json_object_to_json_string_ext(r, JSON_C_TO_STRING_PLAIN));
-			else
-				export_record(out.f, r);
+		for (size_t i = 0; rc == 0 && rows && i < json_object_array_length(rows); i++) {
+			rc = sink_row(&k, json_object_array_get_idx(rows, i));
 			count++;
 		}
 		next = fmt_get(res, "next");
 		after = next ? json_object_get_int64(next) : 0;
 		json_object_put(res);
-		if (after == 0)
+		if (rc != 0 || after == 0)
 			break;
+	}
+	if (k.x != NULL) {
+		if (rc != 0) {
+			xlsx_abort(k.x);
+		} else if (xlsx_close(k.x, &err) != 0) {
+			rc = fail(EX_IOERR, "cannot write %s: %s; nothing written", out.path, err);
+		}
 	}
 	if (rc != 0) {
 		outfile_abort(&out);

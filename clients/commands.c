@@ -165,7 +165,9 @@ static const struct args_opt o_ranking[] = {
 
 static const struct args_opt o_export[] = {
 	O_PERIOD,
-	{ "format", "FORMAT", "csv (default; UTF-8 with a BOM for Excel)", NULL },
+	{ "format", "FORMAT",
+	  "csv (default; UTF-8 with a BOM for Excel) or xlsx (an Excel sheet; needs -o FILE)",
+	  NULL },
 	{ "output", "FILE", "write to FILE (-o; default: standard output)", NULL },
 	{ "force", NULL, "replace FILE if it exists", NULL },
 	O_END,
@@ -324,10 +326,12 @@ const struct args_cmd cmd_table[] = {
 	  "Example: streetctl audit export 2026-11 && streetctl audit verify 2026-11 --ca ca.crt",
 	  o_audit, cmd_audit },
 	{ "export", "", 0, 0, PROTO_OP_EXPORT,
-	  "the tickets of a period, one row each with every step, as CSV",
+	  "the tickets of a period, one row each with every step, as CSV or xlsx",
 	  "Every ticket of your scope open at some time of the period: its steps'\n"
 	  "times, deadlines, who ended them, overdue flags, rating.  Fetched and\n"
 	  "written page by page; with -o the file appears whole or not at all.\n"
+	  "--format xlsx writes one Excel sheet (-o FILE only; at most 1,048,575\n"
+	  "tickets, Excel's limit: past it nothing is written).\n"
 	  "--json writes one JSON object per ticket and line (all the steps).\n"
 	  "Example: streetctl export --month 2026-11 -o 2026-11.csv",
 	  o_export, cmd_export },

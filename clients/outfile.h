@@ -13,7 +13,9 @@
 struct outfile {
 	FILE *f;    /* write here */
 	char *path; /* the target, NULL for standard output */
-	char *tmp;  /* the temporary file, NULL for standard output */
+	char *tmp;  /* the temporary file, NULL for standard output; a writer that
+	             * needs a name (xlsx.h) writes it by name, done before commit,
+	             * whose fsync through f reaches the same file */
 	bool force;
 };
 

@@ -35,12 +35,14 @@ ST_PGUSER_OS=postgres
 # Debian packages the project needs to build, test and run.
 ST_PACKAGES=(
 	gcc libc6-dev pkg-config meson ninja-build
-	libevent-dev libpq-dev libjson-c-dev libssl-dev check libsystemd-dev
+	libevent-dev libpq-dev libjson-c-dev libssl-dev check libsystemd-dev libxlsxwriter-dev
 	postgresql-15 postgresql-client-15 openssl ca-certificates
 	systemd python3
 )
 # systemd: systemd-analyze and systemd-socket-activate for the service tests
-# (nothing is started); python3: helpers of tests/integration/test_service.sh.
+# (nothing is started); python3: helpers of tests/integration/test_service.sh
+# and the xlsx read-back of tests/integration/xlsx_cells.py; libxlsxwriter-dev:
+# streetctl export --format xlsx (clients/xlsx.c).
 
 # Globs sort bytewise, whatever the caller's locale.
 LC_COLLATE=C

@@ -25,3 +25,5 @@ DROP FUNCTION IF EXISTS st_tickets_json(account, bigint[]);
 -- where the ticket goes (p_department, before p_key in both).
 DROP FUNCTION IF EXISTS st_return(integer, bigint, integer, text, text);
 DROP FUNCTION IF EXISTS st_arbitrate(integer, bigint, bigint, boolean, text, integer, text);
+-- issue 13: export builds its rows a chunk of tickets at a time (st_export_rows).
+DROP FUNCTION IF EXISTS st_export_row(ticket);

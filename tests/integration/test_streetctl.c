@@ -1110,10 +1110,6 @@ START_TEST(export_and_bulletin)
 	assert_error(&r, EX_DATAERR, "period");
 	run_free(&r);
 	ck_assert_int_ne(access(path, F_OK), 0);
-	r = ctl_run(super, "export", "--month", "2025-03", "--format", "xlsx", NULL);
-	ck_assert_run(r, EX_USAGE);
-	ck_assert_msg(strstr(r.err, "csv") != NULL, "%s", r.err);
-	run_free(&r);
 
 	/* the bulletin: title, every section, the overdue items */
 	r = ctl_run(super, "bulletin", "--month", "2025-03", NULL);
@@ -1179,6 +1175,10 @@ struct proxy {
 	int lfd, port;
 	volatile int target; /* 0: close every connection at once */
 	volatile int cut, stop;
+	/* > 0: once the server sent this many bytes on a connection, it is cut
+	 * and target set to 0 (the daemon is down from then on) */
+	volatile long long budget;
+	volatile long long sent; /* bytes the server sent on the last connection */
 	pthread_t th;
 };
 
@@ -1196,22 +1196,22 @@ static int tcp_to(int port)
 	return fd;
 }
 
-/* Copies from one side to the other; false at EOF or error. */
-static bool pump(int from, int to)
+/* Copies from one side to the other; the bytes copied, 0 at EOF or error. */
+static ssize_t pump(int from, int to)
 {
 	char buf[16384];
 	ssize_t n = read(from, buf, sizeof(buf));
 
 	if (n <= 0)
-		return false;
+		return 0;
 	for (ssize_t off = 0; off < n;) {
 		ssize_t w = write(to, buf + off, (size_t)(n - off));
 
 		if (w <= 0)
-			return false;
+			return 0;
 		off += w;
 	}
-	return true;
+	return n;
 }
 
 static void *proxy_main(void *arg)
@@ -1229,13 +1229,21 @@ static void *proxy_main(void *arg)
 			continue;
 		s = p->target > 0 ? tcp_to(p->target) : -1;
 		p->cut = 0;
+		p->sent = 0;
 		while (s >= 0 && !p->stop && !p->cut) {
 			struct pollfd fds[2] = { { c, POLLIN, 0 }, { s, POLLIN, 0 } };
+			ssize_t n = 0;
 
 			if (poll(fds, 2, 100) <= 0)
 				continue;
-			if ((fds[0].revents && !pump(c, s)) || (fds[1].revents && !pump(s, c)))
+			if ((fds[0].revents && !pump(c, s)) ||
+			    (fds[1].revents && !(n = pump(s, c))))
 				break;
+			p->sent += n;
+			if (p->budget > 0 && p->sent >= p->budget) {
+				p->target = 0;
+				break;
+			}
 		}
 		if (s >= 0)
 			close(s);
@@ -1269,6 +1277,159 @@ static void proxy_stop(struct proxy *p)
 	close(p->lfd);
 	free(p);
 }
+
+/* ---- export --format xlsx ---- */
+
+/* Runs tests/integration/xlsx_cells.py on an xlsx and a CSV export; its exit
+ * status, with what it printed in *out (the caller frees). */
+static int xlsx_cells(const char *xlsx, const char *csv, char **out)
+{
+	const char *script = getenv("STREETD_TEST_XLSX_CELLS");
+	char cmd[1024], buf[4096];
+	size_t len = 0;
+	FILE *f;
+	int st;
+
+	ck_assert_msg(script != NULL && *script != '\0', "STREETD_TEST_XLSX_CELLS is not set");
+	snprintf(cmd, sizeof cmd, "python3 '%s' '%s' '%s' 2>&1", script, xlsx, csv);
+	fflush(NULL);
+	f = popen(cmd, "r");
+	ck_assert_ptr_nonnull(f);
+	*out = calloc(1, 1);
+	for (size_t n; (n = fread(buf, 1, sizeof buf, f)) > 0; len += n) {
+		*out = realloc(*out, len + n + 1);
+		ck_assert_ptr_nonnull(*out);
+		memcpy(*out + len, buf, n);
+		(*out)[len + n] = '\0';
+	}
+	st = pclose(f);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 128;
+}
+
+/* Whether the test's directory holds a file whose name starts with prefix
+ * (outfile's temporary files are "NAME.XXXXXX"). */
+static bool left_behind(const char *prefix)
+{
+	DIR *dir = opendir(home_dir());
+	bool found = false;
+
+	ck_assert_ptr_nonnull(dir);
+	for (struct dirent *e; (e = readdir(dir)) != NULL;)
+		if (strncmp(e->d_name, prefix, strlen(prefix)) == 0)
+			found = true;
+	closedir(dir);
+	return found;
+}
+
+START_TEST(export_xlsx)
+{
+	struct tdaemon *d = tdaemon_start(NULL);
+	char *super = conf_for(tdaemon_port(d), "ta.super"), *via, *out;
+	char csv[128], xlsx[128];
+	const char *formats[] = { "csv", "xlsx" };
+	struct proxy *p;
+	struct run r;
+	PGconn *db;
+
+	assess_catch_up();
+	snprintf(csv, sizeof csv, "%s/x-march.csv", home_dir());
+	snprintf(xlsx, sizeof xlsx, "%s/x-march.xlsx", home_dir());
+	unlink(csv);
+	unlink(xlsx);
+	r = ctl_run(super, "export", "--month", "2025-03", "-o", csv, NULL);
+	ck_assert_run(r, 0);
+	run_free(&r);
+	r = ctl_run(super, "export", "--month", "2025-03", "--format", "xlsx", "-o", xlsx, NULL);
+	ck_assert_run(r, 0);
+	ck_assert_msg(strstr(r.err, "9 tickets written to") != NULL, "%s", r.err);
+	run_free(&r);
+	/* the same cells as the CSV: times as dates, numbers, booleans, Chinese */
+	ck_assert_msg(xlsx_cells(xlsx, csv, &out) == 0, "%s", out);
+	ck_assert_msg(strstr(out, "ok 10 rows 43 columns") != NULL, "%s", out);
+	free(out);
+	ck_assert(!left_behind("x-march.xlsx."));
+	/* an existing file is kept without --force */
+	r = ctl_run(super, "export", "--month", "2025-02", "--format", "xlsx", "-o", xlsx, NULL);
+	assert_error(&r, EX_CANTCREAT, "--force");
+	run_free(&r);
+	ck_assert_msg(xlsx_cells(xlsx, csv, &out) == 0, "%s", out);
+	free(out);
+
+	/* xlsx to standard output, with --json, an unknown format: usage errors */
+	r = ctl_run(super, "export", "--month", "2025-03", "--format", "xlsx", NULL);
+	ck_assert_run(r, EX_USAGE);
+	ck_assert_msg(strstr(r.err, "-o FILE") != NULL && r.out[0] == '\0', "%s", r.err);
+	run_free(&r);
+	r = ctl_run(super, "export", "--month", "2025-03", "--format", "xlsx", "-o", "-", NULL);
+	ck_assert_run(r, EX_USAGE);
+	ck_assert_msg(strstr(r.err, "-o FILE") != NULL && r.out[0] == '\0', "%s", r.err);
+	run_free(&r);
+	r = ctl_run(super, "--json", "export", "--month", "2025-03", "--format", "xlsx", "-o", xlsx,
+	            "--force", NULL);
+	ck_assert_run(r, EX_USAGE);
+	run_free(&r);
+	r = ctl_run(super, "export", "--month", "2025-03", "--format", "ods", NULL);
+	ck_assert_run(r, EX_USAGE);
+	ck_assert_msg(strstr(r.err, "csv or xlsx") != NULL, "%s", r.err);
+	run_free(&r);
+	/* where nothing can be written: a missing directory, a directory */
+	r = ctl_run(super, "export", "--month", "2025-03", "--format", "xlsx", "-o",
+	            "/nonexistent/dir/t.xlsx", NULL);
+	assert_error(&r, EX_CANTCREAT, "/nonexistent/dir/t.xlsx");
+	run_free(&r);
+	r = ctl_run(super, "export", "--month", "2025-03", "--format", "xlsx", "-o", home_dir(),
+	            "--force", NULL);
+	assert_error(&r, EX_CANTCREAT, "not a regular file");
+	run_free(&r);
+
+	/* the daemon gone mid-export: 1500 tickets of June 2019 take three
+	 * pages; the proxy passes the first and cuts the second, and takes no
+	 * connection after (streetctl retries reads): no file, no temporary */
+	db = tdb_connect(true);
+	tdb_int(db,
+	        "WITH t AS (SELECT * FROM street.ticket ORDER BY id LIMIT 1) "
+	        "INSERT INTO street.ticket (state, category_id, urgent, grid_id, street_id, "
+	        "district_id, description, reporter_id, created_at, updated_at, closed_at, "
+	        "close_kind) SELECT 'cancelled', t.category_id, false, t.grid_id, t.street_id, "
+	        "t.district_id, 'export cut ' || i, t.reporter_id, "
+	        "'2019-06-10 09:00+08'::timestamptz + i * interval '1 minute', "
+	        "'2019-06-10 09:00+08'::timestamptz + i * interval '1 minute', "
+	        "'2019-06-20 09:00+08', 'cancelled' FROM t, generate_series(1, 1500) i",
+	        0, NULL);
+	p = proxy_start(tdaemon_port(d));
+	via = conf_for(p->port, "ta.super");
+	snprintf(csv, sizeof csv, "%s/x-june.csv", home_dir());
+	unlink(csv);
+	r = ctl_run(via, "export", "--month", "2019-06", "-o", csv, NULL);
+	ck_assert_run(r, 0);
+	ck_assert_msg(strstr(r.err, "1500 tickets written") != NULL, "%s", r.err);
+	run_free(&r);
+	ck_assert_msg(p->sent > 600000, "the export is %lld bytes", p->sent);
+	for (int i = 0; i < 2; i++) {
+		char path[128], prefix[32];
+
+		snprintf(prefix, sizeof prefix, "x-cut.%s", formats[i]);
+		snprintf(path, sizeof path, "%s/%s", home_dir(), prefix);
+		p->budget = 300000;
+		p->target = tdaemon_port(d);
+		r = ctl_run(via, "export", "--month", "2019-06", "--format", formats[i], "-o", path,
+		            NULL);
+		ck_assert_msg(r.status == EX_IOERR || r.status == EX_UNAVAILABLE, "exit %d: %s",
+		              r.status, r.err);
+		run_free(&r);
+		ck_assert_int_eq(p->target, 0); /* it was cut, not finished */
+		ck_assert_int_ne(access(path, F_OK), 0);
+		ck_assert(!left_behind(prefix));
+	}
+	proxy_stop(p);
+	tdb_int(db, "DELETE FROM street.ticket WHERE description LIKE 'export cut %'", 0, NULL);
+	PQfinish(db);
+
+	free(via);
+	free(super);
+	tdaemon_stop(d, SIGTERM);
+}
+END_TEST
 
 /* A running "streetctl --json watch" whose stdout the test reads line by line. */
 struct watcher {
@@ -1923,6 +2084,7 @@ int main(void)
 	tcase_add_test(tc, json_and_reference_data);
 	tcase_add_test(tc, stats_and_ranking);
 	tcase_add_test(tc, export_and_bulletin);
+	tcase_add_test(tc, export_xlsx);
 	tcase_add_test(tc, photos_and_idempotency);
 	tcase_add_test(tc, return_arbitrate_extend_urge_reopen_cancel);
 	tcase_add_test(tc, return_names_and_ruling_sends);

@@ -32,4 +32,13 @@ for c in "${cmds[@]}"; do
 		fi
 	done
 done
+# --format offers the command's formats
+for want in "export csv xlsx" "bulletin md csv"; do
+	read -r c f1 f2 <<<"$want"
+	got=$(complete_words streetctl "$c" --format "" | tr '\n' ' ')
+	if [[ $got != "$f1 $f2 " ]]; then
+		echo "completion offers '$got' for $c --format, not '$f1 $f2'"
+		fail=1
+	fi
+done
 exit "$fail"
