@@ -10,7 +10,7 @@
 -- The follower must not fold while the rollup is filled from the days:
 -- its lock, held to the end of the migration's transaction, by which time
 -- the functions that add to both tables are in place.
-SELECT pg_advisory_xact_lock(hashtext('streetd.rollup'));
+DO $$ BEGIN PERFORM pg_advisory_xact_lock(hashtext('streetd.rollup')); END $$;
 
 CREATE TABLE assess_month (
 	month date NOT NULL CHECK (month = date_trunc('month', month)::date),
