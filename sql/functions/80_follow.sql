@@ -144,12 +144,12 @@ BEGIN
 		FROM d GROUP BY 1, 2, 3, 4, 5, 6, 7, 8
 		ON CONFLICT (day, grid_id, category_id, department_id, kind, bucket)
 			DO UPDATE SET n = t.n + excluded.n)
-	INSERT INTO assess_month_hist AS t (month, street_id, category_id, department_id, district_id,
-		kind, bucket, n)
-	SELECT date_trunc('month', day)::date, street_id, category_id, department_id, district_id,
-		kind, bucket, sum(n)
-	FROM d GROUP BY 1, 2, 3, 4, 5, 6, 7
-	ON CONFLICT (month, street_id, category_id, department_id, kind, bucket)
+	INSERT INTO assess_month_hist AS t (month, street_id, department_id, district_id, kind, bucket,
+		n)
+	SELECT date_trunc('month', day)::date, street_id, department_id, district_id, kind, bucket,
+		sum(n)
+	FROM d GROUP BY 1, 2, 3, 4, 5, 6
+	ON CONFLICT (month, street_id, department_id, kind, bucket)
 		DO UPDATE SET n = t.n + excluded.n;
 END
 $$;

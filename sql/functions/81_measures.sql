@@ -83,8 +83,8 @@ $$;
 -- rows of a data scope (NULL: no restriction on that column).  A unit has a
 -- row for a bucket when something of it happened in that bucket.
 -- Whole months come from assess_month when no bucket splits one (no series,
--- or by month) and the grouping is not by grid; the other days from
--- assess_day.  open_at_end / overdue_at_end: the balance at the period's
+-- or by month) and the grouping is not by grid (nor, for the percentiles'
+-- histograms, by category); the other days from assess_day.  open_at_end / overdue_at_end: the balance at the period's
 -- start (the months before it, then its month's first days) plus the deltas
 -- of the buckets up to each bucket's end.
 CREATE OR REPLACE FUNCTION st_assess_figures(p_from date, p_to date, p_group text, p_series text,
@@ -92,28 +92,18 @@ CREATE OR REPLACE FUNCTION st_assess_figures(p_from date, p_to date, p_group tex
 RETURNS TABLE (unit_id integer, period_from date, period_to date, f jsonb)
 LANGUAGE plpgsql STABLE AS $$
 DECLARE
-	b_from date[];
-	b_to date[];
-	step interval := CASE p_series WHEN 'day' THEN interval '1 day' WHEN 'week' THEN interval '1 week'
-		WHEN 'month' THEN interval '1 month' END;
 	bounds integer[] := st_assess_bounds();
+	step interval := ('1 ' || coalesce(p_series, 'day'))::interval;
 	by_month boolean := p_group <> 'grid';
 	-- the whole months [m_from, m_to) read from assess_month (NULL: none)
 	m_from date;
 	m_to date;
+	-- the same for the histograms, which have no category per month
+	h_from date;
+	h_to date;
 	-- the opening balance: months before o_month, then the days to p_from
 	o_month date := CASE WHEN by_month THEN date_trunc('month', p_from)::date END;
 BEGIN
-	IF p_series IS NULL THEN
-		b_from := ARRAY[p_from];
-		b_to := ARRAY[p_to];
-	ELSE
-		SELECT array_agg(greatest(g::date, p_from) ORDER BY g),
-			array_agg(least((g + step)::date, p_to) ORDER BY g)
-		INTO b_from, b_to
-		FROM generate_series(date_trunc(CASE p_series WHEN 'day' THEN 'day' WHEN 'week' THEN 'week'
-			ELSE 'month' END, p_from::timestamp), (p_to - 1)::timestamp, step) g;
-	END IF;
 	IF by_month AND coalesce(p_series, 'month') = 'month' THEN
 		m_from := CASE WHEN o_month = p_from THEN p_from
 			ELSE (o_month + interval '1 month')::date END;
@@ -123,10 +113,12 @@ BEGIN
 			m_to := NULL;
 		END IF;
 	END IF;
+	IF p_group <> 'category' THEN
+		h_from := m_from;
+		h_to := m_to;
+	END IF;
 	RETURN QUERY
-	WITH bk AS MATERIALIZED (
-		SELECT x.b_from, x.b_to FROM unnest(b_from, b_to) AS x(b_from, b_to)),
-	rollup AS (
+	WITH rollup AS (
 		SELECT m.month AS day, 0 AS grid_id, m.category_id, m.department_id, m.street_id,
 			m.district_id, m.reported, m.dispatched, m.dispatched_ontime, m.dispatched_tickets,
 			m.accept_ended, m.accepted, m.accepted_ontime, m.returned, m.returned_counted,
@@ -149,7 +141,13 @@ BEGIN
 			OR (d.day >= m_to AND d.day < p_to)),
 	data AS MATERIALIZED (
 		SELECT st_assess_unit(p_group, r.department_id, r.street_id, r.district_id,
-			r.category_id, r.grid_id) AS u, r.*
+			r.category_id, r.grid_id) AS u,
+			-- the series' bucket: weeks start on Monday; the first and last are cut
+			CASE WHEN p_series IS NULL THEN p_from
+				ELSE greatest(date_trunc(p_series, r.day::timestamp)::date, p_from) END AS b_from,
+			CASE WHEN p_series IS NULL THEN p_to
+				ELSE least((date_trunc(p_series, r.day::timestamp) + step)::date, p_to) END AS b_to,
+			r.*
 		FROM rollup r
 		WHERE (p_department IS NULL OR r.department_id = p_department)
 			AND (p_street IS NULL OR r.street_id = p_street)
@@ -173,7 +171,7 @@ BEGIN
 					AND (p_district IS NULL OR d.district_id = p_district)) o
 		GROUP BY o.u),
 	sums AS (
-		SELECT d.u, bk.b_from, bk.b_to,
+		SELECT d.u, d.b_from, d.b_to,
 			sum(d.reported) AS reported, sum(d.dispatched) AS dispatched,
 			sum(d.dispatched_ontime) AS dispatched_ontime,
 			sum(d.dispatched_tickets) AS dispatched_tickets, sum(d.accept_ended) AS accept_ended,
@@ -187,9 +185,9 @@ BEGIN
 			sum(d.cancelled_dispatched) AS cancelled_dispatched, sum(d.urged) AS urged,
 			sum(d.overdue_marks) AS overdue_marks, sum(d.ownerless_s) AS ownerless_s,
 			sum(d.open_delta) AS open_delta, sum(d.overdue_delta) AS overdue_delta
-		FROM data d JOIN bk ON d.day >= bk.b_from AND d.day < bk.b_to
+		FROM data d
 		WHERE d.u IS NOT NULL AND (p_unit IS NULL OR d.u = p_unit)
-		GROUP BY d.u, bk.b_from, bk.b_to),
+		GROUP BY d.u, d.b_from, d.b_to),
 	balance AS (
 		SELECT s.*,
 			coalesce(o.open_at, 0) + sum(s.open_delta) OVER w AS open_at_end,
@@ -198,18 +196,20 @@ BEGIN
 		WINDOW w AS (PARTITION BY s.u ORDER BY s.b_from)),
 	hist AS (
 		SELECT st_assess_unit(p_group, h.department_id, h.street_id, h.district_id,
-			h.category_id, h.grid_id) AS u, bk.b_from, h.kind, h.bucket, sum(h.n) AS n
-		FROM (SELECT m.month AS day, 0 AS grid_id, m.category_id, m.department_id, m.street_id,
-					m.district_id, m.kind, m.bucket, m.n
+			h.category_id, h.grid_id) AS u,
+			CASE WHEN p_series IS NULL THEN p_from
+				ELSE greatest(date_trunc(p_series, h.day::timestamp)::date, p_from) END AS b_from,
+			h.kind, h.bucket, sum(h.n) AS n
+		FROM (SELECT m.month AS day, 0 AS grid_id, 0 AS category_id, m.department_id,
+					m.street_id, m.district_id, m.kind, m.bucket, m.n
 				FROM assess_month_hist m
-				WHERE m.month >= m_from AND m.month < m_to
+				WHERE m.month >= h_from AND m.month < h_to
 			UNION ALL
 			SELECT d.day, d.grid_id, d.category_id, d.department_id, d.street_id,
 					d.district_id, d.kind, d.bucket, d.n
 				FROM assess_day_hist d
-				WHERE (d.day >= p_from AND d.day < coalesce(m_from, p_to))
-					OR (d.day >= m_to AND d.day < p_to)) h
-		JOIN bk ON h.day >= bk.b_from AND h.day < bk.b_to
+				WHERE (d.day >= p_from AND d.day < coalesce(h_from, p_to))
+					OR (d.day >= h_to AND d.day < p_to)) h
 		WHERE (p_department IS NULL OR h.department_id = p_department)
 			AND (p_street IS NULL OR h.street_id = p_street)
 			AND (p_district IS NULL OR h.district_id = p_district)
