@@ -136,7 +136,7 @@ static void request_done(void *arg, enum db_status status, const PGresult *res)
 
 		r->retry = NULL;
 		if (standby_failed(status, res)) {
-			char why[160];
+			char why[160], qid[PROTO_ID_JSON_MAX + 64];
 
 			snprintf(why, sizeof(why),
 			         "a %s failed there (%s%s); retried on the primary",
@@ -146,6 +146,9 @@ static void request_done(void *arg, enum db_status status, const PGresult *res)
 			         : status == DB_UNAVAILABLE ? "not sent: no connection"
 			                                    : "rolled back",
 			         status == DB_ERROR ? db_error_sqlstate(res) : "");
+			log_notice("request session=%llu req=%s op=%s: %s",
+			           (unsigned long long)c->log_id,
+			           log_quote(qid, sizeof(qid), r->id), proto_op_name(r->op), why);
 			readpool_failed(r->env->read, why);
 			r->served = "primary_retry";
 			r->q = q;
