@@ -193,11 +193,37 @@ static json_object *primary_answer(enum report r)
 	return o;
 }
 
-/* The daemon's answer equals the primary's now. */
+/* Drops every "late_s" (a bulletin's overdue items: seconds late as of the
+ * moment of asking, so two answers a moment apart differ there). */
+static void drop_late_s(json_object *o)
+{
+	if (json_object_is_type(o, json_type_array)) {
+		for (size_t i = 0; i < json_object_array_length(o); i++)
+			drop_late_s(json_object_array_get_idx(o, i));
+	} else if (json_object_is_type(o, json_type_object)) {
+		json_object_object_del(o, "late_s");
+		json_object_object_foreach(o, k, v)
+		{
+			(void)k;
+			drop_late_s(v);
+		}
+	}
+}
+
+/* The daemon's answer equals the primary's now (in place: the reply's
+ * late_s go). */
 static bool same_as_primary(json_object *reply, enum report r)
 {
 	json_object *want = primary_answer(r);
-	bool same = tj_ok(reply) && json_object_equal(tj_get(reply, "result"), want);
+	bool same;
+
+	drop_late_s(want);
+	drop_late_s(tj_get(reply, "result"));
+	same = tj_ok(reply) && json_object_equal(tj_get(reply, "result"), want);
+
+	if (!same) /* too long for a Check message */
+		fprintf(stderr, "report %d differs:\n daemon:  %s\n primary: %s\n", (int)r,
+		        tj_dump(reply), tj_dump(want));
 
 	json_object_put(want);
 	return same;
@@ -262,7 +288,7 @@ START_TEST(test_reports_from_the_standby)
 	for (int i = 0; i < R_COUNT; i++) {
 		served = log_count(d, " db=standby");
 		r = tclient_call(c, "%s", request_of((enum report)i));
-		ck_assert_msg(same_as_primary(r, (enum report)i), "report %d: %s", i, tj_dump(r));
+		ck_assert_msg(same_as_primary(r, (enum report)i), "report %d differs (above)", i);
 		log_wait_more(d, " db=standby", served);
 	}
 	sb = standby_admin();
@@ -291,7 +317,7 @@ START_TEST(test_reports_from_the_standby)
 	log_wait_more(d, NOT_USED "lag_ms=", unused);
 	served = log_count(d, " db=primary");
 	r = tclient_call(c, "%s", request_of(R_STATS));
-	ck_assert_msg(same_as_primary(r, R_STATS), "%s", tj_dump(r));
+	ck_assert(same_as_primary(r, R_STATS));
 	ck_assert_int_gt(log_count(d, " db=primary"), served);
 
 	/* replay resumes: the standby is used again, with the new figures */
@@ -300,7 +326,7 @@ START_TEST(test_reports_from_the_standby)
 	log_wait_more(d, "standby used for the reports", used);
 	served = log_count(d, " db=standby");
 	r = tclient_call(c, "%s", request_of(R_STATS));
-	ck_assert_msg(same_as_primary(r, R_STATS), "%s", tj_dump(r));
+	ck_assert(same_as_primary(r, R_STATS));
 	log_wait_more(d, " db=standby", served);
 
 	json_object_put(before);
@@ -367,7 +393,7 @@ START_TEST(test_standby_dies_mid_report)
 	PQfinish(lock);
 	r = tclient_recv(c, 20000);
 	ck_assert_int_eq(tj_int(r, "id"), id);
-	ck_assert_msg(same_as_primary(r, R_STATS), "%s", tj_dump(r));
+	ck_assert(same_as_primary(r, R_STATS));
 	/* (the log is printed at exit if this fails: too long for a message) */
 	ck_assert(strstr(tdaemon_log(d), "op=stats: a stats failed there (connection lost); "
 	                                 "retried on the primary") != NULL);
@@ -378,7 +404,7 @@ START_TEST(test_standby_dies_mid_report)
 	tclient_ok(other, "{\"op\":\"whoami\"}");
 	tclient_ok(other, "{\"op\":\"list\"}");
 	r = tclient_call(c, "%s", request_of(R_BULLETIN));
-	ck_assert_msg(same_as_primary(r, R_BULLETIN), "%s", tj_dump(r));
+	ck_assert(same_as_primary(r, R_BULLETIN));
 
 	/* both down: unavailable, nothing partial */
 	ck_assert_int_eq(tcluster_stop("immediate"), 0);
@@ -393,7 +419,7 @@ START_TEST(test_standby_dies_mid_report)
 		if (!tj_ok(r))
 			usleep(100000);
 	}
-	ck_assert_msg(same_as_primary(r, R_STATS), "%s", tj_dump(r));
+	ck_assert(same_as_primary(r, R_STATS));
 
 	/* the standby back: used again */
 	used = log_count(d, "standby used for the reports");
@@ -401,7 +427,7 @@ START_TEST(test_standby_dies_mid_report)
 	log_wait_more(d, "standby used for the reports", used);
 	used = log_count(d, " db=standby");
 	r = tclient_call(c, "%s", request_of(R_RANKING));
-	ck_assert_msg(same_as_primary(r, R_RANKING), "%s", tj_dump(r));
+	ck_assert(same_as_primary(r, R_RANKING));
 	log_wait_more(d, " db=standby", used);
 
 	tclient_close(other);
