@@ -349,7 +349,8 @@ bench_measure_growth() {
 	echo "  generated in $((SECONDS - t0)) s" >&2
 	bench_growth_follow "1M"
 	bench_growth_time "1M"
-	bench_export_time "1M" # bench/export.sh
+	bench_standby_time "1M" # bench/standby.sh
+	bench_export_time "1M"  # bench/export.sh
 	if [[ "$B_BIG" == 1 ]]; then
 		st_log "growth: adding 9,000,000 tickets (to 10,000,000; BENCH_BIG=1)"
 		t0=$SECONDS
@@ -357,6 +358,7 @@ bench_measure_growth() {
 		echo "  generated in $((SECONDS - t0)) s" >&2
 		bench_growth_follow "10M"
 		bench_growth_time "10M"
+		bench_standby_time "10M"
 		local q
 		for q in overdue_street dept_open_list ticket_history ranking_departments \
 			ranking_streets stats_departments stats_streets stats_year_series; do

@@ -10,6 +10,7 @@
 #include "db.h"
 #include "events.h"
 #include "log.h"
+#include "readpool.h"
 #include "stmts.h"
 #include "subscribe.h"
 
@@ -22,6 +23,10 @@ struct request {
 	const struct handlers_env *env;
 	struct caller *c;
 	struct db_query *q;
+	/* a heavy read sent to the standby: the same query for the primary, sent
+	 * if the standby fails it (standby_failed); NULL otherwise */
+	struct db_query *retry;
+	const char *served; /* heavy reads with a standby configured: where, for the log */
 	enum proto_op op;
 	struct timespec started;
 	char id[PROTO_ID_JSON_MAX];
@@ -72,8 +77,39 @@ static double ms_since(const struct timespec *t0)
  * One caller's requests also run in the order they were sent. */
 static void request_submit(struct caller *c, struct request *r)
 {
+	struct db_pool *standby = r->retry ? readpool_pick(r->env->read) : NULL;
+
 	c->db_running = r;
+	if (standby) {
+		r->served = "standby";
+		db_query_submit(standby, r->q);
+		return;
+	}
+	/* no fit standby now: the primary, and the spare copy is not needed */
+	if (r->retry) {
+		db_query_discard(r->retry);
+		r->retry = NULL;
+	}
 	db_query_submit(r->env->sub.db, r->q);
+}
+
+/* Whether a report's failure on the standby is the standby's (not sent,
+ * connection lost, a recovery conflict, shutting down, out of resources):
+ * then the primary answers instead.  A report's own errors (bad_request,
+ * forbidden...) are the same on both and go to the client. */
+static bool standby_failed(enum db_status status, const PGresult *res)
+{
+	const char *st;
+
+	if (status == DB_UNAVAILABLE || status == DB_UNKNOWN || status == DB_ROLLED_BACK)
+		return true;
+	if (status != DB_ERROR)
+		return false;
+	st = db_error_sqlstate(res);
+	if (!st)
+		return false;
+	return strcmp(st, "40001") == 0 || strcmp(st, "40P01") == 0 || strncmp(st, "57P", 3) == 0 ||
+	       strncmp(st, "08", 2) == 0 || strncmp(st, "53", 2) == 0;
 }
 
 static void request_next(struct caller *c)
@@ -95,6 +131,32 @@ static void request_done(void *arg, enum db_status status, const PGresult *res)
 	enum proto_error code = PROTO_OK;
 	int level = LOG_DEBUG;
 
+	if (r->retry) {
+		struct db_query *q = r->retry;
+
+		r->retry = NULL;
+		if (standby_failed(status, res)) {
+			char why[160], qid[PROTO_ID_JSON_MAX + 64];
+
+			snprintf(why, sizeof(why),
+			         "a %s failed there (%s%s); retried on the primary",
+			         proto_op_name(r->op),
+			         status == DB_ERROR         ? "sqlstate "
+			         : status == DB_UNKNOWN     ? "connection lost"
+			         : status == DB_UNAVAILABLE ? "not sent: no connection"
+			                                    : "rolled back",
+			         status == DB_ERROR ? db_error_sqlstate(res) : "");
+			log_notice("request session=%llu req=%s op=%s: %s",
+			           (unsigned long long)c->log_id,
+			           log_quote(qid, sizeof(qid), r->id), proto_op_name(r->op), why);
+			readpool_failed(r->env->read, why);
+			r->served = "primary_retry";
+			r->q = q;
+			db_query_submit(r->env->sub.db, q);
+			return;
+		}
+		db_query_discard(q);
+	}
 	LIST_REMOVE(r, link);
 	request_next(c);
 	switch (status) {
@@ -144,11 +206,13 @@ static void request_done(void *arg, enum db_status status, const PGresult *res)
 
 		/* the id is the client's choice: quoted, it cannot forge a key=value */
 		log_msg(level,
-		        "request session=%llu account=%s req=%s op=%s status=%s ms=%.1f%s%s%s%s",
+		        "request session=%llu account=%s req=%s op=%s status=%s "
+		        "ms=%.1f%s%s%s%s%s%s",
 		        (unsigned long long)c->log_id,
 		        log_quote(qlogin, sizeof(qlogin), c->who->login),
 		        log_quote(qid, sizeof(qid), r->id), proto_op_name(r->op),
 		        code == PROTO_OK ? "ok" : proto_error_name(code), ms_since(&r->started),
+		        r->served ? " db=" : "", r->served ? r->served : "",
 		        sqlstate ? " sqlstate=" : "",
 		        sqlstate ? log_quote(qst, sizeof(qst), sqlstate) : "",
 		        internal ? " error=" : "",
@@ -198,6 +262,14 @@ void handlers_run(const struct handlers_env *env, struct caller *c, const struct
 	memcpy(r->id, req->id, sizeof(r->id));
 	clock_gettime(CLOCK_MONOTONIC, &r->started);
 	r->q = db_query_new(stmts_of_op(req->op), n, params, request_done, r);
+	if (r->q && env->read && proto_op_is_heavy_read(req->op)) {
+		r->served = "primary";
+		r->retry = db_query_new(stmts_of_op(req->op), n, params, request_done, r);
+		if (!r->retry) {
+			db_query_discard(r->q);
+			r->q = NULL;
+		}
+	}
 	if (!r->q) {
 		free(r);
 		c->ops->reply_error(c, req->id, PROTO_ERR_INTERNAL, "out of memory");
@@ -223,6 +295,7 @@ static void request_cancel(struct request *r)
 		TAILQ_REMOVE(&c->db_waiting, r, wait_link);
 		db_query_discard(r->q);
 	}
+	db_query_discard(r->retry);
 	LIST_REMOVE(r, link);
 	free(r);
 }

@@ -4,7 +4,10 @@
  * statement of its op (stmts.c), with the account's id first; the database
  * answers with the reply's "result" as JSON text, which goes to the caller
  * as it is: nothing is parsed or copied per recipient on the way.  subscribe
- * and unsubscribe go to subscribe.c.
+ * and unsubscribe go to subscribe.c.  A heavy read (proto_op_is_heavy_read)
+ * goes to the standby when readpool_pick() offers it; one that fails there
+ * for the standby's sake (connection, recovery conflict) runs once more on
+ * the primary, so the reply is always one whole statement's result.
  *
  * Ownership: the requests in flight belong to handlers and sit on their
  * caller's list until answered; handlers_caller_gone() drops them (and the
@@ -19,12 +22,14 @@
 #include "subscribe.h"
 
 struct caller;
+struct readpool;
 struct streetd_config;
 
 /* What the request path needs; owned by the server, outlives every caller. */
 struct handlers_env {
 	const struct streetd_config *cfg; /* the live configuration (limits.max_photo) */
 	struct subscribe_env sub;         /* the database pool, the log reader, push */
+	struct readpool *read;            /* the heavy reads' standby, NULL when none */
 };
 
 /* Runs a decoded request for the caller; the reply comes later (or at once). */

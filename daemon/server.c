@@ -21,6 +21,7 @@
 #include "evtime.h"
 #include "log.h"
 #include "push.h"
+#include "readpool.h"
 #include "revoke.h"
 #include "stmts.h"
 #include "tls.h"
@@ -183,7 +184,10 @@ void server_reload(struct server *srv)
 	free(next.database.conninfo);
 	next.database.conninfo = strdup(srv->cfg.database.conninfo);
 	next.database.pool_size = srv->cfg.database.pool_size;
-	if (!next.server.listen.host || !next.database.conninfo) {
+	free(next.database.read_conninfo);
+	next.database.read_conninfo = strdup(srv->cfg.database.read_conninfo);
+	next.database.read_pool_size = srv->cfg.database.read_pool_size;
+	if (!next.server.listen.host || !next.database.conninfo || !next.database.read_conninfo) {
 		log_err("reload refused: out of memory");
 		config_free(&next);
 		SSL_CTX_free(ctx);
@@ -219,12 +223,17 @@ int server_init(struct server *srv, void (*on_db_state)(void *srv, int ready, in
 	srv->push = push_new();
 	if (!srv->db || !srv->accounts || !srv->push)
 		return -1;
+	/* the heavy reads' standby, if any (restart-only: see server_reload) */
+	if (srv->cfg.database.read_conninfo[0] &&
+	    !(srv->read = readpool_new(srv->base, &srv->cfg, stmts, nstmts)))
+		return -1;
 	srv->events = events_new(srv->base, &srv->cfg, srv->push, on_events_running, srv);
 	if (!srv->events)
 		return -1;
 	srv->env = (struct handlers_env){
 		.cfg = &srv->cfg,
 		.sub = { .db = srv->db, .events = srv->events, .push = srv->push },
+		.read = srv->read,
 	};
 	srv->wire = (struct wire){ .accounts = srv->accounts, .env = &srv->env };
 	if (session_hub_init(&srv->hub, srv->base, &srv->cfg, srv->db, &wire_proto, &srv->wire,
@@ -252,6 +261,7 @@ void server_free(struct server *srv)
 	accounts_free(srv->accounts);
 	events_free(srv->events);
 	push_free(srv->push);
+	readpool_free(srv->read);
 	db_pool_free(srv->db);
 	SSL_CTX_free(srv->ssl_ctx);
 	config_free(&srv->cfg);

@@ -26,6 +26,7 @@ struct events;
 struct revoke;
 struct account_watch;
 struct checkpoint;
+struct readpool;
 
 struct server {
 	struct event_base *base;
@@ -35,6 +36,7 @@ struct server {
 	int noverrides;
 	SSL_CTX *ssl_ctx; /* new connections use the current one; SIGHUP swaps it */
 	struct db_pool *db;
+	struct readpool *read; /* the heavy reads' standby; NULL when none is configured */
 	struct evconnlistener *listener;
 	struct session_hub hub; /* every session */
 	struct accounts *accounts;

@@ -81,6 +81,9 @@ struct streetd_config {
 		int64_t connect_timeout_ms;
 		int64_t statement_timeout_ms;
 		int64_t reconnect_max_ms;
+		char *read_conninfo; /* "" = no standby: every read goes to conninfo */
+		int read_pool_size;
+		int64_t read_max_lag_ms;
 	} database;
 	struct {
 		int64_t max_line;

@@ -169,6 +169,7 @@ struct proto_op_spec {
 	const struct proto_field *fields;
 	const char *sql_func; /* the database function it calls, NULL: the daemon answers it */
 	bool sql_max_photo;   /* the daemon's limits.max_photo is passed after the fields */
+	bool heavy_read;      /* a report that may run on the read standby (readpool.h) */
 };
 
 /*
@@ -236,6 +237,10 @@ bool proto_op_parse(const char *name, enum proto_op *op);
 
 /* True for the loop actions, report .. arbitrate, which append an event. */
 bool proto_op_is_action(enum proto_op op);
+
+/* True for the heavy reads (stats, ranking, bulletin, export): read-only
+ * reports that may be served from database.read_conninfo's standby. */
+bool proto_op_is_heavy_read(enum proto_op op);
 
 /* The op's row of the table (static storage), NULL for PROTO_OP_NONE and unknown values. */
 const struct proto_op_spec *proto_op_spec(enum proto_op op);

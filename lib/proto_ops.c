@@ -245,6 +245,16 @@ static const struct proto_field proto_f_export[] = {
 #define OP(e, n, fn, act, f) OPX(e, n, fn, act, f, false)
 #define OPP(e, n, fn, f)     OPX(e, n, fn, false, f, true)
 #define OP0(e, n, fn)        [e] = { .name = (n), .op = (e), .sql_func = (fn) }
+/* A heavy read: read-only, may be served by the standby (proto_op_is_heavy_read). */
+#define OPR(e, n, fn, f)                                                                           \
+	[e] = {                                                                                    \
+		.name = (n),                                                                       \
+		.op = (e),                                                                         \
+		.nfields = (int)(sizeof(f) / sizeof((f)[0])),                                      \
+		.fields = (f),                                                                     \
+		.sql_func = (fn),                                                                  \
+		.heavy_read = true,                                                                \
+	}
 
 static const struct proto_op_spec proto_ops[PROTO_OP_COUNT] = {
 	OP0(PROTO_OP_WHOAMI, "whoami", "st_whoami"),
@@ -276,8 +286,8 @@ static const struct proto_op_spec proto_ops[PROTO_OP_COUNT] = {
 	OP(PROTO_OP_PHOTO_GET, "photo_get", "st_photo_get", false, proto_f_photo_get),
 	OP(PROTO_OP_SUBSCRIBE, "subscribe", NULL, false, proto_f_subscribe),
 	OP0(PROTO_OP_UNSUBSCRIBE, "unsubscribe", NULL),
-	OP(PROTO_OP_STATS, "stats", "st_stats", false, proto_f_stats),
-	OP(PROTO_OP_RANKING, "ranking", "st_ranking", false, proto_f_ranking),
+	OPR(PROTO_OP_STATS, "stats", "st_stats", proto_f_stats),
+	OPR(PROTO_OP_RANKING, "ranking", "st_ranking", proto_f_ranking),
 	OP(PROTO_OP_SCORE_GET, "score_get", "st_score_get", false, proto_f_score_get),
 	OP(PROTO_OP_SCORE_SET, "score_set", "st_score_set", false, proto_f_score_set),
 	OP(PROTO_OP_PERIOD_LOCK, "period_lock", "st_period_lock", false, proto_f_period_lock),
@@ -285,8 +295,8 @@ static const struct proto_op_spec proto_ops[PROTO_OP_COUNT] = {
 	OP(PROTO_OP_AUDIT_EVENTS, "audit_events", "st_audit_events", false, proto_f_audit_events),
 	OP(PROTO_OP_AUDIT_CHECKPOINTS, "audit_checkpoints", "st_audit_checkpoints", false,
 	   proto_f_audit_checkpoints),
-	OP(PROTO_OP_EXPORT, "export", "st_export", false, proto_f_export),
-	OP(PROTO_OP_BULLETIN, "bulletin", "st_bulletin", false, proto_f_period_lock),
+	OPR(PROTO_OP_EXPORT, "export", "st_export", proto_f_export),
+	OPR(PROTO_OP_BULLETIN, "bulletin", "st_bulletin", proto_f_period_lock),
 };
 
 static const char *const proto_error_names[PROTO_ERR_COUNT] = {
@@ -340,4 +350,11 @@ bool proto_op_is_action(enum proto_op op)
 	const struct proto_op_spec *spec = proto_op_spec(op);
 
 	return spec && spec->action;
+}
+
+bool proto_op_is_heavy_read(enum proto_op op)
+{
+	const struct proto_op_spec *spec = proto_op_spec(op);
+
+	return spec && spec->heavy_read;
 }

@@ -417,6 +417,44 @@ st_pg_stop() {
 	st_as_pg "$ST_PGBIN/pg_ctl" -D "$dir/data" -m fast -w -t 60 stop >/dev/null
 }
 
+# st_pg_standby PRIMARY_DIR DIR PORT: make DIR a fresh hot standby of the
+# running cluster in PRIMARY_DIR (pg_basebackup -R over its socket: the
+# primary's defaults suffice, wal_level replica and the "local replication"
+# trust line of initdb --auth=trust) and start it on PORT, streaming from
+# the primary without a replication slot.  DIR's old cluster, if any, is
+# stopped and replaced; DIR is placed like any cluster (st_pg_place), so a
+# checkout the postgres user cannot reach gets ~postgres/streetd-dev too.
+st_pg_standby() {
+	local primary dir port=$3 pport
+	primary="$(st_pg_dir "$1")"
+	st_pg_running "$primary" || st_die 69 "the primary cluster in $primary is not running"
+	pport="$(st_pg_port "$primary")"
+	[[ "$port" =~ ^[0-9]+$ && $port -ge 1 && $port -le 65535 ]] || st_die 64 "bad port: $port"
+	dir="$(st_pg_place "$(st_abspath "$2")")"
+	[[ "$dir" != "$primary" ]] || st_die 64 "the standby cannot live in the primary's directory"
+	st_pg_stop "$dir" >/dev/null 2>&1 || true
+	mkdir -p "$dir"
+	if st_is_root; then
+		chown "$ST_PGUSER_OS:" "$dir"
+	fi
+	st_pg_check_reachable "$dir"
+	if [[ -e "$dir/data" ]]; then
+		[[ -f "$dir/data/PG_VERSION" || -z "$(ls -A "$dir/data")" ]] ||
+			st_die 78 "$dir/data exists but is not a PostgreSQL data directory; remove it"
+		st_as_pg rm -rf -- "$dir/data"
+	fi
+	st_as_pg mkdir -p "$dir/run" "$dir/log"
+	st_log "making a standby of $primary in $dir/data (pg_basebackup)"
+	st_as_pg "$ST_PGBIN/pg_basebackup" -D "$dir/data" -R -X stream -c fast \
+		-d "host=$primary/run port=$pport user=postgres application_name=streetd_standby" \
+		>"$dir/log/basebackup.log" 2>&1 || {
+		cat "$dir/log/basebackup.log" >&2
+		st_die 70 "pg_basebackup failed (log above, also in $dir/log/basebackup.log)"
+	}
+	# the copied streetd.conf names the primary's socket and port: st_pg_start rewrites it
+	st_pg_start "$dir" "$port"
+}
+
 # st_psql DIR [PSQL_ARG...]: psql as the superuser postgres on the running
 # cluster in DIR (database postgres unless the arguments say -d DB).
 st_psql() {

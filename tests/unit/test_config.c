@@ -61,7 +61,7 @@ START_TEST(test_table)
 	const struct config_entry *t = config_table(&n);
 	size_t fixed = 0;
 
-	ck_assert_uint_eq(n, 26);
+	ck_assert_uint_eq(n, 29);
 	for (size_t i = 0; i < n; i++) {
 		char name[128];
 
@@ -81,10 +81,13 @@ START_TEST(test_table)
 		if (!t[i].reload)
 			fixed++;
 	}
-	ck_assert_uint_eq(fixed, 3);
+	ck_assert_uint_eq(fixed, 5);
 	ck_assert(!config_lookup("server.listen")->reload);
 	ck_assert(!config_lookup("database.conninfo")->reload);
 	ck_assert(!config_lookup("database.pool_size")->reload);
+	ck_assert(!config_lookup("database.read_conninfo")->reload);
+	ck_assert(!config_lookup("database.read_pool_size")->reload);
+	ck_assert(config_lookup("database.read_max_lag")->reload);
 	ck_assert_ptr_null(config_lookup("limits"));
 	ck_assert_ptr_null(config_lookup("limits.nope"));
 	ck_assert_ptr_null(config_lookup(".max_line"));
@@ -105,6 +108,9 @@ START_TEST(test_defaults)
 	ck_assert_int_eq(cfg.database.connect_timeout_ms, 5000);
 	ck_assert_int_eq(cfg.database.statement_timeout_ms, 10000);
 	ck_assert_int_eq(cfg.database.reconnect_max_ms, 10000);
+	ck_assert_str_eq(cfg.database.read_conninfo, "");
+	ck_assert_int_eq(cfg.database.read_pool_size, 2);
+	ck_assert_int_eq(cfg.database.read_max_lag_ms, 30000);
 	ck_assert_int_eq(cfg.limits.max_line, 64 * 1024);
 	ck_assert_int_eq(cfg.limits.max_inflight, 16);
 	ck_assert_int_eq(cfg.limits.max_sessions, 10000);
@@ -171,6 +177,9 @@ static const char full_conf[] = "# streetd for the Changji street offices\n"
                                 "connect_timeout = 1500ms\n"
                                 "statement_timeout = 2m\n"
                                 "reconnect_max = 30s\n"
+                                "read_conninfo = \"host=/run/standby dbname=streetd\"\n"
+                                "read_pool_size = 3\n"
+                                "read_max_lag = 5s\n"
                                 "[limits]\n"
                                 "max_line = 128KiB\n"
                                 "max_inflight = 32\n"
@@ -206,6 +215,9 @@ START_TEST(test_full_file)
 	ck_assert_int_eq(cfg.database.connect_timeout_ms, 1500);
 	ck_assert_int_eq(cfg.database.statement_timeout_ms, 120000);
 	ck_assert_int_eq(cfg.database.reconnect_max_ms, 30000);
+	ck_assert_str_eq(cfg.database.read_conninfo, "host=/run/standby dbname=streetd");
+	ck_assert_int_eq(cfg.database.read_pool_size, 3);
+	ck_assert_int_eq(cfg.database.read_max_lag_ms, 5000);
 	ck_assert_int_eq(cfg.limits.max_line, 128 * 1024);
 	ck_assert_int_eq(cfg.limits.max_inflight, 32);
 	ck_assert_int_eq(cfg.limits.max_sessions, 19000);
@@ -330,6 +342,17 @@ START_TEST(test_good_fields)
 	ck_assert_str_eq(cfg.tls.crl, " a#b ");
 	ck_assert_int_eq(config_set(&cfg, "log.level", "err", &err), 0);
 	ck_assert_int_eq(cfg.log.level, CONFIG_LOG_ERR);
+	/* the standby: a conninfo with spaces and '=' must be quoted; 0s = only a caught-up one */
+	ck_assert_int_eq(config_set(&cfg, "database.read_conninfo",
+	                            "\"host=/run/standby port=5433 dbname=streetd\"", &err),
+	                 0);
+	ck_assert_str_eq(cfg.database.read_conninfo, "host=/run/standby port=5433 dbname=streetd");
+	ck_assert_int_eq(config_set(&cfg, "database.read_max_lag", "0s", &err), 0);
+	ck_assert_int_eq(cfg.database.read_max_lag_ms, 0);
+	ck_assert_int_eq(config_set(&cfg, "database.read_max_lag", "1h", &err), 0);
+	ck_assert_int_eq(cfg.database.read_max_lag_ms, 3600000);
+	ck_assert_int_eq(config_set(&cfg, "database.read_pool_size", "1", &err), 0);
+	ck_assert_int_eq(cfg.database.read_pool_size, 1);
 }
 END_TEST
 
@@ -449,6 +472,13 @@ static const struct bad_case bad_cases[] = {
 	{ "[limits]\nidle_timeout = 25h\n", 0, 2, "limits", "idle_timeout", "is out of range" },
 	{ "[database]\nconnect_timeout = 99ms\n", 0, 2, "database", "connect_timeout",
 	  "is out of range (100ms..1m)" },
+	{ "[database]\nread_max_lag = 61m\n", 0, 2, "database", "read_max_lag",
+	  "\"61m\" is out of range (0s..1h)" },
+	{ "[database]\nread_max_lag = 30\n", 0, 2, "database", "read_max_lag", "has no unit" },
+	{ "[database]\nread_pool_size = 0\n", 0, 2, "database", "read_pool_size",
+	  "is out of range" },
+	{ "[database]\nread_pool_size = 65\n", 0, 2, "database", "read_pool_size",
+	  "is out of range" },
 	{ "[limits]\ndrain_timeout = -1s\n", 0, 2, "limits", "drain_timeout",
 	  "\"-1s\" is out of range (0s..10m)" },
 	{ "[limits]\ndrain_timeout = 9999999999999999h\n", 0, 2, "limits", "drain_timeout",
@@ -749,6 +779,18 @@ START_TEST(test_changed_fixed)
 	ck_assert_str_eq(keys[2], "database.pool_size");
 	ck_assert_uint_eq(config_changed(&cfg, &next, keys, 8), 5);
 
+	/* the standby's conninfo and pool are restart-only, its lag limit reloads */
+	ck_assert_int_eq(config_set(&next, "database.read_conninfo", "\"port=5433\"", &err), 0);
+	ck_assert_int_eq(config_set(&next, "database.read_pool_size", "3", &err), 0);
+	ck_assert_int_eq(config_set(&next, "database.read_max_lag", "5s", &err), 0);
+	ck_assert_uint_eq(config_changed_fixed(&cfg, &next, keys, 8), 5);
+	ck_assert_str_eq(keys[3], "database.read_conninfo");
+	ck_assert_str_eq(keys[4], "database.read_pool_size");
+	ck_assert_uint_eq(config_changed(&cfg, &next, keys, 8), 8);
+	ck_assert_int_eq(config_set(&next, "database.read_conninfo", "\"\"", &err), 0);
+	ck_assert_int_eq(config_set(&next, "database.read_pool_size", "2", &err), 0);
+	ck_assert_int_eq(config_set(&next, "database.read_max_lag", "30s", &err), 0);
+
 	/* The count is the full count even when keys[] is short. */
 	keys[1] = NULL;
 	ck_assert_uint_eq(config_changed_fixed(&cfg, &next, keys, 1), 3);
@@ -780,6 +822,9 @@ static const struct good_case other_values[] = {
 	{ "database.connect_timeout", "1001ms", NULL },
 	{ "database.statement_timeout", "9m", NULL },
 	{ "database.reconnect_max", "61s", NULL },
+	{ "database.read_conninfo", "\"host=/s port=1\"", NULL },
+	{ "database.read_pool_size", "7", NULL },
+	{ "database.read_max_lag", "0ms", NULL },
 	{ "limits.max_line", "1000KiB", NULL },
 	{ "limits.max_inflight", "1", NULL },
 	{ "limits.max_sessions", "18999", NULL },

@@ -1041,6 +1041,15 @@ START_TEST(test_op_misc)
 	ck_assert_str_eq(proto_op_name(PROTO_OP_NONE), "none");
 	ck_assert_str_eq(proto_op_name(PROTO_OP_COUNT), "none");
 	ck_assert(!proto_op_is_action(PROTO_OP_NONE));
+	/* the heavy reads, exactly these four, none of them an action */
+	for (int i = PROTO_OP_NONE; i <= PROTO_OP_COUNT; i++) {
+		enum proto_op o = (enum proto_op)i;
+		bool heavy = o == PROTO_OP_STATS || o == PROTO_OP_RANKING ||
+		             o == PROTO_OP_BULLETIN || o == PROTO_OP_EXPORT;
+
+		ck_assert_msg(proto_op_is_heavy_read(o) == heavy, "%s", proto_op_name(o));
+		ck_assert(!(heavy && proto_op_is_action(o)));
+	}
 	ck_assert(!proto_op_parse("delete", &op));
 	ck_assert(!proto_op_parse("", &op));
 	ck_assert(!proto_op_parse("none", &op));
