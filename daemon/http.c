@@ -67,6 +67,8 @@ static void accept_gate(struct http_server *h)
 	if (!h->listener || want == h->accepting)
 		return;
 	h->accepting = want;
+	log_debug("http accepting=%s connections=%d handshakes=%d", want ? "yes" : "no",
+	          h->nconns, h->nhandshakes);
 	if (want)
 		evconnlistener_enable(h->listener);
 	else

@@ -20,6 +20,7 @@
 
 #include "caller.h"
 #include "handlers.h"
+#include "http.h"
 #include "http_conn.h"
 #include "log.h"
 

@@ -13,6 +13,7 @@
 
 #include "account_login.h"
 #include "db.h"
+#include "http.h"
 #include "http_conn.h"
 #include "log.h"
 #include "stmts.h"

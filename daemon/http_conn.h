@@ -19,12 +19,13 @@
 #include <stdint.h>
 #include <sys/queue.h>
 
-#include "http.h"
 #include "identity.h"
 #include "proto.h"
 #include "tls.h"
 
 struct db_query;
+struct http_env;
+struct http_server;
 struct http_call;
 struct http_wait;
 

@@ -10,6 +10,7 @@
 #include <check.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -176,7 +177,7 @@ START_TEST(test_health_and_headers)
 	r = hcall(d, port, "zhang.wei", "GET", "/api", NULL, NULL, NULL);
 	ck_assert_int_eq(r.status, 405);
 	hfree(&r);
-	tdaemon_stop(d, 0);
+	tdaemon_stop(d, SIGTERM);
 }
 END_TEST
 
@@ -193,7 +194,7 @@ START_TEST(test_api_runs_the_ops)
 	ck_assert_int_eq(r.status, 200);
 	ck_assert_int_eq(tj_int(r.json, "id"), 7);
 	ck_assert(tj_ok(r.json));
-	ck_assert_str_eq(tj_str(r.json, "result.login"), "wang.fang");
+	ck_assert_str_eq(tj_str(r.json, "result.account.login"), "wang.fang");
 	ck_assert(has_header(&r, "Content-Type: application/json"));
 	hfree(&r);
 
@@ -215,7 +216,7 @@ START_TEST(test_api_runs_the_ops)
 	hfree(&r);
 	ev = tclient_next_event(sub, 10000);
 	ck_assert_ptr_nonnull(ev);
-	ck_assert_int_eq(tj_int(ev, "event.ticket"), ticket);
+	ck_assert_int_eq(tj_int(ev, "event.ticket_id"), ticket);
 
 	/* errors keep the wire's shape and get a status of their own */
 	r = hcall(d, port, "wang.fang", "POST", "/api", "application/json", NULL,
@@ -233,7 +234,7 @@ START_TEST(test_api_runs_the_ops)
 	ck_assert_int_eq(r.status, 400);
 	hfree(&r);
 	tclient_close(sub);
-	tdaemon_stop(d, 0);
+	tdaemon_stop(d, SIGTERM);
 }
 END_TEST
 
@@ -269,7 +270,7 @@ START_TEST(test_api_refusals)
 	          tdb_fmt("http://127.0.0.1:%d", port), who);
 	ck_assert_int_eq(r.status, 403);
 	hfree(&r);
-	tdaemon_stop(d, 0);
+	tdaemon_stop(d, SIGTERM);
 }
 END_TEST
 
@@ -283,7 +284,7 @@ START_TEST(test_api_body_limit)
 
 	memset(big, ' ', 4095);
 	big[4095] = '\0';
-	memcpy(big, "{\"op\":\"whoami\",\"x\":\"", 20);
+	memcpy(big, "{\"id\":1,\"op\":\"whoami\",\"x\":\"", 27);
 	big[4093] = '"';
 	big[4094] = '}';
 	r = hcall(d, port, "wang.fang", "POST", "/api", "application/json", NULL, big);
@@ -291,10 +292,10 @@ START_TEST(test_api_body_limit)
 	hfree(&r);
 	free(big);
 	r = hcall(d, port, "wang.fang", "POST", "/api", "application/json", NULL,
-	          "{\"op\":\"whoami\"}");
+	          "{\"id\":2,\"op\":\"whoami\"}");
 	ck_assert_msg(r.status == 200, "%d %s", r.status, r.body);
 	hfree(&r);
-	tdaemon_stop(d, 0);
+	tdaemon_stop(d, SIGTERM);
 }
 END_TEST
 
@@ -319,7 +320,7 @@ START_TEST(test_slow_request_is_cut)
 	ck_assert_int_eq(r.status, 200);
 	hfree(&r);
 	ck_assert(tdaemon_log_wait(d, "http connection timed out", 2000));
-	tdaemon_stop(d, 0);
+	tdaemon_stop(d, SIGTERM);
 }
 END_TEST
 
@@ -328,7 +329,7 @@ END_TEST
 START_TEST(test_max_connections)
 {
 	int port;
-	struct tdaemon *d = start(&port, "http.max_connections=2\n");
+	struct tdaemon *d = start(&port, "http.max_connections=2\nhttp.request_timeout=60s\n");
 	struct tclient *a, *b, *c;
 	char err[200];
 
@@ -344,7 +345,7 @@ START_TEST(test_max_connections)
 	tclient_set_port(0);
 	tclient_close(b);
 	tclient_close(c);
-	tdaemon_stop(d, 0);
+	tdaemon_stop(d, SIGTERM);
 }
 END_TEST
 
