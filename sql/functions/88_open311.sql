@@ -78,20 +78,6 @@ BEGIN
 END
 $$;
 
--- status_notes: the note of the last step a person took that moved the
--- ticket (dispatch note, return, reopen or cancel reason, resolve note,
--- confirm comment).  Comments and urges are the staff talking among
--- themselves and stay internal.
-CREATE OR REPLACE FUNCTION st_o311_status_notes(p_ticket bigint) RETURNS text
-LANGUAGE sql STABLE AS $$
-	SELECT coalesce(e.data->>'note', e.data->>'reason', e.data->>'comment')
-	FROM ticket_event e
-	WHERE e.ticket_id = p_ticket
-		AND e.action IN ('dispatch', 'return', 'resolve', 'confirm', 'reopen', 'cancel')
-	ORDER BY e.seq DESC
-	LIMIT 1
-$$;
-
 CREATE OR REPLACE FUNCTION st_o311_notice(p_state ticket_state) RETURNS text
 LANGUAGE sql IMMUTABLE AS $$
 	SELECT CASE p_state
@@ -104,17 +90,25 @@ LANGUAGE sql IMMUTABLE AS $$
 	END
 $$;
 
--- One request, the spec's fields in the spec's order.  Never the reporter.
-CREATE OR REPLACE FUNCTION st_o311_request_json(t ticket) RETURNS json
+-- The requests of these tickets, newest first, the spec's fields in the
+-- spec's order; never the reporter.  Set-based (one join for up to 1000
+-- tickets, not a function call per row): GET requests' budget is 20 ms.
+-- status_notes: the note of the last step a person took that moved the
+-- ticket (dispatch note, return, reopen or cancel reason, resolve note,
+-- confirm comment).  Comments and urges are the staff talking among
+-- themselves and stay internal.
+CREATE OR REPLACE FUNCTION st_o311_json(p_tickets bigint[]) RETURNS json
 LANGUAGE sql STABLE AS $$
-	SELECT json_build_object(
+	-- json_build_object, not json_agg of a row: that one puts a line break
+	-- between elements, and a reply is one line on the wire
+	SELECT coalesce(json_agg(json_build_object(
 		'service_request_id', t.id::text,
 		'status', CASE WHEN t.state IN ('closed', 'cancelled') THEN 'closed' ELSE 'open' END,
-		'status_notes', st_o311_status_notes(t.id),
+		'status_notes', n.notes,
 		'service_name', c.name,
 		'service_code', c.code,
 		'description', t.description,
-		'agency_responsible', (SELECT d.name FROM department d WHERE d.id = t.department_id),
+		'agency_responsible', d.name,
 		'service_notice', st_o311_notice(t.state),
 		'requested_datetime', st_o311_time(t.created_at),
 		'updated_datetime', st_o311_time(t.updated_at),
@@ -124,9 +118,19 @@ LANGUAGE sql STABLE AS $$
 		'zipcode', NULL,
 		'lat', t.lat,
 		'long', t.lon,
-		'media_url', o.media_url)
-	FROM category c LEFT JOIN o311_request o ON o.ticket_id = t.id
-	WHERE c.id = t.category_id
+		'media_url', o.media_url) ORDER BY t.created_at DESC, t.id DESC), '[]')
+	FROM ticket t
+	JOIN category c ON c.id = t.category_id
+	LEFT JOIN department d ON d.id = t.department_id
+	LEFT JOIN o311_request o ON o.ticket_id = t.id
+	LEFT JOIN LATERAL (
+		SELECT coalesce(e.data->>'note', e.data->>'reason', e.data->>'comment') AS notes
+		FROM ticket_event e
+		WHERE e.ticket_id = t.id
+			AND e.action IN ('dispatch', 'return', 'resolve', 'confirm', 'reopen', 'cancel')
+		ORDER BY e.seq DESC
+		LIMIT 1) n ON true
+	WHERE t.id = ANY (p_tickets)
 $$;
 
 -- "3,5, 8": distinct ticket ids; SD400 naming a bad one.
@@ -170,15 +174,9 @@ DECLARE
 	s timestamptz := p_start_date;
 	e timestamptz := p_end_date;
 	w text := '';
-	idx text := 'created';
-	res json;
 BEGIN
 	IF nullif(btrim(p_service_request_id), '') IS NOT NULL THEN
-		ids := st_o311_ids(p_service_request_id);
-		SELECT coalesce(json_agg(st_o311_request_json(t) ORDER BY t.created_at DESC, t.id DESC),
-			'[]') INTO res
-		FROM ticket t WHERE t.id = ANY (ids);
-		RETURN res;
+		RETURN st_o311_json(st_o311_ids(p_service_request_id));
 	END IF;
 	IF nullif(btrim(p_status), '') IS NOT NULL THEN
 		FOREACH v IN ARRAY string_to_array(p_status, ',') LOOP
@@ -211,11 +209,12 @@ BEGIN
 	IF s > e THEN
 		PERFORM st_fail('SD400', 'start_date is after end_date');
 	END IF;
-	EXECUTE format('SELECT coalesce(json_agg(st_o311_request_json(t) ORDER BY t.created_at DESC,'
-		' t.id DESC), ''[]'') FROM (SELECT * FROM ticket WHERE created_at BETWEEN $1 AND $2%s'
-		' ORDER BY created_at DESC, id DESC LIMIT 1000) t', w)
-	INTO res USING s, e, cats;
-	RETURN res;
+	-- the filters as literal SQL, so that each shape gets its own plan (index)
+	EXECUTE format('SELECT array_agg(id) FROM (SELECT id FROM ticket'
+		' WHERE created_at BETWEEN $1 AND $2%s ORDER BY created_at DESC, id DESC LIMIT 1000) t',
+		w)
+	INTO ids USING s, e, cats;
+	RETURN st_o311_json(ids);
 END
 $$;
 
@@ -234,7 +233,7 @@ BEGIN
 	IF t.id IS NULL THEN
 		PERFORM st_fail('SD404', format('request %s not found', v));
 	END IF;
-	RETURN json_build_array(st_o311_request_json(t));
+	RETURN st_o311_json(ARRAY[t.id]);
 END
 $$;
 
