@@ -32,3 +32,4 @@ DROP FUNCTION IF EXISTS st_export_row(ticket);
 DROP FUNCTION IF EXISTS st_export(integer, text, text, bigint, integer);
 DROP FUNCTION IF EXISTS st_export_rows(account, timestamptz, timestamptz, bigint, integer);
 DROP FUNCTION IF EXISTS st_export_in_scope(account, ticket);
+DROP FUNCTION IF EXISTS st_assess_unit_json(text, integer);
