@@ -24,29 +24,41 @@
 static const char *const kinds[] = { "dispatch", "accept", "resolve", "feedback" };
 #define NKINDS 4
 
-/* The columns, the one list CSV and xlsx share: a key of the row (or, for a
- * step kind, of its last instance), and the cell's kind in a spreadsheet. */
+/* The columns, the one list CSV and xlsx share: a column of the server's
+ * row (or, for a step kind, of its last instance's), and the cell's kind in a
+ * spreadsheet.  names: the cell is the name, from the page's "names" of that
+ * kind, of the unit whose code is column named (a unit's name is sent once a
+ * page, not in every row). */
 struct export_key {
 	const char *key;
 	enum xlsx_kind kind;
+	const char *names;
 };
 
 static const struct export_key head_keys[] = {
-	{ "id", XLSX_NUMBER },          { "state", XLSX_TEXT },
-	{ "urgent", XLSX_BOOL },        { "category", XLSX_TEXT },
-	{ "category_name", XLSX_TEXT }, { "district", XLSX_TEXT },
-	{ "street", XLSX_TEXT },        { "street_name", XLSX_TEXT },
-	{ "grid", XLSX_TEXT },          { "reported_at", XLSX_TIME },
-	{ "department", XLSX_TEXT },    { "department_name", XLSX_TEXT },
+	{ "id", XLSX_NUMBER, NULL },
+	{ "state", XLSX_TEXT, NULL },
+	{ "urgent", XLSX_BOOL, NULL },
+	{ "category", XLSX_TEXT, NULL },
+	{ "category_name", XLSX_TEXT, "category" },
+	{ "district", XLSX_TEXT, NULL },
+	{ "street", XLSX_TEXT, NULL },
+	{ "street_name", XLSX_TEXT, "street" },
+	{ "grid", XLSX_TEXT, NULL },
+	{ "reported_at", XLSX_TIME, NULL },
+	{ "department", XLSX_TEXT, NULL },
+	{ "department_name", XLSX_TEXT, "department" },
 };
 static const struct export_key step_keys[] = {
-	{ "started_at", XLSX_TIME }, { "deadline", XLSX_TIME },   { "ended_at", XLSX_TIME },
-	{ "actor", XLSX_TEXT },      { "department", XLSX_TEXT }, { "overdue", XLSX_BOOL },
+	{ "started_at", XLSX_TIME, NULL }, { "deadline", XLSX_TIME, NULL },
+	{ "ended_at", XLSX_TIME, NULL },   { "actor", XLSX_TEXT, NULL },
+	{ "department", XLSX_TEXT, NULL }, { "overdue", XLSX_BOOL, NULL },
 };
 static const struct export_key tail_keys[] = {
-	{ "closed_at", XLSX_TIME }, { "close_kind", XLSX_TEXT }, { "rating", XLSX_NUMBER },
-	{ "returns", XLSX_NUMBER }, { "reopens", XLSX_NUMBER },  { "urges", XLSX_NUMBER },
-	{ "overdue", XLSX_BOOL },
+	{ "closed_at", XLSX_TIME, NULL }, { "close_kind", XLSX_TEXT, NULL },
+	{ "rating", XLSX_NUMBER, NULL },  { "returns", XLSX_NUMBER, NULL },
+	{ "reopens", XLSX_NUMBER, NULL }, { "urges", XLSX_NUMBER, NULL },
+	{ "overdue", XLSX_BOOL, NULL },
 };
 #define NHEAD     (int)(sizeof(head_keys) / sizeof(head_keys[0]))
 #define NSTEPKEYS (int)(sizeof(step_keys) / sizeof(step_keys[0]))
@@ -77,38 +89,149 @@ static const struct xlsx_col *export_columns(void)
 	return cols;
 }
 
+/* A page's layout: where each column is in a row (and a step) of this page,
+ * from its "columns" and "step_columns", found once a page. */
+struct layout {
+	json_object *page;
+	json_object *cols, *step_cols;
+	int head[NHEAD], tail[NTAIL], step[NSTEPKEYS];
+	int code[NHEAD]; /* a name column: where its unit's code is */
+	int steps, kind;
+};
+
+/* Where name is in cols, or -1. */
+static int col_index(json_object *cols, const char *name)
+{
+	for (size_t i = 0; cols && i < json_object_array_length(cols); i++) {
+		const char *c = json_object_get_string(json_object_array_get_idx(cols, i));
+
+		if (c != NULL && strcmp(c, name) == 0)
+			return (int)i;
+	}
+	return -1;
+}
+
+/* Fills l from page; 0, or an exit code after one error line (a server
+ * whose rows lack a column this streetctl writes). */
+static int layout_read(struct layout *l, json_object *page)
+{
+	const char *missing = NULL;
+
+	l->page = page;
+	l->cols = fmt_get(page, "columns");
+	l->step_cols = fmt_get(page, "step_columns");
+	l->steps = col_index(l->cols, "steps");
+	l->kind = col_index(l->step_cols, "kind");
+	if (l->steps < 0 || l->kind < 0)
+		missing = l->steps < 0 ? "steps" : "kind";
+	for (int i = 0; i < NHEAD; i++) {
+		const struct export_key *k = &head_keys[i];
+
+		l->head[i] = k->names ? -1 : col_index(l->cols, k->key);
+		l->code[i] = k->names ? col_index(l->cols, k->names) : -1;
+		if ((k->names ? l->code[i] : l->head[i]) < 0)
+			missing = k->names ? k->names : k->key;
+	}
+	for (int i = 0; i < NSTEPKEYS; i++)
+		if ((l->step[i] = col_index(l->step_cols, step_keys[i].key)) < 0)
+			missing = step_keys[i].key;
+	for (int i = 0; i < NTAIL; i++)
+		if ((l->tail[i] = col_index(l->cols, tail_keys[i].key)) < 0)
+			missing = tail_keys[i].key;
+	if (missing != NULL)
+		return fail(EX_PROTOCOL,
+		            "the server's export rows have no column '%s'; use a streetctl of "
+		            "the server's version",
+		            missing);
+	return 0;
+}
+
 /* A value as text: strings as they are, numbers and booleans as JSON, null
  * or missing as NULL (an empty field). */
-static const char *text_of(json_object *o, const char *key)
+static const char *text_at(json_object *arr, int i)
 {
-	json_object *v = fmt_get(o, key);
+	json_object *v = i < 0 ? NULL : json_object_array_get_idx(arr, (size_t)i);
 
 	return v == NULL ? NULL : json_object_get_string(v);
 }
 
-/* One ticket as a record of NCOLS cells (pointing into row): for each step
- * kind, its last instance (a ticket returned or reopened has several;
- * --json gives them all). */
-static void export_record(const char **cells, json_object *row)
+/* The name of the unit of kind whose code is at column i of row. */
+static json_object *name_at(const struct layout *l, const char *kind, json_object *row, int i)
 {
-	json_object *steps = fmt_get(row, "steps"), *last[NKINDS] = { NULL };
+	json_object *code = json_object_array_get_idx(row, (size_t)i);
+
+	if (code == NULL)
+		return NULL;
+	return fmt_get(fmt_get(fmt_get(l->page, "names"), kind), json_object_get_string(code));
+}
+
+/* One ticket as a record of NCOLS cells (pointing into row and the page):
+ * for each step kind, its last instance (a ticket returned or reopened has
+ * several; --json gives them all). */
+static void export_record(const char **cells, const struct layout *l, json_object *row)
+{
+	json_object *steps = json_object_array_get_idx(row, (size_t)l->steps),
+	            *last[NKINDS] = { NULL };
 	int n = 0;
 
 	for (size_t i = 0; steps && i < json_object_array_length(steps); i++) {
 		json_object *s = json_object_array_get_idx(steps, i);
-		const char *kind = fmt_str(s, "kind");
+		const char *kind = text_at(s, l->kind);
 
 		for (int k = 0; k < NKINDS; k++)
 			if (kind && strcmp(kind, kinds[k]) == 0)
 				last[k] = s;
 	}
-	for (int i = 0; i < NHEAD; i++)
-		cells[n++] = text_of(row, head_keys[i].key);
+	for (int i = 0; i < NHEAD; i++) {
+		if (head_keys[i].names != NULL) {
+			json_object *v = name_at(l, head_keys[i].names, row, l->code[i]);
+
+			cells[n++] = v ? json_object_get_string(v) : NULL;
+		} else {
+			cells[n++] = text_at(row, l->head[i]);
+		}
+	}
 	for (int k = 0; k < NKINDS; k++)
 		for (int i = 0; i < NSTEPKEYS; i++)
-			cells[n++] = last[k] ? text_of(last[k], step_keys[i].key) : NULL;
+			cells[n++] = last[k] ? text_at(last[k], l->step[i]) : NULL;
 	for (int i = 0; i < NTAIL; i++)
-		cells[n++] = text_of(row, tail_keys[i].key);
+		cells[n++] = text_at(row, l->tail[i]);
+}
+
+/* One compact array as an object of cols' names (the caller puts it). */
+static json_object *zip(json_object *cols, json_object *arr)
+{
+	json_object *o = json_object_new_object();
+
+	for (size_t i = 0; i < json_object_array_length(cols); i++)
+		json_object_object_add(o,
+		                       json_object_get_string(json_object_array_get_idx(cols, i)),
+		                       json_object_get(json_object_array_get_idx(arr, i)));
+	return o;
+}
+
+/* A ticket as --json prints it: one object, its steps objects, the names of
+ * its category, street and department beside their codes. */
+static json_object *export_object(const struct layout *l, json_object *row)
+{
+	json_object *o = json_object_new_object(), *steps, *so = json_object_new_array();
+
+	for (size_t i = 0; i < json_object_array_length(l->cols); i++) {
+		const char *c = json_object_get_string(json_object_array_get_idx(l->cols, i));
+
+		json_object_object_add(o, c, json_object_get(json_object_array_get_idx(row, i)));
+		for (int h = 0; h < NHEAD; h++)
+			if (head_keys[h].names != NULL && l->code[h] == (int)i)
+				json_object_object_add(
+				        o, head_keys[h].key,
+				        json_object_get(
+				                name_at(l, head_keys[h].names, row, l->code[h])));
+	}
+	steps = json_object_array_get_idx(row, (size_t)l->steps);
+	for (size_t i = 0; steps && i < json_object_array_length(steps); i++)
+		json_object_array_add(so, zip(l->step_cols, json_object_array_get_idx(steps, i)));
+	json_object_object_add(o, "steps", so);
+	return o;
 }
 
 /* --format: one of the two allowed. */
@@ -133,15 +256,18 @@ struct sink {
 };
 
 /* Writes one ticket; 0, or an exit code after one error line. */
-static int sink_row(struct sink *k, json_object *row)
+static int sink_row(struct sink *k, const struct layout *l, json_object *row)
 {
 	const char *cells[NCOLS];
 
 	if (k->json) {
-		fprintf(k->f, "%s\n", json_object_to_json_string_ext(row, JSON_C_TO_STRING_PLAIN));
+		json_object *o = export_object(l, row);
+
+		fprintf(k->f, "%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
+		json_object_put(o);
 		return 0;
 	}
-	export_record(cells, row);
+	export_record(cells, l, row);
 	if (k->x == NULL) {
 		csv_row(k->f, cells, NCOLS);
 		return 0;
@@ -175,6 +301,19 @@ static int check_xlsx(const struct ctl *ctl, const struct args *a)
 		return fail_usage(a->cmd->name, "--format xlsx writes a file, not standard output; "
 		                                "give -o FILE.xlsx");
 	return 0;
+}
+
+/* The request for the page after ticket id after (0: the first). */
+static json_object *export_request(const char *from, const char *to, long long after)
+{
+	json_object *req = rpc_new("export");
+
+	json_object_object_add(req, "from", json_object_new_string(from));
+	json_object_object_add(req, "to", json_object_new_string(to));
+	json_object_object_add(req, "limit", json_object_new_int(1000));
+	if (after > 0)
+		json_object_object_add(req, "after", json_object_new_int64(after));
+	return req;
 }
 
 int cmd_export(struct ctl *ctl, const struct args *a)
@@ -213,29 +352,42 @@ int cmd_export(struct ctl *ctl, const struct args *a)
 		csv_bom(out.f);
 		csv_row(out.f, names, NCOLS);
 	}
-	/* page after page, each written before the next is asked for */
-	for (;;) {
-		json_object *req = rpc_new("export"), *res = NULL, *rows, *next;
+	/* page after page: the next is asked for as soon as this one names it,
+	 * so the server makes it while this one is written */
+	{
+		json_object *req = export_request(from, to, 0), *res = NULL;
+		int id = rpc_send(ctl, req);
 
-		json_object_object_add(req, "from", json_object_new_string(from));
-		json_object_object_add(req, "to", json_object_new_string(to));
-		json_object_object_add(req, "limit", json_object_new_int(1000));
-		if (after > 0)
-			json_object_object_add(req, "after", json_object_new_int64(after));
-		rc = rpc_call(ctl, req, &res);
-		json_object_put(req);
-		if (rc != 0)
-			break;
-		rows = fmt_get(res, "rows");
-		for (size_t i = 0; rc == 0 && rows && i < json_object_array_length(rows); i++) {
-			rc = sink_row(&k, json_object_array_get_idx(rows, i));
-			count++;
+		for (;;) {
+			struct layout l;
+			json_object *rows, *next, *nreq = NULL;
+
+			rc = rpc_await(ctl, req, id, &res);
+			json_object_put(req);
+			req = NULL;
+			if (rc == 0)
+				rc = layout_read(&l, res);
+			if (rc != 0)
+				break;
+			next = fmt_get(res, "next");
+			after = next ? json_object_get_int64(next) : 0;
+			if (after > 0) {
+				nreq = export_request(from, to, after);
+				id = rpc_send(ctl, nreq);
+			}
+			rows = fmt_get(res, "rows");
+			for (size_t i = 0; rc == 0 && rows && i < json_object_array_length(rows);
+			     i++) {
+				rc = sink_row(&k, &l, json_object_array_get_idx(rows, i));
+				count++;
+			}
+			json_object_put(res);
+			res = NULL;
+			req = nreq;
+			if (rc != 0 || req == NULL)
+				break;
 		}
-		next = fmt_get(res, "next");
-		after = next ? json_object_get_int64(next) : 0;
-		json_object_put(res);
-		if (rc != 0 || after == 0)
-			break;
+		json_object_put(req);
 	}
 	if (k.x != NULL) {
 		if (rc != 0) {

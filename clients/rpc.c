@@ -152,9 +152,11 @@ static int rpc_wait(struct ctl *ctl, int id, json_object **reply, int timeout_ms
 	}
 }
 
+/* Request ids, one sequence for rpc_try and rpc_send. */
+static int next_id = 1;
+
 int rpc_try(struct ctl *ctl, json_object *req, json_object **result, json_object **error)
 {
-	static int next_id = 1;
 	char lost[600] = "";
 	int rc, lost_exit = EX_IOERR;
 
@@ -247,5 +249,58 @@ int rpc_call(struct ctl *ctl, json_object *req, json_object **result)
 		rc = fail_reply(error);
 		json_object_put(error);
 	}
+	return rc;
+}
+
+int rpc_send(struct ctl *ctl, json_object *req)
+{
+	int id = next_id++, rc;
+
+	if (ctl->conn == NULL && conn_open(&ctl->set, &ctl->conn, true) != 0)
+		return 0; /* rpc_await's rpc_call connects again and says why */
+	json_object_object_add(req, "id", json_object_new_int(id));
+	rc = conn_send(ctl->conn, rpc_line(req));
+	json_object_object_del(req, "id");
+	return rc == 0 ? id : 0;
+}
+
+int rpc_await(struct ctl *ctl, json_object *req, int id, json_object **result)
+{
+	json_object *reply = NULL, *jok, *jv, *jc = NULL;
+	const char *code;
+	int rc;
+
+	*result = NULL;
+	if (id == 0 || ctl->conn == NULL || rpc_wait(ctl, id, &reply, RPC_REPLY_MS) < 0) {
+		if (ctl->conn != NULL) {
+			conn_close(ctl->conn);
+			ctl->conn = NULL;
+		}
+		return rpc_call(ctl, req, result);
+	}
+	if (json_object_object_get_ex(reply, "ok", &jok) && json_object_get_boolean(jok)) {
+		*result = json_object_object_get_ex(reply, "result", &jv)
+		                  ? json_object_get(jv)
+		                  : json_object_new_object();
+		json_object_put(reply);
+		return 0;
+	}
+	if (!json_object_object_get_ex(reply, "error", &jv)) {
+		json_object_put(reply);
+		return fail(EX_IOERR, "the server sent a reply with neither result nor error; "
+		                      "check that server and port name a streetd");
+	}
+	json_object_object_get_ex(jv, "code", &jc);
+	code = json_object_get_string(jc);
+	if (code != NULL && strcmp(code, "unavailable") == 0) {
+		json_object_put(reply);
+		return rpc_call(ctl, req, result);
+	}
+	if (code != NULL && strcmp(code, "unauthenticated") == 0) {
+		conn_close(ctl->conn);
+		ctl->conn = NULL;
+	}
+	rc = fail_reply(jv);
+	json_object_put(reply);
 	return rc;
 }

@@ -41,6 +41,18 @@ int rpc_call(struct ctl *ctl, json_object *req, json_object **result);
  */
 int rpc_try(struct ctl *ctl, json_object *req, json_object **result, json_object **error);
 
+/*
+ * A request sent ahead, so the server works on it while the client writes
+ * what it has (export's pages).  rpc_send sends req and returns its id, or 0
+ * when it could not be sent.  rpc_await waits for the reply to that id and
+ * takes it as rpc_call does; when nothing was sent, the connection was lost
+ * or the reply is "unavailable", it sends req again through rpc_call (with
+ * its retries), so req must be the request sent, kept until then.  One
+ * request ahead at a time.
+ */
+int rpc_send(struct ctl *ctl, json_object *req);
+int rpc_await(struct ctl *ctl, json_object *req, int id, json_object **result);
+
 /* Checks req locally as the server would; 0 or EX_USAGE after printing. */
 int rpc_check(const struct ctl *ctl, json_object *req);
 

@@ -41,8 +41,8 @@
 
 /* Containers nested deeper than this (the request object is level 1) are refused. */
 #define PROTO_MAX_DEPTH 8
-/* Most fields of any op (list has 10). */
-#define PROTO_MAX_FIELDS 10
+/* Most fields of any op (o311_post has 16). */
+#define PROTO_MAX_FIELDS 16
 /* Most top-level keys a request may have before it is refused outright. */
 #define PROTO_MAX_KEYS 32
 /* Largest integer an id field may hold: 2^53 - 1, exact in a JavaScript client. */
@@ -126,6 +126,12 @@ enum proto_op {
 	/* assessment: the documents (export rows, the monthly bulletin) */
 	PROTO_OP_EXPORT,
 	PROTO_OP_BULLETIN,
+	/* Open311 GeoReport v2 (docs/open311.md): public (proto_op_is_public) */
+	PROTO_OP_O311_SERVICES,
+	PROTO_OP_O311_SERVICE,
+	PROTO_OP_O311_REQUESTS,
+	PROTO_OP_O311_REQUEST,
+	PROTO_OP_O311_POST, /* an action: reports as its api_key's account */
 	PROTO_OP_COUNT
 };
 
@@ -170,6 +176,9 @@ struct proto_op_spec {
 	const char *sql_func; /* the database function it calls, NULL: the daemon answers it */
 	bool sql_max_photo;   /* the daemon's limits.max_photo is passed after the fields */
 	bool heavy_read;      /* a report that may run on the read standby (readpool.h) */
+	/* An unauthenticated caller (HTTPS without a client certificate) may run
+	 * it: the account id bound as $1 is then 0, which its SQL ignores. */
+	bool public;
 };
 
 /*
@@ -241,6 +250,11 @@ bool proto_op_is_action(enum proto_op op);
 /* True for the heavy reads (stats, ranking, bulletin, export): read-only
  * reports that may be served from database.read_conninfo's standby. */
 bool proto_op_is_heavy_read(enum proto_op op);
+
+/* True for the ops an unauthenticated HTTPS caller may run: the Open311
+ * ones (o311_post authenticates by its api_key inside SQL).  Every other op
+ * needs an account. */
+bool proto_op_is_public(enum proto_op op);
 
 /* The op's row of the table (static storage), NULL for PROTO_OP_NONE and unknown values. */
 const struct proto_op_spec *proto_op_spec(enum proto_op op);

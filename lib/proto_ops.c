@@ -230,6 +230,41 @@ static const struct proto_field proto_f_export[] = {
 	F_INT("limit", false, 1, 1000),
 };
 
+/* Open311 (docs/open311.md).  Comma lists and statuses are checked in SQL
+ * (88_open311.sql), which names the bad item. */
+static const struct proto_field proto_f_o311_service[] = {
+	F_TEXT("service_code", true, 60),
+};
+static const struct proto_field proto_f_o311_requests[] = {
+	F_TEXT("service_request_id", false, 2000),
+	F_TEXT("service_code", false, 2000),
+	F_TS("start_date", false),
+	F_TS("end_date", false),
+	F_TEXT("status", false, 20),
+};
+static const struct proto_field proto_f_o311_request[] = {
+	F_TEXT("service_request_id", true, 20),
+};
+/* key: streetd's idempotency key, not Open311's (the HTTP form has none) */
+static const struct proto_field proto_f_o311_post[] = {
+	F_TEXT("api_key", true, 100),
+	F_TEXT("service_code", true, 60),
+	F_NUM("lat", -90.0, 90.0),
+	F_NUM("long", -180.0, 180.0),
+	F_TEXT("address_string", false, 400),
+	F_TEXT("address_id", false, 200),
+	F_TEXT("email", false, 254),
+	F_TEXT("device_id", false, 200),
+	F_TEXT("account_id", false, 200),
+	F_TEXT("first_name", false, 100),
+	F_TEXT("last_name", false, 100),
+	F_TEXT("phone", false, 40),
+	F_TEXT("description", true, 4000),
+	F_TEXT("media_url", false, 2000),
+	F_TEXT("attributes", false, 20000),
+	F_KEY,
+};
+
 /* fn: the database function the op calls (street.fn), NULL when the daemon
  * answers it itself; OPP: limits.max_photo is passed as the last argument. */
 #define OPX(e, n, fn, act, f, mp)                                                                  \
@@ -255,6 +290,19 @@ static const struct proto_field proto_f_export[] = {
 		.sql_func = (fn),                                                                  \
 		.heavy_read = true,                                                                \
 	}
+
+/* A public op (proto_op_is_public): a read, or with act an action. */
+#define OPUB(e, n, fn, act, f)                                                                     \
+	[e] = {                                                                                    \
+		.name = (n),                                                                       \
+		.op = (e),                                                                         \
+		.action = (act),                                                                   \
+		.nfields = (int)(sizeof(f) / sizeof((f)[0])),                                      \
+		.fields = (f),                                                                     \
+		.sql_func = (fn),                                                                  \
+		.public = true,                                                                    \
+	}
+#define OPUB0(e, n, fn) [e] = { .name = (n), .op = (e), .sql_func = (fn), .public = true }
 
 static const struct proto_op_spec proto_ops[PROTO_OP_COUNT] = {
 	OP0(PROTO_OP_WHOAMI, "whoami", "st_whoami"),
@@ -297,6 +345,12 @@ static const struct proto_op_spec proto_ops[PROTO_OP_COUNT] = {
 	   proto_f_audit_checkpoints),
 	OPR(PROTO_OP_EXPORT, "export", "st_export", proto_f_export),
 	OPR(PROTO_OP_BULLETIN, "bulletin", "st_bulletin", proto_f_period_lock),
+	OPUB0(PROTO_OP_O311_SERVICES, "o311_services", "st_o311_services"),
+	OPUB(PROTO_OP_O311_SERVICE, "o311_service", "st_o311_service", false, proto_f_o311_service),
+	OPUB(PROTO_OP_O311_REQUESTS, "o311_requests", "st_o311_requests", false,
+	     proto_f_o311_requests),
+	OPUB(PROTO_OP_O311_REQUEST, "o311_request", "st_o311_request", false, proto_f_o311_request),
+	OPUB(PROTO_OP_O311_POST, "o311_post", "st_o311_post", true, proto_f_o311_post),
 };
 
 static const char *const proto_error_names[PROTO_ERR_COUNT] = {
@@ -357,4 +411,11 @@ bool proto_op_is_heavy_read(enum proto_op op)
 	const struct proto_op_spec *spec = proto_op_spec(op);
 
 	return spec && spec->heavy_read;
+}
+
+bool proto_op_is_public(enum proto_op op)
+{
+	const struct proto_op_spec *spec = proto_op_spec(op);
+
+	return spec && spec->public;
 }

@@ -35,7 +35,7 @@ ST_PGUSER_OS=postgres
 # Debian packages the project needs to build, test and run.
 ST_PACKAGES=(
 	gcc libc6-dev pkg-config meson ninja-build
-	libevent-dev libpq-dev libjson-c-dev libssl-dev check libsystemd-dev libxlsxwriter-dev
+	libevent-dev libpq-dev libjson-c-dev libssl-dev check libsystemd-dev libxlsxwriter-dev libxml2-dev
 	postgresql-15 postgresql-client-15 openssl ca-certificates
 	systemd python3 curl
 )

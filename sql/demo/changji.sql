@@ -278,3 +278,49 @@ JOIN account a ON a.login = v.login AND a.role = 'collector'
 JOIN community c ON c.code = v.community_code
 JOIN grid g ON g.community_id = c.id AND g.street_id = a.street_id
 ON CONFLICT (account_id, grid_id) DO NOTHING;
+
+-- ---------------------------------------------------------------------------
+-- Open311 (docs/open311.md): where each grid is, and what two categories ask
+-- ---------------------------------------------------------------------------
+
+-- Grid boundaries, x = longitude, y = latitude: rectangles around the centre
+-- of Changji (44.01 N, 87.30 E), Jianguolu Street west of 87.30 E and Beijing
+-- South Road Street east of it, each community a band of latitude split into
+-- its grids from west to east.  Neighbours share an edge, none overlap.
+INSERT INTO grid_boundary (grid_id, boundary)
+SELECT g.id, polygon(box(
+	point(v.lon_lo + (v.lon_hi - v.lon_lo) / v.grids * (n - 1), v.lat_lo),
+	point(v.lon_lo + (v.lon_hi - v.lon_lo) / v.grids * n, v.lat_hi)))
+FROM (VALUES
+	('jg-yanan', 3, 44.015, 44.025, 87.280, 87.300),
+	('jg-jianguo', 2, 44.005, 44.015, 87.280, 87.300),
+	('jg-wenhua', 2, 43.995, 44.005, 87.280, 87.300),
+	('bn-beijingnan', 3, 44.010, 44.025, 87.300, 87.320),
+	('bn-tunhe', 2, 43.995, 44.010, 87.300, 87.320)
+) AS v (community_code, grids, lat_lo, lat_hi, lon_lo, lon_hi)
+CROSS JOIN LATERAL generate_series(1, v.grids) AS n
+JOIN grid g ON g.code = v.community_code || '-' || lpad(n::text, 2, '0')
+ON CONFLICT (grid_id) DO NOTHING;
+
+-- Service definitions: a noise complaint says when it happens (the night
+-- patrol or the day shift goes), a fire hazard what kind it is.
+INSERT INTO category_attribute (category_id, code, datatype, required, datatype_description,
+	ord, description, choices)
+SELECT c.id, v.code, v.datatype, v.required, v.datatype_description, v.ord, v.description,
+	v.choices::jsonb
+FROM (VALUES
+	('pollution.noise', 'when', 'singlevaluelist', true, NULL, 1,
+		'何时发生 / When does it happen?',
+		'[{"key": "day", "name": "白天 / in the daytime"},'
+		' {"key": "night", "name": "夜间(22:00-06:00) / at night (22:00-06:00)"},'
+		' {"key": "always", "name": "全天 / all day"}]'),
+	('pollution.noise', 'source', 'string', false, 'a few words', 2,
+		'噪声来源 / What makes the noise?', '[]'),
+	('safety.fire', 'hazard', 'multivaluelist', false, NULL, 1,
+		'隐患类型 / What kind of hazard?',
+		'[{"key": "blocked_lane", "name": "消防通道堵塞 / a blocked fire lane"},'
+		' {"key": "blocked_exit", "name": "安全出口堵塞 / a blocked exit"},'
+		' {"key": "extinguisher", "name": "灭火器缺失 / missing extinguishers"}]')
+) AS v (category_code, code, datatype, required, datatype_description, ord, description, choices)
+JOIN category c ON c.code = v.category_code
+ON CONFLICT DO NOTHING;

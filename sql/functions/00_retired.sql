@@ -27,3 +27,9 @@ DROP FUNCTION IF EXISTS st_return(integer, bigint, integer, text, text);
 DROP FUNCTION IF EXISTS st_arbitrate(integer, bigint, bigint, boolean, text, integer, text);
 -- issue 13: export builds its rows a chunk of tickets at a time (st_export_rows).
 DROP FUNCTION IF EXISTS st_export_row(ticket);
+-- issue 13: export reads the rows the follower keeps (assess_export) and
+-- returns json (compact rows, names once per page), not jsonb.
+DROP FUNCTION IF EXISTS st_export(integer, text, text, bigint, integer);
+DROP FUNCTION IF EXISTS st_export_rows(account, timestamptz, timestamptz, bigint, integer);
+DROP FUNCTION IF EXISTS st_export_in_scope(account, ticket);
+DROP FUNCTION IF EXISTS st_assess_unit_json(text, integer);

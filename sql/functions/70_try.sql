@@ -65,6 +65,12 @@ BEGIN
 		WHEN 'arbitrate' THEN
 			r := street.st_arbitrate(a[1]::integer, a[2]::bigint, a[3]::bigint,
 				a[4]::boolean, a[5], a[6]::integer, a[7]::integer, a[8]);
+		WHEN 'o311_post' THEN
+			-- not an action_result: the Open311 reply (88_open311.sql)
+			res.result := to_jsonb(street.st_o311_post(a[1]::integer, a[2], a[3],
+				a[4]::double precision, a[5]::double precision, a[6], a[7], a[8], a[9],
+				a[10], a[11], a[12], a[13], a[14], a[15], a[16], a[17]))::text;
+			RETURN res;
 		END CASE;
 		res.result := to_jsonb(r)::text;
 	EXCEPTION WHEN OTHERS THEN

@@ -6,7 +6,8 @@
 -- callers simply take turns.  st_follow returns the number of events
 -- folded.
 -- It advances, in turn, the hash chain (90_chain.sql) and the rollups of
--- the assessment.
+-- the assessment (with export's rows, 87_export.sql), then fills export's
+-- rows of the tickets older than migration 019 until there are none left.
 CREATE OR REPLACE FUNCTION st_follow() RETURNS integer
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = street, pg_temp AS $$
 DECLARE
@@ -14,6 +15,7 @@ DECLARE
 BEGIN
 	n := n + st_chain_advance(5000);
 	n := n + st_rollup_advance(5000);
+	n := n + st_export_backfill(5000);
 	RETURN n;
 END
 $$;
@@ -354,6 +356,9 @@ BEGIN
 	END LOOP;
 	IF n > 0 THEN
 		PERFORM st_assess_flush();
+		-- export's rows of the tickets the batch touched, in the same transaction
+		PERFORM st_export_refresh(ARRAY(SELECT DISTINCT ticket_id FROM ticket_event
+			WHERE seq > c0.position AND seq <= c.position));
 	END IF;
 	-- nothing new (the usual call, every second): no write at all
 	IF n > 0 OR c.hole_seq IS DISTINCT FROM c0.hole_seq THEN

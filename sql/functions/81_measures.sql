@@ -52,30 +52,48 @@ LANGUAGE sql IMMUTABLE AS $$
 		WHEN 'district' THEN p_district WHEN 'category' THEN p_category WHEN 'grid' THEN p_grid END
 $$;
 
-CREATE OR REPLACE FUNCTION st_assess_unit_json(p_group text, p_id integer) RETURNS jsonb
-LANGUAGE plpgsql STABLE AS $$
+-- The units of a grouping as the reports show them, every one in one query
+-- (joined to a report's rows instead of a lookup per row).
+CREATE OR REPLACE FUNCTION st_assess_units(p_group text) RETURNS TABLE (id integer, j jsonb)
+LANGUAGE sql STABLE AS $$
+	SELECT x.id, jsonb_build_object('id', x.id, 'code', x.code, 'name', x.name,
+		'name_en', x.name_en)
+	FROM (SELECT d.id, d.code, d.name, d.name_en FROM department d WHERE p_group = 'department'
+		UNION ALL
+		SELECT s.id, s.code, s.name, s.name_en FROM street s WHERE p_group = 'street'
+		UNION ALL
+		SELECT di.id, di.code, di.name, di.name_en FROM district di WHERE p_group = 'district'
+		UNION ALL
+		SELECT c.id, c.code, c.name, c.name_en FROM category c WHERE p_group = 'category'
+		UNION ALL
+		SELECT g.id, g.code, g.name, g.name_en FROM grid g WHERE p_group = 'grid') x
+$$;
+
+-- A unit that no longer exists still shows, by its id.
+CREATE OR REPLACE FUNCTION st_assess_unit_gone(p_id integer) RETURNS jsonb
+LANGUAGE sql IMMUTABLE AS $$
+	SELECT jsonb_build_object('id', p_id, 'code', p_id::text, 'name', p_id::text,
+		'name_en', p_id::text)
+$$;
+
+-- The bucket holding the p_frac quantile of a histogram given as its counts
+-- and buckets in bucket order: the first whose running count reaches
+-- ceil(p_frac * total).  (One pass over at most 28 entries, instead of two
+-- window functions over every histogram row of a report.)
+CREATE OR REPLACE FUNCTION st_assess_pctl(p_n bigint[], p_bucket smallint[], p_total numeric,
+	p_frac numeric) RETURNS smallint
+LANGUAGE plpgsql IMMUTABLE AS $$
 DECLARE
-	j jsonb;
+	need numeric := ceil(p_frac * p_total);
+	upto numeric := 0;
 BEGIN
-	CASE p_group
-	WHEN 'department' THEN
-		SELECT jsonb_build_object('id', id, 'code', code, 'name', name, 'name_en', name_en)
-			INTO j FROM department WHERE id = p_id;
-	WHEN 'street' THEN
-		SELECT jsonb_build_object('id', id, 'code', code, 'name', name, 'name_en', name_en)
-			INTO j FROM street WHERE id = p_id;
-	WHEN 'district' THEN
-		SELECT jsonb_build_object('id', id, 'code', code, 'name', name, 'name_en', name_en)
-			INTO j FROM district WHERE id = p_id;
-	WHEN 'category' THEN
-		SELECT jsonb_build_object('id', id, 'code', code, 'name', name, 'name_en', name_en)
-			INTO j FROM category WHERE id = p_id;
-	ELSE
-		SELECT jsonb_build_object('id', id, 'code', code, 'name', name, 'name_en', name_en)
-			INTO j FROM grid WHERE id = p_id;
-	END CASE;
-	RETURN coalesce(j, jsonb_build_object('id', p_id, 'code', p_id::text, 'name', p_id::text,
-		'name_en', p_id::text));
+	FOR i IN 1 .. cardinality(p_n) LOOP
+		upto := upto + p_n[i];
+		IF upto >= need THEN
+			RETURN p_bucket[i];
+		END IF;
+	END LOOP;
+	RETURN NULL;
 END
 $$;
 
@@ -139,7 +157,7 @@ BEGIN
 		FROM assess_day d
 		WHERE (d.day >= p_from AND d.day < coalesce(m_from, p_to))
 			OR (d.day >= m_to AND d.day < p_to)),
-	data AS MATERIALIZED (
+	data AS (
 		SELECT st_assess_unit(p_group, r.department_id, r.street_id, r.district_id,
 			r.category_id, r.grid_id) AS u,
 			-- the series' bucket: weeks start on Monday; the first and last are cut
@@ -214,17 +232,14 @@ BEGIN
 			AND (p_street IS NULL OR h.street_id = p_street)
 			AND (p_district IS NULL OR h.district_id = p_district)
 		GROUP BY 1, 2, 3, 4),
-	cum AS (
-		SELECT hist.*, sum(hist.n) OVER (PARTITION BY hist.u, hist.b_from, hist.kind ORDER BY hist.bucket) AS upto,
-			sum(hist.n) OVER (PARTITION BY hist.u, hist.b_from, hist.kind) AS total
-		FROM hist),
 	pct AS (
-		SELECT cum.u, cum.b_from, jsonb_object_agg(cum.kind, jsonb_build_object('n', cum.total,
-			'p50', bounds[cum.p50], 'p90', bounds[cum.p90])) AS j
-		FROM (SELECT cum.u, cum.b_from, cum.kind, max(cum.total) AS total,
-				min(cum.bucket) FILTER (WHERE cum.upto >= ceil(0.5 * cum.total)) AS p50,
-				min(cum.bucket) FILTER (WHERE cum.upto >= ceil(0.9 * cum.total)) AS p90
-			FROM cum GROUP BY 1, 2, 3) cum
+		SELECT h.u, h.b_from, jsonb_object_agg(h.kind, jsonb_build_object('n', h.total,
+			'p50', bounds[st_assess_pctl(h.ns, h.bs, h.total, 0.5)],
+			'p90', bounds[st_assess_pctl(h.ns, h.bs, h.total, 0.9)])) AS j
+		FROM (SELECT hist.u, hist.b_from, hist.kind, sum(hist.n) AS total,
+				array_agg(hist.n ORDER BY hist.bucket) AS ns,
+				array_agg(hist.bucket ORDER BY hist.bucket) AS bs
+			FROM hist GROUP BY 1, 2, 3) h
 		GROUP BY 1, 2)
 	SELECT s.u, s.b_from, s.b_to,
 		jsonb_build_object(
@@ -300,9 +315,11 @@ BEGIN
 		PERFORM st_fail('SD400', 'after must not be negative');
 	END IF;
 	WITH fig AS (
-		SELECT st_assess_unit_json(p_group, x.unit_id) AS unit, x.period_from, x.period_to, x.f
+		SELECT coalesce(un.j, st_assess_unit_gone(x.unit_id)) AS unit, x.period_from,
+			x.period_to, x.f
 		FROM st_assess_figures(per.d_from, per.d_to, p_group, p_series, p_unit,
-			sc.department_id, sc.street_id, sc.district_id) x),
+			sc.department_id, sc.street_id, sc.district_id) x
+		LEFT JOIN st_assess_units(p_group) un ON un.id = x.unit_id),
 	numbered AS (
 		SELECT row_number() OVER (ORDER BY unit->>'code', period_from) AS n,
 			jsonb_build_object('unit', unit, 'from', period_from, 'to', period_to) || f AS j
@@ -385,10 +402,11 @@ BEGIN
 			CASE WHEN is_ranked THEN rank() OVER (PARTITION BY is_ranked ORDER BY comp ASC) END AS rnk_up
 		FROM ranked),
 	listed AS (
-		SELECT ranks.*, st_assess_unit_json(p_group, u) AS unit,
+		SELECT ranks.*, coalesce(un.j, st_assess_unit_gone(u)) AS unit,
 			coalesce(rnk <= top, false) AS red,
 			coalesce(rnk_up <= top AND rnk > top, false) AS black
 		FROM ranks
+		LEFT JOIN st_assess_units(p_group) un ON un.id = ranks.u
 		WHERE CASE a.role
 			WHEN 'department' THEN u = a.department_id
 			WHEN 'street' THEN CASE p_group WHEN 'street' THEN u = a.street_id

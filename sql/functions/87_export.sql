@@ -1,8 +1,9 @@
 -- The assessment's documents (docs/assessment.md, "Export" and "Bulletin";
 -- docs/protocol.md, "Assessment"): export, the ticket-level rows behind the
 -- figures, paged by ticket id; bulletin, the monthly 通报 in one reply.
--- Both read the facts the follower keeps (assess_step, 80_follow.sql) and the
--- ticket table, never the event log (but for a step's actor, by seq).
+-- Both read what the follower keeps (80_follow.sql), never the event log:
+-- export its ready rows (assess_export, built here by st_export_build from
+-- the ticket and assess_step), bulletin the steps.
 
 -- An instant as local time of the period rule (a fixed UTC+8), so an export
 -- reads the same whatever the session's time zone.  STABLE as to_char is, so
@@ -13,64 +14,92 @@ LANGUAGE sql STABLE AS $$
 	SELECT to_char(p_at AT TIME ZONE INTERVAL '+08:00', 'YYYY-MM-DD"T"HH24:MI:SS"+08:00"')
 $$;
 
--- Whether ticket t is in an account's assessment scope (st_assess_scope):
--- a department's are the tickets one of whose steps it held.
-CREATE OR REPLACE FUNCTION st_export_in_scope(a account, t ticket) RETURNS boolean
-LANGUAGE sql STABLE AS $$
-	SELECT CASE a.role
-		WHEN 'department' THEN t.department_id = a.department_id
-			OR EXISTS (SELECT 1 FROM assess_step s WHERE s.ticket_id = t.id
-				AND s.department_id = a.department_id)
-		WHEN 'street' THEN t.street_id = a.street_id
-		WHEN 'supervisor' THEN a.district_id IS NULL OR t.district_id = a.district_id
-		ELSE false END
+-- An export row's columns, in the order of its array (docs/protocol.md,
+-- "export"), and a step's; the page names them, so a client reads a row by
+-- name once per page, not by a position it hardcodes.
+CREATE OR REPLACE FUNCTION st_export_columns() RETURNS json
+LANGUAGE sql IMMUTABLE AS $$
+	SELECT '["id","state","urgent","category","district","street","grid","reported_at","department","closed_at","close_kind","rating","returns","reopens","urges","overdue","steps"]'::json
 $$;
 
--- The export rows of the next p_n tickets of the period [p_from, p_to) in
--- a's scope after ticket id p_after, in id order: each ticket and every step
--- the follower has folded, built for the p_n at once (joins and one
--- aggregate over their steps, not a query per ticket).
-CREATE OR REPLACE FUNCTION st_export_rows(a account, p_from timestamptz, p_to timestamptz,
-	p_after bigint, p_n integer)
-RETURNS TABLE (id bigint, j jsonb)
+CREATE OR REPLACE FUNCTION st_export_step_columns() RETURNS json
+LANGUAGE sql IMMUTABLE AS $$
+	SELECT '["kind","started_at","deadline","department","ended_at","end_action","actor","met","overdue","working_s"]'::json
+$$;
+
+-- The export rows of the tickets p_ids, built from the ticket, every step
+-- the follower has folded (assess_step) and who ended each (by seq), all at
+-- once (joins and one aggregate of the steps).  The one builder of
+-- assess_export's rows: the follower's refresh and the backfill use it.
+CREATE OR REPLACE FUNCTION st_export_build(p_ids bigint[])
+RETURNS SETOF assess_export
 LANGUAGE sql STABLE AS $$
-	WITH cand AS (
-		SELECT t.* FROM ticket t
-		WHERE t.id > p_after AND t.created_at < p_to
-			AND (t.closed_at IS NULL OR t.closed_at >= p_from)
-			AND st_export_in_scope(a, t)
-		ORDER BY t.id LIMIT p_n),
-	st AS (
+	WITH st AS (
 		SELECT x.ticket_id, bool_or(x.overdue_marked OR x.met IS false) AS overdue,
-			jsonb_agg(jsonb_build_object('kind', x.kind,
-				'started_at', st_export_ts(x.started_at), 'deadline', st_export_ts(x.deadline),
-				'department', xd.code, 'ended_at', st_export_ts(x.ended_at),
-				'end_action', x.end_action, 'actor', ac.login, 'met', x.met,
-				'overdue', x.overdue_marked OR x.met IS false, 'working_s', x.working_s)
-				ORDER BY x.id) AS steps
-		FROM cand JOIN assess_step x ON x.ticket_id = cand.id
+			json_agg(json_build_array(x.kind, st_export_ts(x.started_at),
+				st_export_ts(x.deadline), xd.code, st_export_ts(x.ended_at), x.end_action,
+				ac.login, x.met, x.overdue_marked OR x.met IS false, x.working_s)
+				ORDER BY x.id) AS steps,
+			array_agg(DISTINCT x.department_id) FILTER (WHERE x.department_id IS NOT NULL)
+				AS deps
+		FROM assess_step x
 		LEFT JOIN department xd ON xd.id = x.department_id
 		LEFT JOIN ticket_event e ON e.seq = x.end_seq
 		LEFT JOIN account ac ON ac.id = e.actor_id
+		WHERE x.ticket_id = ANY (p_ids)
 		GROUP BY x.ticket_id)
-	SELECT t.id, jsonb_build_object(
-		'id', t.id, 'state', t.state, 'urgent', t.urgent,
-		'category', c.code, 'category_name', c.name,
-		'district', di.code, 'street', s.code, 'street_name', s.name, 'grid', g.code,
-		'reported_at', st_export_ts(t.created_at),
-		'department', d.code, 'department_name', d.name,
-		'closed_at', st_export_ts(t.closed_at), 'close_kind', t.close_kind, 'rating', t.rating,
-		'returns', t.return_count, 'reopens', t.reopen_count, 'urges', t.urge_count,
-		'overdue', coalesce(st.overdue, false),
-		'steps', coalesce(st.steps, '[]'))
-	FROM cand t
+	SELECT t.id, t.created_at, t.closed_at, t.district_id, t.street_id, t.category_id,
+		CASE WHEN t.department_id IS NULL OR t.department_id = ANY (st.deps)
+			THEN coalesce(st.deps, '{}') ELSE coalesce(st.deps, '{}') || t.department_id END,
+		json_build_array(t.id, t.state, t.urgent, c.code, di.code, s.code, g.code,
+			st_export_ts(t.created_at), d.code, st_export_ts(t.closed_at), t.close_kind,
+			t.rating, t.return_count, t.reopen_count, t.urge_count,
+			coalesce(st.overdue, false), coalesce(st.steps, '[]'))
+	FROM ticket t
 	JOIN category c ON c.id = t.category_id
 	JOIN street s ON s.id = t.street_id
 	JOIN district di ON di.id = t.district_id
 	JOIN grid g ON g.id = t.grid_id
 	LEFT JOIN department d ON d.id = t.department_id
 	LEFT JOIN st ON st.ticket_id = t.id
-	ORDER BY t.id
+	WHERE t.id = ANY (p_ids)
+$$;
+
+-- Rebuilds the kept rows of the tickets p_ids (the follower, at its flush,
+-- for the tickets of the events it folded; the backfill).  Callers hold the
+-- follower's lock, so two rebuilds of a ticket never race.
+CREATE OR REPLACE FUNCTION st_export_refresh(p_ids bigint[]) RETURNS void
+LANGUAGE sql AS $$
+	INSERT INTO assess_export AS x
+	SELECT * FROM st_export_build(p_ids)
+	ON CONFLICT (ticket_id) DO UPDATE SET created_at = excluded.created_at,
+		ended_at = excluded.ended_at, district_id = excluded.district_id,
+		street_id = excluded.street_id, category_id = excluded.category_id,
+		department_ids = excluded.department_ids, row_json = excluded.row_json
+$$;
+
+-- Fills the rows of up to p_limit of the tickets that existed before
+-- migration 019 (assess_export_fill) and returns how many; 0 once done.
+-- Under the follower's lock (st_follow calls it after the fold).
+CREATE OR REPLACE FUNCTION st_export_backfill(p_limit integer) RETURNS integer
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = street, pg_temp AS $$
+DECLARE
+	f assess_export_fill;
+	ids bigint[];
+BEGIN
+	SELECT * INTO STRICT f FROM assess_export_fill;
+	IF f.position >= f.upto THEN
+		RETURN 0;
+	END IF;
+	PERFORM pg_advisory_xact_lock(hashtext('streetd.rollup'));
+	SELECT * INTO STRICT f FROM assess_export_fill;
+	ids := ARRAY(SELECT id FROM ticket WHERE id > f.position AND id <= f.upto
+		ORDER BY id LIMIT p_limit);
+	PERFORM st_export_refresh(ids);
+	UPDATE assess_export_fill
+	SET position = CASE WHEN cardinality(ids) < p_limit THEN upto ELSE ids[cardinality(ids)] END;
+	RETURN cardinality(ids);
+END
 $$;
 
 -- export: the tickets of the caller's scope that were open at some time of
@@ -78,11 +107,13 @@ $$;
 -- before its start), one row each in id order, after ticket id p_after; a
 -- page holds at most p_limit (1..1000, default 500) rows and st_page_bytes()
 -- of them (always one); "next" is the cursor to pass on, null at the end.
--- Rows are built a chunk at a time and the page stops at its bytes, so a
--- page of ~200 rows does not build 1,000 to throw most away.
+-- It reads only the rows the follower keeps (assess_export): an index range
+-- scan from the cursor, the rows' texts put together as they are (json, not
+-- jsonb: never parsed again), and the names of the units the page's rows
+-- name, once, from the small tables (a renamed unit shows its name now).
 CREATE OR REPLACE FUNCTION st_export(p_actor integer, p_from text, p_to text,
 	p_after bigint DEFAULT NULL, p_limit integer DEFAULT NULL)
-RETURNS jsonb
+RETURNS json
 LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = street, pg_temp AS $$
 DECLARE
 	a account := st_actor(p_actor);
@@ -91,14 +122,15 @@ DECLARE
 	lim integer := coalesce(p_limit, 500);
 	t_from timestamptz := st_score_day_start(per.d_from);
 	t_to timestamptz := st_score_day_start(per.d_to);
-	chunk constant integer := 64;
-	acc jsonb[] := '{}';
+	f assess_export_fill;
+	acc json[] := '{}';
+	cats integer[] := '{}';
+	streets integer[] := '{}';
+	deps integer[] := '{}';
 	bytes bigint := 0;
-	cur bigint := coalesce(p_after, 0);
-	want integer;
-	got integer;
 	len integer;
 	r record;
+	acc_last bigint;
 	nxt bigint;
 BEGIN
 	IF lim NOT BETWEEN 1 AND 1000 THEN
@@ -107,27 +139,44 @@ BEGIN
 	IF p_after < 0 THEN
 		PERFORM st_fail('SD400', 'after must not be negative');
 	END IF;
-	<<pages>>
+	SELECT * INTO STRICT f FROM assess_export_fill;
+	IF f.position < f.upto THEN
+		PERFORM st_fail('SD412', format('the export rows of the tickets before migration 019 are '
+			'still being built (%s of %s); try again in a minute', f.position, f.upto));
+	END IF;
+	FOR r IN SELECT x.ticket_id, x.row_json, x.category_id, x.street_id, x.department_ids
+		FROM assess_export x
+		WHERE x.ticket_id > coalesce(p_after, 0) AND x.created_at < t_to
+			AND (x.ended_at IS NULL OR x.ended_at >= t_from)
+			AND CASE a.role
+				WHEN 'department' THEN a.department_id = ANY (x.department_ids)
+				WHEN 'street' THEN x.street_id = a.street_id
+				WHEN 'supervisor' THEN a.district_id IS NULL OR x.district_id = a.district_id
+				ELSE false END
+		ORDER BY x.ticket_id
 	LOOP
-		-- one more than the page can take: whether there is a next
-		want := least(chunk, lim - cardinality(acc) + 1);
-		got := 0;
-		FOR r IN SELECT * FROM st_export_rows(a, t_from, t_to, cur, want) LOOP
-			got := got + 1;
-			len := octet_length(r.j::text);
-			IF cardinality(acc) >= lim
-				OR (cardinality(acc) > 0 AND bytes + len > st_page_bytes()) THEN
-				nxt := cur;
-				EXIT pages;
-			END IF;
-			acc := acc || r.j;
-			bytes := bytes + len;
-			cur := r.id;
-		END LOOP;
-		EXIT WHEN got < want;
+		len := octet_length(r.row_json::text) + 1;
+		IF cardinality(acc) >= lim OR (cardinality(acc) > 0 AND bytes + len > st_page_bytes()) THEN
+			nxt := acc_last;
+			EXIT;
+		END IF;
+		acc := acc || r.row_json;
+		cats := cats || r.category_id;
+		streets := streets || r.street_id;
+		deps := deps || r.department_ids;
+		bytes := bytes + len;
+		acc_last := r.ticket_id;
 	END LOOP;
-	RETURN jsonb_build_object('from', per.d_from, 'to', per.d_to,
-		'rows', to_jsonb(acc), 'next', nxt);
+	RETURN json_build_object('from', per.d_from, 'to', per.d_to,
+		'columns', st_export_columns(), 'step_columns', st_export_step_columns(),
+		'names', json_build_object(
+			'category', (SELECT coalesce(json_object_agg(code, name), '{}') FROM category
+				WHERE id = ANY (cats)),
+			'street', (SELECT coalesce(json_object_agg(code, name), '{}') FROM street
+				WHERE id = ANY (streets)),
+			'department', (SELECT coalesce(json_object_agg(code, name), '{}') FROM department
+				WHERE id = ANY (deps))),
+		'rows', array_to_json(acc), 'next', nxt);
 END
 $$;
 

@@ -55,12 +55,74 @@ static json_object *call(const char *sql, int n, const char *const *p, char stat
 	return o;
 }
 
+/* One compact array as an object of its columns' names (a page's "columns"
+ * or "step_columns"). */
+static json_object *zip(json_object *cols, json_object *arr)
+{
+	json_object *o = json_object_new_object();
+
+	ck_assert_int_eq(json_object_array_length(cols), json_object_array_length(arr));
+	for (size_t i = 0; i < json_object_array_length(cols); i++)
+		json_object_object_add(o,
+		                       json_object_get_string(json_object_array_get_idx(cols, i)),
+		                       json_object_get(json_object_array_get_idx(arr, i)));
+	return o;
+}
+
+/* A unit's name from the page's "names" (NULL for no code). */
+static json_object *name_of(json_object *page, const char *kind, json_object *code)
+{
+	json_object *n = NULL;
+
+	if (code == NULL)
+		return NULL;
+	n = json_object_object_get(json_object_object_get(page, "names"), kind);
+	ck_assert_ptr_nonnull(n);
+	n = json_object_object_get(n, json_object_get_string(code));
+	ck_assert_ptr_nonnull(n);
+	return json_object_get(n);
+}
+
+/* An export page with its compact rows as objects (what streetctl --json
+ * prints): columns by name, steps likewise, and the names of the row's
+ * category, street and department from the page's "names". */
+static json_object *export_objects(json_object *page)
+{
+	json_object *rows = json_object_object_get(page, "rows"), *out = json_object_new_array();
+	json_object *cols = json_object_object_get(page, "columns");
+	json_object *scols = json_object_object_get(page, "step_columns");
+
+	ck_assert_ptr_nonnull(rows);
+	for (size_t i = 0; i < json_object_array_length(rows); i++) {
+		json_object *o = zip(cols, json_object_array_get_idx(rows, i));
+		json_object *steps = json_object_object_get(o, "steps"),
+		            *so = json_object_new_array();
+
+		for (size_t k = 0; k < json_object_array_length(steps); k++)
+			json_object_array_add(so, zip(scols, json_object_array_get_idx(steps, k)));
+		json_object_object_add(o, "steps", so);
+		json_object_object_add(
+		        o, "category_name",
+		        name_of(page, "category", json_object_object_get(o, "category")));
+		json_object_object_add(
+		        o, "street_name",
+		        name_of(page, "street", json_object_object_get(o, "street")));
+		json_object_object_add(
+		        o, "department_name",
+		        name_of(page, "department", json_object_object_get(o, "department")));
+		json_object_array_add(out, o);
+	}
+	json_object_object_add(page, "rows", out);
+	return page;
+}
+
 static json_object *export_page(const char *login, const char *from, const char *to,
                                 const char *after, const char *limit, char state[6])
 {
 	const char *p[] = { tdb_fmt("%d", tdb_account(db, login)), from, to, after, limit };
+	json_object *r = call("SELECT street.st_export($1, $2, $3, $4, $5)", 5, p, state);
 
-	return call("SELECT street.st_export($1, $2, $3, $4, $5)", 5, p, state);
+	return r ? export_objects(r) : NULL;
 }
 
 static json_object *bulletin(const char *login, const char *from, const char *to, char state[6])
@@ -207,6 +269,8 @@ START_TEST(test_row)
 	ck_assert_str_eq(json_object_get_string(get(row, "state")), "closed");
 	ck_assert_str_eq(json_object_get_string(get(row, "street")), "ta-street1");
 	ck_assert_str_eq(json_object_get_string(get(row, "department")), "ta-dept-a");
+	ck_assert_str_eq(json_object_get_string(get(row, "department_name")), "考核甲局");
+	ck_assert_str_eq(json_object_get_string(get(row, "street_name")), "考核一街道");
 	ck_assert_str_eq(json_object_get_string(get(row, "reported_at")),
 	                 "2025-03-03T09:00:00+08:00");
 	ck_assert_str_eq(json_object_get_string(get(row, "closed_at")),
@@ -266,6 +330,209 @@ START_TEST(test_bad_input)
 	ck_assert_str_eq(st, "SD400");
 	ck_assert_ptr_null(bulletin("wang.fang", "2025-03-01", "2025-04-01", st));
 	ck_assert_str_eq(st, "SD403");
+}
+END_TEST
+
+/* ---- the rows the follower keeps (assess_export) ---- */
+
+/* Runs a statement on c that must succeed. */
+static void exec_ok(PGconn *c, const char *sql)
+{
+	PGresult *r = PQexec(c, sql);
+
+	ck_assert_msg(PQresultStatus(r) == PGRES_COMMAND_OK || PQresultStatus(r) == PGRES_TUPLES_OK,
+	              "%s: %s", sql, PQerrorMessage(c));
+	PQclear(r);
+}
+
+/* After the follower caught up, ticket's kept row is its fresh build, in
+ * every column, and shows state. */
+static void check_kept(PGconn *admin, long long ticket, const char *state)
+{
+	const char *p[] = { tdb_fmt("%lld", ticket) };
+	char *got;
+
+	tdb_follow_catch_up();
+	ck_assert_int_eq(
+	        tdb_int(admin,
+	                "SELECT count(*) FROM street.assess_export x"
+	                " JOIN street.st_export_build(ARRAY[$1::bigint]) b USING (ticket_id)"
+	                " WHERE x.row_json::text = b.row_json::text"
+	                " AND x.department_ids = b.department_ids AND x.created_at = b.created_at"
+	                " AND x.ended_at IS NOT DISTINCT FROM b.ended_at"
+	                " AND (x.district_id, x.street_id, x.category_id)"
+	                " = (b.district_id, b.street_id, b.category_id)",
+	                1, p),
+	        1);
+	got = tdb_str(admin, "SELECT row_json->>1 FROM street.assess_export WHERE ticket_id = $1",
+	              1, p);
+	ck_assert_str_eq(got, state);
+	free(got);
+}
+
+/* One action that must succeed; returns its outcome. */
+static struct tdb_outcome must_call(const char *func, int n, const char *const *p)
+{
+	struct tdb_outcome o;
+
+	tdb_call(db, func, n, p, &o);
+	ck_assert_msg(o.ok, "%s failed: %s %s", func, o.sqlstate, o.message);
+	return o;
+}
+
+START_TEST(test_kept_row_follows_every_step)
+{
+	PGconn *admin = tdb_connect(true);
+	/* tdb_fmt's buffers rotate: these are kept across many calls */
+	char street[16], reporter[16], sthj_staff[16], cgj_staff[16], super[16];
+	char t[32], v[16], rseq[32];
+	struct tdb_outcome o;
+
+	snprintf(street, sizeof street, "%d", tdb_account(db, "zhang.wei"));
+	snprintf(reporter, sizeof reporter, "%d", tdb_account(db, "wang.fang"));
+	snprintf(sthj_staff, sizeof sthj_staff, "%d", tdb_account(db, "yang.min"));
+	snprintf(cgj_staff, sizeof cgj_staff, "%d", tdb_account(db, "chen.jing"));
+	snprintf(super, sizeof super, "%d", tdb_account(db, "sun.li"));
+#define V() (snprintf(v, sizeof v, "%d", o.version), v)
+	{
+		const char *p[] = { reporter,
+			            tdb_fmt("%d", tdb_category(db, "pollution.dust")),
+			            tdb_fmt("%d", tdb_grid(db, "jg-yanan-02")),
+			            "export kept row",
+			            NULL,
+			            NULL,
+			            NULL,
+			            NULL,
+			            NULL,
+			            NULL,
+			            NULL };
+		o = must_call("st_report", 11, p);
+	}
+	snprintf(t, sizeof t, "%lld", o.ticket);
+	check_kept(admin, o.ticket, "reported");
+	o = must_call("st_dispatch", 6, (const char *[]){ street, t, V(), NULL, NULL, NULL });
+	check_kept(admin, o.ticket, "dispatched");
+	o = must_call("st_return", 6,
+	              (const char *[]){ sthj_staff, t, V(), "不属于本部门职责",
+	                                tdb_fmt("%d", tdb_department(db, "cgj")), NULL });
+	snprintf(rseq, sizeof rseq, "%lld", o.seq);
+	check_kept(admin, o.ticket, "reported");
+	o = must_call("st_arbitrate", 8,
+	              (const char *[]){ super, t, rseq, "true", "退单合理", V(), NULL, NULL });
+	check_kept(admin, o.ticket, "dispatched");
+	o = must_call("st_accept", 4, (const char *[]){ cgj_staff, t, V(), NULL });
+	check_kept(admin, o.ticket, "accepted");
+	o = must_call(
+	        "st_extend_request", 6,
+	        (const char *[]){ cgj_staff, t, "2099-01-01 00:00+08", "需要采购材料", V(), NULL });
+	check_kept(admin, o.ticket, "accepted");
+	o = must_call("st_extend_grant", 5, (const char *[]){ super, t, "同意", V(), NULL });
+	check_kept(admin, o.ticket, "accepted");
+	o = must_call("st_urge", 5, (const char *[]){ street, t, "请尽快办理", V(), NULL });
+	check_kept(admin, o.ticket, "accepted");
+	o = must_call("st_resolve", 6, (const char *[]){ cgj_staff, t, V(), "已整改", NULL, NULL });
+	check_kept(admin, o.ticket, "resolved");
+	o = must_call("st_reopen", 5, (const char *[]){ reporter, t, V(), "问题仍然存在", NULL });
+	check_kept(admin, o.ticket, "accepted");
+	o = must_call("st_resolve", 6, (const char *[]){ cgj_staff, t, V(), "已整改", NULL, NULL });
+	check_kept(admin, o.ticket, "resolved");
+	o = must_call("st_confirm", 6, (const char *[]){ reporter, t, V(), "4", "满意", NULL });
+	check_kept(admin, o.ticket, "closed");
+#undef V
+	/* both departments that held a step have it in their scope; the row's
+	 * counts, its steps and who ended the last */
+	ck_assert_int_eq(
+	        tdb_int(admin,
+	                "SELECT count(*) FROM street.assess_export WHERE ticket_id = $1"
+	                " AND department_ids @> ARRAY[$2::int, $3::int]"
+	                " AND (row_json->>12, row_json->>13, row_json->>14) = ('1', '1', '1')"
+	                " AND json_array_length(row_json->16) = 8"
+	                " AND row_json->16->7->>6 = 'wang.fang'",
+	                3,
+	                (const char *[]){ t, tdb_fmt("%d", tdb_department(db, "sthj")),
+	                                  tdb_fmt("%d", tdb_department(db, "cgj")) }),
+	        1);
+	PQfinish(admin);
+}
+END_TEST
+
+START_TEST(test_renamed_unit)
+{
+	PGconn *admin = tdb_connect(true);
+	const char *p[] = { tdb_fmt("%d", tdb_account(db, "ta.super")),
+		            tdb_fmt("%lld", fixture_id(1) - 1) };
+	char *name;
+
+	tdb_follow_catch_up();
+	exec_ok(admin, "BEGIN");
+	exec_ok(admin,
+	        "UPDATE street.department SET name = '考核甲局（新）' WHERE code = 'ta-dept-a'");
+	exec_ok(admin,
+	        "UPDATE street.street SET name = '考核一街道（新）' WHERE code = 'ta-street1'");
+	/* the kept row has codes only: the page names them as they are now */
+	name = tdb_str(admin,
+	               "SELECT (p->'names'->'department'->>'ta-dept-a') || ' '"
+	               " || (p->'names'->'street'->>'ta-street1') || ' ' || (p->'rows'->0->>3)"
+	               " FROM street.st_export($1, '2025-03-01', '2025-04-01', $2, 1) p",
+	               2, p);
+	ck_assert_str_eq(name, "考核甲局（新） 考核一街道（新） ta.cat");
+	free(name);
+	exec_ok(admin, "ROLLBACK");
+	PQfinish(admin);
+}
+END_TEST
+
+/* The backfill of migration 019 (st_export_backfill, a batch per st_follow)
+ * builds the rows the follower keeps; export refuses until it is done. */
+START_TEST(test_backfill)
+{
+	PGconn *admin = tdb_connect(true);
+	const char *p[] = { tdb_fmt("%d", tdb_account(db, "ta.super")) };
+	PGresult *r;
+	int rounds = 0;
+
+	tdb_follow_catch_up();
+	exec_ok(admin, "BEGIN");
+	/* no fold meanwhile (other suites' catch-ups wait for the rollback) */
+	exec_ok(admin, "SELECT pg_advisory_xact_lock(hashtext('streetd.rollup'))");
+	exec_ok(admin, "CREATE TEMP TABLE kept AS SELECT * FROM street.assess_export");
+	exec_ok(admin, "DELETE FROM street.assess_export");
+	exec_ok(admin, "UPDATE street.assess_export_fill"
+	               " SET position = 0, upto = (SELECT max(id) FROM street.ticket)");
+	exec_ok(admin, "SAVEPOINT s");
+	r = tdb_query(admin, "SELECT street.st_export($1, '2025-03-01', '2025-04-01')", 1, p);
+	ck_assert_int_eq(PQresultStatus(r), PGRES_FATAL_ERROR);
+	ck_assert_str_eq(PQresultErrorField(r, PG_DIAG_SQLSTATE), "SD412");
+	PQclear(r);
+	exec_ok(admin, "ROLLBACK TO SAVEPOINT s");
+	while (tdb_int(admin, "SELECT street.st_export_backfill(7)", 0, NULL) > 0)
+		ck_assert_int_lt(++rounds, 100000);
+	ck_assert_int_gt(rounds, 1);
+	ck_assert_int_eq(tdb_int(admin,
+	                         "SELECT count(*) FROM street.assess_export_fill"
+	                         " WHERE position = upto",
+	                         0, NULL),
+	                 1);
+	/* the fixture's tickets (no other suite acts on them): the same rows */
+	ck_assert_int_ge(tdb_int(admin,
+	                         "SELECT count(*) FROM kept k JOIN street.district d"
+	                         " ON d.id = k.district_id AND d.code = 'ta-district'",
+	                         0, NULL),
+	                 24);
+	ck_assert_int_eq(tdb_int(admin,
+	                         "SELECT count(*) FROM kept k"
+	                         " FULL JOIN street.assess_export x USING (ticket_id)"
+	                         " WHERE coalesce(k.district_id, x.district_id)"
+	                         " = (SELECT id FROM street.district WHERE code = 'ta-district')"
+	                         " AND (k.ticket_id IS NULL OR x.ticket_id IS NULL"
+	                         " OR k.row_json::text <> x.row_json::text"
+	                         " OR k.department_ids <> x.department_ids"
+	                         " OR k.created_at <> x.created_at"
+	                         " OR k.ended_at IS DISTINCT FROM x.ended_at)",
+	                         0, NULL),
+	                 0);
+	exec_ok(admin, "ROLLBACK");
+	PQfinish(admin);
 }
 END_TEST
 
@@ -376,6 +643,9 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_row);
 	tcase_add_test(tc, test_bad_input);
 	tcase_add_test(tc, test_bulletin);
+	tcase_add_test(tc, test_kept_row_follows_every_step);
+	tcase_add_test(tc, test_renamed_unit);
+	tcase_add_test(tc, test_backfill);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -994,6 +994,14 @@ static const struct {
 	{ PROTO_OP_AUDIT_CHECKPOINTS, "audit_checkpoints", false, "after limit" },
 	{ PROTO_OP_EXPORT, "export", false, "from to after limit" },
 	{ PROTO_OP_BULLETIN, "bulletin", false, "from to" },
+	{ PROTO_OP_O311_SERVICES, "o311_services", false, "" },
+	{ PROTO_OP_O311_SERVICE, "o311_service", false, "service_code" },
+	{ PROTO_OP_O311_REQUESTS, "o311_requests", false,
+	  "service_request_id service_code start_date end_date status" },
+	{ PROTO_OP_O311_REQUEST, "o311_request", false, "service_request_id" },
+	{ PROTO_OP_O311_POST, "o311_post", true,
+	  "api_key service_code lat long address_string address_id email device_id account_id "
+	  "first_name last_name phone description media_url attributes key" },
 };
 
 START_TEST(test_op_table)
@@ -1049,6 +1057,17 @@ START_TEST(test_op_misc)
 
 		ck_assert_msg(proto_op_is_heavy_read(o) == heavy, "%s", proto_op_name(o));
 		ck_assert(!(heavy && proto_op_is_action(o)));
+	}
+	/* the public ops (no account needed over HTTPS): exactly the Open311 ones */
+	for (int i = PROTO_OP_NONE; i <= PROTO_OP_COUNT; i++) {
+		enum proto_op o = (enum proto_op)i;
+		bool pub = o == PROTO_OP_O311_SERVICES || o == PROTO_OP_O311_SERVICE ||
+		           o == PROTO_OP_O311_REQUESTS || o == PROTO_OP_O311_REQUEST ||
+		           o == PROTO_OP_O311_POST;
+
+		ck_assert_msg(proto_op_is_public(o) == pub, "%s", proto_op_name(o));
+		if (pub)
+			ck_assert_ptr_nonnull(proto_op_spec(o)->sql_func);
 	}
 	ck_assert(!proto_op_parse("delete", &op));
 	ck_assert(!proto_op_parse("", &op));

@@ -1,0 +1,407 @@
+-- Open311 GeoReport v2 (docs/open311.md): the ops o311_services, o311_service,
+-- o311_requests, o311_request and o311_post.  Each returns the spec's JSON
+-- (json, not jsonb: the fields keep the spec's order), which the daemon's HTTP
+-- layer sends as it is or writes as XML (lib/open311_xml.c).
+--
+-- These ops are public (lib/proto.h, "public"): an unauthenticated HTTPS
+-- caller may run them, so p_actor is 0 or NULL then and none of these
+-- functions reads it.  The reads show what GeoReport v2 makes public about
+-- every ticket (state, category, description, address, place, dates, the
+-- department), never who reported it.  o311_post authenticates by its api_key
+-- and reports as the key's account, through st_report itself.
+--
+-- Errors (docs/errors.md): SD400 bad input (named), SD403 an unknown or
+-- revoked api_key, or the key's account may not report there, SD404 an
+-- unknown service or request.
+
+-- A time as the spec writes it: W3C (RFC 3339) in Beijing time with its
+-- offset, e.g. 2026-12-01T17:00:00+08:00.  China has kept +08:00 all year
+-- since 1991, so the offset is a constant.
+CREATE OR REPLACE FUNCTION st_o311_time(p timestamptz) RETURNS text
+LANGUAGE sql IMMUTABLE AS $$
+	SELECT to_char(p AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM-DD"T"HH24:MI:SS') || '+08:00'
+$$;
+
+-- The categories that are services: the leaves of the category tree (a
+-- parent groups them: its name is the service's group).
+CREATE OR REPLACE FUNCTION st_o311_is_service(p_category integer) RETURNS boolean
+LANGUAGE sql STABLE AS $$
+	SELECT NOT EXISTS (SELECT 1 FROM category x WHERE x.parent_id = p_category)
+$$;
+
+-- A service by its code (the category's code); SD404 when none.
+CREATE OR REPLACE FUNCTION st_o311_category(p_code text) RETURNS category
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+	c category;
+BEGIN
+	SELECT * INTO c FROM category WHERE code = p_code;
+	IF NOT FOUND OR NOT st_o311_is_service(c.id) THEN
+		PERFORM st_fail('SD404', format('service_code %s is not a service', p_code));
+	END IF;
+	RETURN c;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION st_o311_services(p_actor integer) RETURNS json
+LANGUAGE sql STABLE AS $$
+	SELECT coalesce(json_agg(json_build_object(
+		'service_code', c.code,
+		'service_name', c.name,
+		'description', c.name_en,
+		'metadata', EXISTS (SELECT 1 FROM category_attribute a WHERE a.category_id = c.id),
+		'type', 'realtime',
+		-- the names a search might use: the category's and its group's, both languages
+		'keywords', concat_ws(',', replace(c.name, ',', ' '), replace(c.name_en, ',', ' '),
+			replace(p.name, ',', ' '), replace(p.name_en, ',', ' ')),
+		'group', p.name) ORDER BY c.code), '[]')
+	FROM category c LEFT JOIN category p ON p.id = c.parent_id
+	WHERE st_o311_is_service(c.id)
+$$;
+
+CREATE OR REPLACE FUNCTION st_o311_service(p_actor integer, p_service_code text) RETURNS json
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+	c category := st_o311_category(p_service_code);
+BEGIN
+	RETURN json_build_object('service_code', c.code, 'attributes',
+		(SELECT coalesce(json_agg(json_build_object(
+			'variable', a.variable,
+			'code', a.code,
+			'datatype', a.datatype,
+			'required', a.required,
+			'datatype_description', a.datatype_description,
+			'order', a.ord,
+			'description', a.description,
+			'values', a.choices) ORDER BY a.ord), '[]')
+		FROM category_attribute a WHERE a.category_id = c.id));
+END
+$$;
+
+CREATE OR REPLACE FUNCTION st_o311_notice(p_state ticket_state) RETURNS text
+LANGUAGE sql IMMUTABLE AS $$
+	SELECT CASE p_state
+		WHEN 'reported' THEN 'the street office sends it to the department responsible'
+		WHEN 'dispatched' THEN 'waiting for the department to take it on'
+		WHEN 'accepted' THEN 'the department is working on it'
+		WHEN 'resolved' THEN 'resolved; waiting for confirmation'
+		WHEN 'closed' THEN 'closed'
+		WHEN 'cancelled' THEN 'cancelled: invalid or a duplicate'
+	END
+$$;
+
+-- The requests of these tickets, newest first, the spec's fields in the
+-- spec's order; never the reporter.  Set-based (one join for up to 1000
+-- tickets, not a function call per row): GET requests' budget is 20 ms.
+-- status_notes: the note of the last step a person took that moved the
+-- ticket (dispatch note, return, reopen or cancel reason, resolve note,
+-- confirm comment).  Comments and urges are the staff talking among
+-- themselves and stay internal.
+CREATE OR REPLACE FUNCTION st_o311_json(p_tickets bigint[]) RETURNS json
+LANGUAGE sql STABLE AS $$
+	-- json_build_object, not json_agg of a row: that one puts a line break
+	-- between elements, and a reply is one line on the wire
+	SELECT coalesce(json_agg(json_build_object(
+		'service_request_id', t.id::text,
+		'status', CASE WHEN t.state IN ('closed', 'cancelled') THEN 'closed' ELSE 'open' END,
+		'status_notes', n.notes,
+		'service_name', c.name,
+		'service_code', c.code,
+		'description', t.description,
+		'agency_responsible', d.name,
+		'service_notice', st_o311_notice(t.state),
+		'requested_datetime', st_o311_time(t.created_at),
+		'updated_datetime', st_o311_time(t.updated_at),
+		'expected_datetime', st_o311_time(t.due_at),
+		'address', nullif(t.address, ''),
+		'address_id', o.address_id,
+		'zipcode', NULL,
+		'lat', t.lat,
+		'long', t.lon,
+		'media_url', o.media_url) ORDER BY t.created_at DESC, t.id DESC), '[]')
+	FROM ticket t
+	JOIN category c ON c.id = t.category_id
+	LEFT JOIN department d ON d.id = t.department_id
+	LEFT JOIN o311_request o ON o.ticket_id = t.id
+	LEFT JOIN LATERAL (
+		SELECT coalesce(e.data->>'note', e.data->>'reason', e.data->>'comment') AS notes
+		FROM ticket_event e
+		WHERE e.ticket_id = t.id
+			AND e.action IN ('dispatch', 'return', 'resolve', 'confirm', 'reopen', 'cancel')
+		ORDER BY e.seq DESC
+		LIMIT 1) n ON true
+	WHERE t.id = ANY (p_tickets)
+$$;
+
+-- "3,5, 8": distinct ticket ids; SD400 naming a bad one.
+CREATE OR REPLACE FUNCTION st_o311_ids(p_ids text) RETURNS bigint[]
+LANGUAGE plpgsql IMMUTABLE AS $$
+DECLARE
+	v text;
+	ids bigint[] := '{}';
+BEGIN
+	FOREACH v IN ARRAY string_to_array(p_ids, ',') LOOP
+		v := btrim(v);
+		IF v !~ '^[0-9]{1,16}$' OR v::bigint < 1 OR v::bigint > 9007199254740991 THEN
+			PERFORM st_fail('SD400', format('service_request_id %s is not a request id', v));
+		END IF;
+		IF NOT v::bigint = ANY (ids) THEN
+			ids := ids || v::bigint;
+		END IF;
+	END LOOP;
+	IF cardinality(ids) > 1000 THEN
+		PERFORM st_fail('SD400', 'service_request_id lists more than 1000 ids');
+	END IF;
+	RETURN ids;
+END
+$$;
+
+-- GET requests with the spec's rules: ids given, those (the other filters
+-- ignored); else the window [start_date, end_date] on requested_datetime,
+-- 90 days when a bound is missing (the last 90 days when both are), the
+-- services of a comma list of codes, status "open", "closed" or both; at most
+-- 1000, newest first.
+CREATE OR REPLACE FUNCTION st_o311_requests(p_actor integer, p_service_request_id text,
+	p_service_code text, p_start_date timestamptz, p_end_date timestamptz, p_status text)
+RETURNS json
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+	ids bigint[];
+	cats integer[];
+	v text;
+	want_open boolean := false;
+	want_closed boolean := false;
+	s timestamptz := p_start_date;
+	e timestamptz := p_end_date;
+	w text := '';
+BEGIN
+	IF nullif(btrim(p_service_request_id), '') IS NOT NULL THEN
+		RETURN st_o311_json(st_o311_ids(p_service_request_id));
+	END IF;
+	IF nullif(btrim(p_status), '') IS NOT NULL THEN
+		FOREACH v IN ARRAY string_to_array(p_status, ',') LOOP
+			CASE btrim(v)
+			WHEN 'open' THEN want_open := true;
+			WHEN 'closed' THEN want_closed := true;
+			ELSE PERFORM st_fail('SD400', format('status %s is not open or closed', btrim(v)));
+			END CASE;
+		END LOOP;
+		IF want_open AND NOT want_closed THEN
+			w := w || ' AND due_at IS NOT NULL'; -- open: every open state has a deadline
+		ELSIF want_closed AND NOT want_open THEN
+			w := w || ' AND due_at IS NULL';
+		END IF;
+	END IF;
+	IF nullif(btrim(p_service_code), '') IS NOT NULL THEN
+		FOREACH v IN ARRAY string_to_array(p_service_code, ',') LOOP
+			cats := cats || (st_o311_category(btrim(v))).id;
+		END LOOP;
+		w := w || ' AND category_id = ANY ($3)';
+	END IF;
+	IF s IS NULL AND e IS NULL THEN
+		e := now();
+		s := e - interval '90 days';
+	ELSIF s IS NULL THEN
+		s := e - interval '90 days';
+	ELSIF e IS NULL THEN
+		e := s + interval '90 days';
+	END IF;
+	IF s > e THEN
+		PERFORM st_fail('SD400', 'start_date is after end_date');
+	END IF;
+	-- the filters as literal SQL, so that each shape gets its own plan (index)
+	EXECUTE format('SELECT array_agg(id) FROM (SELECT id FROM ticket'
+		' WHERE created_at BETWEEN $1 AND $2%s ORDER BY created_at DESC, id DESC LIMIT 1000) t',
+		w)
+	INTO ids USING s, e, cats;
+	RETURN st_o311_json(ids);
+END
+$$;
+
+-- GET requests/{id}: the spec's one-element array; SD404 for an id that is
+-- not a ticket (or not an id at all: it came from a URL).
+CREATE OR REPLACE FUNCTION st_o311_request(p_actor integer, p_service_request_id text)
+RETURNS json
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+	t ticket;
+	v text := btrim(coalesce(p_service_request_id, ''));
+BEGIN
+	IF v ~ '^[0-9]{1,16}$' THEN
+		SELECT * INTO t FROM ticket WHERE id = v::bigint;
+	END IF;
+	IF t.id IS NULL THEN
+		PERFORM st_fail('SD404', format('request %s not found', v));
+	END IF;
+	RETURN st_o311_json(ARRAY[t.id]);
+END
+$$;
+
+-- The longest value of a string (one line) or text attribute.
+CREATE OR REPLACE FUNCTION st_o311_max_len(p_datatype text) RETURNS integer
+LANGUAGE sql IMMUTABLE AS $$
+	SELECT CASE p_datatype WHEN 'string' THEN 400 ELSE 4000 END
+$$;
+
+-- The posted attributes checked against the service's definition: p_attrs is
+-- a JSON object, code -> a string (or number) or an array of them.  Returns
+-- them normalised (code -> string, or array of strings for a
+-- multivaluelist); SD400 naming the first attribute at fault.
+CREATE OR REPLACE FUNCTION st_o311_attributes(c category, p_attrs text) RETURNS jsonb
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+	j jsonb;
+	a category_attribute;
+	v jsonb;
+	k text;
+	vals text[];
+	out jsonb := '{}';
+BEGIN
+	IF nullif(btrim(p_attrs), '') IS NOT NULL THEN
+		BEGIN
+			j := p_attrs::jsonb;
+		EXCEPTION WHEN invalid_text_representation THEN
+			PERFORM st_fail('SD400', 'attributes must be a JSON object');
+		END;
+		IF jsonb_typeof(j) <> 'object' THEN
+			PERFORM st_fail('SD400', 'attributes must be a JSON object');
+		END IF;
+	ELSE
+		j := '{}';
+	END IF;
+	FOR k IN SELECT jsonb_object_keys(j) LOOP
+		IF NOT EXISTS (SELECT 1 FROM category_attribute x
+				WHERE x.category_id = c.id AND x.code = k AND x.variable) THEN
+			PERFORM st_fail('SD400', format('attribute %s is not one service %s asks for',
+				left(k, 60), c.code));
+		END IF;
+	END LOOP;
+	FOR a IN SELECT * FROM category_attribute x WHERE x.category_id = c.id AND x.variable
+			ORDER BY x.ord LOOP
+		v := j -> a.code;
+		IF v IS NULL OR v = 'null' OR v = '""' OR v = '[]' THEN
+			IF a.required THEN
+				PERFORM st_fail('SD400', format('attribute %s is required', a.code));
+			END IF;
+			CONTINUE;
+		END IF;
+		IF jsonb_typeof(v) = 'array' THEN
+			IF EXISTS (SELECT 1 FROM jsonb_array_elements(v) x
+					WHERE jsonb_typeof(x) NOT IN ('string', 'number')) THEN
+				PERFORM st_fail('SD400', format('attribute %s: values must be strings', a.code));
+			END IF;
+			SELECT array_agg(x #>> '{}') INTO vals FROM jsonb_array_elements(v) x;
+		ELSIF jsonb_typeof(v) IN ('string', 'number') THEN
+			vals := ARRAY[v #>> '{}'];
+		ELSE
+			PERFORM st_fail('SD400', format('attribute %s: the value must be a string', a.code));
+		END IF;
+		IF cardinality(vals) > 1 AND a.datatype <> 'multivaluelist' THEN
+			PERFORM st_fail('SD400', format('attribute %s takes one value', a.code));
+		END IF;
+		IF a.datatype IN ('singlevaluelist', 'multivaluelist') THEN
+			FOREACH k IN ARRAY vals LOOP
+				IF NOT EXISTS (SELECT 1 FROM jsonb_array_elements(a.choices) x
+						WHERE x->>'key' = k) THEN
+					PERFORM st_fail('SD400', format('attribute %s: %s is not one of its values',
+						a.code, left(k, 60)));
+				END IF;
+			END LOOP;
+		ELSIF a.datatype = 'number' THEN
+			IF vals[1] !~ '^-?[0-9]{1,15}(\.[0-9]{1,15})?$' THEN
+				PERFORM st_fail('SD400', format('attribute %s must be a number', a.code));
+			END IF;
+		ELSIF a.datatype = 'datetime' THEN
+			BEGIN
+				PERFORM vals[1]::timestamptz;
+			EXCEPTION WHEN data_exception THEN
+				PERFORM st_fail('SD400', format('attribute %s must be a date and time', a.code));
+			END;
+		ELSIF length(vals[1]) > st_o311_max_len(a.datatype) THEN
+			PERFORM st_fail('SD400', format('attribute %s is too long', a.code));
+		END IF;
+		out := out || jsonb_build_object(a.code, CASE WHEN a.datatype = 'multivaluelist'
+			THEN to_jsonb(vals) ELSE to_jsonb(vals[1]) END);
+	END LOOP;
+	RETURN out;
+END
+$$;
+
+-- The grid whose boundary holds the point (x = longitude, y = latitude); on a
+-- shared edge, the lowest id.  NULL when none.  GiST has no polygon @> point:
+-- && with the point as a one-point polygon is the index's (bounding-box)
+-- test, @> the exact one.
+CREATE OR REPLACE FUNCTION st_o311_grid_at(p_lat double precision, p_long double precision)
+RETURNS integer
+LANGUAGE sql STABLE AS $$
+	SELECT b.grid_id FROM grid_boundary b
+	WHERE b.boundary && polygon(box(point(p_long, p_lat), point(p_long, p_lat)))
+		AND b.boundary @> point(p_long, p_lat)
+	ORDER BY b.grid_id
+	LIMIT 1
+$$;
+
+-- POST requests.  The key is looked up by its SHA-256 (an index probe on
+-- the hash, never a comparison of the key's bytes, so the time taken tells
+-- nothing about any stored key), then the ticket is reported as the key's
+-- account by st_report: the same rules, event and push as the account's own
+-- reports.  p_key: streetd's idempotency key (optional; the HTTP form has
+-- none).  Anything refused raises, and nothing is written.
+CREATE OR REPLACE FUNCTION st_o311_post(p_actor integer, p_api_key text, p_service_code text,
+	p_lat double precision, p_long double precision, p_address_string text, p_address_id text,
+	p_email text, p_device_id text, p_account_id text, p_first_name text, p_last_name text,
+	p_phone text, p_description text, p_media_url text, p_attributes text, p_key text)
+RETURNS json
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = street, pg_temp AS $$
+DECLARE
+	k api_client;
+	c category;
+	g integer;
+	attrs jsonb;
+	media text := nullif(btrim(coalesce(p_media_url, '')), '');
+	r action_result;
+	tid bigint;
+BEGIN
+	SELECT * INTO k FROM api_client
+	WHERE key_sha256 = sha256(convert_to(coalesce(p_api_key, ''), 'UTF8'));
+	IF NOT FOUND OR k.revoked_at IS NOT NULL THEN
+		PERFORM st_fail('SD403', 'api_key is not a valid key');
+	END IF;
+	BEGIN
+		c := st_o311_category(p_service_code);
+	EXCEPTION WHEN SQLSTATE 'SD404' THEN
+		PERFORM st_fail('SD400', format('service_code %s is not a service', p_service_code));
+	END;
+	IF (p_lat IS NULL) <> (p_long IS NULL) THEN
+		PERFORM st_fail('SD400', 'lat and long go together');
+	END IF;
+	IF p_lat IS NULL THEN
+		-- no geocoder: an address alone cannot be placed in a grid
+		PERFORM st_fail('SD400', 'lat and long are required: streetd places a request in a '
+			'grid by its location (address_string alone is kept, not geocoded)');
+	END IF;
+	g := st_o311_grid_at(p_lat, p_long);
+	IF g IS NULL THEN
+		PERFORM st_fail('SD400', 'lat/long is outside every grid');
+	END IF;
+	IF media IS NOT NULL AND media !~ '^https?://[^[:space:][:cntrl:]"<>]+$' THEN
+		PERFORM st_fail('SD400', 'media_url must be an http or https URL');
+	END IF;
+	attrs := st_o311_attributes(c, p_attributes);
+	r := st_report(k.account_id, c.id, g, p_description, p_address_string, p_lat, p_long,
+		NULL, NULL, NULL, p_key);
+	tid := (r.ticket->>'id')::bigint;
+	INSERT INTO o311_request (ticket_id, client_id, media_url, address_id, attributes, contact)
+	VALUES (tid, k.id, media, st_text(p_address_id, 'address_id', false, 200), attrs,
+		jsonb_strip_nulls(jsonb_build_object('email', st_text(p_email, 'email', false, 254),
+			'device_id', st_text(p_device_id, 'device_id', false, 200),
+			'account_id', st_text(p_account_id, 'account_id', false, 200),
+			'first_name', st_text(p_first_name, 'first_name', false, 100),
+			'last_name', st_text(p_last_name, 'last_name', false, 100),
+			'phone', st_text(p_phone, 'phone', false, 40))))
+	ON CONFLICT (ticket_id) DO NOTHING; -- a replay (p_key) has it already
+	RETURN json_build_array(json_build_object('service_request_id', tid::text,
+		'service_notice', st_o311_notice('reported'),
+		'account_id', st_text(p_account_id, 'account_id', false, 200)));
+END
+$$;
