@@ -14,8 +14,10 @@
 #include <stddef.h>
 
 #include <json-c/json.h>
+#include <libpq-fe.h>
 #include <openssl/ssl.h>
 
+#include "proto.h"
 #include "tls.h"
 
 struct identity;
@@ -32,5 +34,15 @@ void account_login_params(const char *cn, const struct tls_pins *pins, const cha
  */
 int account_login_check(struct identity *who, const char *cn, SSL *ssl, json_object *acct,
                         char *msg, size_t cap);
+
+/*
+ * The identity of the certificate name cn from st_account_by_cn's result
+ * (res, one row: the record as JSON or NULL), accepted on ssl: fills who and
+ * returns PROTO_OK; or returns why not (unauthenticated: no account, pin
+ * refused, disabled; internal: an unreadable record) with the message for
+ * the client in msg (cap bytes).  Both transports (session.c, http_auth.c).
+ */
+enum proto_error account_login_record(struct identity *who, const char *cn, SSL *ssl,
+                                      const PGresult *res, char *msg, size_t cap);
 
 #endif

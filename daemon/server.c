@@ -19,6 +19,7 @@
 #include "db.h"
 #include "events.h"
 #include "evtime.h"
+#include "http.h"
 #include "log.h"
 #include "push.h"
 #include "readpool.h"
@@ -79,6 +80,8 @@ static void server_listen_activated(struct server *srv, int fd)
 		fatal_exit(EX_UNAVAILABLE, "socket activation: cannot listen on fd %d: %s", fd,
 		           strerror(errno));
 	evconnlistener_set_error_cb(srv->listener, accept_error_cb);
+	if (srv->http)
+		http_listen(srv->http);
 	log_notice("listening address=%s%s%s:%s on the socket passed by systemd (server.listen "
 	           "%s:%d is not used)",
 	           ss.ss_family == AF_INET6 ? "[" : "", host, ss.ss_family == AF_INET6 ? "]" : "",
@@ -117,6 +120,8 @@ void server_listen(struct server *srv)
 		           srv->cfg.server.listen.host, port, strerror(errno));
 	evconnlistener_set_error_cb(srv->listener, accept_error_cb);
 	log_notice("listening address=%s:%s", srv->cfg.server.listen.host, port);
+	if (srv->http)
+		http_listen(srv->http);
 }
 
 /* A session was freed: the last one ends a drain. */
@@ -146,6 +151,8 @@ void server_drain(struct server *srv)
 	log_notice("shutting down: finishing requests in flight sessions=%d", srv->hub.nsessions);
 	if (srv->listener)
 		evconnlistener_disable(srv->listener);
+	if (srv->http)
+		http_drain(srv->http);
 	session_hub_drain(&srv->hub);
 	srv->ev_drain_timeout = evtimer_new(srv->base, drain_timeout_cb, srv);
 	if (srv->ev_drain_timeout)
@@ -187,7 +194,12 @@ void server_reload(struct server *srv)
 	free(next.database.read_conninfo);
 	next.database.read_conninfo = strdup(srv->cfg.database.read_conninfo);
 	next.database.read_pool_size = srv->cfg.database.read_pool_size;
-	if (!next.server.listen.host || !next.database.conninfo || !next.database.read_conninfo) {
+	next.http.enabled = srv->cfg.http.enabled;
+	free(next.http.listen.host);
+	next.http.listen.host = strdup(srv->cfg.http.listen.host);
+	next.http.listen.port = srv->cfg.http.listen.port;
+	if (!next.server.listen.host || !next.database.conninfo || !next.database.read_conninfo ||
+	    !next.http.listen.host) {
 		log_err("reload refused: out of memory");
 		config_free(&next);
 		SSL_CTX_free(ctx);
@@ -205,7 +217,17 @@ void server_reload(struct server *srv)
 	                     srv->cfg.database.statement_timeout_ms,
 	                     srv->cfg.database.reconnect_max_ms);
 	session_hub_apply_limits(&srv->hub);
+	if (srv->http)
+		http_apply_limits(srv->http);
 	log_notice("reloaded");
+}
+
+/* /readyz: what maybe_listen waits for (main.c). */
+static bool server_ready(void *arg)
+{
+	struct server *srv = arg;
+
+	return !srv->draining && db_pool_ready(srv->db) > 0 && events_running(srv->events);
 }
 
 int server_init(struct server *srv, void (*on_db_state)(void *srv, int ready, int size),
@@ -245,11 +267,25 @@ int server_init(struct server *srv, void (*on_db_state)(void *srv, int ready, in
 	srv->checkpoint = checkpoint_new(srv->base, &srv->cfg, srv->events, &srv->ssl_ctx);
 	if (!srv->account_watch || !srv->revoke || !srv->checkpoint)
 		return -1;
+	if (srv->cfg.http.enabled) {
+		const struct http_env he = {
+			.cfg = &srv->cfg,
+			.ssl_ctx = &srv->ssl_ctx,
+			.db = srv->db,
+			.handlers = &srv->env,
+			.ready = server_ready,
+			.ready_arg = srv,
+		};
+
+		if (!(srv->http = http_new(srv->base, &he)))
+			return -1;
+	}
 	return 0;
 }
 
 void server_free(struct server *srv)
 {
+	http_free(srv->http);
 	session_hub_free(&srv->hub);
 	if (srv->listener)
 		evconnlistener_free(srv->listener);

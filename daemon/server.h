@@ -26,6 +26,7 @@ struct events;
 struct revoke;
 struct account_watch;
 struct checkpoint;
+struct http_server;
 struct readpool;
 
 struct server {
@@ -47,6 +48,7 @@ struct server {
 	struct wire wire;
 	struct account_watch *account_watch; /* closes sessions of changed accounts */
 	struct checkpoint *checkpoint;       /* signs the event chain's checkpoints (leader) */
+	struct http_server *http;            /* the HTTPS listener, when http.enabled */
 	bool draining;
 	struct event *ev_drain_timeout;
 	int exit_code;

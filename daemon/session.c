@@ -585,7 +585,6 @@ static void session_refuse(struct session *s, enum proto_error code, const char 
 static void auth_done(void *arg, enum db_status st, const PGresult *res)
 {
 	struct session *s = arg;
-	json_object *acct = NULL, *v;
 	enum proto_error code;
 	char msg[200];
 
@@ -594,42 +593,12 @@ static void auth_done(void *arg, enum db_status st, const PGresult *res)
 		session_refuse(s, PROTO_ERR_UNAVAILABLE, "the database is unavailable; try again");
 		return;
 	}
-	if (PQntuples(res) == 1 && !PQgetisnull(res, 0, 0))
-		acct = json_tokener_parse(PQgetvalue(res, 0, 0));
-	if (!acct) {
-		snprintf(msg, sizeof(msg), "no account for certificate CN=%s", s->cn);
-		session_refuse(s, PROTO_ERR_UNAUTHENTICATED, msg);
+	code = account_login_record(&s->who, s->cn, bufferevent_openssl_get_ssl(s->bev), res, msg,
+	                            sizeof(msg));
+	if (code != PROTO_OK) {
+		session_refuse(s, code, msg);
 		return;
 	}
-	if (account_login_check(&s->who, s->cn, bufferevent_openssl_get_ssl(s->bev), acct, msg,
-	                        sizeof(msg))) {
-		json_object_put(acct);
-		session_refuse(s, PROTO_ERR_UNAUTHENTICATED, msg);
-		return;
-	}
-	if (json_object_object_get_ex(acct, "disabled", &v) && json_object_get_boolean(v)) {
-		json_object_put(acct);
-		snprintf(msg, sizeof(msg), "account %s is disabled", s->cn);
-		session_refuse(s, PROTO_ERR_UNAUTHENTICATED, msg);
-		return;
-	}
-	s->who.account_id = json_object_object_get_ex(acct, "id", &v) ? json_object_get_int(v) : 0;
-	if (!json_object_object_get_ex(acct, "role", &v) ||
-	    !role_parse(json_object_get_string(v), &s->who.role) || s->who.account_id <= 0) {
-		json_object_put(acct);
-		s->who.account_id = 0;
-		session_refuse(s, PROTO_ERR_INTERNAL, "unreadable account record");
-		return;
-	}
-	if (json_object_object_get_ex(acct, "login", &v))
-		snprintf(s->who.login, sizeof(s->who.login), "%s", json_object_get_string(v));
-	if (json_object_object_get_ex(acct, "street_id", &v))
-		s->who.street_id = json_object_get_int(v);
-	if (json_object_object_get_ex(acct, "department_id", &v))
-		s->who.department_id = json_object_get_int(v);
-	if (json_object_object_get_ex(acct, "district_id", &v))
-		s->who.district_id = json_object_get_int(v);
-	json_object_put(acct);
 	code = s->hub->proto->ready(s, msg, sizeof(msg));
 	if (code != PROTO_OK) {
 		session_refuse(s, code, msg);

@@ -69,6 +69,15 @@ struct streetd_config {
 		struct config_listen listen;
 	} server;
 	struct {
+		bool enabled;
+		struct config_listen listen;
+		int max_connections;
+		int max_handshakes;
+		int64_t max_header;
+		int64_t request_timeout_ms;
+		int64_t keepalive_timeout_ms;
+	} http;
+	struct {
 		char *cert;
 		char *key;
 		char *ca;

@@ -37,12 +37,13 @@ ST_PACKAGES=(
 	gcc libc6-dev pkg-config meson ninja-build
 	libevent-dev libpq-dev libjson-c-dev libssl-dev check libsystemd-dev libxlsxwriter-dev libxml2-dev
 	postgresql-15 postgresql-client-15 openssl ca-certificates
-	systemd python3
+	systemd python3 curl
 )
 # systemd: systemd-analyze and systemd-socket-activate for the service tests
 # (nothing is started); python3: helpers of tests/integration/test_service.sh
 # and the xlsx read-back of tests/integration/xlsx_cells.py; libxlsxwriter-dev:
-# streetctl export --format xlsx (clients/xlsx.c).
+# streetctl export --format xlsx (clients/xlsx.c); curl: the HTTPS tests
+# (tests/integration/test_daemon_http.c) drive the listener with it.
 
 # Globs sort bytewise, whatever the caller's locale.
 LC_COLLATE=C

@@ -163,7 +163,7 @@ static const char *base_dir(void)
 	return made;
 }
 
-static int free_port(void)
+int tdaemon_free_port(void)
 {
 	struct sockaddr_in sa = { 0 };
 	socklen_t len = sizeof(sa);
@@ -181,11 +181,16 @@ static int free_port(void)
 	return port;
 }
 
-static int next_rcvbuf;
+static int next_rcvbuf, next_port;
 
 void tclient_set_rcvbuf(int bytes)
 {
 	next_rcvbuf = bytes;
+}
+
+void tclient_set_port(int port)
+{
+	next_port = port;
 }
 
 static int tcp_connect_port(int port, int rcvbuf)
@@ -333,7 +338,7 @@ struct tdaemon *tdaemon_new(const char *overrides)
 	chmod(d->dir, 0700);
 	snprintf(d->conf, sizeof(d->conf), "%s/streetd.conf", d->dir);
 	snprintf(d->log, sizeof(d->log), "%s/streetd.log", d->dir);
-	d->port = free_port();
+	d->port = tdaemon_free_port();
 	d->overrides = overrides ? strdup(overrides) : NULL;
 	write_config(d);
 	return d;
@@ -791,7 +796,7 @@ struct tclient *tclient_try_connect(struct tdaemon *d, const char *cert, const c
 		ck_assert_msg(SSL_CTX_use_PrivateKey_file(c->ctx, key, SSL_FILETYPE_PEM) == 1,
 		              "cannot load key %s", key);
 	}
-	c->fd = tcp_connect_port(d->port, next_rcvbuf);
+	c->fd = tcp_connect_port(next_port ? next_port : d->port, next_rcvbuf);
 	if (c->fd < 0) {
 		if (err)
 			snprintf(err, errlen, "connect: %s", strerror(errno));

@@ -77,6 +77,8 @@ void tdaemon_rewrite_config(struct tdaemon *d, const char *overrides);
 void tdaemon_write_file(struct tdaemon *d, const char *name, const char *text);
 
 int tdaemon_port(const struct tdaemon *d);
+/* A 127.0.0.1 TCP port free right now (for http.listen and the like). */
+int tdaemon_free_port(void);
 const char *tdaemon_dir(const struct tdaemon *d);
 const char *tdaemon_conf(const struct tdaemon *d);
 
@@ -142,6 +144,9 @@ struct tclient *tclient_try_connect(struct tdaemon *d, const char *cert, const c
                                     size_t errlen);
 /* SO_RCVBUF for the sockets of the following connections (0: the system's). */
 void tclient_set_rcvbuf(int bytes);
+/* The port the following connections go to (0: the daemon's server.listen),
+ * e.g. its http.listen. */
+void tclient_set_port(int port);
 /* $STREETD_TEST_TLS_DIR/name in a static rotating buffer (8 of them). */
 const char *ttls_path(const char *name);
 

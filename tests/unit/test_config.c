@@ -61,7 +61,7 @@ START_TEST(test_table)
 	const struct config_entry *t = config_table(&n);
 	size_t fixed = 0;
 
-	ck_assert_uint_eq(n, 29);
+	ck_assert_uint_eq(n, 36);
 	for (size_t i = 0; i < n; i++) {
 		char name[128];
 
@@ -81,8 +81,10 @@ START_TEST(test_table)
 		if (!t[i].reload)
 			fixed++;
 	}
-	ck_assert_uint_eq(fixed, 5);
+	ck_assert_uint_eq(fixed, 7);
 	ck_assert(!config_lookup("server.listen")->reload);
+	ck_assert(!config_lookup("http.enabled")->reload);
+	ck_assert(!config_lookup("http.listen")->reload);
 	ck_assert(!config_lookup("database.conninfo")->reload);
 	ck_assert(!config_lookup("database.pool_size")->reload);
 	ck_assert(!config_lookup("database.read_conninfo")->reload);
@@ -812,6 +814,13 @@ END_TEST
 
 static const struct good_case other_values[] = {
 	{ "server.listen", "[2001:db8::1]:9000", NULL },
+	{ "http.enabled", "true", NULL },
+	{ "http.listen", "127.0.0.1:9443", NULL },
+	{ "http.max_connections", "7", NULL },
+	{ "http.max_handshakes", "3", NULL },
+	{ "http.max_header", "2KiB", NULL },
+	{ "http.request_timeout", "7s", NULL },
+	{ "http.keepalive_timeout", "2m", NULL },
 	{ "tls.cert", "/c.pem", NULL },
 	{ "tls.key", "\" k#ey \"", NULL },
 	{ "tls.ca", "\"#a\\\\b\\\"c\"", NULL },

@@ -1,0 +1,96 @@
+/*
+ * http_conn: what the HTTPS listener keeps per connection, and what its
+ * route files (http_api.c, …) use of it: who the client is (http_auth.c),
+ * the requests answered later, and the response helpers that put the
+ * security headers on every answer (http.c).
+ *
+ * Lifetime: made when a connection is accepted, freed when its SSL object
+ * is (evhttp frees the bufferevent, which frees the SSL).  When the
+ * connection closes first, http_conn_closed() ends everything that waits on
+ * it: no callback reaches a closed connection's requests afterwards.
+ */
+#ifndef STREETD_HTTP_CONN_H
+#define STREETD_HTTP_CONN_H
+
+#include <event2/bufferevent.h>
+#include <event2/http.h>
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/queue.h>
+
+#include "identity.h"
+#include "proto.h"
+#include "tls.h"
+
+struct db_query;
+struct http_env;
+struct http_server;
+struct http_call;
+struct http_wait;
+
+enum http_auth_state {
+	HTTP_AUTH_UNKNOWN, /* not looked at yet */
+	HTTP_AUTH_LOOKUP,  /* the account is being looked up; requests wait */
+	HTTP_AUTH_NONE,    /* no client certificate: public endpoints only */
+	HTTP_AUTH_OK,      /* who is the account */
+	HTTP_AUTH_REFUSED, /* a certificate that maps to no usable account: refusal says why */
+};
+
+struct http_conn {
+	LIST_ENTRY(http_conn) link;
+	struct http_server *srv;
+	struct bufferevent *bev;
+	struct evhttp_connection *evcon; /* known from its first request */
+	struct event *deadline;          /* the next request must arrive by then */
+	uint64_t id;                     /* "conn=" in the log */
+	int busy;                        /* requests taken, not yet answered */
+	bool handshaken;
+	bool closed;
+	char peer[INET6_ADDRSTRLEN + 8];
+	/* http_auth.c */
+	enum http_auth_state auth;
+	struct identity who;
+	char cn[TLS_CN_SIZE];
+	enum proto_error refusal_code;
+	char refusal[200];
+	struct db_query *auth_query;
+	TAILQ_HEAD(, http_wait) waiting;
+	/* requests being served (http_api.c): ended on close */
+	LIST_HEAD(, http_call) calls;
+};
+
+/* The server's environment (configuration, handlers, database). */
+const struct http_env *http_env_of(const struct http_conn *c);
+
+/* Adds the headers every response carries (CSP, HSTS, nosniff, frame and
+ * referrer policies, no caching) and sends status with body (may be NULL),
+ * then waits up to http.keepalive_timeout for the connection's next request. */
+void http_respond(struct http_conn *c, struct evhttp_request *req, int status,
+                  const char *content_type, const char *body, size_t len);
+
+/* A JSON error in the wire protocol's shape ({"id":null,"ok":false,
+ * "error":{code,message}}) with the HTTP status of its code. */
+void http_respond_error(struct http_conn *c, struct evhttp_request *req, enum proto_error code,
+                        const char *msg);
+
+/* The HTTP status for a wire error code. */
+int http_status_of(enum proto_error code);
+
+/* A request the connection can no longer answer: frees it if evhttp let go of
+ * it (the client went away), else leaves it to evhttp. */
+void http_request_abandon(struct evhttp_request *req);
+
+/* http_auth.c: runs fn(c, req) once the client's identity is known (at once
+ * when it is); a connection closed meanwhile drops the request. */
+typedef void (*http_route_fn)(struct http_conn *c, struct evhttp_request *req);
+void http_auth_then(struct http_conn *c, struct evhttp_request *req, http_route_fn fn);
+/* The connection closed: stop the lookup, drop the waiting requests. */
+void http_auth_closed(struct http_conn *c);
+
+/* http_api.c */
+void http_api_post(struct http_conn *c, struct evhttp_request *req);
+/* The connection closed: its requests in flight are dropped. */
+void http_api_closed(struct http_conn *c);
+
+#endif
