@@ -55,7 +55,10 @@ int rpc_await(struct ctl *ctl, json_object *req, int id, json_object **result);
 
 /*
  * rpc_await for a big result (export's pages): the result is handed over as
- * its JSON text, checked strictly (proto_scan) but not parsed into a tree:
+ * its JSON text, not parsed into a tree and, when it ends the reply (as the
+ * daemon writes it), not checked either: the caller reads it with the strict
+ * pull scanner (proto_scan.h), one pass over it, not two.
+ *
  * *text (malloc'd, NUL-terminated; the caller frees it) and its length
  * *len.  A reply that is not strict JSON is EX_PROTOCOL after one error
  * line; the rest as rpc_await (a reply taken again through rpc_call comes

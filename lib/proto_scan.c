@@ -17,13 +17,12 @@ static bool scan_fail(struct proto_scan *sc, const char *msg)
 
 static void scan_ws(struct proto_scan *sc)
 {
-	while (sc->pos < sc->len) {
-		unsigned char c = sc->s[sc->pos];
+	size_t p = sc->pos; /* in a local, as in scan_string */
 
-		if (c != ' ' && c != '\t' && c != '\n' && c != '\r')
-			break;
-		sc->pos++;
-	}
+	while (p < sc->len &&
+	       (sc->s[p] == ' ' || sc->s[p] == '\t' || sc->s[p] == '\n' || sc->s[p] == '\r'))
+		p++;
+	sc->pos = p;
 }
 
 static int hex_value(unsigned char c)
@@ -66,6 +65,11 @@ static bool scan_string(struct proto_scan *sc)
 		size_t at = sc->pos, n;
 		unsigned char c;
 
+		/* a run of plain ASCII (most of an export page) in a local: sc->pos
+		 * would be reloaded at every byte, s may alias it */
+		while (at < len && s[at] >= 0x20 && s[at] < 0x80 && s[at] != '"' && s[at] != '\\')
+			at++;
+		sc->pos = at;
 		if (at >= len)
 			return scan_fail(sc, "unterminated string");
 		c = s[at];
