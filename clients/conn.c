@@ -24,6 +24,7 @@ struct conn {
 	int fd;
 	char *buf; /* received bytes not yet handed out */
 	size_t len, cap;
+	size_t seen; /* buf[0..seen) holds no end of line */
 	int err_exit;
 	char err[512];
 };
@@ -292,47 +293,42 @@ int conn_send(struct conn *c, const char *line)
 	return rc;
 }
 
-/* Hands out the first complete line of the buffer, if any: 1, 0 none, -1 not JSON. */
-static int conn_take_line(struct conn *c, json_object **msg)
+/* Hands out the first complete line of the buffer, if any, as a copy
+ * without its end of line: 1, 0 none, -1 out of memory. */
+static int conn_take_line(struct conn *c, char **line, size_t *len)
 {
-	char *nl = c->len > 0 ? memchr(c->buf, '\n', c->len) : NULL;
+	char *nl = c->len > c->seen ? memchr(c->buf + c->seen, '\n', c->len - c->seen) : NULL;
 	size_t n;
-	json_tokener *tok;
-	json_object *o;
-	bool whole;
 
-	if (nl == NULL)
+	if (nl == NULL) {
+		c->seen = c->len; /* a long line is searched once, not at every read */
 		return 0;
+	}
 	n = (size_t)(nl - c->buf);
 	if (n > 0 && c->buf[n - 1] == '\r')
 		n--;
-	tok = json_tokener_new();
-	if (tok == NULL) {
+	*line = malloc(n + 1);
+	if (*line == NULL) {
 		conn_set_error(c, EX_SOFTWARE, "out of memory");
 		return -1;
 	}
-	o = json_tokener_parse_ex(tok, c->buf, (int)n);
-	whole = o != NULL && json_tokener_get_error(tok) == json_tokener_success &&
-	        json_tokener_get_parse_end(tok) == n;
-	json_tokener_free(tok);
+	memcpy(*line, c->buf, n);
+	(*line)[n] = '\0';
+	*len = n;
 	c->len -= (size_t)(nl + 1 - c->buf);
 	memmove(c->buf, nl + 1, c->len);
-	if (!whole || !json_object_is_type(o, json_type_object)) {
-		json_object_put(o);
-		conn_set_error(c, EX_IOERR, "the server sent a line that is not a JSON object");
-		return -1;
-	}
-	*msg = o;
+	c->seen = 0;
 	return 1;
 }
 
-int conn_recv(struct conn *c, int timeout_ms, json_object **msg)
+int conn_recv_line(struct conn *c, int timeout_ms, char **line, size_t *len)
 {
 	long long deadline = conn_now_ms() + timeout_ms;
 
-	*msg = NULL;
+	*line = NULL;
+	*len = 0;
 	for (;;) {
-		int t = conn_take_line(c, msg), r, e, w;
+		int t = conn_take_line(c, line, len), r, e, w;
 
 		if (t != 0)
 			return t;
@@ -361,6 +357,38 @@ int conn_recv(struct conn *c, int timeout_ms, json_object **msg)
 		if (w <= 0)
 			return w;
 	}
+}
+
+int conn_recv(struct conn *c, int timeout_ms, json_object **msg)
+{
+	char *line;
+	size_t n;
+	int r = conn_recv_line(c, timeout_ms, &line, &n);
+	json_tokener *tok;
+	json_object *o;
+	bool whole;
+
+	*msg = NULL;
+	if (r <= 0)
+		return r;
+	tok = json_tokener_new();
+	if (tok == NULL) {
+		free(line);
+		conn_set_error(c, EX_SOFTWARE, "out of memory");
+		return -1;
+	}
+	o = json_tokener_parse_ex(tok, line, (int)n);
+	whole = o != NULL && json_tokener_get_error(tok) == json_tokener_success &&
+	        json_tokener_get_parse_end(tok) == n;
+	json_tokener_free(tok);
+	free(line);
+	if (!whole || !json_object_is_type(o, json_type_object)) {
+		json_object_put(o);
+		conn_set_error(c, EX_IOERR, "the server sent a line that is not a JSON object");
+		return -1;
+	}
+	*msg = o;
+	return 1;
 }
 
 const char *conn_error(const struct conn *c)

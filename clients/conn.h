@@ -42,6 +42,13 @@ int conn_send(struct conn *c, const char *line);
  */
 int conn_recv(struct conn *c, int timeout_ms, json_object **msg);
 
+/*
+ * The next line from the server as it came, without its end of line: *line
+ * (malloc'd, NUL-terminated; the caller frees it) and its length *len.
+ * Returns as conn_recv does, without checking that the line is JSON.
+ */
+int conn_recv_line(struct conn *c, int timeout_ms, char **line, size_t *len);
+
 /* Why the last call failed ("the server closed the connection"). */
 const char *conn_error(const struct conn *c);
 

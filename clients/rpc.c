@@ -12,6 +12,7 @@
 #include "conn.h"
 #include "fail.h"
 #include "proto.h"
+#include "proto_scan.h"
 
 json_object *rpc_new(const char *op)
 {
@@ -264,20 +265,14 @@ int rpc_send(struct ctl *ctl, json_object *req)
 	return rc == 0 ? id : 0;
 }
 
-int rpc_await(struct ctl *ctl, json_object *req, int id, json_object **result)
+/* Takes the reply to a request sent ahead (rpc_await's): ok, a refusal, or
+ * "unavailable" sent again through rpc_call.  Puts reply. */
+static int rpc_take(struct ctl *ctl, json_object *req, json_object *reply, json_object **result)
 {
-	json_object *reply = NULL, *jok, *jv, *jc = NULL;
+	json_object *jok, *jv, *jc = NULL;
 	const char *code;
 	int rc;
 
-	*result = NULL;
-	if (id == 0 || ctl->conn == NULL || rpc_wait(ctl, id, &reply, RPC_REPLY_MS) < 0) {
-		if (ctl->conn != NULL) {
-			conn_close(ctl->conn);
-			ctl->conn = NULL;
-		}
-		return rpc_call(ctl, req, result);
-	}
 	if (json_object_object_get_ex(reply, "ok", &jok) && json_object_get_boolean(jok)) {
 		*result = json_object_object_get_ex(reply, "result", &jv)
 		                  ? json_object_get(jv)
@@ -303,4 +298,145 @@ int rpc_await(struct ctl *ctl, json_object *req, int id, json_object **result)
 	rc = fail_reply(jv);
 	json_object_put(reply);
 	return rc;
+}
+
+/* The connection is of no more use: rpc_call opens a new one. */
+static void rpc_drop(struct ctl *ctl)
+{
+	if (ctl->conn != NULL) {
+		conn_close(ctl->conn);
+		ctl->conn = NULL;
+	}
+}
+
+int rpc_await(struct ctl *ctl, json_object *req, int id, json_object **result)
+{
+	json_object *reply = NULL;
+
+	*result = NULL;
+	if (id == 0 || ctl->conn == NULL || rpc_wait(ctl, id, &reply, RPC_REPLY_MS) < 0) {
+		rpc_drop(ctl);
+		return rpc_call(ctl, req, result);
+	}
+	return rpc_take(ctl, req, reply, result);
+}
+
+/* What a reply line says, read by the pull scanner: its id (-1 none: a
+ * pushed line; 0 null), whether ok is true, where its result is. */
+struct rpc_envelope {
+	long long id;
+	bool ok;
+	struct proto_scan_val result;
+};
+
+/* Reads the envelope of line; false with sc->msg when it is not strict JSON
+ * (as far as it was read: an ok result that ends the line is not). */
+static bool rpc_envelope(struct proto_scan *sc, const char *line, size_t n, struct rpc_envelope *e)
+{
+	struct proto_scan_val k, v;
+	int r;
+
+	e->id = -1;
+	e->ok = false;
+	e->result = (struct proto_scan_val){ .type = PROTO_SCAN_NULL };
+	proto_scan_begin(sc, line, n);
+	if (!proto_scan_enter(sc, PROTO_SCAN_OBJECT))
+		return false;
+	while ((r = proto_scan_item(sc, &k)) == 1) {
+		if (proto_scan_is(&k, "result") && e->ok && e->id >= 0) {
+			/* the daemon's reply ends in the result and "}": take the
+			 * rest of the line unchecked, the caller's reader checks it
+			 * all (one pass over a big page, not two) */
+			size_t end = n;
+
+			while (end > sc->pos && (line[end - 1] == ' ' || line[end - 1] == '\t'))
+				end--;
+			if (end > sc->pos && line[end - 1] == '}') {
+				e->result = (struct proto_scan_val){ .type = PROTO_SCAN_OBJECT,
+					                             .raw = line + sc->pos,
+					                             .len = end - 1 - sc->pos };
+				return true;
+			}
+		}
+		if (!proto_scan_next(sc, &v))
+			return false;
+		if (proto_scan_is(&k, "id"))
+			e->id = v.type == PROTO_SCAN_NUMBER ? strtoll(v.raw, NULL, 10)
+			        : v.type == PROTO_SCAN_NULL ? 0
+			                                    : -2;
+		else if (proto_scan_is(&k, "ok"))
+			e->ok = v.type == PROTO_SCAN_TRUE;
+		else if (proto_scan_is(&k, "result"))
+			e->result = v;
+	}
+	return r == 0 && proto_scan_end(sc);
+}
+
+int rpc_await_text(struct ctl *ctl, json_object *req, int id, char **text, size_t *len)
+{
+	json_object *result = NULL, *reply;
+	const char *s;
+	int rc;
+
+	*text = NULL;
+	*len = 0;
+	while (id != 0 && ctl->conn != NULL) {
+		struct proto_scan sc;
+		struct rpc_envelope e;
+		char *line;
+		size_t n;
+
+		if (conn_recv_line(ctl->conn, RPC_REPLY_MS, &line, &n) <= 0)
+			break; /* lost, or no answer in time: as rpc_await */
+		if (!rpc_envelope(&sc, line, n, &e)) {
+			rc = fail(
+			        EX_PROTOCOL,
+			        "the server sent a reply that is not valid JSON (%s at byte %zu of "
+			        "%zu); use a streetctl of the server's version",
+			        sc.msg, sc.pos, n);
+			free(line);
+			rpc_drop(ctl);
+			return rc;
+		}
+		if (e.id != 0 && e.id != id) {
+			free(line); /* a pushed line, or not ours */
+			continue;
+		}
+		if (e.ok && e.result.raw != NULL) {
+			/* the result's text to the start of the line: one buffer */
+			size_t off = (size_t)(e.result.raw - line), rn = e.result.len;
+
+			if (e.result.type == PROTO_SCAN_STRING) {
+				off--; /* keep a string's quotes */
+				rn += 2;
+			}
+			memmove(line, line + off, rn);
+			line[rn] = '\0';
+			*text = line;
+			*len = rn;
+			return 0;
+		}
+		/* a refusal (or an odd reply): small, read as a tree */
+		reply = json_tokener_parse(line);
+		free(line);
+		if (reply == NULL)
+			return fail(EX_PROTOCOL,
+			            "the server sent a reply json-c cannot read; use a "
+			            "streetctl of the server's version");
+		rc = rpc_take(ctl, req, reply, &result);
+		goto as_text;
+	}
+	rpc_drop(ctl);
+	rc = rpc_call(ctl, req, &result);
+as_text:
+	/* a reply taken as a tree (sent again): its text, for one way on */
+	if (rc != 0)
+		return rc;
+	s = json_object_to_json_string_ext(result, JSON_C_TO_STRING_PLAIN);
+	*len = strlen(s);
+	*text = strdup(s);
+	json_object_put(result);
+	if (*text == NULL)
+		abort(); /* out of memory in a short-lived client */
+	return 0;
 }

@@ -53,6 +53,19 @@ int rpc_try(struct ctl *ctl, json_object *req, json_object **result, json_object
 int rpc_send(struct ctl *ctl, json_object *req);
 int rpc_await(struct ctl *ctl, json_object *req, int id, json_object **result);
 
+/*
+ * rpc_await for a big result (export's pages): the result is handed over as
+ * its JSON text, not parsed into a tree and, when it ends the reply (as the
+ * daemon writes it), not checked either: the caller reads it with the strict
+ * pull scanner (proto_scan.h), one pass over it, not two.
+ *
+ * *text (malloc'd, NUL-terminated; the caller frees it) and its length
+ * *len.  A reply that is not strict JSON is EX_PROTOCOL after one error
+ * line; the rest as rpc_await (a reply taken again through rpc_call comes
+ * back as its text too).
+ */
+int rpc_await_text(struct ctl *ctl, json_object *req, int id, char **text, size_t *len);
+
 /* Checks req locally as the server would; 0 or EX_USAGE after printing. */
 int rpc_check(const struct ctl *ctl, json_object *req);
 

@@ -17,13 +17,12 @@ static bool scan_fail(struct proto_scan *sc, const char *msg)
 
 static void scan_ws(struct proto_scan *sc)
 {
-	while (sc->pos < sc->len) {
-		unsigned char c = sc->s[sc->pos];
+	size_t p = sc->pos; /* in a local, as in scan_string */
 
-		if (c != ' ' && c != '\t' && c != '\n' && c != '\r')
-			break;
-		sc->pos++;
-	}
+	while (p < sc->len &&
+	       (sc->s[p] == ' ' || sc->s[p] == '\t' || sc->s[p] == '\n' || sc->s[p] == '\r'))
+		p++;
+	sc->pos = p;
 }
 
 static int hex_value(unsigned char c)
@@ -61,10 +60,16 @@ static bool scan_string(struct proto_scan *sc)
 	size_t len = sc->len;
 
 	sc->pos++; /* the opening quote */
+	sc->escaped = false;
 	for (;;) {
 		size_t at = sc->pos, n;
 		unsigned char c;
 
+		/* a run of plain ASCII (most of an export page) in a local: sc->pos
+		 * would be reloaded at every byte, s may alias it */
+		while (at < len && s[at] >= 0x20 && s[at] < 0x80 && s[at] != '"' && s[at] != '\\')
+			at++;
+		sc->pos = at;
 		if (at >= len)
 			return scan_fail(sc, "unterminated string");
 		c = s[at];
@@ -75,6 +80,7 @@ static bool scan_string(struct proto_scan *sc)
 		if (c == '\\') {
 			uint32_t cp, lo;
 
+			sc->escaped = true;
 			if (at + 1 >= len)
 				return scan_fail(sc, "unterminated string");
 			switch (s[at + 1]) {
@@ -260,7 +266,7 @@ static bool scan_container(struct proto_scan *sc, int level)
 				return scan_fail(sc, "single-quoted strings are not allowed");
 			if (sc->s[sc->pos] != '"')
 				return scan_fail(sc, "expected a quoted key");
-			if (level == 1) {
+			if (level == 1 && !sc->pull) {
 				if (sc->nkeys == PROTO_MAX_KEYS)
 					return scan_fail(sc, "more than " PROTO_STR(
 					                             PROTO_MAX_KEYS) " fields");
@@ -298,6 +304,8 @@ bool proto_scan_all(struct proto_scan *sc, const char *s, size_t len)
 	sc->members = 0;
 	sc->nkeys = 0;
 	sc->msg = NULL;
+	sc->pull = false;
+	sc->depth = 0;
 	scan_ws(sc);
 	if (sc->pos >= len)
 		return scan_fail(sc, "empty request");
@@ -385,6 +393,221 @@ void proto_scan_key_name(const struct proto_scan *sc, size_t off, char *out, siz
 		n += k;
 	}
 	out[n] = '\0';
+}
+
+void proto_scan_begin(struct proto_scan *sc, const char *s, size_t len)
+{
+	memset(sc, 0, sizeof(*sc));
+	sc->s = (const unsigned char *)s;
+	sc->len = len;
+	sc->pull = true;
+}
+
+bool proto_scan_next(struct proto_scan *sc, struct proto_scan_val *v)
+{
+	size_t start;
+	bool ok;
+
+	scan_ws(sc);
+	start = sc->pos;
+	if (start >= sc->len)
+		return scan_fail(sc, "unexpected end of input");
+	switch (sc->s[start]) {
+	case '{':
+	case '[':
+		v->type = sc->s[start] == '{' ? PROTO_SCAN_OBJECT : PROTO_SCAN_ARRAY;
+		ok = scan_container(sc, (int)sc->depth + 1);
+		break;
+	case '"':
+		v->type = PROTO_SCAN_STRING;
+		ok = scan_string(sc);
+		break;
+	case 't':
+	case 'f':
+	case 'n':
+		v->type = sc->s[start] == 't'   ? PROTO_SCAN_TRUE
+		          : sc->s[start] == 'f' ? PROTO_SCAN_FALSE
+		                                : PROTO_SCAN_NULL;
+		ok = scan_value(sc, (int)sc->depth);
+		break;
+	default:
+		v->type = PROTO_SCAN_NUMBER;
+		ok = scan_value(sc, (int)sc->depth); /* a number, or the fault named */
+	}
+	if (!ok)
+		return false;
+	v->escaped = v->type == PROTO_SCAN_STRING && sc->escaped;
+	v->raw = (const char *)sc->s + start;
+	v->len = sc->pos - start;
+	if (v->type == PROTO_SCAN_STRING) {
+		v->raw++;
+		v->len -= 2;
+	}
+	return true;
+}
+
+bool proto_scan_enter(struct proto_scan *sc, enum proto_scan_type t)
+{
+	unsigned char open = t == PROTO_SCAN_OBJECT ? '{' : '[';
+
+	scan_ws(sc);
+	if (sc->pos >= sc->len)
+		return scan_fail(sc, "unexpected end of input");
+	if (sc->s[sc->pos] != open)
+		return scan_fail(sc, t == PROTO_SCAN_OBJECT ? "expected an object"
+		                                            : "expected an array");
+	if (sc->depth >= PROTO_MAX_DEPTH)
+		return scan_fail(sc, "nesting deeper than " PROTO_STR(PROTO_MAX_DEPTH) " levels");
+	sc->stack[sc->depth++] = open;
+	sc->pos++;
+	sc->fresh = true;
+	return true;
+}
+
+int proto_scan_item(struct proto_scan *sc, struct proto_scan_val *key)
+{
+	bool object;
+
+	if (sc->depth == 0)
+		return scan_fail(sc, "not inside a container"), -1;
+	object = sc->stack[sc->depth - 1] == '{';
+	scan_ws(sc);
+	if (sc->pos >= sc->len)
+		return scan_fail(sc, "unexpected end of input"), -1;
+	if (sc->s[sc->pos] == (object ? '}' : ']')) {
+		sc->pos++;
+		sc->depth--;
+		sc->fresh = false;
+		return 0;
+	}
+	if (!sc->fresh) {
+		if (sc->s[sc->pos] != ',')
+			return scan_fail(sc,
+			                 object ? "expected ',' or '}'" : "expected ',' or ']'"),
+			       -1;
+		sc->pos++;
+	}
+	sc->fresh = false;
+	if (object) {
+		struct proto_scan_val k;
+
+		scan_ws(sc);
+		if (sc->pos >= sc->len || sc->s[sc->pos] != '"')
+			return scan_fail(sc, "expected a quoted key"), -1;
+		if (!proto_scan_next(sc, &k))
+			return -1;
+		scan_ws(sc);
+		if (sc->pos >= sc->len || sc->s[sc->pos] != ':')
+			return scan_fail(sc, "expected ':' after a key"), -1;
+		sc->pos++;
+		sc->members++;
+		if (key != NULL)
+			*key = k;
+	}
+	return 1;
+}
+
+bool proto_scan_leave(struct proto_scan *sc)
+{
+	struct proto_scan_val v;
+	int r;
+
+	while ((r = proto_scan_item(sc, NULL)) == 1)
+		if (!proto_scan_next(sc, &v))
+			return false;
+	return r == 0;
+}
+
+bool proto_scan_end(struct proto_scan *sc)
+{
+	scan_ws(sc);
+	if (sc->pos < sc->len)
+		return scan_fail(sc, "unexpected bytes after the JSON value");
+	return true;
+}
+
+bool proto_scan_is(const struct proto_scan_val *v, const char *s)
+{
+	size_t n = strlen(s);
+
+	if (v->type != PROTO_SCAN_STRING)
+		return false;
+	if (!v->escaped)
+		return v->len == n && memcmp(v->raw, s, n) == 0;
+	{
+		/* rare (the server escapes no key): decode a short one */
+		char buf[256];
+		size_t m;
+
+		return v->len < sizeof(buf) && proto_scan_unescape(v->raw, v->len, buf, &m) &&
+		       m == n && memcmp(buf, s, n) == 0;
+	}
+}
+
+bool proto_scan_unescape(const char *raw, size_t len, char *out, size_t *n)
+{
+	const unsigned char *s = (const unsigned char *)raw;
+	size_t i = 0, o = 0;
+
+	while (i < len) {
+		const unsigned char *bs = memchr(s + i, '\\', len - i);
+		size_t run = bs ? (size_t)(bs - (s + i)) : len - i;
+		uint32_t cp, lo;
+
+		memcpy(out + o, s + i, run);
+		o += run;
+		i += run;
+		if (i >= len)
+			break;
+		if (i + 1 >= len)
+			return false;
+		switch (s[i + 1]) {
+		case '"':
+		case '\\':
+		case '/':
+			out[o++] = (char)s[i + 1];
+			i += 2;
+			continue;
+		case 'b':
+			out[o++] = '\b';
+			i += 2;
+			continue;
+		case 'f':
+			out[o++] = '\f';
+			i += 2;
+			continue;
+		case 'n':
+			out[o++] = '\n';
+			i += 2;
+			continue;
+		case 'r':
+			out[o++] = '\r';
+			i += 2;
+			continue;
+		case 't':
+			out[o++] = '\t';
+			i += 2;
+			continue;
+		case 'u':
+			break;
+		default:
+			return false;
+		}
+		if (!hex4(s + i + 2, len - i - 2, &cp) || cp == 0 || (cp >= 0xdc00 && cp <= 0xdfff))
+			return false;
+		i += 6;
+		if (cp >= 0xd800 && cp <= 0xdbff) {
+			if (i + 1 >= len || s[i] != '\\' || s[i + 1] != 'u' ||
+			    !hex4(s + i + 2, len - i - 2, &lo) || lo < 0xdc00 || lo > 0xdfff)
+				return false;
+			i += 6;
+			cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
+		}
+		o += utf8_encode(cp, out + o);
+	}
+	out[o] = '\0';
+	*n = o;
+	return true;
 }
 
 size_t proto_scan_tree_members(struct json_object *o)

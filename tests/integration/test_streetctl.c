@@ -1441,6 +1441,128 @@ START_TEST(export_xlsx)
 }
 END_TEST
 
+/* ---- export: the scanner's CSV against json-c's ---- */
+
+/* A CSV export of period into a file named name, the scanner's way or (tree)
+ * json-c's (STREETCTL_EXPORT_TREE=1); the file's bytes (the caller frees). */
+static char *export_csv(const char *conf, const char *from, const char *to, const char *name,
+                        bool tree, size_t *len)
+{
+	char path[160];
+	struct run r;
+	char *csv;
+
+	snprintf(path, sizeof path, "%s/%s", home_dir(), name);
+	unlink(path);
+	if (tree)
+		setenv("STREETCTL_EXPORT_TREE", "1", 1); /* the child inherits it */
+	r = ctl_run(conf, "export", "--from", from, "--to", to, "-o", path, NULL);
+	unsetenv("STREETCTL_EXPORT_TREE");
+	ck_assert_run(r, 0);
+	run_free(&r);
+	csv = read_all(path, len);
+	ck_assert_ptr_nonnull(csv);
+	return csv;
+}
+
+/* Both ways give the same bytes for the period. */
+static void assert_same_csv(const char *conf, const char *from, const char *to, int records)
+{
+	size_t n1, n2;
+	char *a = export_csv(conf, from, to, "scan.csv", false, &n1);
+	char *b = export_csv(conf, from, to, "tree.csv", true, &n2);
+
+	ck_assert_int_ge(count_of(a, "\r\n"), records + 1);
+	ck_assert_msg(n1 == n2 && memcmp(a, b, n1) == 0, "scanner:\n%s\njson-c:\n%s", a, b);
+	free(a);
+	free(b);
+}
+
+START_TEST(export_scan_same)
+{
+	struct tdaemon *d = tdaemon_start(NULL);
+	char *super = conf_for(tdaemon_port(d), "ta.super");
+	char path[128];
+	struct run r;
+	PGconn *db;
+	static const struct {
+		const char *row, *says; /* a broken row_json, what streetctl says of it */
+	} broken[] = {
+		{ "[1, \"closed\"]", "cells, not" },
+		{ "[1, {\"a\": 1}]", "not a single value" },
+		{ "[1, \"\\u0000\"]", "\\u0000 is not allowed" },
+		{ "[1, \"\\ud800\"]", "not valid JSON" },
+	};
+
+	assess_catch_up();
+	/* the fixture's month: steps returned and reopened, names, nulls */
+	assert_same_csv(super, "2025-01-01", "2025-06-01", 9);
+
+	/* three tickets of January 2018 whose rows hold every kind of escape,
+	 * quotes, commas and line ends (as a unit's or actor's text could) */
+	db = tdb_connect(true);
+	tdb_int(db,
+	        "WITH t AS (SELECT * FROM street.ticket ORDER BY id LIMIT 1) "
+	        "INSERT INTO street.ticket (state, category_id, urgent, grid_id, street_id, "
+	        "district_id, description, reporter_id, created_at, updated_at, closed_at, "
+	        "close_kind) SELECT 'cancelled', t.category_id, false, t.grid_id, t.street_id, "
+	        "t.district_id, 'export scan ' || i, t.reporter_id, "
+	        "'2018-01-10 09:00+08'::timestamptz + i * interval '1 minute', "
+	        "'2018-01-10 09:00+08'::timestamptz + i * interval '1 minute', "
+	        "'2018-01-20 09:00+08', 'cancelled' FROM t, generate_series(1, 3) i",
+	        0, NULL);
+	tdb_int(db,
+	        "SELECT 1 FROM street.st_export_refresh(ARRAY(SELECT id FROM street.ticket "
+	        "WHERE description LIKE 'export scan %'))",
+	        0, NULL);
+	tdb_int(db,
+	        "UPDATE street.assess_export x SET row_json = replace(x.row_json::text, "
+	        "'\"cancelled\"', '\"can\\\"cel, \\\\ \\/\\u00e9\\u4E2D\\ud83d\\ude00\\r\\n"
+	        "\\t\\b\\f end\"')::json FROM street.ticket t WHERE t.id = x.ticket_id "
+	        "AND t.description = 'export scan 2'",
+	        0, NULL);
+	assert_same_csv(super, "2018-01-01", "2018-02-01", 3);
+	{
+		size_t n;
+		char *csv = export_csv(super, "2018-01-01", "2018-02-01", "scan.csv", false, &n);
+
+		ck_assert_msg(
+		        strstr(csv, ",\"can\"\"cel, \\ /é中\xf0\x9f\x98\x80\r\n\t\b\f end\",") !=
+		                NULL,
+		        "%s", csv);
+		free(csv);
+	}
+
+	/* a broken row: a clear error, no file */
+	snprintf(path, sizeof path, "%s/broken.csv", home_dir());
+	for (size_t i = 0; i < sizeof broken / sizeof broken[0]; i++) {
+		const char *params[] = { broken[i].row };
+
+		tdb_int(db,
+		        "UPDATE street.assess_export x SET row_json = $1::json "
+		        "FROM street.ticket t WHERE t.id = x.ticket_id "
+		        "AND t.description = 'export scan 3'",
+		        1, params);
+		unlink(path);
+		r = ctl_run(super, "export", "--from", "2018-01-01", "--to", "2018-02-01", "-o",
+		            path, NULL);
+		assert_error(&r, EX_PROTOCOL, broken[i].says);
+		run_free(&r);
+		ck_assert_int_ne(access(path, F_OK), 0);
+		ck_assert(!left_behind("broken.csv"));
+	}
+
+	tdb_int(db, "DELETE FROM street.ticket WHERE description LIKE 'export scan %'", 0, NULL);
+	tdb_int(db,
+	        "DELETE FROM street.assess_export x WHERE NOT EXISTS "
+	        "(SELECT FROM street.ticket t WHERE t.id = x.ticket_id)",
+	        0, NULL);
+	PQfinish(db);
+	free(super);
+	tdaemon_stop(d, SIGTERM);
+}
+END_TEST
+
 /* A running "streetctl --json watch" whose stdout the test reads line by line. */
 struct watcher {
 	pid_t pid;
@@ -2095,6 +2217,7 @@ int main(void)
 	tcase_add_test(tc, stats_and_ranking);
 	tcase_add_test(tc, export_and_bulletin);
 	tcase_add_test(tc, export_xlsx);
+	tcase_add_test(tc, export_scan_same);
 	tcase_add_test(tc, photos_and_idempotency);
 	tcase_add_test(tc, return_arbitrate_extend_urge_reopen_cancel);
 	tcase_add_test(tc, return_names_and_ruling_sends);

@@ -1,0 +1,179 @@
+/*
+ * clients/export_scan.c: a page's rows read in place (cells, each step
+ * kind's last instance, the rest of the page through json-c), and every
+ * malformed page an error with a message: truncated, wrong types, a row
+ * shorter or longer than columns, steps not arrays, invalid UTF-8.
+ */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "export_scan.h"
+
+#define N_ELEMS(a) (sizeof(a) / sizeof((a)[0]))
+
+static const char *const kinds[] = { "dispatch", "accept" };
+
+/* A page whose rows are rows (JSON text of the rows array). */
+static char *page(const char *rows)
+{
+	char *s = NULL;
+	int n = asprintf(&s,
+	                 "{\"from\" : \"2025-03-01\", \"to\" : \"2025-04-01\", "
+	                 "\"columns\" : [\"id\",\"state\",\"steps\"], "
+	                 "\"step_columns\" : [\"kind\",\"actor\"], "
+	                 "\"names\" : {\"street\" : {\"s1\" : \"一街\"}}, "
+	                 "\"rows\" : %s, \"next\" : 7}",
+	                 rows);
+
+	ck_assert_int_gt(n, 0);
+	return s;
+}
+
+START_TEST(test_rows)
+{
+	char *text = page("[[1, \"closed\", [[\"dispatch\", \"a\"], [\"accept\", \"b\"], "
+	                  "[\"dispatch\", \"c\\u00e9\"], [\"resolve\", \"d\"]]], "
+	                  "[2, null, []], [3, \"x\", null]]");
+	struct export_scan s;
+	json_object *next = NULL;
+
+	ck_assert_int_eq(export_scan_open(&s, text, strlen(text), kinds, 2), 0);
+	ck_assert_int_eq(s.ncols, 3);
+	ck_assert_int_eq(s.nstep, 2);
+	ck_assert_int_eq(s.steps, 2);
+	ck_assert_int_eq(s.kind, 0);
+	/* the rest of the page, rows cut out */
+	ck_assert(json_object_object_get_ex(s.page, "next", &next));
+	ck_assert_int_eq(json_object_get_int(next), 7);
+
+	ck_assert_int_eq(export_scan_row(&s), 1);
+	ck_assert_int_eq(s.row[0].type, PROTO_SCAN_NUMBER);
+	ck_assert_mem_eq(s.row[0].raw, "1", 1);
+	ck_assert_int_eq(s.row[1].type, PROTO_SCAN_STRING);
+	ck_assert_mem_eq(s.row[1].raw, "closed", 6);
+	/* dispatch's last instance is the second, accept's the only one */
+	ck_assert_int_eq(s.last[1].type, PROTO_SCAN_STRING);
+	ck_assert(s.last[1].escaped);
+	ck_assert_uint_eq(s.last[1].len, 7);
+	ck_assert_mem_eq(s.last[1].raw, "c\\u00e9", 7);
+	ck_assert_mem_eq(s.last[3].raw, "b", 1);
+	ck_assert_uint_ge(s.row_len, 60);
+
+	ck_assert_int_eq(export_scan_row(&s), 1);
+	ck_assert_int_eq(s.row[1].type, PROTO_SCAN_NULL);
+	ck_assert_int_eq(s.last[0].type, PROTO_SCAN_NULL); /* none of either kind */
+	ck_assert_int_eq(s.last[3].type, PROTO_SCAN_NULL);
+	ck_assert_int_eq(export_scan_row(&s), 1); /* null steps: none */
+	ck_assert_int_eq(s.last[1].type, PROTO_SCAN_NULL);
+	ck_assert_int_eq(export_scan_row(&s), 0);
+	ck_assert_int_eq(s.rows, 3);
+	export_scan_close(&s);
+	free(text);
+}
+END_TEST
+
+START_TEST(test_no_rows)
+{
+	char *text = page("[]");
+	struct export_scan s;
+
+	ck_assert_int_eq(export_scan_open(&s, text, strlen(text), kinds, 2), 0);
+	ck_assert_int_eq(export_scan_row(&s), 0);
+	export_scan_close(&s);
+	free(text);
+}
+END_TEST
+
+/* Every malformed page: an error at open or at some row, with a message. */
+START_TEST(test_malformed)
+{
+	static const struct {
+		const char *rows; /* NULL: the whole text is given below */
+		const char *text;
+		const char *says;
+	} cases[] = {
+		{ "[[1, \"a\"]]", NULL, "has 2 cells, not 3" },
+		{ "[[1, \"a\", [], 4]]", NULL, "more than 3 cells" },
+		{ "[[1, {\"a\":1}, []]]", NULL, "not a single value" },
+		{ "[[1, [\"a\"], []]]", NULL, "not a single value" },
+		{ "[[1, \"a\", \"steps\"]]", NULL, "steps are not an array" },
+		{ "[[1, \"a\", [\"dispatch\"]]]", NULL, "a step is not an array" },
+		{ "[[1, \"a\", [[\"dispatch\"]]]]", NULL, "a step of 1 cells, not 2" },
+		{ "[[1, \"a\", [[\"dispatch\", \"x\", 3]]]]", NULL, "a step of more than 2" },
+		{ "[[1, \"a\", [[\"dispatch\", [1]]]]]", NULL, "not a single value" },
+		{ "[1]", NULL, "row 1 is not an array" },
+		{ "[[1, \"\xff\", []]]", NULL, "invalid UTF-8" },
+		{ "[[1, \"\\x\", []]]", NULL, "invalid escape" },
+		{ "[[1, \"a\", []],]", NULL, "not valid JSON" },
+		{ "{}", NULL, "no rows array" },
+		{ NULL, "{\"columns\":[\"id\"],\"step_columns\":[\"kind\"],\"rows\":[[1], [2",
+		  "unexpected end of input" },
+		{ NULL, "{\"step_columns\":[\"kind\"],\"rows\":[]}", "columns" },
+		{ NULL, "{\"columns\":[1],\"step_columns\":[\"kind\"],\"rows\":[]}", "columns" },
+		{ NULL, "{\"columns\":[\"id\"],\"step_columns\":[\"kind\"]}", "no rows" },
+		{ NULL, "[]", "expected an object" },
+		{ NULL, "", "unexpected end of input" },
+	};
+
+	for (size_t i = 0; i < N_ELEMS(cases); i++) {
+		char *text = cases[i].rows ? page(cases[i].rows) : strdup(cases[i].text);
+		struct export_scan s;
+		int r = export_scan_open(&s, text, strlen(text), kinds, 2);
+
+		if (r == 0) {
+			while ((r = export_scan_row(&s)) == 1)
+				;
+			export_scan_close(&s);
+		}
+		ck_assert_msg(r == -1, "case %zu: no error", i);
+		ck_assert_msg(strstr(s.err, cases[i].says) != NULL, "case %zu: '%s'", i, s.err);
+		free(text);
+	}
+}
+END_TEST
+
+/* Every prefix of a good page is an error, never a crash or a read past it. */
+START_TEST(test_truncated)
+{
+	char *text = page("[[1, \"closed\", [[\"dispatch\", \"a\"]]], [2, \"x\", []]]");
+	size_t len = strlen(text);
+
+	for (size_t n = 0; n < len; n++) {
+		char *cut = malloc(n + 1); /* exactly n bytes: ASan sees a read past them */
+		struct export_scan s;
+		int r;
+
+		memcpy(cut, text, n);
+		r = export_scan_open(&s, cut, n, kinds, 2);
+		if (r == 0) {
+			while ((r = export_scan_row(&s)) == 1)
+				;
+			export_scan_close(&s);
+		}
+		ck_assert_msg(r == -1, "prefix of %zu bytes read as a page", n);
+		free(cut);
+	}
+	free(text);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("export_scan");
+	TCase *tc = tcase_create("export_scan");
+	SRunner *sr;
+	int failed;
+
+	tcase_add_test(tc, test_rows);
+	tcase_add_test(tc, test_no_rows);
+	tcase_add_test(tc, test_malformed);
+	tcase_add_test(tc, test_truncated);
+	suite_add_tcase(s, tc);
+	sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
