@@ -123,15 +123,7 @@ DECLARE
 	t_from timestamptz := st_score_day_start(per.d_from);
 	t_to timestamptz := st_score_day_start(per.d_to);
 	f assess_export_fill;
-	acc json[] := '{}';
-	cats integer[] := '{}';
-	streets integer[] := '{}';
-	deps integer[] := '{}';
-	bytes bigint := 0;
-	len integer;
-	r record;
-	acc_last bigint;
-	nxt bigint;
+	res json;
 BEGIN
 	IF lim NOT BETWEEN 1 AND 1000 THEN
 		PERFORM st_fail('SD400', format('the limit is 1 to 1000, not %s', lim));
@@ -144,7 +136,11 @@ BEGIN
 		PERFORM st_fail('SD412', format('the export rows of the tickets before migration 019 are '
 			'still being built (%s of %s); try again in a minute', f.position, f.upto));
 	END IF;
-	FOR r IN SELECT x.ticket_id, x.row_json, x.category_id, x.street_id, x.department_ids
+	-- one statement: the candidates (one more than a page can take, to know
+	-- whether there is a next), their running size, the page cut from them
+	WITH cand AS (
+		SELECT x.ticket_id, x.row_json, x.category_id, x.street_id, x.department_ids,
+			octet_length(x.row_json::text) + 1 AS len
 		FROM assess_export x
 		WHERE x.ticket_id > coalesce(p_after, 0) AND x.created_at < t_to
 			AND (x.ended_at IS NULL OR x.ended_at >= t_from)
@@ -154,29 +150,29 @@ BEGIN
 				WHEN 'supervisor' THEN a.district_id IS NULL OR x.district_id = a.district_id
 				ELSE false END
 		ORDER BY x.ticket_id
-	LOOP
-		len := octet_length(r.row_json::text) + 1;
-		IF cardinality(acc) >= lim OR (cardinality(acc) > 0 AND bytes + len > st_page_bytes()) THEN
-			nxt := acc_last;
-			EXIT;
-		END IF;
-		acc := acc || r.row_json;
-		cats := cats || r.category_id;
-		streets := streets || r.street_id;
-		deps := deps || r.department_ids;
-		bytes := bytes + len;
-		acc_last := r.ticket_id;
-	END LOOP;
-	RETURN json_build_object('from', per.d_from, 'to', per.d_to,
+		LIMIT lim + 1),
+	num AS (
+		SELECT c.*, row_number() OVER w AS n, sum(c.len) OVER w AS upto
+		FROM cand c WINDOW w AS (ORDER BY c.ticket_id)),
+	page AS MATERIALIZED (
+		SELECT * FROM num WHERE n <= lim AND (n = 1 OR upto <= st_page_bytes()))
+	SELECT json_build_object('from', per.d_from, 'to', per.d_to,
 		'columns', st_export_columns(), 'step_columns', st_export_step_columns(),
 		'names', json_build_object(
 			'category', (SELECT coalesce(json_object_agg(code, name), '{}') FROM category
-				WHERE id = ANY (cats)),
+				WHERE id IN (SELECT category_id FROM page)),
 			'street', (SELECT coalesce(json_object_agg(code, name), '{}') FROM street
-				WHERE id = ANY (streets)),
+				WHERE id IN (SELECT street_id FROM page)),
 			'department', (SELECT coalesce(json_object_agg(code, name), '{}') FROM department
-				WHERE id = ANY (deps))),
-		'rows', array_to_json(acc), 'next', nxt);
+				WHERE id IN (SELECT unnest(department_ids) FROM page))),
+		-- array_to_json, not json_agg: json_agg puts line breaks between elements,
+		-- and a reply is one line
+		'rows', coalesce((SELECT array_to_json(array_agg(row_json ORDER BY ticket_id)) FROM page),
+			'[]'),
+		'next', CASE WHEN (SELECT count(*) FROM num) > (SELECT count(*) FROM page)
+			THEN (SELECT max(ticket_id) FROM page) END)
+	INTO res;
+	RETURN res;
 END
 $$;
 
