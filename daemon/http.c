@@ -106,6 +106,7 @@ static void conn_free_cb(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx, l
 		c->closed = true;
 		http_auth_closed(c);
 		http_api_closed(c);
+		http_open311_closed(c);
 	}
 	handshake_over(c);
 	LIST_REMOVE(c, link);
@@ -151,6 +152,7 @@ static struct bufferevent *bev_cb(struct event_base *base, void *arg)
 	snprintf(c->peer, sizeof(c->peer), "?");
 	TAILQ_INIT(&c->waiting);
 	LIST_INIT(&c->calls);
+	LIST_INIT(&c->o311_calls);
 	c->deadline = evtimer_new(base, deadline_cb, c);
 	if (!c->deadline || !SSL_set_ex_data(ssl, conn_index, c))
 		goto fail;
@@ -188,6 +190,7 @@ static void conn_close_cb(struct evhttp_connection *evcon, void *arg)
 	c->closed = true;
 	http_auth_closed(c);
 	http_api_closed(c);
+	http_open311_closed(c);
 }
 
 void http_request_abandon(struct evhttp_request *req)
@@ -298,8 +301,10 @@ static void readyz(struct http_conn *c, struct evhttp_request *req)
 		        77);
 }
 
-/* The routes: exact paths, the methods each takes, and whether the client's
- * identity must be known first (every route that may act as an account). */
+/* The routes: exact paths (a path ending in '*' is a prefix: every path
+ * that starts with what is before the '*', the route's file parses the
+ * rest), the methods each takes, and whether the client's identity must be
+ * known first (every route that may act as an account). */
 struct http_route {
 	const char *path;
 	int methods; /* EVHTTP_REQ_* */
@@ -307,10 +312,22 @@ struct http_route {
 	http_route_fn fn;
 };
 
+static bool route_matches(const char *route, const char *path)
+{
+	size_t n = strlen(route);
+
+	if (n > 0 && route[n - 1] == '*')
+		return strncmp(route, path, n - 1) == 0;
+	return strcmp(route, path) == 0;
+}
+
 static const struct http_route routes[] = {
 	{ "/healthz", EVHTTP_REQ_GET | EVHTTP_REQ_HEAD, false, healthz },
 	{ "/readyz", EVHTTP_REQ_GET | EVHTTP_REQ_HEAD, false, readyz },
 	{ "/api", EVHTTP_REQ_POST, true, http_api_post },
+	/* Open311 is public: a post acts as its api_key's account, in SQL */
+	{ "/open311/v2/*", EVHTTP_REQ_GET | EVHTTP_REQ_HEAD | EVHTTP_REQ_POST, false,
+	  http_open311 },
 };
 
 static void request_cb(struct evhttp_request *req, void *arg)
@@ -338,7 +355,7 @@ static void request_cb(struct evhttp_request *req, void *arg)
 	event_del(c->deadline);
 	c->busy++;
 	for (size_t i = 0; path && i < sizeof(routes) / sizeof(routes[0]); i++)
-		if (strcmp(routes[i].path, path) == 0)
+		if (route_matches(routes[i].path, path))
 			r = &routes[i];
 	if (!r) {
 		http_respond_error(c, req, PROTO_ERR_NOT_FOUND, "no such endpoint");
@@ -448,5 +465,6 @@ void http_free(struct http_server *h)
 	if (!h)
 		return;
 	evhttp_free(h->http); /* frees the connections, and with them their state */
+	http_open311_shutdown();
 	free(h);
 }

@@ -27,6 +27,7 @@ struct db_query;
 struct http_env;
 struct http_server;
 struct http_call;
+struct http_o311_call;
 struct http_wait;
 
 enum http_auth_state {
@@ -58,6 +59,8 @@ struct http_conn {
 	TAILQ_HEAD(, http_wait) waiting;
 	/* requests being served (http_api.c): ended on close */
 	LIST_HEAD(, http_call) calls;
+	/* Open311 requests being served (http_open311.c): ended on close */
+	LIST_HEAD(, http_o311_call) o311_calls;
 };
 
 /* The server's environment (configuration, handlers, database). */
@@ -92,5 +95,12 @@ void http_auth_closed(struct http_conn *c);
 void http_api_post(struct http_conn *c, struct evhttp_request *req);
 /* The connection closed: its requests in flight are dropped. */
 void http_api_closed(struct http_conn *c);
+
+/* http_open311.c: everything under /open311/v2/ (a prefix route) */
+void http_open311(struct http_conn *c, struct evhttp_request *req);
+/* The connection closed: its Open311 requests in flight are dropped. */
+void http_open311_closed(struct http_conn *c);
+/* The server is freed: the rate-limit tables go. */
+void http_open311_shutdown(void);
 
 #endif

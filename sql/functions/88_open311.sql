@@ -44,7 +44,7 @@ END
 $$;
 
 CREATE OR REPLACE FUNCTION st_o311_services(p_actor integer) RETURNS json
-LANGUAGE sql STABLE AS $$
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = street, pg_temp AS $$
 	SELECT coalesce(json_agg(json_build_object(
 		'service_code', c.code,
 		'service_name', c.name,
@@ -60,7 +60,7 @@ LANGUAGE sql STABLE AS $$
 $$;
 
 CREATE OR REPLACE FUNCTION st_o311_service(p_actor integer, p_service_code text) RETURNS json
-LANGUAGE plpgsql STABLE AS $$
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = street, pg_temp AS $$
 DECLARE
 	c category := st_o311_category(p_service_code);
 BEGIN
@@ -164,7 +164,7 @@ $$;
 CREATE OR REPLACE FUNCTION st_o311_requests(p_actor integer, p_service_request_id text,
 	p_service_code text, p_start_date timestamptz, p_end_date timestamptz, p_status text)
 RETURNS json
-LANGUAGE plpgsql STABLE AS $$
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = street, pg_temp AS $$
 DECLARE
 	ids bigint[];
 	cats integer[];
@@ -222,7 +222,7 @@ $$;
 -- not a ticket (or not an id at all: it came from a URL).
 CREATE OR REPLACE FUNCTION st_o311_request(p_actor integer, p_service_request_id text)
 RETURNS json
-LANGUAGE plpgsql STABLE AS $$
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = street, pg_temp AS $$
 DECLARE
 	t ticket;
 	v text := btrim(coalesce(p_service_request_id, ''));

@@ -1,0 +1,560 @@
+/*
+ * Open311 GeoReport v2 over HTTPS (docs/open311.md, "Endpoints"), end to
+ * end: the real daemon with http.enabled, driven by curl over real TLS
+ * without a client certificate, against the real database.  A conformance
+ * walk endpoint by endpoint in both formats (discovery, services, a service
+ * definition, POST requests, GET requests with each filter and the
+ * defaults, a request by id, the errors), every XML answer parsed back
+ * (o311_xml_json.py, python3's xml.etree) and checked against its JSON
+ * twin; then bad input (invalid UTF-8, injection in a description, a place
+ * outside every grid) that writes nothing, and a flood of wrong keys that
+ * ends in 429 while the socket protocol's clients go on.
+ */
+#include <check.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "tdaemon.h"
+#include "tdb.h"
+
+/* printf into one of 16 rotating buffers (forms outgrow tdb_fmt's). */
+__attribute__((format(printf, 1, 2))) static const char *fmt(const char *f, ...)
+{
+	static char bufs[16][4096];
+	static unsigned next;
+	char *b = bufs[next++ % 16];
+	va_list ap;
+
+	va_start(ap, f);
+	vsnprintf(b, sizeof(bufs[0]), f, ap);
+	va_end(ap);
+	return b;
+}
+
+/* s percent-encoded for a form, in one of fmt()'s buffers. */
+static const char *urlenc(const char *s)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	char out[4096];
+	size_t o = 0;
+
+	for (; *s && o + 4 < sizeof(out); s++) {
+		unsigned char ch = (unsigned char)*s;
+
+		if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+		    (ch >= '0' && ch <= '9') || strchr("-._~", ch)) {
+			out[o++] = (char)ch;
+		} else {
+			out[o++] = '%';
+			out[o++] = hex[ch >> 4];
+			out[o++] = hex[ch & 15];
+		}
+	}
+	out[o] = '\0';
+	return fmt("%s", out);
+}
+
+struct hres {
+	int status;
+	char *head;
+	char *body;
+	json_object *json;
+};
+
+static char *slurp(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	char *buf;
+	long n;
+
+	if (!f)
+		return strdup("");
+	fseek(f, 0, SEEK_END);
+	n = ftell(f);
+	rewind(f);
+	buf = calloc(1, (size_t)n + 1);
+	ck_assert_ptr_nonnull(buf);
+	if (n > 0)
+		ck_assert_int_eq(fread(buf, 1, (size_t)n, f), n);
+	fclose(f);
+	return buf;
+}
+
+/* One request with curl, no client certificate; body NULL = none (ctype
+ * then unused).  The body is saved as resp.<n> for o311_xml_json.py. */
+static struct hres hcall(struct tdaemon *d, int port, const char *method, const char *path,
+                         const char *ctype, const char *body)
+{
+	char url[1024], bodyf[512], headf[512], outf[512], hct[300], code[16] = "";
+	char *argv[32];
+	int n = 0, status, pfd[2];
+	pid_t pid;
+	struct hres r = { 0 };
+
+	snprintf(url, sizeof(url), "https://127.0.0.1:%d%s", port, path);
+	snprintf(bodyf, sizeof(bodyf), "%s/req.body", tdaemon_dir(d));
+	snprintf(headf, sizeof(headf), "%s/resp.head", tdaemon_dir(d));
+	snprintf(outf, sizeof(outf), "%s/resp.body", tdaemon_dir(d));
+	unlink(headf);
+	unlink(outf);
+	argv[n++] = strdup("curl");
+	argv[n++] = strdup("-sS");
+	argv[n++] = strdup("--max-time");
+	argv[n++] = strdup("10");
+	argv[n++] = strdup("--cacert");
+	argv[n++] = strdup(ttls_path("ca.crt"));
+	argv[n++] = strdup("-o");
+	argv[n++] = strdup(outf);
+	argv[n++] = strdup("-D");
+	argv[n++] = strdup(headf);
+	argv[n++] = strdup("-w");
+	argv[n++] = strdup("%{http_code}");
+	argv[n++] = strdup("-X");
+	argv[n++] = strdup(method);
+	if (body) {
+		FILE *f = fopen(bodyf, "w");
+
+		ck_assert_ptr_nonnull(f);
+		fputs(body, f);
+		fclose(f);
+		snprintf(hct, sizeof(hct), "Content-Type: %s", ctype);
+		argv[n++] = strdup("-H");
+		argv[n++] = strdup(hct);
+		argv[n++] = strdup("--data-binary");
+		argv[n++] = strdup(fmt("@%s", bodyf));
+	}
+	argv[n++] = strdup(url);
+	argv[n] = NULL;
+	ck_assert_int_eq(pipe(pfd), 0);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		dup2(pfd[1], 1);
+		close(pfd[0]);
+		execvp("curl", argv);
+		_exit(127);
+	}
+	close(pfd[1]);
+	ck_assert_int_ge(read(pfd[0], code, sizeof(code) - 1), 0);
+	close(pfd[0]);
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	for (int i = 0; i < n; i++)
+		free(argv[i]);
+	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "curl %s %s failed", method,
+	              path);
+	r.status = atoi(code);
+	r.head = slurp(headf);
+	r.body = slurp(outf);
+	r.json = json_tokener_parse(r.body);
+	return r;
+}
+
+static void hfree(struct hres *r)
+{
+	free(r->head);
+	free(r->body);
+	json_object_put(r->json);
+	memset(r, 0, sizeof(*r));
+}
+
+static struct hres get(struct tdaemon *d, int port, const char *path)
+{
+	return hcall(d, port, "GET", path, NULL, NULL);
+}
+
+static struct hres post(struct tdaemon *d, int port, const char *path, const char *form)
+{
+	return hcall(d, port, "POST", path, "application/x-www-form-urlencoded", form);
+}
+
+static bool has_header(const struct hres *r, const char *line)
+{
+	return strcasestr(r->head, line) != NULL;
+}
+
+static struct tdaemon *start(int *port)
+{
+	*port = tdaemon_free_port();
+	return tdaemon_start(fmt("http.enabled=true\nhttp.listen=127.0.0.1:%d\n", *port));
+}
+
+/* GET path.json and path.xml (path has "{fmt}" where the format goes):
+ * both 200 (or status), the XML saying what the JSON says.  Returns the
+ * JSON answer. */
+static struct hres both(struct tdaemon *d, int port, const char *path, int status)
+{
+	const char *at = strstr(path, "{fmt}");
+	char pj[1024], px[1024], fx[512], fj[512];
+	struct hres j, x;
+	FILE *f;
+	int rc;
+
+	ck_assert_ptr_nonnull(at);
+	snprintf(pj, sizeof(pj), "%.*sjson%s", (int)(at - path), path, at + 5);
+	snprintf(px, sizeof(px), "%.*sxml%s", (int)(at - path), path, at + 5);
+	/* other suites write tickets meanwhile: a list may change between the
+	 * two GETs, so a pair that differs is fetched again (a few times) */
+	for (int attempt = 0;; attempt++) {
+		j = get(d, port, pj);
+		ck_assert_msg(j.status == status, "%s: %d %.2000s", pj, j.status, j.body);
+		ck_assert_msg(j.json, "%s: not JSON: %.2000s", pj, j.body);
+		ck_assert(has_header(&j, "Content-Type: application/json; charset=utf-8"));
+		ck_assert(has_header(&j, "Content-Security-Policy:"));
+		x = get(d, port, px);
+		ck_assert_msg(x.status == status, "%s: %d %.2000s", px, x.status, x.body);
+		ck_assert(has_header(&x, "Content-Type: text/xml; charset=utf-8"));
+		ck_assert(strncmp(x.body, "<?xml", 5) == 0);
+		snprintf(fx, sizeof(fx), "%s/cmp.xml", tdaemon_dir(d));
+		snprintf(fj, sizeof(fj), "%s/cmp.json", tdaemon_dir(d));
+		f = fopen(fx, "w");
+		fputs(x.body, f);
+		fclose(f);
+		f = fopen(fj, "w");
+		fputs(j.body, f);
+		fclose(f);
+		rc = system(fmt("python3 %s/o311_xml_json.py %s %s", getenv("STREETD_TEST_SRCDIR"),
+		                fx, fj));
+		if (rc == 0)
+			break;
+		ck_assert_msg(attempt < 4, "%s: the XML differs from the JSON:\n%.1000s\n%.1000s",
+		              path, x.body, j.body);
+		hfree(&x);
+		hfree(&j);
+	}
+	hfree(&x);
+	return j;
+}
+
+/* A key for zhang.wei (a Jianguolu street office: reports in its grids). */
+static char *make_key(PGconn *adm, const char *tag)
+{
+	char *key = strdup(fmt("o311h-%s-%d-%lld", tag, (int)getpid(), tnow_ms()));
+
+	tdb_int(adm,
+	        "INSERT INTO street.api_client (name, key_sha256, account_id)"
+	        " SELECT $1, sha256(convert_to($1, 'UTF8')), id FROM street.account"
+	        " WHERE login = 'zhang.wei' RETURNING 1",
+	        1, (const char *const[]){ key });
+	return key;
+}
+
+static long long tickets_with(PGconn *adm, const char *desc)
+{
+	return tdb_int(adm, "SELECT count(*) FROM street.ticket WHERE description = $1", 1,
+	               (const char *const[]){ desc });
+}
+
+/* Whether a list of requests holds id. */
+static bool has_id(json_object *list, const char *id)
+{
+	for (size_t i = 0; i < json_object_array_length(list); i++)
+		if (strcmp(tj_str(json_object_array_get_idx(list, i), "service_request_id"), id) ==
+		    0)
+			return true;
+	return false;
+}
+
+/* The first error of the spec's list: code and description. */
+static void check_error(const struct hres *r, int status, const char *part)
+{
+	ck_assert_msg(r->status == status, "status %d: %s", r->status, r->body);
+	ck_assert_msg(r->json && json_object_is_type(r->json, json_type_array), "%s", r->body);
+	ck_assert_int_eq(tj_int(r->json, "0.code"), status);
+	ck_assert_msg(strstr(tj_str(r->json, "0.description"), part), "%s", r->body);
+}
+
+START_TEST(test_conformance)
+{
+	int port;
+	struct tdaemon *d = start(&port);
+	PGconn *adm = tdb_connect(true);
+	char *key = make_key(adm, "c");
+	char *desc = strdup(fmt("<script>alert(1)</script> ]]> & \"q\" 噪声 %lld", tnow_ms()));
+	char form[2048], *id;
+	struct hres r;
+	json_object *s;
+
+	/* discovery: the endpoint and both formats */
+	r = both(d, port, "/open311/v2/discovery.{fmt}", 200);
+	ck_assert_str_eq(tj_str(r.json, "endpoints.0.specification"),
+	                 "http://wiki.open311.org/GeoReport_v2");
+	ck_assert_str_eq(tj_str(r.json, "endpoints.0.url"),
+	                 fmt("https://127.0.0.1:%d/open311/v2/", port));
+	ck_assert_str_eq(tj_str(r.json, "endpoints.0.formats.0"), "text/xml");
+	ck_assert_str_eq(tj_str(r.json, "endpoints.0.formats.1"), "application/json");
+	hfree(&r);
+
+	/* services: leaf categories, one with metadata */
+	r = both(d, port, "/open311/v2/services.{fmt}", 200);
+	ck_assert_int_gt(json_object_array_length(r.json), 3);
+	s = NULL;
+	for (size_t i = 0; i < json_object_array_length(r.json); i++) {
+		json_object *e = json_object_array_get_idx(r.json, i);
+
+		if (strcmp(tj_str(e, "service_code"), "pollution.noise") == 0)
+			s = e;
+	}
+	ck_assert_ptr_nonnull(s);
+	ck_assert(tj_bool(s, "metadata"));
+	ck_assert_str_eq(tj_str(s, "type"), "realtime");
+	hfree(&r);
+
+	/* a service definition, and one without attributes */
+	r = both(d, port, "/open311/v2/services/pollution.noise.{fmt}", 200);
+	ck_assert_str_eq(tj_str(r.json, "service_code"), "pollution.noise");
+	ck_assert_str_eq(tj_str(r.json, "attributes.0.code"), "when");
+	ck_assert_str_eq(tj_str(r.json, "attributes.0.values.1.key"), "night");
+	hfree(&r);
+	r = both(d, port, "/open311/v2/services/no.such.{fmt}", 404);
+	check_error(&r, 404, "no.such");
+	hfree(&r);
+
+	/* POST requests: the form, attributes, a description that is markup */
+	snprintf(form, sizeof(form),
+	         "api_key=%s&jurisdiction_id=changji&service_code=pollution.noise&lat=44.02&"
+	         "long=87.285&address_string=%%E5%%BB%%B6%%E5%%AE%%89+12&description=%s&"
+	         "attribute%%5Bwhen%%5D=night&attribute[source]=a+bar&email=x%%40example.org",
+	         key, urlenc(desc));
+	r = post(d, port, "/open311/v2/requests.json", form);
+	ck_assert_msg(r.status == 200, "%d %s", r.status, r.body);
+	ck_assert_uint_eq(json_object_array_length(r.json), 1);
+	id = strdup(tj_str(r.json, "0.service_request_id"));
+	ck_assert_ptr_nonnull(tj_str(r.json, "0.service_notice"));
+	hfree(&r);
+	ck_assert_int_eq(tickets_with(adm, desc), 1);
+
+	/* the request by id: escaped in both formats, read back as sent */
+	r = both(d, port, fmt("/open311/v2/requests/%s.{fmt}", id), 200);
+	ck_assert_str_eq(tj_str(r.json, "0.description"), desc);
+	ck_assert_str_eq(tj_str(r.json, "0.status"), "open");
+	ck_assert_str_eq(tj_str(r.json, "0.address"), "延安 12");
+	ck_assert_str_eq(tj_str(r.json, "0.service_code"), "pollution.noise");
+	hfree(&r);
+	r = get(d, port, fmt("/open311/v2/requests/%s.xml", id));
+	ck_assert_ptr_null(strstr(r.body, "<script>"));
+	ck_assert_ptr_nonnull(strstr(r.body, "&lt;script&gt;"));
+	hfree(&r);
+
+	/* GET requests: the defaults (90 days) and each filter */
+	r = both(d, port, "/open311/v2/requests.{fmt}", 200);
+	ck_assert(has_id(r.json, id));
+	for (size_t i = 1; i < json_object_array_length(r.json); i++) /* newest first */
+		ck_assert_str_ge(
+		        tj_str(json_object_array_get_idx(r.json, i - 1), "requested_datetime"),
+		        tj_str(json_object_array_get_idx(r.json, i), "requested_datetime"));
+	hfree(&r);
+	r = both(d, port, fmt("/open311/v2/requests.{fmt}?service_request_id=%s,999999999", id),
+	         200);
+	ck_assert_uint_eq(json_object_array_length(r.json), 1);
+	hfree(&r);
+	r = both(d, port,
+	         "/open311/v2/requests.{fmt}?service_code=pollution.noise&status=open"
+	         "&jurisdiction_id=x&whatever=1",
+	         200);
+	ck_assert(has_id(r.json, id));
+	hfree(&r);
+	r = both(d, port, "/open311/v2/requests.{fmt}?status=closed&service_code=pollution.noise",
+	         200);
+	ck_assert(!has_id(r.json, id));
+	hfree(&r);
+	r = both(d, port,
+	         "/open311/v2/requests.{fmt}?start_date=2020-01-01T00:00:00Z"
+	         "&end_date=2020-02-01T00:00:00%2B08:00",
+	         200);
+	ck_assert_uint_eq(json_object_array_length(r.json), 0);
+	hfree(&r);
+	r = both(d, port, "/open311/v2/requests.{fmt}?status=bogus", 400);
+	check_error(&r, 400, "status");
+	hfree(&r);
+	r = both(d, port, "/open311/v2/requests.{fmt}?end_date=yesterday", 400);
+	check_error(&r, 400, "end_date");
+	hfree(&r);
+	r = both(d, port, "/open311/v2/requests.{fmt}?status=open&status=closed", 400);
+	check_error(&r, 400, "given twice");
+	hfree(&r);
+
+	/* POST answered in XML */
+	snprintf(form, sizeof(form),
+	         "api_key=%s&service_code=pollution.noise&lat=44.02&long=87.285&"
+	         "description=xml+post+%lld&attribute[when]=day",
+	         key, tnow_ms());
+	r = post(d, port, "/open311/v2/requests.xml", form);
+	ck_assert_int_eq(r.status, 200);
+	ck_assert_msg(strstr(r.body, "<service_requests>") &&
+	                      strstr(r.body, "<service_request_id>"),
+	              "%s", r.body);
+	hfree(&r);
+
+	/* errors: unknown request, endpoints, formats, methods */
+	r = both(d, port, "/open311/v2/requests/999999999.{fmt}", 404);
+	check_error(&r, 404, "not found");
+	hfree(&r);
+	r = both(d, port, "/open311/v2/requests/abc.{fmt}", 404);
+	hfree(&r);
+	r = both(d, port, "/open311/v2/nothing.{fmt}", 404);
+	check_error(&r, 404, "no such Open311 endpoint");
+	hfree(&r);
+	r = get(d, port, "/open311/v2/services.html");
+	check_error(&r, 404, "no such Open311 endpoint");
+	hfree(&r);
+	r = get(d, port, "/open311/v2/services%00.json");
+	ck_assert_int_eq(r.status, 404);
+	hfree(&r);
+	r = post(d, port, "/open311/v2/services.json", "x=1");
+	check_error(&r, 405, "method");
+	ck_assert(has_header(&r, "Allow: GET, HEAD"));
+	hfree(&r);
+	r = hcall(d, port, "POST", "/open311/v2/requests.json", "application/json", "{}");
+	check_error(&r, 415, "x-www-form-urlencoded");
+	hfree(&r);
+	r = hcall(d, port, "POST", "/open311/v2/requests.xml", "text/plain", "{}");
+	ck_assert_int_eq(r.status, 415);
+	ck_assert_ptr_nonnull(strstr(r.body, "<errors><error><code>415</code>"));
+	hfree(&r);
+
+	free(id);
+	free(key);
+	free(desc);
+	PQfinish(adm);
+	tdaemon_stop(d, SIGTERM);
+}
+END_TEST
+
+/* Refused posts: the spec's error, the right status, nothing written. */
+START_TEST(test_bad_posts)
+{
+	int port;
+	struct tdaemon *d = start(&port);
+	PGconn *adm = tdb_connect(true);
+	char *key = make_key(adm, "b");
+	char *desc = strdup(fmt("refused %lld", tnow_ms()));
+	char *enc = strdup(urlenc(desc));
+	struct hres r;
+
+	/* invalid UTF-8 in a field */
+	r = post(d, port, "/open311/v2/requests.json",
+	         fmt("api_key=%s&service_code=pollution.noise&lat=44.02&long=87.285&"
+	             "description=%s%%FF%%FE&attribute[when]=day",
+	             key, enc));
+	check_error(&r, 400, "parameter description is not UTF-8");
+	hfree(&r);
+	/* a place in no grid */
+	r = post(d, port, "/open311/v2/requests.json",
+	         fmt("api_key=%s&service_code=pollution.noise&lat=10&long=10&"
+	             "description=%s&attribute[when]=day",
+	             key, enc));
+	check_error(&r, 400, "lat/long is outside every grid");
+	hfree(&r);
+	r = post(d, port, "/open311/v2/requests.xml",
+	         fmt("api_key=%s&service_code=pollution.noise&lat=91&long=87.285&"
+	             "description=%s&attribute[when]=day",
+	             key, enc));
+	ck_assert_int_eq(r.status, 400);
+	ck_assert_msg(strstr(r.body, "<code>400</code><description>field") &&
+	                      strstr(r.body, "lat") && strstr(r.body, "must be a number"),
+	              "%s", r.body);
+	hfree(&r);
+	/* a required attribute missing, an attribute given twice */
+	r = post(d, port, "/open311/v2/requests.json",
+	         fmt("api_key=%s&service_code=pollution.noise&lat=44.02&long=87.285&"
+	             "description=%s",
+	             key, enc));
+	check_error(&r, 400, "attribute when is required");
+	hfree(&r);
+	r = post(d, port, "/open311/v2/requests.json",
+	         fmt("api_key=%s&service_code=pollution.noise&lat=44.02&long=87.285&"
+	             "description=%s&attribute[when]=day&attribute[when]=night",
+	             key, enc));
+	check_error(&r, 400, "given twice");
+	hfree(&r);
+	/* no key, a wrong key */
+	r = post(d, port, "/open311/v2/requests.json",
+	         fmt("service_code=pollution.noise&lat=44.02&long=87.285&description=%s", enc));
+	check_error(&r, 400, "api_key");
+	hfree(&r);
+	r = post(d, port, "/open311/v2/requests.json",
+	         fmt("api_key=wrong&service_code=pollution.noise&lat=44.02&long=87.285&"
+	             "description=%s&attribute[when]=day",
+	             enc));
+	check_error(&r, 403, "api_key is not a valid key");
+	hfree(&r);
+	ck_assert_int_eq(tickets_with(adm, desc), 0);
+	free(key);
+	free(desc);
+	free(enc);
+	PQfinish(adm);
+	tdaemon_stop(d, SIGTERM);
+}
+END_TEST
+
+/* A flood of wrong keys from one address: 10 answered 403, then 429 with
+ * Retry-After without asking the database, even for a good key from there;
+ * the socket protocol's clients are not affected. */
+START_TEST(test_bad_key_flood)
+{
+	int port;
+	struct tdaemon *d = start(&port);
+	PGconn *adm = tdb_connect(true);
+	char *key = make_key(adm, "f");
+	char *desc = strdup(fmt("flood %lld", tnow_ms()));
+	struct tclient *sock = tclient_connect(d, "wang.fang");
+	int forbidden = 0, limited = 0;
+	struct hres r;
+	json_object *w;
+
+	for (int i = 0; i < 14; i++) {
+		r = post(d, port, "/open311/v2/requests.json",
+		         fmt("api_key=guess-%d&service_code=pollution.noise&lat=44.02&"
+		             "long=87.285&description=%s&attribute[when]=day",
+		             i, urlenc(desc)));
+		if (r.status == 403)
+			forbidden++;
+		else if (r.status == 429) {
+			limited++;
+			ck_assert(has_header(&r, "Retry-After: "));
+			check_error(&r, 429, "retry later");
+		} else
+			ck_abort_msg("status %d: %s", r.status, r.body);
+		hfree(&r);
+	}
+	ck_assert_int_eq(forbidden, 10);
+	ck_assert_int_eq(limited, 4);
+	/* the address is limited, whatever the key */
+	r = post(d, port, "/open311/v2/requests.json",
+	         fmt("api_key=%s&service_code=pollution.noise&lat=44.02&long=87.285&"
+	             "description=%s&attribute[when]=day",
+	             key, urlenc(desc)));
+	ck_assert_int_eq(r.status, 429);
+	hfree(&r);
+	ck_assert_int_eq(tickets_with(adm, desc), 0);
+	/* reads are not limited, nor the socket protocol */
+	r = get(d, port, "/open311/v2/services.json");
+	ck_assert_int_eq(r.status, 200);
+	hfree(&r);
+	w = tclient_ok(sock, "{\"op\":\"whoami\"}");
+	ck_assert_str_eq(tj_str(w, "result.account.login"), "wang.fang");
+	tclient_close(sock);
+	free(key);
+	free(desc);
+	PQfinish(adm);
+	tdaemon_stop(d, SIGTERM);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("daemon_open311");
+	TCase *tc = tcase_create("open311");
+
+	tcase_set_timeout(tc, 120);
+	tcase_add_test(tc, test_conformance);
+	tcase_add_test(tc, test_bad_posts);
+	tcase_add_test(tc, test_bad_key_flood);
+	suite_add_tcase(s, tc);
+	return tdaemon_run_suite(s);
+}
