@@ -18,6 +18,7 @@
 #include "handlers.h"
 #include "http_conn.h"
 #include "log.h"
+#include "metrics.h"
 
 struct http_server {
 	struct event_base *base;
@@ -67,19 +68,20 @@ static void accept_gate(struct http_server *h)
 	if (!h->listener || want == h->accepting)
 		return;
 	h->accepting = want;
-	log_debug("http accepting=%s connections=%d handshakes=%d", want ? "yes" : "no",
-	          h->nconns, h->nhandshakes);
+	log_debug("http accepting=%s connections=%d handshakes=%d", want ? "yes" : "no", h->nconns,
+	          h->nhandshakes);
 	if (want)
 		evconnlistener_enable(h->listener);
 	else
 		evconnlistener_disable(h->listener);
 }
 
-static void handshake_over(struct http_conn *c)
+static void handshake_over(struct http_conn *c, bool ok)
 {
 	if (c->handshaken)
 		return;
 	c->handshaken = true;
+	metrics_count_handshake(METRICS_HTTPS, ok);
 	c->srv->nhandshakes--;
 	accept_gate(c->srv);
 }
@@ -90,7 +92,7 @@ static void ssl_info_cb(const SSL *ssl, int where, int ret)
 
 	(void)ret;
 	if (c && (where & SSL_CB_HANDSHAKE_DONE))
-		handshake_over(c);
+		handshake_over(c, true);
 }
 
 /* The connection's SSL object is being freed: so is its state. */
@@ -107,7 +109,7 @@ static void conn_free_cb(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx, l
 		http_auth_closed(c);
 		http_api_closed(c);
 	}
-	handshake_over(c);
+	handshake_over(c, false); /* closed before its handshake completed */
 	LIST_REMOVE(c, link);
 	c->srv->nconns--;
 	accept_gate(c->srv);
@@ -311,6 +313,7 @@ static const struct http_route routes[] = {
 	{ "/healthz", EVHTTP_REQ_GET | EVHTTP_REQ_HEAD, false, healthz },
 	{ "/readyz", EVHTTP_REQ_GET | EVHTTP_REQ_HEAD, false, readyz },
 	{ "/api", EVHTTP_REQ_POST, true, http_api_post },
+	{ "/metrics", EVHTTP_REQ_GET | EVHTTP_REQ_HEAD, false, http_metrics_get },
 };
 
 static void request_cb(struct evhttp_request *req, void *arg)

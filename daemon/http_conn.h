@@ -93,4 +93,7 @@ void http_api_post(struct http_conn *c, struct evhttp_request *req);
 /* The connection closed: its requests in flight are dropped. */
 void http_api_closed(struct http_conn *c);
 
+/* http_metrics.c: GET /metrics, for loopback peers and admin certificates */
+void http_metrics_get(struct http_conn *c, struct evhttp_request *req);
+
 #endif
