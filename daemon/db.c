@@ -89,6 +89,7 @@ struct db_pool {
 	void *state_arg;
 	db_notify_fn on_notify;
 	void *notify_arg;
+	uint64_t groups[DB_BATCH_MAX + 1]; /* group commits sent, by size (/metrics) */
 };
 
 static void conn_start(struct conn *c);
@@ -333,6 +334,8 @@ static void pool_dispatch(struct db_pool *pool)
 		if (!best)
 			break;
 		q = take_unit(pool);
+		if (groupable(pool, q))
+			pool->groups[q->batch_n]++;
 		if ((q->batch_n == 1 ? conn_send(best, q) : conn_send_group(best, q)) < 0) {
 			deliver_unit(pool, q, DB_UNAVAILABLE);
 			conn_lost(best, PQerrorMessage(best->pg));
@@ -760,6 +763,30 @@ const char *db_error_message(const PGresult *res)
 int db_pool_ready(const struct db_pool *pool)
 {
 	return pool->ready;
+}
+
+int db_pool_size(const struct db_pool *pool)
+{
+	return pool->cfg.size;
+}
+
+int db_pool_busy(const struct db_pool *pool)
+{
+	int n = 0;
+
+	for (int i = 0; i < pool->cfg.size; i++)
+		n += pool->conns[i].wire.n > 0;
+	return n;
+}
+
+int db_pool_waiting(const struct db_pool *pool)
+{
+	return pool->waiting.n;
+}
+
+const uint64_t *db_pool_group_sizes(const struct db_pool *pool)
+{
+	return pool->groups;
 }
 
 void db_pool_set_timeouts(struct db_pool *pool, int64_t connect_ms, int64_t statement_ms,

@@ -91,6 +91,14 @@ void db_pool_free(struct db_pool *pool);
 
 int db_pool_ready(const struct db_pool *pool);
 
+/* Read-only figures for /metrics: the pool's size; connections with queries
+ * on the wire; queries waiting for a connection; and the group commits sent
+ * so far by size (index 1..DB_BATCH_MAX; a write sent alone is a group of 1). */
+int db_pool_size(const struct db_pool *pool);
+int db_pool_busy(const struct db_pool *pool);
+int db_pool_waiting(const struct db_pool *pool);
+const uint64_t *db_pool_group_sizes(const struct db_pool *pool);
+
 /* Called for each NOTIFY the pool's connections receive (after a LISTEN
  * statement ran on them).  Runs while a connection is being read: defer work.
  * sender_pid is the backend process that sent it. */

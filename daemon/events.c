@@ -95,6 +95,8 @@ struct events {
 	struct db_pool *ring_db;
 	enum events_phase phase;
 	int64_t position;                 /* every seq up to here is delivered or known missing */
+	int64_t seen;                     /* the highest seq read from the log (/metrics) */
+	struct timespec caught_up;        /* the last read that reached the log's end */
 	int64_t start_head, start_settle; /* start_settle 0: not probed yet */
 	bool start_seen, probing;
 	int64_t hole_seq, hole_settle; /* hole_seq 0: no hole; hole_settle 0: not probed yet */
@@ -223,6 +225,10 @@ static void after_done(void *arg, enum db_status st, const PGresult *res)
 		ev->position = seq;
 		delivered++;
 	}
+	if (n > 0 && val(res, n - 1, 0) > ev->seen)
+		ev->seen = val(res, n - 1, 0);
+	if (!blocked && n < READ_BATCH)
+		clock_gettime(CLOCK_MONOTONIC, &ev->caught_up);
 	if (delivered > 0)
 		follow(ev);
 	if (blocked)
@@ -252,6 +258,8 @@ static void head_done(void *arg, enum db_status st, const PGresult *res)
 	/* every transaction that could hold a number below the head has ended */
 	if (val(res, 0, 1) >= ev->start_settle) {
 		ev->position = ev->start_head;
+		if (ev->seen < ev->start_head)
+			ev->seen = ev->start_head;
 		events_enter(ev, EVENTS_RUNNING);
 		read_soon(ev);
 	} else {
@@ -511,6 +519,7 @@ struct events *events_new(struct event_base *base, const struct streetd_config *
 	if (!ev)
 		return NULL;
 	ev->base = base;
+	clock_gettime(CLOCK_MONOTONIC, &ev->caught_up); /* the lag counts from the start */
 	ev->cfg = cfg;
 	ev->push = push;
 	ev->on_running = on_running;
@@ -570,6 +579,20 @@ void events_free(struct events *ev)
 int64_t events_position(const struct events *ev)
 {
 	return ev->position;
+}
+
+int64_t events_seen(const struct events *ev)
+{
+	return ev->seen;
+}
+
+double events_lag_seconds(const struct events *ev)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (double)(now.tv_sec - ev->caught_up.tv_sec) +
+	       (double)(now.tv_nsec - ev->caught_up.tv_nsec) / 1e9;
 }
 
 bool events_running(const struct events *ev)

@@ -41,6 +41,12 @@ void events_committed(struct events *ev);
 /* The last sequence number handed to push: every event up to it was
  * delivered (or is known never to have committed). */
 int64_t events_position(const struct events *ev);
+/* The highest seq read from the log so far (events_seen - events_position:
+ * read but not delivered yet, waiting behind a hole), and the seconds since
+ * a read last reached the log's end (about FALLBACK_MS at most when idle:
+ * more means behind, blocked, or without its connection).  For /metrics. */
+int64_t events_seen(const struct events *ev);
+double events_lag_seconds(const struct events *ev);
 bool events_is_sweeper(const struct events *ev);
 bool events_running(const struct events *ev);
 

@@ -10,6 +10,7 @@
 #include "db.h"
 #include "events.h"
 #include "log.h"
+#include "metrics.h"
 #include "readpool.h"
 #include "stmts.h"
 #include "subscribe.h"
@@ -130,6 +131,7 @@ static void request_done(void *arg, enum db_status status, const PGresult *res)
 	const char *sqlstate = NULL, *msg = NULL;
 	enum proto_error code = PROTO_OK;
 	int level = LOG_DEBUG;
+	double ms;
 
 	if (r->retry) {
 		struct db_query *q = r->retry;
@@ -200,6 +202,8 @@ static void request_done(void *arg, enum db_status status, const PGresult *res)
 	}
 	if (code != PROTO_OK)
 		c->ops->reply_error(c, r->id, code, msg);
+	ms = ms_since(&r->started);
+	metrics_count_request(r->op, code, ms / 1e3);
 	if (log_enabled(level)) {
 		char q[256], qst[32], qid[PROTO_ID_JSON_MAX + 64], qlogin[160];
 		bool internal = status == DB_ERROR && code == PROTO_ERR_INTERNAL;
@@ -211,7 +215,7 @@ static void request_done(void *arg, enum db_status status, const PGresult *res)
 		        (unsigned long long)c->log_id,
 		        log_quote(qlogin, sizeof(qlogin), c->who->login),
 		        log_quote(qid, sizeof(qid), r->id), proto_op_name(r->op),
-		        code == PROTO_OK ? "ok" : proto_error_name(code), ms_since(&r->started),
+		        code == PROTO_OK ? "ok" : proto_error_name(code), ms,
 		        r->served ? " db=" : "", r->served ? r->served : "",
 		        sqlstate ? " sqlstate=" : "",
 		        sqlstate ? log_quote(qst, sizeof(qst), sqlstate) : "",

@@ -7,6 +7,7 @@
 #include <event2/keyvalq_struct.h>
 #include <event2/listener.h>
 #include <netdb.h>
+#include <netinet/tcp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +19,7 @@
 #include "handlers.h"
 #include "http_conn.h"
 #include "log.h"
+#include "metrics.h"
 
 struct http_server {
 	struct event_base *base;
@@ -67,19 +69,20 @@ static void accept_gate(struct http_server *h)
 	if (!h->listener || want == h->accepting)
 		return;
 	h->accepting = want;
-	log_debug("http accepting=%s connections=%d handshakes=%d", want ? "yes" : "no",
-	          h->nconns, h->nhandshakes);
+	log_debug("http accepting=%s connections=%d handshakes=%d", want ? "yes" : "no", h->nconns,
+	          h->nhandshakes);
 	if (want)
 		evconnlistener_enable(h->listener);
 	else
 		evconnlistener_disable(h->listener);
 }
 
-static void handshake_over(struct http_conn *c)
+static void handshake_over(struct http_conn *c, bool ok)
 {
 	if (c->handshaken)
 		return;
 	c->handshaken = true;
+	metrics_count_handshake(METRICS_HTTPS, ok);
 	c->srv->nhandshakes--;
 	accept_gate(c->srv);
 }
@@ -90,7 +93,7 @@ static void ssl_info_cb(const SSL *ssl, int where, int ret)
 
 	(void)ret;
 	if (c && (where & SSL_CB_HANDSHAKE_DONE))
-		handshake_over(c);
+		handshake_over(c, true);
 }
 
 /* The connection's SSL object is being freed: so is its state. */
@@ -108,7 +111,7 @@ static void conn_free_cb(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx, l
 		http_api_closed(c);
 		http_open311_closed(c);
 	}
-	handshake_over(c);
+	handshake_over(c, false); /* closed before its handshake completed */
 	LIST_REMOVE(c, link);
 	c->srv->nconns--;
 	accept_gate(c->srv);
@@ -328,6 +331,7 @@ static const struct http_route routes[] = {
 	/* Open311 is public: a post acts as its api_key's account, in SQL */
 	{ "/open311/v2/*", EVHTTP_REQ_GET | EVHTTP_REQ_HEAD | EVHTTP_REQ_POST, false,
 	  http_open311 },
+	{ "/metrics", EVHTTP_REQ_GET | EVHTTP_REQ_HEAD, false, http_metrics_get },
 };
 
 static void request_cb(struct evhttp_request *req, void *arg)
@@ -349,6 +353,10 @@ static void request_cb(struct evhttp_request *req, void *arg)
 
 		c->evcon = evcon;
 		evhttp_connection_set_closecb(evcon, conn_close_cb, c);
+		/* answers are whole writes: Nagle would hold each one back for the
+		 * client's delayed ACK (~40 ms a request on keep-alive) */
+		setsockopt(bufferevent_getfd(bev), IPPROTO_TCP, TCP_NODELAY, &(int){ 1 },
+		           sizeof(int));
 		evhttp_connection_get_peer(evcon, &addr, &port);
 		snprintf(c->peer, sizeof(c->peer), "%s:%u", addr ? addr : "?", port);
 	}

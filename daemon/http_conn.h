@@ -102,5 +102,7 @@ void http_open311(struct http_conn *c, struct evhttp_request *req);
 void http_open311_closed(struct http_conn *c);
 /* The server is freed: the rate-limit tables go. */
 void http_open311_shutdown(void);
+/* http_metrics.c: GET /metrics, for loopback peers and admin certificates */
+void http_metrics_get(struct http_conn *c, struct evhttp_request *req);
 
 #endif

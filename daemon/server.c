@@ -21,6 +21,9 @@
 #include "evtime.h"
 #include "http.h"
 #include "log.h"
+#include "metrics.h"
+#include "metrics_text.h"
+#include "metrics_tickets.h"
 #include "push.h"
 #include "readpool.h"
 #include "revoke.h"
@@ -280,11 +283,16 @@ int server_init(struct server *srv, void (*on_db_state)(void *srv, int ready, in
 		if (!(srv->http = http_new(srv->base, &he)))
 			return -1;
 	}
+	metrics_attach(&(struct metrics_sources){
+	        .hub = &srv->hub, .db = srv->db, .events = srv->events, .http = srv->http });
 	return 0;
 }
 
 void server_free(struct server *srv)
 {
+	metrics_attach(&(struct metrics_sources){ 0 });
+	metrics_text_free();
+	metrics_tickets_free();
 	http_free(srv->http);
 	session_hub_free(&srv->hub);
 	if (srv->listener)

@@ -18,6 +18,7 @@
 #include "db.h"
 #include "evtime.h"
 #include "log.h"
+#include "metrics.h"
 #include "stmts.h"
 #include "tls.h"
 
@@ -33,8 +34,11 @@ static void session_enter(struct session *s, enum session_state to)
 {
 	log_debug("session state session=%llu from=%s to=%s", (unsigned long long)s->id,
 	          session_state_names[s->state], session_state_names[to]);
-	if (s->state == SESSION_HANDSHAKE && to != SESSION_HANDSHAKE)
+	if (s->state == SESSION_HANDSHAKE && to != SESSION_HANDSHAKE) {
 		s->hub->nhandshakes--;
+		/* only a completed handshake with a usable certificate goes on to AUTH */
+		metrics_count_handshake(METRICS_SOCKET, to == SESSION_AUTH);
+	}
 	s->state = to;
 }
 

@@ -72,6 +72,10 @@ int stmts_init(void)
 		                                    4, NULL };
 	stmts[STMTS_LOG_HEAD] =
 	        (struct db_stmt){ "log_head", "SELECT head FROM street.st_log_head()", 0, NULL };
+	stmts[STMTS_METRICS_TICKETS] = (struct db_stmt){
+		"metrics_tickets",
+		"SELECT department, open, overdue FROM street.st_metrics_tickets()", 0, NULL
+	};
 	nstmts = STMTS_NOWN;
 	for (int op = 0; op < PROTO_OP_COUNT; op++) {
 		const struct proto_op_spec *spec = proto_op_spec((enum proto_op)op);

@@ -28,6 +28,8 @@ enum stmts_own {
 	STMTS_CHANGED_ACCOUNTS,
 	STMTS_LOG_REPLAY, /* $1 actor, $2 after, $3 upto, $4 limit -> events */
 	STMTS_LOG_HEAD,   /* -> the newest seq committed */
+	/* -> (department code, open, overdue) rows (metrics_tickets.c) */
+	STMTS_METRICS_TICKETS,
 	STMTS_NOWN
 };
 
