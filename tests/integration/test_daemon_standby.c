@@ -140,10 +140,12 @@ static int log_count(struct tdaemon *d, const char *needle)
 	return n;
 }
 
-/* Waits (<= 20 s) until the log holds needle more than `than` times. */
+/* Waits (<= 60 s: a standby that comes back must first catch up with a
+ * primary that restarted too, on a machine other suites keep busy) until
+ * the log holds needle more than `than` times. */
 static void log_wait_more(struct tdaemon *d, const char *needle, int than)
 {
-	for (int i = 0; i < 400; i++) {
+	for (int i = 0; i < 1200; i++) {
 		if (log_count(d, needle) > than)
 			return;
 		usleep(50000);
