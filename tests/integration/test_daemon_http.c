@@ -124,6 +124,8 @@ static struct hres hcall(struct tdaemon *d, int port, const char *login, const c
 		close(pfd[0]);
 	}
 	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	for (int i = 0; i < n; i++)
+		free(argv[i]);
 	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
 	              "curl %s %s failed (status %d)", method, path, status);
 	r.status = atoi(code);
