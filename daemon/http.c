@@ -25,6 +25,7 @@ struct http_server {
 	struct evhttp *http;
 	struct evconnlistener *listener;
 	LIST_HEAD(, http_conn) conns;
+	struct http_sse *sse; /* GET /api/events: the streams (http_sse.c) */
 	int nconns, nhandshakes;
 	uint64_t next_id;
 	bool draining;
@@ -67,8 +68,8 @@ static void accept_gate(struct http_server *h)
 	if (!h->listener || want == h->accepting)
 		return;
 	h->accepting = want;
-	log_debug("http accepting=%s connections=%d handshakes=%d", want ? "yes" : "no",
-	          h->nconns, h->nhandshakes);
+	log_debug("http accepting=%s connections=%d handshakes=%d", want ? "yes" : "no", h->nconns,
+	          h->nhandshakes);
 	if (want)
 		evconnlistener_enable(h->listener);
 	else
@@ -106,6 +107,7 @@ static void conn_free_cb(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx, l
 		c->closed = true;
 		http_auth_closed(c);
 		http_api_closed(c);
+		http_sse_closed(c);
 	}
 	handshake_over(c);
 	LIST_REMOVE(c, link);
@@ -188,6 +190,7 @@ static void conn_close_cb(struct evhttp_connection *evcon, void *arg)
 	c->closed = true;
 	http_auth_closed(c);
 	http_api_closed(c);
+	http_sse_closed(c);
 }
 
 void http_request_abandon(struct evhttp_request *req)
@@ -253,14 +256,26 @@ static const char *reason_of(int status)
 	}
 }
 
+void http_add_common_headers(struct evhttp_request *req)
+{
+	struct evkeyvalq *out = evhttp_request_get_output_headers(req);
+
+	for (size_t i = 0; i < sizeof(common_headers) / sizeof(common_headers[0]); i++)
+		evhttp_add_header(out, common_headers[i][0], common_headers[i][1]);
+}
+
+struct http_sse *http_sse_of(const struct http_conn *c)
+{
+	return c->srv->sse;
+}
+
 void http_respond(struct http_conn *c, struct evhttp_request *req, int status,
                   const char *content_type, const char *body, size_t len)
 {
 	struct evkeyvalq *out = evhttp_request_get_output_headers(req);
 	struct evbuffer *buf = evhttp_request_get_output_buffer(req);
 
-	for (size_t i = 0; i < sizeof(common_headers) / sizeof(common_headers[0]); i++)
-		evhttp_add_header(out, common_headers[i][0], common_headers[i][1]);
+	http_add_common_headers(req);
 	if (content_type)
 		evhttp_add_header(out, "Content-Type", content_type);
 	if (body && len > 0 && evhttp_request_get_command(req) != EVHTTP_REQ_HEAD)
@@ -311,6 +326,7 @@ static const struct http_route routes[] = {
 	{ "/healthz", EVHTTP_REQ_GET | EVHTTP_REQ_HEAD, false, healthz },
 	{ "/readyz", EVHTTP_REQ_GET | EVHTTP_REQ_HEAD, false, readyz },
 	{ "/api", EVHTTP_REQ_POST, true, http_api_post },
+	{ "/api/events", EVHTTP_REQ_GET, true, http_sse_get },
 };
 
 static void request_cb(struct evhttp_request *req, void *arg)
@@ -386,7 +402,11 @@ struct http_server *http_new(struct event_base *base, const struct http_env *env
 	h->env = *env;
 	LIST_INIT(&h->conns);
 	h->http = evhttp_new(base);
-	if (!h->http) {
+	h->sse = http_sse_new(base, &h->env);
+	if (!h->http || !h->sse) {
+		if (h->http)
+			evhttp_free(h->http);
+		http_sse_free(h->sse);
 		free(h);
 		return NULL;
 	}
@@ -436,6 +456,7 @@ void http_drain(struct http_server *h)
 {
 	h->draining = true;
 	accept_gate(h);
+	http_sse_drain(h->sse);
 }
 
 int http_connections(const struct http_server *h)
@@ -448,5 +469,6 @@ void http_free(struct http_server *h)
 	if (!h)
 		return;
 	evhttp_free(h->http); /* frees the connections, and with them their state */
+	http_sse_free(h->sse);
 	free(h);
 }
