@@ -103,6 +103,10 @@ static void conn_free_cb(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx, l
 	(void)parent, (void)ad, (void)idx, (void)argl, (void)argp;
 	if (!c)
 		return;
+	if (!c->srv) { /* outlived the server (http_free): only its memory is left */
+		free(c);
+		return;
+	}
 	if (!c->closed) {
 		c->closed = true;
 		http_auth_closed(c);
@@ -466,9 +470,27 @@ int http_connections(const struct http_server *h)
 
 void http_free(struct http_server *h)
 {
+	struct http_conn *c;
+
 	if (!h)
 		return;
 	evhttp_free(h->http); /* frees the connections, and with them their state */
+	/* ... except that libevent may free a bufferevent, and so its SSL, only
+	 * when the event base goes: such a connection is ended here, while what
+	 * its state points to still exists, and left to free just its memory */
+	while ((c = LIST_FIRST(&h->conns))) {
+		if (!c->closed) {
+			c->closed = true;
+			http_auth_closed(c);
+			http_api_closed(c);
+			http_sse_closed(c);
+		}
+		LIST_REMOVE(c, link);
+		if (c->deadline)
+			event_free(c->deadline);
+		c->deadline = NULL;
+		c->srv = NULL;
+	}
 	http_sse_free(h->sse);
 	free(h);
 }

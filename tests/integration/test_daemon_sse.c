@@ -115,8 +115,10 @@ static bool sse_next(struct sse *s, int timeout_ms, struct sse_msg *m)
 		/* with no time left, still what has arrived */
 		char *l = tclient_recv_line(s->t, left > 0 ? (int)left : 0);
 
-		if (!l)
+		if (!l) {
+			msg_free(m);
 			return false;
+		}
 		if (all_hex(l)) { /* a chunk's size: each chunk is whole messages */
 			s->ended = strcmp(l, "0") == 0;
 		} else if (l[0] == ':') {
@@ -141,6 +143,7 @@ static bool sse_next(struct sse *s, int timeout_ms, struct sse_msg *m)
 		}
 		free(l);
 	}
+	msg_free(m);
 	return false;
 }
 
@@ -255,7 +258,7 @@ START_TEST(test_events_and_resume)
 	ticket = report(w, "sse: live");
 	for (int i = 0; i < 3; i++)
 		seqs[i] = comment(w, ticket, tdb_fmt("sse %d", i));
-	(void)socket_line_for(sock, ticket); /* the report */
+	free(socket_line_for(sock, ticket)); /* the report */
 	ck_assert(sse_event_for(s, ticket, 10000, &m));
 	msg_free(&m);
 	for (int i = 0; i < 3; i++) {
