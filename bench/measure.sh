@@ -157,6 +157,37 @@ bench_measure_push() {
 			"$(bench_kv "$line" deliveries) of $(bench_kv "$line" expected) deliveries of $(bench_kv "$line" events) events in $B_SECONDS s (driver asked $rate/s), $(bench_kv "$line" leaks) to sessions out of scope; CPU in the window: daemon $(bench_kv "$line" server_cpu_s) s, client $(bench_kv "$line" cpu_s) s" \
 			"" "p99 < 100 ms at 10,000" "$met"
 	done
+	bench_measure_push_sse
+}
+
+# 2b. The same push, delivered to 1,000 GET /api/events streams (Server-Sent
+# Events on the HTTPS listener, turned on here on BENCH_PORT+2) instead of
+# socket sessions; the driver acts over the socket protocol.  The bar: p99 no
+# worse than the socket's row above.
+bench_measure_push_sse() {
+	local n=${B_PUSH_SSE:-1000} hport=$((B_PORT + 2)) line status since subs label
+	subs="zhang.wei$(printf ',bench.s%02d' $(seq 0 15))"
+	label="$(bench_fmt "$n") SSE clients (GET /api/events), all in the event's scope"
+	st_log "push: $label (restarting streetd with http.enabled)"
+	bench_daemon_stop
+	bench_daemon_start --set http.enabled=true --set "http.listen=127.0.0.1:$hport" \
+		--set http.max_connections=$((n + 100)) --set http.max_handshakes=256
+	since="$(bench_sql "SELECT coalesce(max(seq), 0) FROM street.ticket_event")"
+	line="$(bench_sb push --sessions "$n" --accounts "$subs" --in-scope 0 --sse-port "$hport" \
+		--since "$since" --seconds "$B_SECONDS" --rate "$B_PUSH_RATE" --setup-timeout 180)"
+	echo "  $line" >&2
+	status="$(bench_kv "$line" status)"
+	if [[ -n "$status" ]]; then
+		bench_row "2. push latency, $label" "failed" "$(bench_kv "$line" error)" "" \
+			"p99 no worse than the socket's" "no"
+	else
+		bench_row "2. push latency, $label" \
+			"p50 $(bench_kv "$line" p50_ms) ms, p99 $(bench_kv "$line" p99_ms) ms, max $(bench_kv "$line" max_ms) ms" \
+			"$(bench_kv "$line" deliveries) of $(bench_kv "$line" expected) deliveries of $(bench_kv "$line" events) events in $B_SECONDS s (driver asked $B_PUSH_RATE/s), $(bench_kv "$line" leaks) out of scope; CPU in the window: daemon $(bench_kv "$line" server_cpu_s) s, client $(bench_kv "$line" cpu_s) s" \
+			"" "p99 no worse than the socket's" "-"
+	fi
+	bench_daemon_stop
+	bench_daemon_start
 }
 
 # 3. Memory per idle authenticated session (a fresh daemon).

@@ -98,6 +98,41 @@ static bool sb_fleet_conn_raw(struct sb_conn *c, const char *line, size_t len, d
 	return true;
 }
 
+/* A line of an SSE stream (sb_fleet.sse): the status line, headers, chunk
+ * sizes and fields; every line is taken here. */
+static bool sb_fleet_conn_sse(struct sb_conn *c, const char *line, size_t len, double at)
+{
+	struct sb_fleet *f = c->arg;
+	int i = c->index;
+
+	if (len > 6 && memcmp(line, "data: ", 6) == 0) {
+		if (f->on_event)
+			(void)sb_fleet_conn_raw(c, line + 6, len - 6, at);
+		return true;
+	}
+	if (f->state[i] != SB_OPENING)
+		return true;
+	if (len >= 12 && memcmp(line, "HTTP/1.", 7) == 0 && memcmp(line + 9, "200", 3) != 0) {
+		if (!f->first_error[0]) {
+			snprintf(f->first_error, sizeof(f->first_error), "%.*s",
+			         (int)(len < 80 ? len : 80), line);
+			sb_clean(f->first_error);
+		}
+		f->state[i] = SB_GONE;
+		f->failed++;
+		f->connecting--;
+		sb_fleet_pump(f);
+		sb_fleet_check_settled(f);
+	} else if (len == 17 && memcmp(line, "event: subscribed", 17) == 0) {
+		f->state[i] = SB_READY;
+		f->ready++;
+		f->connecting--;
+		sb_fleet_pump(f);
+		sb_fleet_check_settled(f);
+	}
+	return true;
+}
+
 static void sb_fleet_conn_event(struct sb_conn *c, int what, const char *why)
 {
 	struct sb_fleet *f = c->arg;
@@ -133,6 +168,8 @@ static void sb_fleet_pump(struct sb_fleet *f)
 		                           sb_fleet_conn_msg, sb_fleet_conn_event, f, i);
 		if (!f->conns[i])
 			sb_fleet_drop(f, i, "cannot open a connection (out of file descriptors?)");
+		else if (f->sse)
+			f->conns[i]->on_raw = sb_fleet_conn_sse;
 		else if (f->on_event)
 			f->conns[i]->on_raw = sb_fleet_conn_raw;
 	}

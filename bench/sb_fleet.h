@@ -34,6 +34,10 @@ struct sb_fleet {
 	/* optional: pushed events ({"event":{"seq":N,...}} lines) are read
 	 * without json-c and handed here instead of to on_msg */
 	sb_fleet_event_fn on_event;
+	/* the sessions are GET /api/events streams (hello is the HTTP request):
+	 * the "subscribed" message makes one ready, each event's data line goes
+	 * to on_event */
+	bool sse;
 	void *arg;
 	/* state */
 	struct sb_conn **conns;

@@ -25,6 +25,8 @@ struct sb_opts {
 	double rate;          /* push: driver actions per second */
 	int in_scope;         /* push: the first in_scope accounts see the driver's
 	                       * events, the others none (0: all of them) */
+	int sse_port;         /* push: subscribers are GET /api/events streams on
+	                       * this HTTPS port (0: socket sessions) */
 	/* handshakes */
 	int threads;
 	const char *login;

@@ -195,11 +195,30 @@ static void sb_push_lost(struct sb_fleet *f, int idx, const char *why)
 		sb_push_fail(p, "failed", why);
 }
 
+/* The subscribers' hello: the subscribe line, or with --sse-port the HTTP
+ * request of a stream (sb_conn adds the last "\n"); their address. */
+static void sb_push_hello(const struct sb_opts *o, char *hello, size_t cap,
+                          struct sockaddr_in *addr)
+{
+	*addr = o->addr;
+	if (o->sse_port > 0) {
+		addr->sin_port = htons((uint16_t)o->sse_port);
+		snprintf(hello, cap,
+		         "GET /api/events?since=%lld HTTP/1.1\r\nHost: %s:%d\r\n"
+		         "Accept: text/event-stream\r\n\r",
+		         o->since, o->host, o->sse_port);
+	} else {
+		snprintf(hello, cap, "{\"id\":\"hello\",\"op\":\"subscribe\",\"since\":%lld}",
+		         o->since);
+	}
+}
+
 /* After the probe: not available, failed, or open everything. */
 static void sb_push_step(evutil_socket_t fd, short what, void *arg)
 {
 	struct sb_push *p = arg;
-	char hello[128];
+	struct sockaddr_in addr;
+	char hello[256];
 
 	if (p->probe.ready == 0) {
 		bool unknown = strncmp(p->probe.first_error, "bad_request", 11) == 0;
@@ -208,11 +227,11 @@ static void sb_push_step(evutil_socket_t fd, short what, void *arg)
 		return;
 	}
 	sb_fleet_free(&p->probe);
-	snprintf(hello, sizeof(hello), "{\"id\":\"hello\",\"op\":\"subscribe\",\"since\":%lld}",
-	         p->o->since);
+	sb_push_hello(p->o, hello, sizeof(hello), &addr);
 	p->phase = 1;
 	p->subs = (struct sb_fleet){ .base = p->base,
-		                     .addr = p->o->addr,
+		                     .addr = addr,
+		                     .sse = p->o->sse_port > 0,
 		                     .ctxs = p->sub_ctxs,
 		                     .nctx = p->nsub,
 		                     .target = p->o->sessions,
@@ -292,7 +311,8 @@ static void sb_push_report(struct sb_push *p)
 int sb_mode_push(const struct sb_opts *o)
 {
 	struct sb_push p = { .o = o };
-	char hello[128];
+	struct sockaddr_in addr;
+	char hello[256];
 
 	p.nsub = sb_tls_client_ctxs(o->tls_dir, o->accounts, p.sub_ctxs, SB_PUSH_MAX_ACCOUNTS);
 	p.drv_ctxs[0] = sb_tls_client_ctx(o->tls_dir, o->reporter);
@@ -306,10 +326,10 @@ int sb_mode_push(const struct sb_opts *o)
 	p.ev_next = evtimer_new(p.base, sb_push_drive, &p);
 	p.ev_phase = evtimer_new(p.base, sb_push_phase, &p);
 	sb_after(p.ev_setup, o->setup_timeout);
-	snprintf(hello, sizeof(hello), "{\"id\":\"hello\",\"op\":\"subscribe\",\"since\":%lld}",
-	         o->since);
+	sb_push_hello(o, hello, sizeof(hello), &addr);
 	p.probe = (struct sb_fleet){ .base = p.base,
-		                     .addr = o->addr,
+		                     .addr = addr,
+		                     .sse = o->sse_port > 0,
 		                     .ctxs = p.sub_ctxs,
 		                     .nctx = 1,
 		                     .target = 1,

@@ -8,6 +8,8 @@
  *   streetbench idle       --sessions N --accounts a,b,... [--hold S]
  *   streetbench push       --sessions N --accounts a,b,... --seconds S
  *                          [--since SEQ] [--rate R] [--in-scope K]
+ *                          [--sse-port P] (subscribers as SSE streams on
+ *                          the HTTPS port P, the driver on --port)
  *   streetbench handshakes --seconds S [--threads T] [--login L]
  *   streetbench hostile    --seconds S [--warmup W] [--login L]
  *                          [--accounts ATTACKER,NONREADER]
@@ -42,7 +44,7 @@ static void usage(FILE *f)
 	        "  actions    --clients N --seconds S [--warmup W]\n"
 	        "  idle       --sessions N --accounts a,b,... [--hold S]\n"
 	        "  push       --sessions N --accounts a,b,... --seconds S [--since SEQ]"
-	        " [--rate R] [--in-scope K]\n"
+	        " [--rate R] [--in-scope K] [--sse-port P]\n"
 	        "  handshakes --seconds S [--threads T] [--login L]\n"
 	        "  hostile    --seconds S [--warmup W] [--login L] [--accounts A,NONREADER]\n"
 	        "  rtt        --seconds S [--warmup W] [--login L]\n"
@@ -80,6 +82,7 @@ static int parse_opts(int argc, char **argv, struct sb_opts *o)
 		{ "since", required_argument, NULL, 'S' },
 		{ "rate", required_argument, NULL, 'r' },
 		{ "in-scope", required_argument, NULL, 'i' },
+		{ "sse-port", required_argument, NULL, 'e' },
 		{ "threads", required_argument, NULL, 't' },
 		{ "login", required_argument, NULL, 'l' },
 		{ "category", required_argument, NULL, 'C' },
@@ -145,6 +148,9 @@ static int parse_opts(int argc, char **argv, struct sb_opts *o)
 			break;
 		case 'i':
 			o->in_scope = (int)v;
+			break;
+		case 'e':
+			o->sse_port = (int)v;
 			break;
 		case 'n':
 			o->sessions = (int)v;

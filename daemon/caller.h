@@ -34,10 +34,12 @@ struct caller_ops {
 	void (*reply_ok)(struct caller *c, const char *id, const char *result, size_t len);
 	void (*reply_error)(struct caller *c, const char *id, enum proto_error code,
 	                    const char *msg);
-	/* A pushed event line, owned by the caller of push() until cleanup runs.
+	/* A pushed event line ({"event":{...}}\n, the event's seq beside it for
+	 * transports that label events, e.g. SSE ids), owned by the caller of
+	 * push() until cleanup runs.
 	 * NULL: the transport cannot carry a stream (subscribe is refused). */
-	void (*push)(struct caller *c, const char *data, size_t len, caller_cleanup_fn cleanup,
-	             void *arg);
+	void (*push)(struct caller *c, int64_t seq, const char *data, size_t len,
+	             caller_cleanup_fn cleanup, void *arg);
 	/* Ends the caller on a fatal error of its stream; may call
 	 * handlers_caller_gone() before it returns. */
 	void (*close)(struct caller *c, const char *reason);

@@ -27,6 +27,7 @@ struct http_server {
 	struct evhttp *http;
 	struct evconnlistener *listener;
 	LIST_HEAD(, http_conn) conns;
+	struct http_sse *sse; /* GET /api/events: the streams (http_sse.c) */
 	int nconns, nhandshakes;
 	uint64_t next_id;
 	bool draining;
@@ -96,6 +97,20 @@ static void ssl_info_cb(const SSL *ssl, int where, int ret)
 		handshake_over(c, true);
 }
 
+/* The connection is going (closed by either side, or the server freed):
+ * everything that waits on it ends, once; no route's callback reaches it
+ * afterwards. */
+static void conn_end(struct http_conn *c)
+{
+	if (c->closed)
+		return;
+	c->closed = true;
+	http_auth_closed(c);
+	http_api_closed(c);
+	http_open311_closed(c);
+	http_sse_closed(c);
+}
+
 /* The connection's SSL object is being freed: so is its state. */
 static void conn_free_cb(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx, long argl,
                          void *argp)
@@ -105,12 +120,11 @@ static void conn_free_cb(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx, l
 	(void)parent, (void)ad, (void)idx, (void)argl, (void)argp;
 	if (!c)
 		return;
-	if (!c->closed) {
-		c->closed = true;
-		http_auth_closed(c);
-		http_api_closed(c);
-		http_open311_closed(c);
+	if (!c->srv) { /* outlived the server (http_free): only its memory is left */
+		free(c);
+		return;
 	}
+	conn_end(c);
 	handshake_over(c, false); /* closed before its handshake completed */
 	LIST_REMOVE(c, link);
 	c->srv->nconns--;
@@ -188,12 +202,7 @@ static void conn_close_cb(struct evhttp_connection *evcon, void *arg)
 	struct http_conn *c = arg;
 
 	(void)evcon;
-	if (c->closed)
-		return;
-	c->closed = true;
-	http_auth_closed(c);
-	http_api_closed(c);
-	http_open311_closed(c);
+	conn_end(c);
 }
 
 void http_request_abandon(struct evhttp_request *req)
@@ -259,14 +268,26 @@ static const char *reason_of(int status)
 	}
 }
 
+void http_add_common_headers(struct evhttp_request *req)
+{
+	struct evkeyvalq *out = evhttp_request_get_output_headers(req);
+
+	for (size_t i = 0; i < sizeof(common_headers) / sizeof(common_headers[0]); i++)
+		evhttp_add_header(out, common_headers[i][0], common_headers[i][1]);
+}
+
+struct http_sse *http_sse_of(const struct http_conn *c)
+{
+	return c->srv->sse;
+}
+
 void http_respond(struct http_conn *c, struct evhttp_request *req, int status,
                   const char *content_type, const char *body, size_t len)
 {
 	struct evkeyvalq *out = evhttp_request_get_output_headers(req);
 	struct evbuffer *buf = evhttp_request_get_output_buffer(req);
 
-	for (size_t i = 0; i < sizeof(common_headers) / sizeof(common_headers[0]); i++)
-		evhttp_add_header(out, common_headers[i][0], common_headers[i][1]);
+	http_add_common_headers(req);
 	if (content_type)
 		evhttp_add_header(out, "Content-Type", content_type);
 	if (body && len > 0 && evhttp_request_get_command(req) != EVHTTP_REQ_HEAD)
@@ -332,6 +353,7 @@ static const struct http_route routes[] = {
 	{ "/open311/v2/*", EVHTTP_REQ_GET | EVHTTP_REQ_HEAD | EVHTTP_REQ_POST, false,
 	  http_open311 },
 	{ "/metrics", EVHTTP_REQ_GET | EVHTTP_REQ_HEAD, false, http_metrics_get },
+	{ "/api/events", EVHTTP_REQ_GET, true, http_sse_get },
 };
 
 static void request_cb(struct evhttp_request *req, void *arg)
@@ -411,7 +433,11 @@ struct http_server *http_new(struct event_base *base, const struct http_env *env
 	h->env = *env;
 	LIST_INIT(&h->conns);
 	h->http = evhttp_new(base);
-	if (!h->http) {
+	h->sse = http_sse_new(base, &h->env);
+	if (!h->http || !h->sse) {
+		if (h->http)
+			evhttp_free(h->http);
+		http_sse_free(h->sse);
 		free(h);
 		return NULL;
 	}
@@ -461,6 +487,7 @@ void http_drain(struct http_server *h)
 {
 	h->draining = true;
 	accept_gate(h);
+	http_sse_drain(h->sse);
 }
 
 int http_connections(const struct http_server *h)
@@ -470,9 +497,23 @@ int http_connections(const struct http_server *h)
 
 void http_free(struct http_server *h)
 {
+	struct http_conn *c;
+
 	if (!h)
 		return;
 	evhttp_free(h->http); /* frees the connections, and with them their state */
+	/* ... except that libevent may free a bufferevent, and so its SSL, only
+	 * when the event base goes: such a connection is ended here, while what
+	 * its state points to still exists, and left to free just its memory */
+	while ((c = LIST_FIRST(&h->conns))) {
+		conn_end(c);
+		LIST_REMOVE(c, link);
+		if (c->deadline)
+			event_free(c->deadline);
+		c->deadline = NULL;
+		c->srv = NULL;
+	}
+	http_sse_free(h->sse);
 	http_open311_shutdown();
 	free(h);
 }

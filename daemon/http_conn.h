@@ -28,6 +28,8 @@ struct http_env;
 struct http_server;
 struct http_call;
 struct http_o311_call;
+struct http_sse;
+struct http_sse_stream;
 struct http_wait;
 
 enum http_auth_state {
@@ -61,10 +63,16 @@ struct http_conn {
 	LIST_HEAD(, http_call) calls;
 	/* Open311 requests being served (http_open311.c): ended on close */
 	LIST_HEAD(, http_o311_call) o311_calls;
+	/* the event stream served on this connection (http_sse.c), if any */
+	struct http_sse_stream *sse;
 };
 
 /* The server's environment (configuration, handlers, database). */
 const struct http_env *http_env_of(const struct http_conn *c);
+
+/* Adds the headers every response carries (below) to req's output headers:
+ * for answers not made by http_respond (a stream). */
+void http_add_common_headers(struct evhttp_request *req);
 
 /* Adds the headers every response carries (CSP, HSTS, nosniff, frame and
  * referrer policies, no caching) and sends status with body (may be NULL),
@@ -104,5 +112,18 @@ void http_open311_closed(struct http_conn *c);
 void http_open311_shutdown(void);
 /* http_metrics.c: GET /metrics, for loopback peers and admin certificates */
 void http_metrics_get(struct http_conn *c, struct evhttp_request *req);
+/* http_sse.c: GET /api/events, the account's pushed events as Server-Sent
+ * Events.  The server owns one struct http_sse (made by http_new, freed by
+ * http_free after the connections); http_sse_of() finds it. */
+struct http_sse *http_sse_new(struct event_base *base, const struct http_env *env);
+void http_sse_free(struct http_sse *s);
+struct http_sse *http_sse_of(const struct http_conn *c);
+void http_sse_get(struct http_conn *c, struct evhttp_request *req);
+/* The connection closed: its stream (if any) ends, its subscription freed. */
+void http_sse_closed(struct http_conn *c);
+/* SIGTERM: every stream ends; new ones are refused (503). */
+void http_sse_drain(struct http_sse *s);
+/* Streams open now (for the benchmark and /metrics). */
+size_t http_sse_streams(const struct http_sse *s);
 
 #endif

@@ -92,7 +92,7 @@ static void send_live(struct subscription *sub, struct push_event *ev)
 		return;
 	sub->last_sent = ev->seq;
 	ev->refs++;
-	sub->c->ops->push(sub->c, ev->line, ev->len, unref_cb, ev);
+	sub->c->ops->push(sub->c, ev->seq, ev->line, ev->len, unref_cb, ev);
 }
 
 int push_subscribe(struct push *p, struct caller *c, const struct push_filter *f, bool replaying,

@@ -36,9 +36,10 @@ static void op_reply_error(struct caller *c, const char *id, enum proto_error co
 	session_reply_error(session_of(c), id, code, msg);
 }
 
-static void op_push(struct caller *c, const char *data, size_t len, caller_cleanup_fn cleanup,
-                    void *arg)
+static void op_push(struct caller *c, int64_t seq, const char *data, size_t len,
+                    caller_cleanup_fn cleanup, void *arg)
 {
+	(void)seq; /* the line carries it */
 	session_write_ref(session_of(c), data, len, cleanup, arg);
 }
 
