@@ -18,8 +18,11 @@
 -- offset, e.g. 2026-12-01T17:00:00+08:00.  China has kept +08:00 all year
 -- since 1991, so the offset is a constant.
 CREATE OR REPLACE FUNCTION st_o311_time(p timestamptz) RETURNS text
-LANGUAGE sql IMMUTABLE AS $$
-	SELECT to_char(p AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM-DD"T"HH24:MI:SS') || '+08:00'
+LANGUAGE sql STABLE AS $$
+	-- the export's local time (87_export.sql): the same text.  STABLE as
+	-- to_char is: an IMMUTABLE wrapper around it is never inlined, and ran as
+	-- a function call three times a request row
+	SELECT st_export_ts(p)
 $$;
 
 -- The categories that are services: the leaves of the category tree (a
