@@ -316,6 +316,7 @@ bench_growth_time() {
 				stats_departments) echo "st_stats(ma.jun, $m_from, $m_to, department)" ;;
 				stats_streets) echo "st_stats(ma.jun, $m_from, $m_to, street)" ;;
 				stats_year_series) echo "st_stats(ma.jun, $y_from, $m_to, department, series month)" ;;
+				requests_json) echo "GET /open311/v2/requests.json?service_code=pollution.noise,pollution.dust&status=open (st_o311_requests: 1,000 of the last 90 days)" ;;
 			esac)" "" "< $target ms" "$met"
 	done <<<"$out"
 }
