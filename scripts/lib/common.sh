@@ -397,6 +397,11 @@ port = $port
 max_connections = 300
 shared_buffers = 256MB
 fsync = on
+# A standby (scripts/pg standby, no replication slot) that was stopped or
+# fell behind must find the WAL it missed: without this a checkpoint may
+# recycle it ("requested WAL segment ... has already been removed") and the
+# standby never catches up again.
+wal_keep_size = 1GB
 EOF
 
 	st_log "starting PostgreSQL (socket $dir/run, port $port, log $dir/log/postgresql.log)"
