@@ -216,9 +216,11 @@ START_TEST(test_api_runs_the_ops)
 	ticket = tj_int(r.json, "result.ticket.id");
 	ck_assert_int_gt(ticket, 0);
 	hfree(&r);
-	ev = tclient_next_event(sub, 10000);
-	ck_assert_ptr_nonnull(ev);
-	ck_assert_int_eq(tj_int(ev, "event.ticket_id"), ticket);
+	/* (other suites report in the same street meanwhile: skip their events) */
+	do
+		ev = tclient_next_event(sub, 10000);
+	while (ev && tj_int(ev, "event.ticket_id") != ticket);
+	ck_assert_msg(ev != NULL, "the report over HTTPS was not pushed to the socket subscriber");
 
 	/* errors keep the wire's shape and get a status of their own */
 	r = hcall(d, port, "wang.fang", "POST", "/api", "application/json", NULL,
