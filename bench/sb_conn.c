@@ -55,6 +55,10 @@ static void sb_conn_read_cb(struct bufferevent *bev, void *arg)
 	struct evbuffer *in = bufferevent_get_input(bev);
 	double at = sb_now();
 
+	if (c->on_read) {
+		c->on_read(c, in, at);
+		return;
+	}
 	while (!c->down) {
 		size_t eol_len = 0;
 		struct evbuffer_ptr p = evbuffer_search_eol(in, NULL, &eol_len, EVBUFFER_EOL_LF);
@@ -152,19 +156,29 @@ int sb_conn_sendf(struct sb_conn *c, const char *fmt, ...)
 	if (n < 0 || (size_t)n >= sizeof(line) - 1)
 		return -1;
 	line[n++] = '\n';
-	/* Nothing queued: straight to the connection, as streetd writes its
-	 * replies (no write event armed and disarmed, no extra loop turn). */
-	if (c->up && evbuffer_get_length(bufferevent_get_output(c->bev)) == 0) {
-		int w = SSL_write(bufferevent_openssl_get_ssl(c->bev), line, n);
+	return sb_conn_write(c, line, (size_t)n);
+}
 
-		if (w == n)
+int sb_conn_write(struct sb_conn *c, const void *data, size_t n)
+{
+	if (c->down)
+		return -1;
+	/* Nothing queued: straight to the connection, as streetd writes its
+	 * replies (no write event armed and disarmed, no extra loop turn); only
+	 * what fits one TLS record, which a retry of the bufferevent's can
+	 * finish (SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER). */
+	if (c->up && evbuffer_get_length(bufferevent_get_output(c->bev)) == 0 &&
+	    n <= SSL3_RT_MAX_PLAIN_LENGTH) {
+		int w = SSL_write(bufferevent_openssl_get_ssl(c->bev), data, (int)n);
+
+		if (w == (int)n)
 			return 0;
 		ERR_clear_error();
 		if (w > 0)
 			return -1; /* cannot happen: partial writes are not enabled */
 	}
 	/* one piece: one TLS record, one segment */
-	return evbuffer_add(bufferevent_get_output(c->bev), line, (size_t)n) == 0 ? 0 : -1;
+	return evbuffer_add(bufferevent_get_output(c->bev), data, n) == 0 ? 0 : -1;
 }
 
 void sb_conn_free(struct sb_conn *c)

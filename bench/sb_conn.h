@@ -22,14 +22,18 @@ typedef void (*sb_conn_msg_fn)(struct sb_conn *c, json_object *msg, double at);
  * does not see it).  Must not free the connection. */
 typedef bool (*sb_conn_raw_fn)(struct sb_conn *c, const char *line, size_t len, double at);
 typedef void (*sb_conn_event_fn)(struct sb_conn *c, int what, const char *why);
+/* Takes the bytes read instead of the line splitter (HTTP answers are not
+ * lines): consumes what it can of in.  Must not free the connection. */
+typedef void (*sb_conn_read_fn)(struct sb_conn *c, struct evbuffer *in, double at);
 
 struct sb_conn {
 	struct bufferevent *bev;
 	sb_conn_msg_fn on_msg;
 	sb_conn_event_fn on_event;
-	sb_conn_raw_fn on_raw; /* optional; set after sb_conn_open() */
-	void *arg;             /* the owner's */
-	int index;             /* the owner's */
+	sb_conn_raw_fn on_raw;   /* optional; set after sb_conn_open() */
+	sb_conn_read_fn on_read; /* optional, set after sb_conn_open(): no lines then */
+	void *arg;               /* the owner's */
+	int index;               /* the owner's */
 	bool up;
 	bool down;
 };
@@ -41,6 +45,9 @@ struct sb_conn *sb_conn_open(struct event_base *base, SSL_CTX *ctx, const struct
 
 /* Queues one request line (the newline is added). */
 int sb_conn_sendf(struct sb_conn *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Queues n bytes as they are (one TLS record when nothing is queued). */
+int sb_conn_write(struct sb_conn *c, const void *data, size_t n);
 
 /* Closes the socket (no close_notify) and frees everything. */
 void sb_conn_free(struct sb_conn *c);

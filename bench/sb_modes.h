@@ -30,6 +30,8 @@ struct sb_opts {
 	/* handshakes */
 	int threads;
 	const char *login;
+	/* hostile: against the HTTPS listener on this port (0: the socket's) */
+	int http_port;
 	/* all */
 	int server_pid; /* the daemon, for its CPU time during the measurement */
 	int max_connecting;

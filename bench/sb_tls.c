@@ -23,15 +23,15 @@ SSL_CTX *sb_tls_client_ctx(const char *dir, const char *login)
 	char crt[4096], key[4096], ca[4096];
 	SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
 
-	snprintf(crt, sizeof(crt), "%s/%s.crt", dir, login);
-	snprintf(key, sizeof(key), "%s/%s.key", dir, login);
+	snprintf(crt, sizeof(crt), "%s/%s.crt", dir, login ? login : "(none)");
+	snprintf(key, sizeof(key), "%s/%s.key", dir, login ? login : "(none)");
 	snprintf(ca, sizeof(ca), "%s/ca.crt", dir);
 	if (!ctx)
 		goto fail;
 	if (SSL_CTX_set_min_proto_version(ctx, TLS1_3_VERSION) != 1 ||
-	    SSL_CTX_use_certificate_chain_file(ctx, crt) != 1 ||
-	    SSL_CTX_use_PrivateKey_file(ctx, key, SSL_FILETYPE_PEM) != 1 ||
-	    SSL_CTX_check_private_key(ctx) != 1 ||
+	    (login && (SSL_CTX_use_certificate_chain_file(ctx, crt) != 1 ||
+	               SSL_CTX_use_PrivateKey_file(ctx, key, SSL_FILETYPE_PEM) != 1 ||
+	               SSL_CTX_check_private_key(ctx) != 1)) ||
 	    SSL_CTX_load_verify_locations(ctx, ca, NULL) != 1)
 		goto fail;
 	SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
@@ -41,7 +41,8 @@ SSL_CTX *sb_tls_client_ctx(const char *dir, const char *login)
 	return ctx;
 fail:
 	sb_tls_errors(crt);
-	sb_log("cannot make a TLS client context for %s (files %s, %s, %s)", login, crt, key, ca);
+	sb_log("cannot make a TLS client context for %s (files %s, %s, %s)",
+	       login ? login : "no certificate", crt, key, ca);
 	SSL_CTX_free(ctx);
 	return NULL;
 }

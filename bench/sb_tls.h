@@ -9,7 +9,8 @@
 
 #include <openssl/ssl.h>
 
-/* The context for LOGIN, or NULL after printing why. */
+/* The context for LOGIN (NULL: no client certificate, e.g. for HTTPS's public
+ * endpoints), or NULL after printing why. */
 SSL_CTX *sb_tls_client_ctx(const char *dir, const char *login);
 
 /* Up to max contexts for a comma-separated list of logins; returns how many

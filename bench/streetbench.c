@@ -12,7 +12,9 @@
  *                          the HTTPS port P, the driver on --port)
  *   streetbench handshakes --seconds S [--threads T] [--login L]
  *   streetbench hostile    --seconds S [--warmup W] [--login L]
- *                          [--accounts ATTACKER,NONREADER]
+ *                          [--accounts ATTACKER,NONREADER] [--http PORT]
+ *                          (--http: the attacks and the well-behaved client
+ *                          on the HTTPS listener at PORT, sb_hostile_http.c)
  *   streetbench rtt        --seconds S [--warmup W] [--login L]
  *   streetbench pingpong   --seconds S [--warmup W] (no daemon needed)
  * Common: --host 127.0.0.1 --port 7443 --tls DIR (LOGIN.crt/.key, ca.crt)
@@ -46,7 +48,8 @@ static void usage(FILE *f)
 	        "  push       --sessions N --accounts a,b,... --seconds S [--since SEQ]"
 	        " [--rate R] [--in-scope K] [--sse-port P]\n"
 	        "  handshakes --seconds S [--threads T] [--login L]\n"
-	        "  hostile    --seconds S [--warmup W] [--login L] [--accounts A,NONREADER]\n"
+	        "  hostile    --seconds S [--warmup W] [--login L] [--accounts A,NONREADER]"
+	        " [--http PORT]\n"
 	        "  rtt        --seconds S [--warmup W] [--login L]\n"
 	        "  pingpong   --seconds S [--warmup W]\n"
 	        "common: --host H --port P --tls DIR --category ID --grid ID --reporter L"
@@ -85,6 +88,7 @@ static int parse_opts(int argc, char **argv, struct sb_opts *o)
 		{ "sse-port", required_argument, NULL, 'e' },
 		{ "threads", required_argument, NULL, 't' },
 		{ "login", required_argument, NULL, 'l' },
+		{ "http", required_argument, NULL, 'y' },
 		{ "category", required_argument, NULL, 'C' },
 		{ "grid", required_argument, NULL, 'G' },
 		{ "reporter", required_argument, NULL, 'R' },
@@ -181,6 +185,9 @@ static int parse_opts(int argc, char **argv, struct sb_opts *o)
 			break;
 		case 'p':
 			o->server_pid = (int)v;
+			break;
+		case 'y':
+			o->http_port = (int)v;
 			break;
 		default:
 			return -1;

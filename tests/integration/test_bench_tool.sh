@@ -21,6 +21,8 @@ for mode in actions idle push handshakes hostile rtt pingpong; do
 	check "--help names $mode" "1" "$(grep -c "^  $mode " "$tmp/help" || true)"
 done
 
+check "--help names hostile's --http" "1" "$(grep -c '^  hostile .*--http PORT' "$tmp/help" || true)"
+
 rc=0
 "$tmp/streetbench" nosuchmode 2>/dev/null || rc=$?
 check "unknown mode is a usage error" "64" "$rc"

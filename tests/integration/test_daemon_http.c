@@ -5,7 +5,8 @@
  * certificate's account (same replies, an HTTP status per error code), the
  * CSRF rules, the headers on every response, refusals, and the connection
  * limits (a slow request is cut at http.request_timeout; past
- * http.max_connections new connections wait until one closes).
+ * http.max_connections new connections wait until one closes; a slowloris
+ * filling http.max_connections leaves the socket port serving).
  */
 #include <check.h>
 #include <errno.h>
@@ -353,6 +354,60 @@ START_TEST(test_max_connections)
 }
 END_TEST
 
+/* An HTTPS slowloris of http.max_connections connections, each holding a
+ * request that never ends (the listener then accepts no more), leaves the
+ * socket protocol's listener alone: a session already open and a new one both
+ * answer whoami at once, and HTTPS serves again once the slow ones go. */
+START_TEST(test_slowloris_spares_the_socket_port)
+{
+	enum { N = 40 };
+	int port;
+	struct tdaemon *d = start(&port, tdb_fmt("http.max_connections=%d\n"
+	                                         "http.request_timeout=60s\n",
+	                                         N));
+	struct tclient *slow[N], *before, *after, *extra;
+	static const char head[] = "GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: ";
+	char err[200];
+	long long t0;
+	struct hres r;
+
+	before = tclient_connect(d, "zhang.wei");
+	tclient_set_port(port);
+	for (int i = 0; i < N; i++) {
+		slow[i] = tclient_connect(d, NULL);
+		ck_assert_int_eq(tclient_send_raw(slow[i], head, sizeof(head) - 1), 0);
+	}
+	/* the attack is real: the HTTPS listener takes no one more */
+	extra = tclient_try_connect(d, NULL, NULL, err, sizeof(err));
+	ck_assert_msg(extra == NULL, "a connection past max_connections was served");
+	tclient_set_port(0);
+	for (int round = 0; round < 3; round++) {
+		/* one more byte on every slow request: none ever ends */
+		for (int i = 0; i < N; i++)
+			ck_assert_int_eq(tclient_send_raw(slow[i], "a", 1), 0);
+		t0 = tnow_ms();
+		tclient_ok(before, "{\"op\":\"whoami\"}");
+		after = tclient_connect(d, "li.na");
+		tclient_ok(after, "{\"op\":\"whoami\"}");
+		tclient_ok(after, "{\"op\":\"list\",\"limit\":5}");
+		tclient_close(after);
+		/* generous: a shared machine; the point is an answer, not a speed */
+		ck_assert_msg(tnow_ms() - t0 < 5000, "the socket port took %lld ms",
+		              tnow_ms() - t0);
+	}
+	for (int i = 0; i < N; i++)
+		ck_assert_msg(!tfd_peer_closed(tclient_fd(slow[i])),
+		              "slow connection %d was closed early", i);
+	for (int i = 0; i < N; i++)
+		tclient_close(slow[i]);
+	tclient_close(before);
+	r = hcall(d, port, NULL, "GET", "/healthz", NULL, NULL, NULL);
+	ck_assert_int_eq(r.status, 200);
+	hfree(&r);
+	tdaemon_stop(d, SIGTERM);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("daemon_http");
@@ -365,6 +420,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_api_body_limit);
 	tcase_add_test(tc, test_slow_request_is_cut);
 	tcase_add_test(tc, test_max_connections);
+	tcase_add_test(tc, test_slowloris_spares_the_socket_port);
 	suite_add_tcase(s, tc);
 	return s;
 }
