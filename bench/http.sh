@@ -1,6 +1,6 @@
 # shellcheck shell=bash
 # bench/http.sh: measurement "http" of bench/run (BENCH_ONLY=http), issue 14:
-# HTTPS keep-alive requests/s of streetd's GET /metrics and GET /services.json
+# HTTPS keep-alive requests/s of streetd's GET /metrics and Open311's GET /open311/v2/services.json
 # against nginx (Debian's nginx-light) serving the same bytes as static files,
 # with the same certificate and TLS settings (TLS 1.2+, the same 1.2 ciphers,
 # no tickets or session cache, a client certificate asked for but optional)
@@ -9,8 +9,8 @@
 # turns for $BENCH_ROUNDS rounds of $BENCH_SECONDS s (2 s warm-up); the ratio
 # is the median of the rounds'.  nginx runs as this user, one worker, on
 # BENCH_PORT+3 with a config written under var-bench/nginx/; streetd's HTTPS
-# listener is on BENCH_PORT+2.  Until GET /services.json is served (Open311's
-# route), its row measures GET /healthz instead and says so.
+# listener is on BENCH_PORT+2.  If /open311/v2/services.json does not answer
+# 200, its row measures GET /healthz instead and says so.
 # Sourced by bench/run; functions start with bench_http, variables B_HTTP.
 
 if [[ "${BASH_SOURCE[0]}" == "$0" ]]; then
@@ -74,7 +74,7 @@ http {
 		ssl_session_tickets off;
 		ssl_session_cache off;
 		location = /metrics { default_type "text/plain; version=0.0.4; charset=utf-8"; }
-		location = /services.json { default_type "application/json; charset=utf-8"; }
+		location = /open311/v2/services.json { default_type "application/json; charset=utf-8"; }
 		location = /healthz { default_type "text/plain; charset=utf-8"; }
 $(bench_http_headers)
 	}
@@ -136,23 +136,23 @@ bench_http_row() {
 }
 
 bench_measure_http() {
-	local root="$B_STATE/nginx/www" code spath="/services.json" slabel
+	local root="$B_STATE/nginx/www" code spath="/open311/v2/services.json" slabel
 	B_HTTP_PORT=$((B_PORT + 2))
 	B_HTTP_NGINX_PORT=$((B_PORT + 3))
 	st_log "http: restarting streetd with its HTTPS listener on 127.0.0.1:$B_HTTP_PORT"
 	bench_daemon_stop
 	bench_daemon_start --set http.enabled=true --set "http.listen=127.0.0.1:$B_HTTP_PORT"
 	bench_wait_port "$B_HTTP_PORT" 30 || st_die 70 "streetd's HTTPS listener is not up on $B_HTTP_PORT"
-	mkdir -p "$root"
+	mkdir -p "$root/open311/v2"
 	: >"$B_STATE/h2load.log"
 	# the same bytes: what streetd answers now, as static files
 	curl -sS --cacert "$B_TLS/ca.crt" -o "$root/metrics" "https://127.0.0.1:$B_HTTP_PORT/metrics"
-	code="$(curl -sS --cacert "$B_TLS/ca.crt" -o "$root/services.json" -w '%{http_code}' \
-		"https://127.0.0.1:$B_HTTP_PORT/services.json")"
-	slabel="7. HTTPS keep-alive requests/s, GET /services.json"
+	code="$(curl -sS --cacert "$B_TLS/ca.crt" -o "$root$spath" -w '%{http_code}' \
+		"https://127.0.0.1:$B_HTTP_PORT$spath")"
+	slabel="7. HTTPS keep-alive requests/s, GET $spath ($(wc -c <"$root$spath") bytes)"
 	if [[ "$code" != 200 ]]; then
 		spath=/healthz
-		slabel="7. HTTPS keep-alive requests/s, GET /healthz (stand-in: /services.json answered $code)"
+		slabel="7. HTTPS keep-alive requests/s, GET /healthz (stand-in: $spath answered $code)"
 		curl -sS --cacert "$B_TLS/ca.crt" -o "$root/healthz" "https://127.0.0.1:$B_HTTP_PORT/healthz"
 	fi
 	bench_http_nginx_start "$B_HTTP_NGINX_PORT" "$root"
