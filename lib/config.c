@@ -69,7 +69,8 @@ static const struct config_entry table[] = {
 	      http.max_header, "largest request line and headers together (past it: 400, closed)"),
 	ENTRY("http", "request_timeout", CONFIG_DURATION, "10s", 100 * MS, 5 * MIN, NULL, true,
 	      http.request_timeout_ms,
-	      "time for the handshake and a whole request to arrive (then the connection is closed)"),
+	      "time for the handshake and a whole request to arrive (then the connection is "
+	      "closed)"),
 	ENTRY("http", "keepalive_timeout", CONFIG_DURATION, "30s", 1 * SEC, 1 * HOUR, NULL, true,
 	      http.keepalive_timeout_ms, "an idle keep-alive connection is closed after this"),
 
