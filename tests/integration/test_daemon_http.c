@@ -19,134 +19,26 @@
 #include <unistd.h>
 
 #include "tdaemon.h"
+#include "thttp.h"
 #include "tdb.h"
 
-struct hres {
-	int status;
-	char *head; /* the response headers, as curl -D wrote them */
-	char *body;
-	json_object *json; /* the body parsed, NULL if it is not JSON */
-};
-
-static char *slurp(const char *path)
+/* One request with curl (thttp.h): login NULL = no client certificate;
+ * ctype, origin, body NULL = not sent. */
+static struct thttp_res hcall(struct tdaemon *d, int port, const char *login, const char *method,
+                              const char *path, const char *ctype, const char *origin,
+                              const char *body)
 {
-	FILE *f = fopen(path, "r");
-	char *buf;
-	long n;
-
-	if (!f)
-		return strdup("");
-	fseek(f, 0, SEEK_END);
-	n = ftell(f);
-	rewind(f);
-	buf = calloc(1, (size_t)n + 1);
-	ck_assert_ptr_nonnull(buf);
-	if (n > 0)
-		ck_assert_int_eq(fread(buf, 1, (size_t)n, f), n);
-	fclose(f);
-	return buf;
+	return thttp(d, &(struct thttp_req){ .port = port,
+	                                     .login = login,
+	                                     .method = method,
+	                                     .path = path,
+	                                     .ctype = ctype,
+	                                     .origin = origin,
+	                                     .body = body });
 }
 
-/* One request with curl: login NULL = no client certificate; ctype, origin,
- * body NULL = not sent.  Fails the test if curl cannot talk to the daemon. */
-static struct hres hcall(struct tdaemon *d, int port, const char *login, const char *method,
-                         const char *path, const char *ctype, const char *origin, const char *body)
-{
-	char url[128], bodyf[512], headf[512], outf[512], cert[256], key[256], hct[300], hor[300],
-	        code[16] = "";
-	char *argv[40];
-	int n = 0, status;
-	pid_t pid;
-	struct hres r = { 0 };
-
-	snprintf(url, sizeof(url), "https://127.0.0.1:%d%s", port, path);
-	snprintf(bodyf, sizeof(bodyf), "%s/req.body", tdaemon_dir(d));
-	snprintf(headf, sizeof(headf), "%s/resp.head", tdaemon_dir(d));
-	snprintf(outf, sizeof(outf), "%s/resp.body", tdaemon_dir(d));
-	unlink(headf);
-	unlink(outf);
-	argv[n++] = strdup("curl");
-	argv[n++] = strdup("-sS");
-	argv[n++] = strdup("--max-time");
-	argv[n++] = strdup("10");
-	argv[n++] = strdup("--cacert");
-	argv[n++] = strdup(ttls_path("ca.crt"));
-	argv[n++] = strdup("-o");
-	argv[n++] = strdup(outf);
-	argv[n++] = strdup("-D");
-	argv[n++] = strdup(headf);
-	argv[n++] = strdup("-w");
-	argv[n++] = strdup("%{http_code}");
-	argv[n++] = strdup("-X");
-	argv[n++] = strdup(method);
-	if (login) {
-		snprintf(cert, sizeof(cert), "%s.crt", login);
-		snprintf(key, sizeof(key), "%s.key", login);
-		argv[n++] = strdup("--cert");
-		argv[n++] = strdup(ttls_path(cert));
-		argv[n++] = strdup("--key");
-		argv[n++] = strdup(ttls_path(key));
-	}
-	if (ctype) {
-		snprintf(hct, sizeof(hct), "Content-Type: %s", ctype);
-		argv[n++] = strdup("-H");
-		argv[n++] = strdup(hct);
-	}
-	if (origin) {
-		snprintf(hor, sizeof(hor), "Origin: %s", origin);
-		argv[n++] = strdup("-H");
-		argv[n++] = strdup(hor);
-	}
-	if (body) {
-		FILE *f = fopen(bodyf, "w");
-
-		ck_assert_ptr_nonnull(f);
-		fputs(body, f);
-		fclose(f);
-		argv[n++] = strdup("--data-binary");
-		argv[n++] = strdup(tdb_fmt("@%s", bodyf));
-	}
-	argv[n++] = strdup(url);
-	argv[n] = NULL;
-	{
-		int pfd[2];
-
-		ck_assert_int_eq(pipe(pfd), 0);
-		pid = fork();
-		ck_assert_int_ge(pid, 0);
-		if (pid == 0) {
-			dup2(pfd[1], 1);
-			close(pfd[0]);
-			execvp("curl", argv);
-			_exit(127);
-		}
-		close(pfd[1]);
-		ck_assert_int_ge(read(pfd[0], code, sizeof(code) - 1), 0);
-		close(pfd[0]);
-	}
-	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
-	for (int i = 0; i < n; i++)
-		free(argv[i]);
-	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
-	              "curl %s %s failed (status %d)", method, path, status);
-	r.status = atoi(code);
-	r.head = slurp(headf);
-	r.body = slurp(outf);
-	r.json = json_tokener_parse(r.body);
-	return r;
-}
-
-static void hfree(struct hres *r)
-{
-	free(r->head);
-	free(r->body);
-	json_object_put(r->json);
-}
-
-static bool has_header(const struct hres *r, const char *line)
-{
-	return strcasestr(r->head, line) != NULL;
-}
+#define hfree      thttp_free
+#define has_header thttp_has_header
 
 static struct tdaemon *start(int *http_port, const char *more)
 {
@@ -159,7 +51,7 @@ START_TEST(test_health_and_headers)
 {
 	int port;
 	struct tdaemon *d = start(&port, NULL);
-	struct hres r = hcall(d, port, NULL, "GET", "/healthz", NULL, NULL, NULL);
+	struct thttp_res r = hcall(d, port, NULL, "GET", "/healthz", NULL, NULL, NULL);
 
 	ck_assert_int_eq(r.status, 200);
 	ck_assert_str_eq(r.body, "ok\n");
@@ -189,8 +81,8 @@ START_TEST(test_api_runs_the_ops)
 	int port;
 	struct tdaemon *d = start(&port, NULL);
 	struct tclient *sub = tclient_connect(d, "zhang.wei");
-	struct hres r = hcall(d, port, "wang.fang", "POST", "/api", "application/json", NULL,
-	                      "{\"id\":7,\"op\":\"whoami\"}");
+	struct thttp_res r = hcall(d, port, "wang.fang", "POST", "/api", "application/json", NULL,
+	                           "{\"id\":7,\"op\":\"whoami\"}");
 	long long ticket;
 	json_object *ev;
 
@@ -248,7 +140,7 @@ START_TEST(test_api_refusals)
 	int port;
 	struct tdaemon *d = start(&port, NULL);
 	const char *who = "{\"id\":1,\"op\":\"whoami\"}";
-	struct hres r;
+	struct thttp_res r;
 
 	r = hcall(d, port, NULL, "POST", "/api", "application/json", NULL, who);
 	ck_assert_int_eq(r.status, 401);
@@ -285,7 +177,7 @@ START_TEST(test_api_body_limit)
 	int port;
 	struct tdaemon *d = start(&port, "limits.max_line=1KiB\n");
 	char *big = malloc(4096);
-	struct hres r;
+	struct thttp_res r;
 
 	memset(big, ' ', 4095);
 	big[4095] = '\0';
@@ -311,7 +203,7 @@ START_TEST(test_slow_request_is_cut)
 	int port;
 	struct tdaemon *d = start(&port, "http.request_timeout=1s\n");
 	struct tclient *slow;
-	struct hres r;
+	struct thttp_res r;
 	int ms;
 
 	tclient_set_port(port);
@@ -369,7 +261,7 @@ START_TEST(test_slowloris_spares_the_socket_port)
 	static const char head[] = "GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: ";
 	char err[200];
 	long long t0;
-	struct hres r;
+	struct thttp_res r;
 
 	before = tclient_connect(d, "zhang.wei");
 	tclient_set_port(port);

@@ -23,85 +23,18 @@
 #include <unistd.h>
 
 #include "tdaemon.h"
+#include "thttp.h"
 #include "tdb.h"
 
 /* ---- curl ---- */
 
-struct hres {
-	int status;
-	char *body;
-};
-
-/* One request with curl to host:port (the certificate's name "localhost" is
- * resolved to host); login NULL = no client certificate. */
-static struct hres hget(struct tdaemon *d, const char *host, int port, const char *login,
-                        const char *path)
+/* One request with curl to host:port (thttp.h: the certificate's name
+ * "localhost" is resolved to host); login NULL = no client certificate. */
+static struct thttp_res hget(struct tdaemon *d, const char *host, int port, const char *login,
+                             const char *path)
 {
-	char url[128], outf[512], cert[256], key[256], resolve[128], code[16] = "";
-	int status, pfd[2];
-	pid_t pid;
-	struct hres r = { 0 };
-	FILE *f;
-	long len;
-
-	snprintf(url, sizeof(url), "https://localhost:%d%s", port, path);
-	snprintf(resolve, sizeof(resolve), "localhost:%d:%s", port, host);
-	snprintf(outf, sizeof(outf), "%s/metrics.body", tdaemon_dir(d));
-	unlink(outf);
-	if (login) {
-		snprintf(cert, sizeof(cert), "%s", ttls_path(tdb_fmt("%s.crt", login)));
-		snprintf(key, sizeof(key), "%s", ttls_path(tdb_fmt("%s.key", login)));
-	}
-	ck_assert_int_eq(pipe(pfd), 0);
-	pid = fork();
-	ck_assert_int_ge(pid, 0);
-	if (pid == 0) {
-		/* the copies are the child's: exec replaces them */
-		char *argv[24];
-		int n = 0;
-
-		argv[n++] = strdup("curl");
-		argv[n++] = strdup("-sS");
-		argv[n++] = strdup("--max-time");
-		argv[n++] = strdup("10");
-		argv[n++] = strdup("--cacert");
-		argv[n++] = strdup(ttls_path("ca.crt"));
-		argv[n++] = strdup("--resolve");
-		argv[n++] = strdup(resolve);
-		argv[n++] = strdup("-o");
-		argv[n++] = strdup(outf);
-		argv[n++] = strdup("-w");
-		argv[n++] = strdup("%{http_code}");
-		if (login) {
-			argv[n++] = strdup("--cert");
-			argv[n++] = strdup(cert);
-			argv[n++] = strdup("--key");
-			argv[n++] = strdup(key);
-		}
-		argv[n++] = strdup(url);
-		argv[n] = NULL;
-		dup2(pfd[1], 1);
-		close(pfd[0]);
-		execvp("curl", argv);
-		_exit(127);
-	}
-	close(pfd[1]);
-	ck_assert_int_ge(read(pfd[0], code, sizeof(code) - 1), 0);
-	close(pfd[0]);
-	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
-	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "curl %s failed (status %d)",
-	              path, status);
-	r.status = atoi(code);
-	f = fopen(outf, "r");
-	ck_assert_ptr_nonnull(f);
-	fseek(f, 0, SEEK_END);
-	len = ftell(f);
-	rewind(f);
-	r.body = calloc(1, (size_t)len + 1);
-	ck_assert_ptr_nonnull(r.body);
-	ck_assert_int_eq(fread(r.body, 1, (size_t)len, f), len);
-	fclose(f);
-	return r;
+	return thttp(
+	        d, &(struct thttp_req){ .port = port, .host = host, .login = login, .path = path });
 }
 
 /* ---- the format checker ---- */
@@ -353,12 +286,12 @@ static double val(const struct scrape *sc, const char *series)
 static struct scrape *scrape(struct tdaemon *d, int port)
 {
 	struct scrape *sc = malloc(sizeof(*sc));
-	struct hres r = hget(d, "127.0.0.1", port, NULL, "/metrics");
+	struct thttp_res r = hget(d, "127.0.0.1", port, NULL, "/metrics");
 
 	ck_assert_ptr_nonnull(sc);
 	ck_assert_msg(r.status == 200, "/metrics: %d %s", r.status, r.body);
 	parse_scrape(sc, r.body);
-	free(r.body);
+	thttp_free(&r);
 	return sc;
 }
 
@@ -574,7 +507,7 @@ START_TEST(test_who_may_scrape)
 	char host[64];
 	int port;
 	struct tdaemon *d;
-	struct hres r;
+	struct thttp_res r;
 
 	if (!other_address(host, sizeof(host))) {
 		fprintf(stderr, "test_who_may_scrape: no non-loopback address here; skipped\n");
@@ -584,18 +517,18 @@ START_TEST(test_who_may_scrape)
 	r = hget(d, host, port, NULL, "/metrics");
 	ck_assert_int_eq(r.status, 403);
 	ck_assert_ptr_nonnull(strstr(r.body, "\"forbidden\""));
-	free(r.body);
+	thttp_free(&r);
 	r = hget(d, host, port, "zhang.wei", "/metrics");
 	ck_assert_int_eq(r.status, 403);
-	free(r.body);
+	thttp_free(&r);
 	r = hget(d, host, port, "admin", "/metrics");
 	ck_assert_msg(r.status == 200, "admin: %d %s", r.status, r.body);
 	ck_assert_ptr_nonnull(strstr(r.body, "# TYPE streetd_requests_total counter\n"));
-	free(r.body);
+	thttp_free(&r);
 	/* the other routes are not held to the rule */
 	r = hget(d, host, port, NULL, "/healthz");
 	ck_assert_int_eq(r.status, 200);
-	free(r.body);
+	thttp_free(&r);
 	tdaemon_stop(d, SIGTERM);
 }
 END_TEST

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "tdaemon.h"
+#include "thttp.h"
 #include "tdb.h"
 
 /* printf into one of 16 rotating buffers (forms outgrow tdb_fmt's). */
@@ -59,123 +60,32 @@ static const char *urlenc(const char *s)
 	return fmt("%s", out);
 }
 
-struct hres {
-	int status;
-	char *head;
-	char *body;
-	json_object *json;
-};
-
-static char *slurp(const char *path)
+/* One request with curl (thttp.h), no client certificate; body NULL =
+ * none (ctype then unused).  The body is saved as resp.body for
+ * o311_xml_json.py. */
+static struct thttp_res hcall(struct tdaemon *d, int port, const char *method, const char *path,
+                              const char *ctype, const char *body)
 {
-	FILE *f = fopen(path, "r");
-	char *buf;
-	long n;
-
-	if (!f)
-		return strdup("");
-	fseek(f, 0, SEEK_END);
-	n = ftell(f);
-	rewind(f);
-	buf = calloc(1, (size_t)n + 1);
-	ck_assert_ptr_nonnull(buf);
-	if (n > 0)
-		ck_assert_int_eq(fread(buf, 1, (size_t)n, f), n);
-	fclose(f);
-	return buf;
+	return thttp(d, &(struct thttp_req){ .port = port,
+	                                     .method = method,
+	                                     .path = path,
+	                                     .ctype = body ? ctype : NULL,
+	                                     .body = body });
 }
 
-/* One request with curl, no client certificate; body NULL = none (ctype
- * then unused).  The body is saved as resp.<n> for o311_xml_json.py. */
-static struct hres hcall(struct tdaemon *d, int port, const char *method, const char *path,
-                         const char *ctype, const char *body)
-{
-	char url[1024], bodyf[512], headf[512], outf[512], hct[300], code[16] = "";
-	char *argv[32];
-	int n = 0, status, pfd[2];
-	pid_t pid;
-	struct hres r = { 0 };
+#define hfree thttp_free
 
-	snprintf(url, sizeof(url), "https://127.0.0.1:%d%s", port, path);
-	snprintf(bodyf, sizeof(bodyf), "%s/req.body", tdaemon_dir(d));
-	snprintf(headf, sizeof(headf), "%s/resp.head", tdaemon_dir(d));
-	snprintf(outf, sizeof(outf), "%s/resp.body", tdaemon_dir(d));
-	unlink(headf);
-	unlink(outf);
-	argv[n++] = strdup("curl");
-	argv[n++] = strdup("-sS");
-	argv[n++] = strdup("--max-time");
-	argv[n++] = strdup("10");
-	argv[n++] = strdup("--cacert");
-	argv[n++] = strdup(ttls_path("ca.crt"));
-	argv[n++] = strdup("-o");
-	argv[n++] = strdup(outf);
-	argv[n++] = strdup("-D");
-	argv[n++] = strdup(headf);
-	argv[n++] = strdup("-w");
-	argv[n++] = strdup("%{http_code}");
-	argv[n++] = strdup("-X");
-	argv[n++] = strdup(method);
-	if (body) {
-		FILE *f = fopen(bodyf, "w");
-
-		ck_assert_ptr_nonnull(f);
-		fputs(body, f);
-		fclose(f);
-		snprintf(hct, sizeof(hct), "Content-Type: %s", ctype);
-		argv[n++] = strdup("-H");
-		argv[n++] = strdup(hct);
-		argv[n++] = strdup("--data-binary");
-		argv[n++] = strdup(fmt("@%s", bodyf));
-	}
-	argv[n++] = strdup(url);
-	argv[n] = NULL;
-	ck_assert_int_eq(pipe(pfd), 0);
-	pid = fork();
-	ck_assert_int_ge(pid, 0);
-	if (pid == 0) {
-		dup2(pfd[1], 1);
-		close(pfd[0]);
-		execvp("curl", argv);
-		_exit(127);
-	}
-	close(pfd[1]);
-	ck_assert_int_ge(read(pfd[0], code, sizeof(code) - 1), 0);
-	close(pfd[0]);
-	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
-	for (int i = 0; i < n; i++)
-		free(argv[i]);
-	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "curl %s %s failed", method,
-	              path);
-	r.status = atoi(code);
-	r.head = slurp(headf);
-	r.body = slurp(outf);
-	r.json = json_tokener_parse(r.body);
-	return r;
-}
-
-static void hfree(struct hres *r)
-{
-	free(r->head);
-	free(r->body);
-	json_object_put(r->json);
-	memset(r, 0, sizeof(*r));
-}
-
-static struct hres get(struct tdaemon *d, int port, const char *path)
+static struct thttp_res get(struct tdaemon *d, int port, const char *path)
 {
 	return hcall(d, port, "GET", path, NULL, NULL);
 }
 
-static struct hres post(struct tdaemon *d, int port, const char *path, const char *form)
+static struct thttp_res post(struct tdaemon *d, int port, const char *path, const char *form)
 {
 	return hcall(d, port, "POST", path, "application/x-www-form-urlencoded", form);
 }
 
-static bool has_header(const struct hres *r, const char *line)
-{
-	return strcasestr(r->head, line) != NULL;
-}
+#define has_header thttp_has_header
 
 static struct tdaemon *start(int *port)
 {
@@ -186,11 +96,11 @@ static struct tdaemon *start(int *port)
 /* GET path.json and path.xml (path has "{fmt}" where the format goes):
  * both 200 (or status), the XML saying what the JSON says.  Returns the
  * JSON answer. */
-static struct hres both(struct tdaemon *d, int port, const char *path, int status)
+static struct thttp_res both(struct tdaemon *d, int port, const char *path, int status)
 {
 	const char *at = strstr(path, "{fmt}");
 	char pj[1024], px[1024], fx[512], fj[512];
-	struct hres j, x;
+	struct thttp_res j, x;
 	FILE *f;
 	int rc;
 
@@ -260,7 +170,7 @@ static bool has_id(json_object *list, const char *id)
 }
 
 /* The first error of the spec's list: code and description. */
-static void check_error(const struct hres *r, int status, const char *part)
+static void check_error(const struct thttp_res *r, int status, const char *part)
 {
 	ck_assert_msg(r->status == status, "status %d: %s", r->status, r->body);
 	ck_assert_msg(r->json && json_object_is_type(r->json, json_type_array), "%s", r->body);
@@ -276,7 +186,7 @@ START_TEST(test_conformance)
 	char *key = make_key(adm, "c");
 	char *desc = strdup(fmt("<script>alert(1)</script> ]]> & \"q\" 噪声 %lld", tnow_ms()));
 	char form[2048], *id;
-	struct hres r;
+	struct thttp_res r;
 	json_object *s;
 
 	/* discovery: the endpoint and both formats */
@@ -434,7 +344,7 @@ START_TEST(test_bad_posts)
 	char *key = make_key(adm, "b");
 	char *desc = strdup(fmt("refused %lld", tnow_ms()));
 	char *enc = strdup(urlenc(desc));
-	struct hres r;
+	struct thttp_res r;
 
 	/* invalid UTF-8 in a field */
 	r = post(d, port, "/open311/v2/requests.json",
@@ -504,7 +414,7 @@ START_TEST(test_bad_key_flood)
 	char *desc = strdup(fmt("flood %lld", tnow_ms()));
 	struct tclient *sock = tclient_connect(d, "wang.fang");
 	int forbidden = 0, limited = 0;
-	struct hres r;
+	struct thttp_res r;
 	json_object *w;
 
 	for (int i = 0; i < 14; i++) {
