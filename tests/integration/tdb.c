@@ -166,3 +166,23 @@ void tdb_follow_catch_up(void)
 	                 head);
 	PQfinish(admin);
 }
+
+json_object *tdb_json(PGconn *c, const char *sql, int nparams, const char *const *params,
+                      char state[6])
+{
+	PGresult *r = tdb_query(c, sql, nparams, params);
+	json_object *o;
+
+	state[0] = 0;
+	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+		const char *st = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+
+		snprintf(state, 6, "%s", st ? st : "?????");
+		PQclear(r);
+		return NULL;
+	}
+	o = json_tokener_parse(PQgetvalue(r, 0, 0));
+	ck_assert_ptr_nonnull(o);
+	PQclear(r);
+	return o;
+}

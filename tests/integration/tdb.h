@@ -5,6 +5,7 @@
 #ifndef STREET_TEST_TDB_H
 #define STREET_TEST_TDB_H
 
+#include <json-c/json.h>
 #include <libpq-fe.h>
 #include <stdbool.h>
 
@@ -49,6 +50,12 @@ void tdb_call(PGconn *c, const char *func, int nparams, const char *const *param
  * assessment's fold has passed every event committed now; fails the test if
  * it does not within ~20 s. */
 void tdb_follow_catch_up(void);
+
+/* Runs sql (one row, one JSON column) and returns the value parsed (the
+ * caller puts it); or NULL with the error's SQLSTATE in state ("" on
+ * success). */
+json_object *tdb_json(PGconn *c, const char *sql, int nparams, const char *const *params,
+                      char state[6]);
 
 const char *tdb_fmt(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

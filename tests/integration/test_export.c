@@ -35,24 +35,10 @@ static void teardown(void)
 	PQfinish(db);
 }
 
-/* Calls a function; returns the parsed reply, or NULL with *state set. */
+/* Calls a function on the suite's connection (tdb_json). */
 static json_object *call(const char *sql, int n, const char *const *p, char state[6])
 {
-	PGresult *r = tdb_query(db, sql, n, p);
-	json_object *o = NULL;
-
-	state[0] = 0;
-	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
-		const char *st = PQresultErrorField(r, PG_DIAG_SQLSTATE);
-
-		snprintf(state, 6, "%s", st ? st : "?????");
-		PQclear(r);
-		return NULL;
-	}
-	o = json_tokener_parse(PQgetvalue(r, 0, 0));
-	ck_assert_ptr_nonnull(o);
-	PQclear(r);
-	return o;
+	return tdb_json(db, sql, n, p, state);
 }
 
 /* One compact array as an object of its columns' names (a page's "columns"
