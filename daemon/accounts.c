@@ -12,7 +12,8 @@
 struct entry {
 	struct entry *next;
 	int account_id;
-	int count;
+	int count;   /* sessions + streams */
+	int streams; /* held by accounts_hold */
 	struct session *sessions;
 };
 
@@ -50,20 +51,42 @@ void accounts_free(struct accounts *a)
 	free(a);
 }
 
-int accounts_add(struct accounts *a, struct session *s)
+/* The account's entry, made if missing; NULL on ENOMEM. */
+static struct entry *entry_get(struct accounts *a, int id)
 {
-	struct entry **e = slot(a, s->who.account_id);
+	struct entry **e = slot(a, id);
 
 	if (!*e) {
 		*e = calloc(1, sizeof(**e));
 		if (!*e)
-			return -1;
-		(*e)->account_id = s->who.account_id;
+			return NULL;
+		(*e)->account_id = id;
 		a->naccounts++;
 	}
-	s->acct_next = (*e)->sessions;
-	(*e)->sessions = s;
-	(*e)->count++;
+	return *e;
+}
+
+/* Frees the entry at *e once nothing of its account is left. */
+static void entry_drop_if_empty(struct accounts *a, struct entry **e)
+{
+	struct entry *gone = *e;
+
+	if (gone->count > 0)
+		return;
+	*e = gone->next;
+	free(gone);
+	a->naccounts--;
+}
+
+int accounts_add(struct accounts *a, struct session *s)
+{
+	struct entry *e = entry_get(a, s->who.account_id);
+
+	if (!e)
+		return -1;
+	s->acct_next = e->sessions;
+	e->sessions = s;
+	e->count++;
 	return 0;
 }
 
@@ -82,13 +105,29 @@ void accounts_remove(struct accounts *a, struct session *s)
 			break;
 		}
 	}
-	if ((*e)->count == 0) {
-		struct entry *gone = *e;
+	entry_drop_if_empty(a, e);
+}
 
-		*e = gone->next;
-		free(gone);
-		a->naccounts--;
-	}
+int accounts_hold(struct accounts *a, int account_id)
+{
+	struct entry *e = entry_get(a, account_id);
+
+	if (!e)
+		return -1;
+	e->streams++;
+	e->count++;
+	return 0;
+}
+
+void accounts_release(struct accounts *a, int account_id)
+{
+	struct entry **e = slot(a, account_id);
+
+	if (!*e || (*e)->streams == 0)
+		return;
+	(*e)->streams--;
+	(*e)->count--;
+	entry_drop_if_empty(a, e);
 }
 
 int accounts_count(const struct accounts *a, int account_id)
@@ -118,6 +157,8 @@ int accounts_revision_arrays(const struct accounts *a, char **ids, char **revisi
 		for (const struct entry *e = a->buckets[i]; e; e = e->next) {
 			long long oldest = LLONG_MAX;
 
+			if (!e->sessions) /* streams only: they watch for themselves */
+				continue;
 			/* the oldest is enough: every session older than the
 			 * account's current revision is closed, none can be newer */
 			for (const struct session *s = e->sessions; s; s = s->acct_next)

@@ -4,7 +4,9 @@
  * changes (each session remembers, in session.acct_revision, the account's
  * revision at login: sql/migrations/011_account_pin.sql).
  * Sessions are linked through session.acct_next; the index owns only its
- * buckets, never the sessions.
+ * buckets, never the sessions.  Streams that are not sessions (an HTTPS
+ * event stream, http_sse.c) count against the same limit through
+ * accounts_hold/accounts_release; they follow account changes themselves.
  */
 #ifndef STREETD_ACCOUNTS_H
 #define STREETD_ACCOUNTS_H
@@ -20,7 +22,13 @@ void accounts_free(struct accounts *a);
 /* Adds s under s->account_id; -1 on ENOMEM. */
 int accounts_add(struct accounts *a, struct session *s);
 void accounts_remove(struct accounts *a, struct session *s);
+/* Sessions and held streams of the account. */
 int accounts_count(const struct accounts *a, int account_id);
+
+/* One more (or one fewer) stream of the account that is not a session;
+ * accounts_hold returns -1 on ENOMEM. */
+int accounts_hold(struct accounts *a, int account_id);
+void accounts_release(struct accounts *a, int account_id);
 
 /* Writes the connected account ids, and for each the oldest revision its
  * sessions logged in at, as two PostgreSQL array literals of the same order

@@ -483,6 +483,21 @@ void http_apply_limits(struct http_server *h)
 	accept_gate(h);
 }
 
+void http_after_reload(struct http_server *h)
+{
+	int n = 0;
+
+	for (struct http_conn *c = LIST_FIRST(&h->conns); c; c = LIST_NEXT(c, link)) {
+		if (!http_auth_revoked(c))
+			continue;
+		http_sse_end_with(c, PROTO_ERR_UNAUTHENTICATED,
+		                  "your certificate is no longer accepted: certificate revoked");
+		n++;
+	}
+	if (n > 0)
+		log_notice("reload: refused https connections=%d whose certificate is revoked", n);
+}
+
 void http_drain(struct http_server *h)
 {
 	h->draining = true;

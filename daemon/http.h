@@ -24,6 +24,7 @@
 
 struct streetd_config;
 struct db_pool;
+struct accounts;
 struct handlers_env;
 struct http_server;
 
@@ -31,6 +32,7 @@ struct http_env {
 	const struct streetd_config *cfg; /* the live configuration (http.*, limits.max_line) */
 	SSL_CTX *const *ssl_ctx;          /* the live server context (a reload swaps it) */
 	struct db_pool *db;               /* account lookups */
+	struct accounts *accounts;        /* per-account limit, shared with sessions */
 	const struct handlers_env *handlers;
 	/* /readyz: the database is reachable and the log reader caught up */
 	bool (*ready)(void *arg);
@@ -45,6 +47,11 @@ void http_listen(struct http_server *h);
 
 /* SIGHUP: the reloadable http.* limits apply to connections from now on. */
 void http_apply_limits(struct http_server *h);
+
+/* After a reload swapped the context: a connection whose client certificate
+ * the new CRL revokes is refused from its next request on, and its event
+ * stream (if any) ends, as revoke.c closes sessions. */
+void http_after_reload(struct http_server *h);
 
 /* SIGTERM: stop accepting; open connections finish or time out. */
 void http_drain(struct http_server *h);

@@ -138,6 +138,21 @@ void http_auth_then(struct http_conn *c, struct evhttp_request *req, http_route_
 	TAILQ_INSERT_TAIL(&c->waiting, w, link);
 }
 
+bool http_auth_revoked(struct http_conn *c)
+{
+	SSL *ssl;
+
+	/* anonymous, refused already, or still being looked up (the lookup
+	 * rechecks against the live context itself) */
+	if (c->auth != HTTP_AUTH_OK || c->closed)
+		return false;
+	ssl = bufferevent_openssl_get_ssl(c->bev);
+	if (!ssl || tls_peer_recheck(*http_env_of(c)->ssl_ctx, ssl) != X509_V_ERR_CERT_REVOKED)
+		return false;
+	refuse(c, PROTO_ERR_UNAUTHENTICATED, "certificate revoked");
+	return true;
+}
+
 void http_auth_closed(struct http_conn *c)
 {
 	struct http_wait *w;

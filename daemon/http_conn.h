@@ -98,6 +98,9 @@ typedef void (*http_route_fn)(struct http_conn *c, struct evhttp_request *req);
 void http_auth_then(struct http_conn *c, struct evhttp_request *req, http_route_fn fn);
 /* The connection closed: stop the lookup, drop the waiting requests. */
 void http_auth_closed(struct http_conn *c);
+/* A reload swapped the context: true if the connection's certificate is
+ * revoked by it (the connection is refused from now on). */
+bool http_auth_revoked(struct http_conn *c);
 
 /* http_api.c */
 void http_api_post(struct http_conn *c, struct evhttp_request *req);
@@ -121,6 +124,8 @@ struct http_sse *http_sse_of(const struct http_conn *c);
 void http_sse_get(struct http_conn *c, struct evhttp_request *req);
 /* The connection closed: its stream (if any) ends, its subscription freed. */
 void http_sse_closed(struct http_conn *c);
+/* The connection's stream (if any) ends with an error event (code, msg). */
+void http_sse_end_with(struct http_conn *c, enum proto_error code, const char *msg);
 /* SIGTERM: every stream ends; new ones are refused (503). */
 void http_sse_drain(struct http_sse *s);
 /* Streams open now (for the benchmark and /metrics). */

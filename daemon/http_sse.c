@@ -40,6 +40,7 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 
+#include "accounts.h"
 #include "caller.h"
 #include "config.h"
 #include "db.h"
@@ -67,6 +68,7 @@ struct http_sse_stream {
 	bool streaming; /* the 200 and its headers are out */
 	bool chunked;   /* HTTP/1.1: each message is one chunk */
 	bool wrote;     /* something went out since the last ping tick */
+	bool held;      /* counted in accounts (max_sessions_per_account) */
 	bool done;
 };
 
@@ -218,6 +220,8 @@ static void stream_end(struct http_sse_stream *s, const char *last, bool hard)
 	if (s->done)
 		return;
 	s->done = true;
+	if (s->held)
+		accounts_release(sse->env->accounts, s->who.account_id);
 	handlers_caller_gone(sse->env->handlers, &s->c);
 	LIST_REMOVE(s, link);
 	sse->nlive--;
@@ -506,6 +510,16 @@ void http_sse_get(struct http_conn *c, struct evhttp_request *req)
 		                   "the server is shutting down; try again shortly");
 		return;
 	}
+	/* a stream holds the account like a session does (wire.c) */
+	if (accounts_count(sse->env->accounts, c->who.account_id) >=
+	    cfg_of(sse)->limits.max_sessions_per_account) {
+		snprintf(err, sizeof(err),
+		         "account %s already has %d sessions and event streams "
+		         "(the limit)",
+		         c->who.login, cfg_of(sse)->limits.max_sessions_per_account);
+		http_respond_error(c, req, PROTO_ERR_RATE_LIMITED, err);
+		return;
+	}
 	if (subscribe_line(req, &line, err, sizeof(err)) != 0) {
 		http_respond_error(c, req, PROTO_ERR_BAD_REQUEST, err);
 		return;
@@ -519,11 +533,13 @@ void http_sse_get(struct http_conn *c, struct evhttp_request *req)
 		return;
 	}
 	s = calloc(1, sizeof(*s));
-	if (!s) {
+	if (!s || accounts_hold(sse->env->accounts, c->who.account_id) != 0) {
+		free(s);
 		proto_request_free(&preq);
 		http_respond_error(c, req, PROTO_ERR_INTERNAL, "out of memory");
 		return;
 	}
+	s->held = true;
 	s->sse = sse;
 	s->conn = c;
 	s->req = req;
@@ -687,6 +703,22 @@ struct http_sse *http_sse_new(struct event_base *base, const struct http_env *en
 		return NULL;
 	}
 	return sse;
+}
+
+void http_sse_end_with(struct http_conn *c, enum proto_error code, const char *msg)
+{
+	struct http_sse_stream *s = c->sse;
+	json_object *o;
+
+	if (!s)
+		return;
+	if (s->req && s->streaming) {
+		send_event(s, "error", -1, error_data(&o, code, msg));
+		json_object_put(o);
+	}
+	log_notice("http event stream ended conn=%llu account=%s reason=%s",
+	           (unsigned long long)c->id, s->who.login, proto_error_name(code));
+	stream_end(s, NULL, false);
 }
 
 void http_sse_drain(struct http_sse *sse)

@@ -220,8 +220,10 @@ void server_reload(struct server *srv)
 	                     srv->cfg.database.statement_timeout_ms,
 	                     srv->cfg.database.reconnect_max_ms);
 	session_hub_apply_limits(&srv->hub);
-	if (srv->http)
+	if (srv->http) {
 		http_apply_limits(srv->http);
+		http_after_reload(srv->http); /* and its connections, streams */
+	}
 	log_notice("reloaded");
 }
 
@@ -275,6 +277,7 @@ int server_init(struct server *srv, void (*on_db_state)(void *srv, int ready, in
 			.cfg = &srv->cfg,
 			.ssl_ctx = &srv->ssl_ctx,
 			.db = srv->db,
+			.accounts = srv->accounts,
 			.handlers = &srv->env,
 			.ready = server_ready,
 			.ready_arg = srv,

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "tdaemon.h"
@@ -92,18 +93,26 @@ static void make_crl(const char *path, const char *revoke, long next_s)
 	EVP_PKEY_free(key);
 }
 
-/* A daemon whose tls.crl is <dir>/crl.pem, made first by make_crl(revoke, next_s). */
-static struct tdaemon *start_with_crl(const char *revoke, long next_s, char *crl, size_t cap)
+/* A daemon whose tls.crl is <dir>/crl.pem, made first by make_crl(revoke, next_s),
+ * with more settings (lines). */
+static struct tdaemon *start_with_crl_and(const char *revoke, long next_s, char *crl, size_t cap,
+                                          const char *more)
 {
 	struct tdaemon *d = tdaemon_new(NULL);
-	char set[4200];
+	char set[4800];
 
 	snprintf(crl, cap, "%s/crl.pem", tdaemon_dir(d));
 	make_crl(crl, revoke, next_s);
-	snprintf(set, sizeof(set), "tls.crl=\"%s\"", crl);
+	snprintf(set, sizeof(set), "tls.crl=\"%s\"\n%s", crl, more);
 	tdaemon_rewrite_config(d, set);
 	ck_assert_msg(tdaemon_launch(d), "streetd did not start:\n%s", tdaemon_log(d));
 	return d;
+}
+
+/* A daemon whose tls.crl is <dir>/crl.pem, made first by make_crl(revoke, next_s). */
+static struct tdaemon *start_with_crl(const char *revoke, long next_s, char *crl, size_t cap)
+{
+	return start_with_crl_and(revoke, next_s, crl, cap, "");
 }
 
 static int count(const char *hay, const char *needle)
@@ -113,6 +122,60 @@ static int count(const char *hay, const char *needle)
 	for (const char *p = hay; (p = strstr(p, needle)) != NULL; p++)
 		n++;
 	return n;
+}
+
+/* A raw TLS connection to the HTTPS port as login; with request (e.g. "GET
+ * /api/events"), sends it and reads the status line and headers. */
+static struct tclient *http_open(int port, struct tdaemon *d, const char *login,
+                                 const char *request)
+{
+	struct tclient *t;
+	char req[256], *line;
+	int n;
+
+	tclient_set_port(port);
+	t = tclient_connect(d, login);
+	tclient_set_port(0);
+	if (!request)
+		return t;
+	n = snprintf(req, sizeof(req), "%s HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n\r\n", request, port);
+	ck_assert_int_eq(tclient_send_raw(t, req, (size_t)n), 0);
+	line = tclient_recv_line(t, 10000);
+	ck_assert_msg(line != NULL && strstr(line, " 200 ") != NULL, "%s: %s", request,
+	              line ? line : "no answer");
+	do
+		free(line);
+	while ((line = tclient_recv_line(t, 10000)) != NULL && line[0]);
+	free(line);
+	return t;
+}
+
+/* POST /api whoami on a kept-alive connection; the answer's HTTP status. */
+static int http_whoami(struct tclient *t, int port)
+{
+	static const char body[] = "{\"id\":1,\"op\":\"whoami\"}";
+	char req[512], *line;
+	int n, status = 0, length = -1;
+
+	n = snprintf(req, sizeof(req),
+	             "POST /api HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nOrigin: https://127.0.0.1:%d\r\n"
+	             "Content-Type: application/json\r\nContent-Length: %zu\r\n\r\n%s",
+	             port, port, sizeof(body) - 1, body);
+	ck_assert_int_eq(tclient_send_raw(t, req, (size_t)n), 0);
+	line = tclient_recv_line(t, 10000);
+	ck_assert_msg(line != NULL && sscanf(line, "HTTP/1.1 %d", &status) == 1, "no status line");
+	do {
+		if (strncasecmp(line, "Content-Length:", 15) == 0)
+			length = atoi(line + 15);
+		free(line);
+	} while ((line = tclient_recv_line(t, 10000)) != NULL && line[0]);
+	free(line);
+	ck_assert_int_gt(length, 0);
+	line = tclient_recv_line(t, 10000); /* the body: one JSON line */
+	ck_assert_msg(line != NULL && strlen(line) + 1 == (size_t)length, "body: %s",
+	              line ? line : "none");
+	free(line);
+	return status;
 }
 
 /* Sends SIGHUP and waits for the nth reload's outcome ("reloaded" or
@@ -162,6 +225,46 @@ START_TEST(revoked_on_reload_closes_open_sessions)
 	              "the revoked certificate got in again: %s", detail);
 	tclient_close(other);
 	free(serial);
+	ck_assert_int_eq(tdaemon_stop(d, SIGTERM), 0);
+}
+END_TEST
+
+/* Over HTTPS as well: after the reload a revoked certificate's event stream
+ * ends with an error event, and its kept-alive connection is refused. */
+START_TEST(revoked_on_reload_ends_https_streams)
+{
+	char crl[4096], set[128], *line;
+	int port = tdaemon_free_port();
+	struct tdaemon *d;
+	struct tclient *stream, *kept, *other;
+	bool ended = false;
+
+	snprintf(set, sizeof(set), "http.enabled=true\nhttp.listen=127.0.0.1:%d\n", port);
+	d = start_with_crl_and(NULL, 30L * 86400, crl, sizeof(crl), set);
+	stream = http_open(port, d, "wang.fang", "GET /api/events");
+	kept = http_open(port, d, "wang.fang", NULL);
+	other = http_open(port, d, "zhang.wei", "GET /api/events");
+	ck_assert_int_eq(http_whoami(kept, port), 200);
+
+	make_crl(crl, "wang.fang.crt", 30L * 86400);
+	reload(d, 1);
+	/* the stream's last message is an error event, then it ends */
+	while (!ended && (line = tclient_recv_line(stream, 10000)) != NULL) {
+		ended = strstr(line, "\"unauthenticated\"") != NULL &&
+		        strstr(line, "certificate revoked") != NULL;
+		free(line);
+	}
+	ck_assert_msg(ended, "the revoked certificate's event stream did not end:\n%s",
+	              tdaemon_log(d));
+	ck_assert_int_ge(tclient_wait_closed(stream, 10000), 0);
+	ck_assert_int_eq(http_whoami(kept, port), 401);
+	ck_assert_msg(strstr(tdaemon_log(d), "refused https connections=2") != NULL, "%s",
+	              tdaemon_log(d));
+	/* another account's stream goes on */
+	ck_assert_int_eq(tclient_wait_closed(other, 500), -1);
+	tclient_close(stream);
+	tclient_close(kept);
+	tclient_close(other);
 	ck_assert_int_eq(tdaemon_stop(d, SIGTERM), 0);
 }
 END_TEST
@@ -244,6 +347,7 @@ int main(void)
 
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, revoked_on_reload_closes_open_sessions);
+	tcase_add_test(tc, revoked_on_reload_ends_https_streams);
 	tcase_add_test(tc, reload_that_revokes_nothing_closes_nothing);
 	tcase_add_test(tc, crl_close_to_next_update_warns);
 	tcase_add_test(tc, expired_crl_refuses_new_handshakes_until_a_new_one);

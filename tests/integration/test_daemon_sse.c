@@ -539,6 +539,59 @@ START_TEST(test_drain_ends_streams)
 }
 END_TEST
 
+/* Event streams and socket sessions share limits.max_sessions_per_account. */
+START_TEST(test_streams_count_as_sessions)
+{
+	int port;
+	struct tdaemon *d = start(&port, "limits.max_sessions_per_account=2\n");
+	struct sse *a = sse_open(d, port, "wang.fang", "/api/events", -1);
+	struct tclient *sock = tclient_connect(d, "wang.fang");
+	struct sse *b, *other;
+	struct tclient *third;
+	json_object *r;
+	long long deadline;
+
+	ck_assert_int_eq(a->status, 200);
+	r = tclient_try_call(sock, 10000, "{\"op\":\"whoami\"}");
+	ck_assert_msg(r != NULL && tj_ok(r), "the socket session was refused: %s", tj_dump(r));
+
+	/* the account is at its limit: a third stream and a third session are refused */
+	b = sse_open(d, port, "wang.fang", "/api/events", -1);
+	ck_assert_int_eq(b->status, 429);
+	ck_assert_ptr_nonnull(b->body);
+	r = json_tokener_parse(b->body);
+	ck_assert_str_eq(tj_str(r, "error.code"), "rate_limited");
+	json_object_put(r);
+	sse_close(b);
+	third = tclient_connect(d, "wang.fang");
+	r = tclient_recv(third, 10000);
+	ck_assert_msg(r != NULL, "the third session got no line");
+	ck_assert_reply_code(r, "rate_limited");
+	tclient_close(third);
+
+	/* other accounts are not affected */
+	other = sse_open(d, port, "zhang.wei", "/api/events", -1);
+	ck_assert_int_eq(other->status, 200);
+	sse_close(other);
+
+	/* the stream's slot comes back once the server has seen it close */
+	sse_close(a);
+	deadline = tnow_ms() + 10000;
+	for (;;) {
+		b = sse_open(d, port, "wang.fang", "/api/events", -1);
+		if (b->status == 200)
+			break;
+		ck_assert_int_eq(b->status, 429);
+		sse_close(b);
+		ck_assert_msg(tnow_ms() < deadline, "a closed stream still holds its slot");
+		usleep(200000);
+	}
+	sse_close(b);
+	tclient_close(sock);
+	ck_assert_int_eq(tdaemon_stop(d, SIGTERM), 0);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("daemon_sse");
@@ -553,6 +606,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_slow_stream_cut_off);
 	tcase_add_test(tc, test_account_change_ends_streams);
 	tcase_add_test(tc, test_drain_ends_streams);
+	tcase_add_test(tc, test_streams_count_as_sessions);
 	suite_add_tcase(s, tc);
 	return s;
 }
