@@ -18,7 +18,8 @@
 --     on the end of a window stays there (09:00 + 8 h = 17:00 that day).
 --   * sla_working_between(a, b): the working seconds in [a, b), 0 if b <= a.
 --   * Negative n raises SD400.  Meeting 3660 non-working days in a row (a
---     calendar of nothing but holidays) raises SD500 where C returns -1.
+--     calendar of nothing but holidays) raises SD500 in sla_add where C
+--     returns -1 (sla_working_between, a closed form, gives 0 then).
 --     NULL in gives NULL out (STRICT).
 --   * Microseconds of the inputs are kept: a deadline keeps the start's
 --     fraction, and sla_working_between truncates its total to whole seconds.
@@ -123,86 +124,65 @@ BEGIN
 END
 $$;
 
+-- Working seconds in [a, b) as a closed form rather than a walk: the partial
+-- first and last days, plus the working days between them counted as the
+-- weekdays (a formula) less the weekday holidays plus the make-up days that
+-- calendar_day lists in that range (one index range read).  The follower calls
+-- it for every step that ends (80_follow.sql), so it must be cheap.  PL/pgSQL
+-- rather than SQL: its statements' plans are kept for the session, where a
+-- SQL function's would be made again at every call from the follower.
+-- Unlike sla_add it needs no walk, so a calendar of nothing but holidays gives
+-- 0 rather than SD500.
 CREATE OR REPLACE FUNCTION sla_working_between(p_a timestamptz, p_b timestamptz) RETURNS bigint
 	LANGUAGE plpgsql STABLE STRICT PARALLEL SAFE
-	SET search_path = street, pg_temp
 AS $$
+-- no SET search_path (it costs as much again per call): every name is qualified
 DECLARE
 	c_us CONSTANT bigint := 1000000;
-	c_day CONSTANT bigint := 86400 * 1000000::bigint;
+	c_monday CONSTANT date := date '0001-01-01'; -- a Monday: weekdays are counted from it
 	v_la timestamp := p_a AT TIME ZONE INTERVAL '+08:00';
 	v_lb timestamp := p_b AT TIME ZONE INTERVAL '+08:00';
 	v_da date := v_la::date;
 	v_db date := v_lb::date;
-	v_sa bigint;            -- µs after local midnight of a and b
-	v_sb bigint;
-	v_last date;            -- the last day [a, b) touches
+	v_sa bigint := (extract(epoch FROM v_la - v_da) * c_us)::bigint;
+	v_sb bigint := (extract(epoch FROM v_lb - v_db) * c_us)::bigint;
 	v_ws bigint;
 	v_we bigint;
-	v_week bigint;
-	v_xday date[];
-	v_xwork boolean[];
-	v_i int := 1;           -- index of the first exception on or after v_day
-	v_n int;
-	v_day date := v_da;
-	v_idle int := 0;
-	v_working boolean;
-	v_total bigint := 0;    -- µs
-	v_k bigint;
-	v_lo bigint;
-	v_hi bigint;
+	v_kind_a text;          -- calendar_day's kind of a's day and b's day, if listed
+	v_kind_b text;
+	v_adjust bigint;        -- make-up days less weekday holidays strictly between
+	v_work_a boolean;
+	v_work_b boolean;
+	v_weekdays bigint;
+	v_total bigint;
 BEGIN
 	IF p_b <= p_a THEN
 		RETURN 0;
 	END IF;
 	SELECT (extract(epoch FROM starts) * c_us)::bigint, (extract(epoch FROM ends) * c_us)::bigint
-		INTO v_ws, v_we FROM work_hours;
+		INTO v_ws, v_we FROM street.work_hours;
 	IF NOT FOUND THEN
 		RAISE EXCEPTION 'sla_working_between: work_hours is empty' USING ERRCODE = 'SD500';
 	END IF;
-	v_week := 5 * (v_we - v_ws);
-	v_sa := (extract(epoch FROM v_la - v_da) * c_us)::bigint;
-	v_sb := (extract(epoch FROM v_lb - v_db) * c_us)::bigint;
-	v_last := CASE WHEN v_sb = 0 THEN v_db - 1 ELSE v_db END;
-	SELECT coalesce(array_agg(day ORDER BY day), '{}'),
-	       coalesce(array_agg(kind = 'workday' ORDER BY day), '{}')
-		INTO v_xday, v_xwork
-		FROM calendar_day WHERE day >= v_da AND day <= v_last;
-	v_n := cardinality(v_xday);
-	LOOP
-		IF v_day > v_da THEN
-			-- Days after a's and before b's are whole: skip plain weeks.
-			v_k := (least(CASE WHEN v_i <= v_n THEN v_xday[v_i] ELSE v_db END, v_db) - v_day) / 7;
-			IF v_k > 0 THEN
-				v_day := v_day + (7 * v_k)::int;
-				v_total := v_total + v_k * v_week;
-				v_idle := CASE extract(dow FROM v_day - 1) WHEN 6 THEN 1 WHEN 0 THEN 2 ELSE 0 END;
-				EXIT WHEN v_day > v_last;
-			END IF;
-		END IF;
-		IF v_i <= v_n AND v_xday[v_i] = v_day THEN
-			v_working := v_xwork[v_i];
-			v_i := v_i + 1;
-		ELSE
-			v_working := extract(isodow FROM v_day) < 6;
-		END IF;
-		IF v_working THEN
-			v_idle := 0;
-			v_lo := greatest(CASE WHEN v_day = v_da THEN v_sa ELSE 0 END, v_ws);
-			v_hi := least(CASE WHEN v_day = v_db THEN v_sb ELSE c_day END, v_we);
-			IF v_hi > v_lo THEN
-				v_total := v_total + (v_hi - v_lo);
-			END IF;
-		ELSE
-			v_idle := v_idle + 1;
-			IF v_idle >= 3660 THEN
-				RAISE EXCEPTION 'sla_working_between: no working day in 3660 days from %',
-					v_day - 3659 USING ERRCODE = 'SD500';
-			END IF;
-		END IF;
-		EXIT WHEN v_day >= v_last;
-		v_day := v_day + 1;
-	END LOOP;
+	SELECT max(kind) FILTER (WHERE day = v_da), max(kind) FILTER (WHERE day = v_db),
+	       count(*) FILTER (WHERE day > v_da AND day < v_db AND kind = 'workday')
+	       - count(*) FILTER (WHERE day > v_da AND day < v_db AND kind = 'holiday'
+	                          AND extract(isodow FROM day) < 6)
+		INTO v_kind_a, v_kind_b, v_adjust
+		FROM street.calendar_day WHERE day BETWEEN v_da AND v_db;
+	v_work_a := coalesce(v_kind_a = 'workday', extract(isodow FROM v_da) < 6);
+	v_work_b := coalesce(v_kind_b = 'workday', extract(isodow FROM v_db) < 6);
+	IF v_da = v_db THEN
+		v_total := CASE WHEN v_work_a THEN greatest(least(v_sb, v_we) - greatest(v_sa, v_ws), 0)
+			ELSE 0 END;
+	ELSE
+		-- weekdays in [da + 1, db): F(db) - F(da + 1), F(d) those in [monday, d)
+		v_weekdays := (v_db - c_monday) / 7 * 5 + least((v_db - c_monday) % 7, 5)
+			- ((v_da + 1 - c_monday) / 7 * 5 + least((v_da + 1 - c_monday) % 7, 5));
+		v_total := CASE WHEN v_work_a THEN greatest(v_we - greatest(v_sa, v_ws), 0) ELSE 0 END
+			+ CASE WHEN v_work_b THEN greatest(least(v_sb, v_we) - v_ws, 0) ELSE 0 END
+			+ (v_we - v_ws) * (v_weekdays + v_adjust);
+	END IF;
 	RETURN v_total / c_us;
 END
 $$;

@@ -1,7 +1,9 @@
 /*
  * Deadlines in C (tests/oracle/sla.c) and in SQL (street.sla_add, used by every
  * action) agree to the second on the real calendar of the database, for
- * random starts around the 2026 holidays and random working spans.
+ * random starts around the 2026 holidays and random working spans; so do the
+ * working seconds between two instants (street.sla_working_between, a closed
+ * form in SQL, a walk in C) for random pairs.
  */
 #include <check.h>
 #include <stdio.h>
@@ -82,6 +84,63 @@ START_TEST(c_and_sql_deadlines_alike)
 }
 END_TEST
 
+/* Random [a, b): often at window edges and midnights, across holidays and
+ * make-up days, empty and reversed too. */
+START_TEST(c_and_sql_working_time_alike)
+{
+	PGconn *db = tdb_connect(false);
+	struct cal_calendar cal;
+	int64_t from = cal_instant_from_local(cal_days_from_civil(2025, 12, 20), 0);
+	int64_t to = cal_instant_from_local(cal_days_from_civil(2027, 1, 10), 0);
+	unsigned seed = 20261207;
+	PGresult *r;
+
+	load_calendar(db, &cal);
+	r = tdb_query(db,
+	              "PREPARE w(bigint, bigint) AS SELECT"
+	              " sla_working_between(to_timestamp($1), to_timestamp($2))",
+	              0, NULL);
+	ck_assert_int_eq(PQresultStatus(r), PGRES_COMMAND_OK);
+	PQclear(r);
+	for (int i = 0; i < 3000; i++) {
+		int64_t a = from + (int64_t)(rand_r(&seed) % (unsigned)(to - from));
+		/* up to 60 days later; one in ten before a, one in ten the same day */
+		int64_t b = a + (int64_t)(rand_r(&seed) % (60 * 86400));
+		int64_t want;
+		char sa[32], sb[32];
+		const char *p[] = { sa, sb };
+
+		if (i % 10 == 1)
+			b = a - (int64_t)(rand_r(&seed) % 86400);
+		else if (i % 10 == 2)
+			b = a + (int64_t)(rand_r(&seed) % 36000);
+		if (i % 5 == 3) /* at a window edge or midnight */
+			a = cal_instant_from_local(cal_local_day(a), (i % 3 == 0)   ? cal.work_start
+			                                             : (i % 3 == 1) ? cal.work_end
+			                                                            : 0);
+		if (i % 7 == 4)
+			b = cal_instant_from_local(cal_local_day(b), (i % 2) ? cal.work_end : 0);
+		snprintf(sa, sizeof(sa), "%lld", (long long)a);
+		snprintf(sb, sizeof(sb), "%lld", (long long)b);
+		ck_assert_int_eq(sla_working_between(&cal, a, b, &want), 0);
+		r = PQexecPrepared(db, "w", 2, p, NULL, NULL, 0);
+		ck_assert_int_eq(PQresultStatus(r), PGRES_TUPLES_OK);
+		ck_assert_msg(strtoll(PQgetvalue(r, 0, 0), NULL, 10) == want,
+		              "sla_working_between(%lld, %lld): SQL %s, C %lld", (long long)a,
+		              (long long)b, PQgetvalue(r, 0, 0), (long long)want);
+		PQclear(r);
+	}
+	/* microseconds are truncated from the total, as before */
+	ck_assert_int_eq(tdb_int(db,
+	                         "SELECT sla_working_between('2026-12-07 09:00:00.6+08',"
+	                         " '2026-12-07 09:00:02.5+08')",
+	                         0, NULL),
+	                 1);
+	cal_free(&cal);
+	PQfinish(db);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("sla_sql");
@@ -90,6 +149,7 @@ int main(void)
 	int failed;
 
 	tcase_add_test(tc, c_and_sql_deadlines_alike);
+	tcase_add_test(tc, c_and_sql_working_time_alike);
 	tcase_set_timeout(tc, 120);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
