@@ -51,8 +51,9 @@ ST_PACKAGES=(
 # Debian packages only the browser tests need (scripts/test installs them,
 # scripts/run does not): chromium, driven by playwright-core from npm
 # (tests/browser/package.json); nodejs and npm only where node or npm is
-# missing (a machine may have them from elsewhere).
-ST_TEST_PACKAGES=(chromium)
+# missing (a machine may have them from elsewhere); fonts-wqy-microhei: a CJK
+# font, so that the screenshots show Chinese instead of boxes.
+ST_TEST_PACKAGES=(chromium fonts-wqy-microhei)
 
 # Globs sort bytewise, whatever the caller's locale.
 LC_COLLATE=C
