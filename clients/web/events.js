@@ -1,10 +1,17 @@
 // events: one EventSource on /api/events for the whole page.  It shows its
 // state in the header (connected / reconnecting / offline), hands pushed
 // events to subscribers (by ticket, or every event), and tells them to
-// reload their data on `resync`.  The browser resumes by itself with
-// Last-Event-ID; when the stream is closed for good (EventSource gives up
-// on an HTTP error, e.g. 503 while the daemon starts), a new one is made
-// with ?since= the last id seen, so nothing is missed either way.
+// reload their data on `resync`.
+//
+// Resuming: the page keeps the last event id it saw, or the `head` of the
+// `subscribed` message when no event came yet, and reconnects itself with
+// ?since= that position.  (The browser's own reconnection sends
+// Last-Event-ID, but only once an event with an id has arrived: a page
+// that saw none would resume live and miss what happened meanwhile.  It
+// also gives up for good on an HTTP error, e.g. 503 while streetd starts.)
+// So an error closes the EventSource and a new one is made after a short
+// backoff: nothing is missed, nothing comes twice (the server replays
+// seq > since).
 const listeners = new Set();   // fn(event) for every event
 const byTicket = new Map();    // ticket id -> Set of fn(event)
 const resyncs = new Set();     // fn() on resync
@@ -56,34 +63,41 @@ function deliver(ev) {
   if (s) for (const fn of [...s]) fn(ev);
 }
 
+let failures = 0;
+
 export function start() {
   if (es) return;
   clearTimeout(retryTimer);
   const url = lastId === null ? '/api/events' : '/api/events?since=' + encodeURIComponent(lastId);
-  es = new EventSource(url);
-  es.addEventListener('subscribed', () => setState('connected'));
-  es.addEventListener('message', (e) => {
+  const mine = new EventSource(url);
+  es = mine;
+  mine.addEventListener('subscribed', (e) => {
+    failures = 0;
+    try {
+      const m = JSON.parse(e.data);
+      if (lastId === null && m && m.head !== undefined) lastId = String(m.head);
+    } catch (err) { /* keep what we had */ }
+    setState('connected');
+  });
+  mine.addEventListener('message', (e) => {
     if (e.lastEventId) lastId = e.lastEventId;
     let msg;
     try { msg = JSON.parse(e.data); } catch (err) { return; }
     if (msg && msg.event) deliver(msg.event);
   });
-  es.addEventListener('resync', (e) => {
+  mine.addEventListener('resync', (e) => {
     if (e.lastEventId) lastId = e.lastEventId;
     for (const fn of [...resyncs]) fn();
   });
-  es.addEventListener('error', () => {
-    // the server's own `event: error` and the browser's connection errors
-    // both land here; what matters is what EventSource does next
-    if (!es) return;
-    if (es.readyState === EventSource.CLOSED) {
-      es.close();
-      es = null;
-      setState('offline');
-      retryTimer = setTimeout(start, 3000);
-    } else {
-      setState('reconnecting');
-    }
+  mine.addEventListener('error', () => {
+    // the server's own `event: error`, the stream's end, or a failed
+    // connection: in every case start again from lastId
+    if (es !== mine) return;
+    mine.close();
+    es = null;
+    failures++;
+    setState(failures > 5 ? 'offline' : 'reconnecting');
+    retryTimer = setTimeout(start, Math.min(500 * 2 ** Math.min(failures - 1, 4), 5000));
   });
 }
 
