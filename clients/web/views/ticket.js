@@ -142,7 +142,7 @@ export default {
           h('time', { datetime: ev.at }, time(ev.at)), ' ',
           h('strong', {}, actionName(ev.action)), ' ',
           h('span', { class: 'actor' }, who),
-          ev.to_state ? h('span', { class: 'muted' }, ' → ' + stateName(ev.to_state)) : null),
+          ev.to_state && ev.to_state !== ev.from_state ? h('span', { class: 'muted' }, ' → ' + stateName(ev.to_state)) : null),
         dataLines(ev),
         pics.length ? h('p', { class: 'photos' }, pics) : null);
     }
