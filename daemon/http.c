@@ -18,7 +18,6 @@
 #include "evtime.h"
 #include "handlers.h"
 #include "http_conn.h"
-#include "http_static.h"
 #include "log.h"
 #include "metrics.h"
 

@@ -1,6 +1,17 @@
 /*
- * http_static: the web console's files and Debian's two JavaScript
- * libraries (see http_static.h for the rules).
+ * http_static: the web console's files (docs/console.md) from http.web_root,
+ * and Debian's Chart.js and Leaflet under /javascript/chart.js/ and
+ * /javascript/leaflet/ from http.js_root.  GET and HEAD, no client
+ * certificate needed (what the pages fetch through /api does need one).
+ *
+ * A name is served only when every segment of the path is plain ([A-Za-z0-9_-]
+ * and dots, not first), its extension is on the whitelist (which decides the
+ * Content-Type), it resolves (realpath) inside its root, and it is a regular
+ * file of at most MAX_FILE bytes; anything else is 404, the
+ * same answer as a missing file.  Files are read per request (they are
+ * small, and an edit under web_root shows on the next load); answers carry an
+ * ETag (inode, size, mtime) with Cache-Control: no-cache, so a reload is a
+ * 304.
  *
  * Why per request and not a cache: the files are small (the console is
  * under 200 KiB, the biggest library file under 1 MiB) and in the page
@@ -8,10 +19,8 @@
  * 304 reads nothing), and an operator (or a developer under scripts/run)
  * who changes a file sees it on the next load without a reload of the
  * daemon.  The read blocks the event loop for the length of a memcpy from
- * the page cache; HTTP_STATIC_MAX_FILE bounds it.
+ * the page cache; MAX_FILE bounds it.
  */
-#include "http_static.h"
-
 #include <errno.h>
 #include <event2/buffer.h>
 #include <event2/http.h>
@@ -27,10 +36,13 @@
 
 #include "config.h"
 #include "http.h"
+#include "http_conn.h"
 #include "log.h"
 
 /* Longest request path looked at: the console's names are short. */
 #define MAX_PATH_LEN 256
+/* Largest file served: the biggest of Debian's library files is under 1 MiB. */
+#define MAX_FILE (4 * 1024 * 1024)
 
 static const struct {
 	const char *ext;
@@ -147,7 +159,7 @@ static void serve(struct http_conn *c, struct evhttp_request *req, const char *p
 		not_found(c, req, path, strerror(errno));
 		return;
 	}
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size > HTTP_STATIC_MAX_FILE) {
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size > MAX_FILE) {
 		close(fd);
 		not_found(c, req, path, "not a regular file, or too large");
 		return;

@@ -280,7 +280,7 @@ START_TEST(test_refusals)
 	assert_404(d, port, "/out.js");           /* symlink to a file outside */
 	assert_404(d, port, "/escape/secret.js"); /* symlinked directory outside */
 	assert_404(d, port, "/fifo.js");          /* not a regular file (and no hang) */
-	assert_404(d, port, "/big.js");           /* over HTTP_STATIC_MAX_FILE */
+	assert_404(d, port, "/big.js");           /* over the 4 MiB bound */
 	assert_404(d, port, "/%2e%2e/streetd-static-outside/secret.js");
 	assert_404(d, port, "/%2E%2E%2Fetc%2Fpasswd");
 	assert_404(d, port, "/views%2fticket.js"); /* encoded slash */
