@@ -243,6 +243,8 @@ static const char *reason_of(int status)
 	switch (status) {
 	case 200:
 		return "OK";
+	case 304:
+		return "Not Modified";
 	case 400:
 		return "Bad Request";
 	case 401:
@@ -272,8 +274,10 @@ void http_add_common_headers(struct evhttp_request *req)
 {
 	struct evkeyvalq *out = evhttp_request_get_output_headers(req);
 
+	/* a route that set one already keeps its own (static files: Cache-Control) */
 	for (size_t i = 0; i < sizeof(common_headers) / sizeof(common_headers[0]); i++)
-		evhttp_add_header(out, common_headers[i][0], common_headers[i][1]);
+		if (!evhttp_find_header(out, common_headers[i][0]))
+			evhttp_add_header(out, common_headers[i][0], common_headers[i][1]);
 }
 
 struct http_sse *http_sse_of(const struct http_conn *c)
@@ -328,7 +332,8 @@ static void readyz(struct http_conn *c, struct evhttp_request *req)
 /* The routes: exact paths (a path ending in '*' is a prefix: every path
  * that starts with what is before the '*', the route's file parses the
  * rest), the methods each takes, and whether the client's identity must be
- * known first (every route that may act as an account). */
+ * known first (every route that may act as an account).  When several
+ * match, the last one in the table wins. */
 struct http_route {
 	const char *path;
 	int methods; /* EVHTTP_REQ_* */
@@ -346,6 +351,8 @@ static bool route_matches(const char *route, const char *path)
 }
 
 static const struct http_route routes[] = {
+	/* first, so that every route below wins over it: the console's files */
+	{ "/*", EVHTTP_REQ_GET | EVHTTP_REQ_HEAD, false, http_static_get },
 	{ "/healthz", EVHTTP_REQ_GET | EVHTTP_REQ_HEAD, false, healthz },
 	{ "/readyz", EVHTTP_REQ_GET | EVHTTP_REQ_HEAD, false, readyz },
 	{ "/api", EVHTTP_REQ_POST, true, http_api_post },

@@ -113,6 +113,9 @@ void http_open311(struct http_conn *c, struct evhttp_request *req);
 void http_open311_closed(struct http_conn *c);
 /* The server is freed: the rate-limit tables go. */
 void http_open311_shutdown(void);
+/* http_static.c: the web console's files, the route every GET or HEAD no
+ * other route takes ("/" is index.html) */
+void http_static_get(struct http_conn *c, struct evhttp_request *req);
 /* http_metrics.c: GET /metrics, for loopback peers and admin certificates */
 void http_metrics_get(struct http_conn *c, struct evhttp_request *req);
 /* http_sse.c: GET /api/events, the account's pushed events as Server-Sent

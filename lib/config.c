@@ -73,6 +73,12 @@ static const struct config_entry table[] = {
 	      "closed)"),
 	ENTRY("http", "keepalive_timeout", CONFIG_DURATION, "30s", 1 * SEC, 1 * HOUR, NULL, true,
 	      http.keepalive_timeout_ms, "an idle keep-alive connection is closed after this"),
+	ENTRY("http", "web_root", CONFIG_PATH, "/usr/share/streetd/web", 0, 0, NULL, true,
+	      http.web_root, "directory of the web console's files, served at / (docs/console.md)"),
+	ENTRY("http", "js_root", CONFIG_PATH, "/usr/share/javascript", 0, 0, NULL, true,
+	      http.js_root,
+	      "Debian's libjs-* directory: only chart.js/ and leaflet/ are served, under "
+	      "/javascript/"),
 
 	ENTRY("tls", "cert", CONFIG_PATH, "/etc/streetd/server.crt", 0, 0, NULL, true, tls.cert,
 	      "server certificate chain (PEM)"),

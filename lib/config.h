@@ -76,6 +76,8 @@ struct streetd_config {
 		int64_t max_header;
 		int64_t request_timeout_ms;
 		int64_t keepalive_timeout_ms;
+		char *web_root; /* the web console's files */
+		char *js_root;  /* Debian's libjs-* (chart.js/, leaflet/ under it) */
 	} http;
 	struct {
 		char *cert;

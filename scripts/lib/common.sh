@@ -38,12 +38,22 @@ ST_PACKAGES=(
 	libevent-dev libpq-dev libjson-c-dev libssl-dev check libsystemd-dev libxlsxwriter-dev libxml2-dev
 	postgresql-15 postgresql-client-15 openssl ca-certificates
 	systemd python3 curl
+	libjs-chart.js libjs-leaflet
 )
 # systemd: systemd-analyze and systemd-socket-activate for the service tests
 # (nothing is started); python3: helpers of tests/integration/test_service.sh
 # and the xlsx read-back of tests/integration/xlsx_cells.py; libxlsxwriter-dev:
 # streetctl export --format xlsx (clients/xlsx.c); curl: the HTTPS tests
-# (tests/integration/test_daemon_http.c) drive the listener with it.
+# (tests/integration/test_daemon_http.c) drive the listener with it;
+# libjs-chart.js, libjs-leaflet: the web console's charts and grid map, served
+# by streetd from /usr/share/javascript (docs/console.md).
+
+# Debian packages only the browser tests need (scripts/test installs them,
+# scripts/run does not): chromium, driven by playwright-core from npm
+# (tests/browser/package.json); nodejs and npm only where node or npm is
+# missing (a machine may have them from elsewhere); fonts-wqy-microhei: a CJK
+# font, so that the screenshots show Chinese instead of boxes.
+ST_TEST_PACKAGES=(chromium fonts-wqy-microhei)
 
 # Globs sort bytewise, whatever the caller's locale.
 LC_COLLATE=C
@@ -141,14 +151,15 @@ st_missing_packages() {
 	printf '%s\n' "${missing[*]}"
 }
 
-# st_ensure_deps: install whatever of ST_PACKAGES is missing.  As root: apt-get.
+# st_ensure_deps [PKG...]: install whatever of the packages (default
+# ST_PACKAGES) is missing.  As root: apt-get.
 # Otherwise: sudo apt-get if sudo exists, else fail with exit 69 naming the
 # packages.  apt-get update runs once, and only if something is missing.
 # With ST_DEPS_DRY_RUN=1 it only says what it would do.
 st_ensure_deps() {
 	st_have dpkg-query || st_die 69 "dpkg-query not found: this set-up needs Debian 12 (bookworm)"
 	local missing
-	missing="$(st_missing_packages)"
+	missing="$(st_missing_packages "$@")"
 	if [[ -z "$missing" ]]; then
 		return 0
 	fi

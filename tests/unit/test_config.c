@@ -61,7 +61,7 @@ START_TEST(test_table)
 	const struct config_entry *t = config_table(&n);
 	size_t fixed = 0;
 
-	ck_assert_uint_eq(n, 36);
+	ck_assert_uint_eq(n, 38);
 	for (size_t i = 0; i < n; i++) {
 		char name[128];
 
@@ -821,6 +821,8 @@ static const struct good_case other_values[] = {
 	{ "http.max_header", "2KiB", NULL },
 	{ "http.request_timeout", "7s", NULL },
 	{ "http.keepalive_timeout", "2m", NULL },
+	{ "http.web_root", "/srv/web", NULL },
+	{ "http.js_root", "\"/opt/js\"", NULL },
 	{ "tls.cert", "/c.pem", NULL },
 	{ "tls.key", "\" k#ey \"", NULL },
 	{ "tls.ca", "\"#a\\\\b\\\"c\"", NULL },

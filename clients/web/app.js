@@ -1,0 +1,73 @@
+// app: the shell.  whoami says who the certificate is; the header shows
+// the screens of that role (views/registry.js), the connection state of
+// the event stream, and the language toggle; the router renders the view.
+import { call } from './api.js';
+import { h, replace } from './dom.js';
+import * as events from './events.js';
+import { lang, nameOf, register, setLang, t } from './i18n.js';
+import { roleName } from './format.js';
+import * as refdata from './refdata.js';
+import * as router from './router.js';
+import { navFor, viewsFor } from './views/registry.js';
+
+register({
+  zh: {
+    'app.title': '街道派单', 'app.loading': '加载中…', 'app.lang': 'English',
+    'conn.connecting': '连接中', 'conn.connected': '已连接', 'conn.reconnecting': '重新连接中',
+    'conn.offline': '离线', 'app.failed': '无法加载控制台：{msg}',
+  },
+  en: {
+    'app.title': 'Street dispatch', 'app.loading': 'loading…', 'app.lang': '中文',
+    'conn.connecting': 'connecting', 'conn.connected': 'connected', 'conn.reconnecting': 'reconnecting',
+    'conn.offline': 'offline', 'app.failed': 'cannot load the console: {msg}',
+  },
+});
+
+const ctx = { me: null };
+const conn = h('span', { id: 'conn-state', class: 'conn', role: 'status' });
+events.onState((s) => {
+  conn.dataset.state = s;
+  conn.className = 'conn conn-' + s;
+  conn.textContent = t('conn.' + s);
+});
+
+function header() {
+  conn.textContent = t('conn.' + events.connectionState());
+  const me = ctx.me;
+  return h('header', { class: 'top' },
+    h('a', { class: 'brand', href: '#/' }, t('app.title')),
+    h('nav', { class: 'nav' }, navFor(me.role).map((v) =>
+      h('a', { href: '#' + (v.navHref || v.route), dataset: { nav: v.id } }, t(v.title)))),
+    h('span', { class: 'spacer' }),
+    conn,
+    h('span', { id: 'me', class: 'me', dataset: { login: me.login, role: me.role } },
+      nameOf(me), ' · ', roleName(me.role)),
+    h('button', { id: 'lang', class: 'link', type: 'button', on: { click: () => { setLang(lang() === 'zh' ? 'en' : 'zh'); draw(); } } },
+      t('app.lang')));
+}
+
+function draw() {
+  const mainEl = h('main', { id: 'main' });
+  replace(document.body, header(), mainEl);
+  document.title = t('app.title');
+  router.render(mainEl, ctx);
+}
+
+async function boot() {
+  setLang(lang());
+  replace(document.body, h('p', { class: 'loading' }, t('app.loading')));
+  try {
+    const r = await call('whoami');
+    ctx.me = r.account;
+    await refdata.load();
+  } catch (e) {
+    replace(document.body, h('p', { class: 'fatal', id: 'fatal' }, t('app.failed', { msg: e.message })));
+    return;
+  }
+  for (const v of viewsFor(ctx.me.role)) router.addView(v);
+  events.start();
+  window.addEventListener('hashchange', () => router.render());
+  draw();
+}
+
+boot();

@@ -1,0 +1,24 @@
+// registry: every view of the console and who gets it.  Each module exports
+// {id, route, title (an i18n key), render(root, params, ctx)} and optionally
+// roles (absent: everyone) and nav (true: a link in the header).
+//
+// The role screens (issue 15, §2) go here, one module per role:
+//   views/street.js      the street office's inbox, returns, feedback, overdue
+//   views/department.js  to accept, in progress, resolve, extensions
+//   views/collector.js   report (category, grid, photos), my reports, confirm
+//   views/supervisor.js  overdue board, arbitration, assessment, bulletin
+// Import them below and add them to `all`; their routes must not clash
+// with '/', '/ticket/:id' and '/list'.
+import home from './home.js';
+import list from './list.js';
+import ticket from './ticket.js';
+
+const all = [home, list, ticket];
+
+export function viewsFor(role) {
+  return all.filter((v) => !v.roles || v.roles.includes(role));
+}
+
+export function navFor(role) {
+  return viewsFor(role).filter((v) => v.nav);
+}
