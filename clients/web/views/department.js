@@ -31,16 +31,18 @@ register({
 const DAY = 86400000;
 const day = (ms) => new Date(ms + 8 * 3600000).toISOString().slice(0, 10); // Asia/Shanghai
 
-// The calendar, fetched once and again when a deadline lies past it.
+// The calendar, fetched once and again when a deadline lies outside it
+// (at most 1800 days either way of today: past that, days count as plain).
 let cal = null;
 let calPending = null;
 async function calendarFor(dues) {
   const now = Date.now();
-  const far = Math.max(now, ...dues.map((d) => new Date(d).getTime()));
-  if (cal && wt.covers(cal, Math.min(now, ...dues.map((d) => new Date(d).getTime())), far)) return cal;
+  const t = dues.map((d) => new Date(d).getTime()).filter((x) => !Number.isNaN(x));
+  const lo = Math.max(Math.min(now - 30 * DAY, ...t), now - 1800 * DAY);
+  const hi = Math.min(Math.max(now + 30 * DAY, ...t) + 2 * DAY, now + 1800 * DAY);
+  if (cal && wt.covers(cal, lo, hi)) return cal;
   if (!calPending) {
-    const fields = far - now > 300 * DAY ? { from: day(now - 30 * DAY), to: day(Math.min(far + 2 * DAY, now + 3000 * DAY)) } : {};
-    calPending = call('calendar', fields).then((r) => { cal = wt.fromReply(r); return cal; })
+    calPending = call('calendar', { from: day(lo), to: day(hi + DAY) }).then((r) => { cal = wt.fromReply(r); return cal; })
       .finally(() => { calPending = null; });
   }
   return calPending;
