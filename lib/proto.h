@@ -132,6 +132,8 @@ enum proto_op {
 	PROTO_OP_O311_REQUESTS,
 	PROTO_OP_O311_REQUEST,
 	PROTO_OP_O311_POST, /* an action: reports as its api_key's account */
+
+	PROTO_OP_CALENDAR, /* work hours and calendar exceptions (the console's working time) */
 	PROTO_OP_COUNT
 };
 

@@ -214,6 +214,11 @@ static const struct proto_field proto_f_period_lock[] = {
 	F_DAY("to"),
 };
 /* after: the last seq (events) or checkpoint id the client has */
+/* calendar: a span of days, both optional (15_calendar.sql gives the defaults) */
+static const struct proto_field proto_f_calendar[] = {
+	F_TEXT("from", false, 10),
+	F_TEXT("to", false, 10),
+};
 static const struct proto_field proto_f_audit_events[] = {
 	F_INT("after", false, 0, PROTO_INT_MAX),
 	F_INT("limit", false, 1, 5000),
@@ -351,6 +356,7 @@ static const struct proto_op_spec proto_ops[PROTO_OP_COUNT] = {
 	     proto_f_o311_requests),
 	OPUB(PROTO_OP_O311_REQUEST, "o311_request", "st_o311_request", false, proto_f_o311_request),
 	OPUB(PROTO_OP_O311_POST, "o311_post", "st_o311_post", true, proto_f_o311_post),
+	OP(PROTO_OP_CALENDAR, "calendar", "st_calendar", false, proto_f_calendar),
 };
 
 static const char *const proto_error_names[PROTO_ERR_COUNT] = {

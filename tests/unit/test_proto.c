@@ -200,6 +200,10 @@ static const struct {
 	  "1",
 	  { "2026-11-01", "2026-12-01" } },
 	{ "{\"id\":1,\"op\":\"criteria\"}", PROTO_OP_CRITERIA, "1", { NULL } },
+	{ "{\"id\":1,\"op\":\"calendar\",\"to\":\"2027-01-01\"}",
+	  PROTO_OP_CALENDAR,
+	  "1",
+	  { NULL, "2027-01-01" } },
 	{ "{\"id\":1,\"op\":\"audit_events\",\"after\":0,\"limit\":5000}",
 	  PROTO_OP_AUDIT_EVENTS,
 	  "1",
@@ -1002,6 +1006,7 @@ static const struct {
 	{ PROTO_OP_O311_POST, "o311_post", true,
 	  "api_key service_code lat long address_string address_id email device_id account_id "
 	  "first_name last_name phone description media_url attributes key" },
+	{ PROTO_OP_CALENDAR, "calendar", false, "from to" },
 };
 
 START_TEST(test_op_table)

@@ -12,8 +12,12 @@
 import home from './home.js';
 import list from './list.js';
 import ticket from './ticket.js';
+import street from './street.js';
+import department from './department.js';
+import collector from './collector.js';
+import './ticket_actions.js';
 
-const all = [home, list, ticket];
+const all = [home, list, ticket, street, department, collector];
 
 export function viewsFor(role) {
   return all.filter((v) => !v.roles || v.roles.includes(role));

@@ -1,0 +1,94 @@
+// collector (#/collector): report a problem (category, grid from the
+// account's grids, description, address, photos) and my reports, newest
+// first, live; a resolved one is confirmed with a rating (1–5) and a
+// comment, or reopened with a reason.  (A map picker for the grid comes
+// with the grid map component.)
+import { call, callAll } from '../api.js';
+import { h, replace } from '../dom.js';
+import { nameOf, register, t } from '../i18n.js';
+import { lists } from '../refdata.js';
+import { photoPicker } from '../upload.js';
+import { board, field, fold, ratingSelect, summary } from './sections.js';
+
+register({
+  zh: {
+    'coll.title': '上报与我的工单', 'coll.report': '上报问题', 'coll.category': '类别', 'coll.grid': '网格',
+    'coll.description': '问题描述', 'coll.address': '地址', 'coll.submit': '上报', 'coll.reported': '已上报：工单 #{id}',
+    'coll.mine': '我的上报', 'coll.feedback': '待我确认', 'coll.confirm': '确认办结', 'coll.rating': '评分', 'coll.comment': '评语',
+    'coll.reopen': '重新办理', 'coll.reason': '原因', 'coll.need': '请填写类别、网格和问题描述',
+  },
+  en: {
+    'coll.title': 'Report and my tickets', 'coll.report': 'Report a problem', 'coll.category': 'category', 'coll.grid': 'grid',
+    'coll.description': 'description', 'coll.address': 'address', 'coll.submit': 'report', 'coll.reported': 'reported: ticket #{id}',
+    'coll.mine': 'My reports', 'coll.feedback': 'Waiting for my confirmation', 'coll.confirm': 'confirm', 'coll.rating': 'rating', 'coll.comment': 'comment',
+    'coll.reopen': 'reopen', 'coll.reason': 'reason', 'coll.need': 'give the category, the grid and a description',
+  },
+});
+
+// The reporter's actions on a resolved ticket (cards and ticket page).
+export function reporterActions(tk, act) {
+  if (tk.state !== 'resolved') return [];
+  const rating = ratingSelect({ class: 'rating' });
+  const comment = h('input', { class: 'comment', maxlength: '4000' });
+  const reason = h('input', { class: 'reason', maxlength: '4000', required: true });
+  return [
+    fold('act-confirm', t('coll.confirm'), [field(t('coll.rating'), rating), field(t('coll.comment'), comment)],
+      () => act('confirm', { rating: Number(rating.value), ...(comment.value.trim() ? { comment: comment.value.trim() } : {}) })),
+    fold('act-reopen', t('coll.reopen'), field(t('coll.reason'), reason), () => act('reopen', { reason: reason.value.trim() })),
+  ];
+}
+
+function reportForm(ctx) {
+  const leaf = lists.categories.filter((c) => !lists.categories.some((x) => x.parent_id === c.id));
+  const mine = new Set(ctx.me.grids || []);
+  const grids = lists.grids.filter((g) => mine.has(g.id) || (ctx.me.role === 'street' && g.street_id === ctx.me.street_id));
+  const cat = h('select', { id: 'report-category', required: true }, h('option', { value: '' }, t('sec.pick')),
+    leaf.map((c) => h('option', { value: String(c.id), dataset: { code: c.code } }, nameOf(c))));
+  const grid = h('select', { id: 'report-grid', required: true }, grids.length > 1 ? h('option', { value: '' }, t('sec.pick')) : null,
+    grids.map((g) => h('option', { value: String(g.id), dataset: { code: g.code } }, nameOf(g))));
+  const desc = h('textarea', { id: 'report-description', rows: '3', maxlength: '4000', required: true });
+  const addr = h('input', { id: 'report-address', maxlength: '400' });
+  const picker = photoPicker('report-photos');
+  const msg = h('p', { id: 'report-msg', class: 'msg', role: 'alert' });
+  const submit = h('button', { type: 'submit', class: 'primary' }, t('coll.submit'));
+  const form = h('form', { id: 'report-form', class: 'report', on: { submit: async (e) => {
+    e.preventDefault();
+    msg.className = 'msg'; msg.replaceChildren();
+    if (!cat.value || !grid.value || !desc.value.trim()) { msg.className = 'msg msg-error'; msg.textContent = t('coll.need'); return; }
+    submit.disabled = true;
+    try {
+      const photos = await picker.ids();
+      const r = await call('report', { category: Number(cat.value), grid: Number(grid.value), description: desc.value.trim(),
+        ...(addr.value.trim() ? { address: addr.value.trim() } : {}), ...(photos.length ? { photos } : {}),
+        key: 'web-' + Date.now() + '-' + Math.random().toString(36).slice(2) });
+      msg.className = 'msg msg-ok'; msg.dataset.ticket = r.ticket.id;
+      replace(msg, h('a', { href: '#/ticket/' + r.ticket.id }, t('coll.reported', { id: r.ticket.id })));
+      desc.value = ''; addr.value = ''; picker.clear();
+    } catch (err) {
+      msg.className = 'msg msg-error'; msg.dataset.code = err.code || ''; msg.textContent = err.message;
+    } finally { submit.disabled = false; }
+  } } },
+  field(t('coll.category'), cat), field(t('coll.grid'), grid), field(t('coll.description'), desc),
+  field(t('coll.address'), addr), picker.el, submit, msg);
+  return form;
+}
+
+export default {
+  id: 'collector',
+  route: '/collector',
+  title: 'coll.title',
+  roles: ['collector'],
+  nav: true,
+  render(root, params, ctx) {
+    root.append(h('h1', {}, t('coll.report')), reportForm(ctx));
+    const b = board(root, {
+      sections: [
+        { id: 'coll-feedback', title: 'coll.feedback', match: (tk) => tk.state === 'resolved' },
+        { id: 'coll-mine', title: 'coll.mine', match: () => true },
+      ],
+      load: () => callAll('list', { limit: 100 }, 'tickets', 2),
+      card: (tk, act) => [summary(tk), h('div', { class: 'card-body' }, reporterActions(tk, act))],
+    });
+    return b.cleanup;
+  },
+};
