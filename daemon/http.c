@@ -17,6 +17,7 @@
 #include "config.h"
 #include "evtime.h"
 #include "handlers.h"
+#include "http_call.h"
 #include "http_conn.h"
 #include "log.h"
 #include "metrics.h"
@@ -106,8 +107,7 @@ static void conn_end(struct http_conn *c)
 		return;
 	c->closed = true;
 	http_auth_closed(c);
-	http_api_closed(c);
-	http_open311_closed(c);
+	http_call_closed(c);
 	http_sse_closed(c);
 }
 
@@ -169,7 +169,6 @@ static struct bufferevent *bev_cb(struct event_base *base, void *arg)
 	snprintf(c->peer, sizeof(c->peer), "?");
 	TAILQ_INIT(&c->waiting);
 	LIST_INIT(&c->calls);
-	LIST_INIT(&c->o311_calls);
 	c->deadline = evtimer_new(base, deadline_cb, c);
 	if (!c->deadline || !SSL_set_ex_data(ssl, conn_index, c))
 		goto fail;
@@ -243,6 +242,8 @@ static const char *reason_of(int status)
 	switch (status) {
 	case 200:
 		return "OK";
+	case 304:
+		return "Not Modified";
 	case 400:
 		return "Bad Request";
 	case 401:
@@ -514,6 +515,6 @@ void http_free(struct http_server *h)
 		c->srv = NULL;
 	}
 	http_sse_free(h->sse);
-	http_open311_shutdown();
+	http_open311_shutdown(&h->env);
 	free(h);
 }
