@@ -478,8 +478,8 @@ static struct thttp_res get_until(struct tdaemon *d, int port, const char *path,
 		usleep(50 * 1000);
 		r = get(d, port, path);
 	}
-	ck_assert_msg(r.status == 200 && strstr(r.body, want), "%s never showed %s: %d %s", path,
-	              want, r.status, r.body);
+	ck_assert_msg(r.status == 200 && strstr(r.body, want), "%s never showed %s: %d %.200s",
+	              path, want, r.status, r.body);
 	return r;
 }
 
