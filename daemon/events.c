@@ -34,6 +34,7 @@
 
 enum {
 	ES_LISTEN,
+	ES_LISTEN_CATALOG,
 	ES_HEAD,
 	ES_AFTER,
 	ES_LOCK,
@@ -47,6 +48,7 @@ enum {
 
 static const struct db_stmt events_stmts[ES_NSTMTS] = {
 	[ES_LISTEN] = { "ev_listen", "LISTEN street_events", 0, NULL },
+	[ES_LISTEN_CATALOG] = { "ev_listen_catalog", "LISTEN " EVENTS_CATALOG_CHANNEL, 0, NULL },
 	[ES_HEAD] = { "ev_head", "SELECT head, snap_xmin FROM street.st_log_head()", 0, NULL },
 	[ES_AFTER] = { "ev_after",
 	               "SELECT seq, street_id, district_id, coalesce(department_id, 0), "
@@ -113,6 +115,8 @@ struct events {
 	struct timespec last_purge;
 	bool following, follow_again; /* a st_follow() call is out; another is wanted after it */
 	struct event *ev_follow;
+	void (*on_catalog)(void *arg); /* events_on_catalog() */
+	void *on_catalog_arg;
 };
 
 static void events_enter(struct events *ev, enum events_phase to)
@@ -355,6 +359,11 @@ static void on_notify(void *arg, const char *channel, int sender_pid)
 {
 	struct events *ev = arg;
 
+	if (strcmp(channel, EVENTS_CATALOG_CHANNEL) == 0) {
+		if (ev->on_catalog)
+			ev->on_catalog(ev->on_catalog_arg);
+		return;
+	}
 	/* our own doorbell: the commit read already covers those commits */
 	if (db_pool_has_backend(ev->ring_db, sender_pid) || !wanted(ev))
 		return;
@@ -500,6 +509,9 @@ static void on_state(void *arg, int ready, int size)
 	}
 	/* LISTEN first, then catch up from the log: nothing rung meanwhile is lost */
 	db_query(ev->db, ES_LISTEN, 0, NULL, ignore_done, NULL);
+	db_query(ev->db, ES_LISTEN_CATALOG, 0, NULL, ignore_done, NULL);
+	if (ev->on_catalog) /* changes while the connection was down went unheard */
+		ev->on_catalog(ev->on_catalog_arg);
 	read_soon(ev);
 	try_lock(ev);
 }
@@ -551,6 +563,12 @@ struct events *events_new(struct event_base *base, const struct streetd_config *
 fail:
 	events_free(ev);
 	return NULL;
+}
+
+void events_on_catalog(struct events *ev, void (*fn)(void *arg), void *arg)
+{
+	ev->on_catalog = fn;
+	ev->on_catalog_arg = arg;
 }
 
 void events_free(struct events *ev)

@@ -35,6 +35,13 @@ struct events *events_new(struct event_base *base, const struct streetd_config *
                           struct push *push, void (*on_running)(void *arg), void *arg);
 void events_free(struct events *ev);
 
+/* The catalogue (categories and their attributes) changed: triggers NOTIFY
+ * this channel (migration 021), which the reader's connection LISTENs on.
+ * fn(arg) runs for each such NOTIFY, and each time the connection is made
+ * (what changed while it was down went unheard).  One hook; NULL clears it. */
+#define EVENTS_CATALOG_CHANNEL "street_catalog"
+void events_on_catalog(struct events *ev, void (*fn)(void *arg), void *arg);
+
 /* A local action committed: read the log now, and ring the doorbell. */
 void events_committed(struct events *ev);
 

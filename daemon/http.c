@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <event2/bufferevent_ssl.h>
+#include <event2/bufferevent_struct.h>
 #include <event2/buffer.h>
 #include <event2/keyvalq_struct.h>
 #include <event2/listener.h>
@@ -17,6 +18,7 @@
 #include "config.h"
 #include "evtime.h"
 #include "handlers.h"
+#include "http_call.h"
 #include "http_conn.h"
 #include "log.h"
 #include "metrics.h"
@@ -106,8 +108,7 @@ static void conn_end(struct http_conn *c)
 		return;
 	c->closed = true;
 	http_auth_closed(c);
-	http_api_closed(c);
-	http_open311_closed(c);
+	http_call_closed(c);
 	http_sse_closed(c);
 }
 
@@ -169,7 +170,6 @@ static struct bufferevent *bev_cb(struct event_base *base, void *arg)
 	snprintf(c->peer, sizeof(c->peer), "?");
 	TAILQ_INIT(&c->waiting);
 	LIST_INIT(&c->calls);
-	LIST_INIT(&c->o311_calls);
 	c->deadline = evtimer_new(base, deadline_cb, c);
 	if (!c->deadline || !SSL_set_ex_data(ssl, conn_index, c))
 		goto fail;
@@ -285,6 +285,9 @@ struct http_sse *http_sse_of(const struct http_conn *c)
 	return c->srv->sse;
 }
 
+/* Answers up to this size leave as one TLS record (see http_respond). */
+#define COALESCE_MAX 16384
+
 void http_respond(struct http_conn *c, struct evhttp_request *req, int status,
                   const char *content_type, const char *body, size_t len)
 {
@@ -297,6 +300,23 @@ void http_respond(struct http_conn *c, struct evhttp_request *req, int status,
 	if (body && len > 0 && evhttp_request_get_command(req) != EVHTTP_REQ_HEAD)
 		evbuffer_add(buf, body, len);
 	evhttp_send_reply(req, status, reason_of(status), NULL);
+	if (c && !c->closed) {
+		/* evhttp leaves the head and the body as two chains of the output
+		 * buffer, and the OpenSSL bufferevent makes a TLS record and a send()
+		 * of each chain: one chain, one record, one system call (half the
+		 * writes of a keep-alive request; nothing is sent before the loop
+		 * turns, so the whole answer is there) */
+		struct evbuffer *o = bufferevent_get_output(c->bev);
+
+		if (evbuffer_get_length(o) <= COALESCE_MAX)
+			evbuffer_pullup(o, -1);
+		/* and written in this turn of the loop, not after epoll has said
+		 * the socket is writable (it is: the client waits for this
+		 * answer); with the loop's changelist (main.c) the write event is
+		 * then enabled and disabled again without an epoll_ctl */
+		if (event_pending(&c->bev->ev_write, EV_WRITE, NULL))
+			event_active(&c->bev->ev_write, EV_WRITE, 1);
+	}
 	if (c && !c->closed && --c->busy == 0)
 		evtime_add_ms(c->deadline, c->srv->env.cfg->http.keepalive_timeout_ms);
 }
@@ -536,6 +556,6 @@ void http_free(struct http_server *h)
 		c->srv = NULL;
 	}
 	http_sse_free(h->sse);
-	http_open311_shutdown();
+	http_open311_shutdown(&h->env);
 	free(h);
 }

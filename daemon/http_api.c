@@ -18,43 +18,18 @@
 #include <event2/buffer.h>
 #include <event2/http.h>
 
-#include "caller.h"
-#include "handlers.h"
 #include "http.h"
+#include "http_call.h"
 #include "http_conn.h"
 #include "log.h"
-
-struct http_call {
-	struct caller c; /* first: the request path's view */
-	LIST_ENTRY(http_call) link;
-	struct http_conn *conn;
-	struct evhttp_request *req;
-	struct identity who;
-	bool started; /* handlers_run took it: request_done ends it */
-};
-
-static struct http_call *call_of(struct caller *c)
-{
-	return (struct http_call *)(void *)c;
-}
-
-static void call_free(struct http_call *k)
-{
-	LIST_REMOVE(k, link);
-	free(k);
-}
 
 static void reply(struct http_call *k, int status, const char *body, size_t len)
 {
 	http_respond(k->conn, k->req, status, "application/json; charset=utf-8", body, len);
-	k->req = NULL;
-	if (!k->started)
-		call_free(k); /* answered at once: handlers_run holds nothing of it */
 }
 
-static void op_reply_ok(struct caller *c, const char *id, const char *result, size_t len)
+static void render_ok(struct http_call *k, const char *id, const char *result, size_t len)
 {
-	struct http_call *k = call_of(c);
 	char prefix[PROTO_ID_JSON_MAX + 64];
 	size_t n = proto_format_ok_prefix(prefix, sizeof(prefix), id);
 	char *body = malloc(n + len + 2);
@@ -74,36 +49,19 @@ static void op_reply_ok(struct caller *c, const char *id, const char *result, si
 	free(body);
 }
 
-static void op_reply_error(struct caller *c, const char *id, enum proto_error code, const char *msg)
+static void render_error(struct http_call *k, const char *id, enum proto_error code,
+                         const char *msg)
 {
 	char body[600];
 	size_t n = proto_format_error(body, sizeof(body), id, code, msg);
 
-	reply(call_of(c), http_status_of(code), body, n);
+	reply(k, http_status_of(code), body, n);
 }
 
-static void op_close(struct caller *c, const char *reason)
-{
-	(void)c, (void)reason; /* a one-shot call has no stream to end */
-}
-
-static void op_request_started(struct caller *c)
-{
-	call_of(c)->started = true;
-}
-
-static void op_request_done(struct caller *c)
-{
-	call_free(call_of(c));
-}
-
-static const struct caller_ops api_caller_ops = {
-	.reply_ok = op_reply_ok,
-	.reply_error = op_reply_error,
-	.push = NULL, /* subscribe is refused: GET /api/events streams */
-	.close = op_close,
-	.request_started = op_request_started,
-	.request_done = op_request_done,
+static const struct http_call_render api_render = {
+	.ok = render_ok,
+	.error = render_error,
+	.cleanup = NULL,
 };
 
 /* application/json, with or without parameters (charset=utf-8). */
@@ -169,29 +127,12 @@ void http_api_post(struct http_conn *c, struct evhttp_request *req)
 		proto_request_free(&preq);
 		return;
 	}
-	k = calloc(1, sizeof(*k));
+	k = http_call_new(c, req, http_env_of(c)->handlers, &c->who, &api_render, sizeof(*k));
 	if (!k) {
 		proto_request_free(&preq);
 		http_respond_error(c, req, PROTO_ERR_INTERNAL, "out of memory");
 		return;
 	}
-	k->conn = c;
-	k->req = req;
-	k->who = c->who;
-	caller_init(&k->c, &k->who, &api_caller_ops, c->id);
-	LIST_INSERT_HEAD(&c->calls, k, link);
-	handlers_run(http_env_of(c)->handlers, &k->c, &preq);
+	http_call_run(k, &preq);
 	proto_request_free(&preq);
-}
-
-void http_api_closed(struct http_conn *c)
-{
-	struct http_call *k;
-
-	while ((k = LIST_FIRST(&c->calls))) {
-		handlers_caller_gone(http_env_of(c)->handlers, &k->c);
-		if (k->req)
-			http_request_abandon(k->req);
-		call_free(k);
-	}
 }

@@ -27,7 +27,6 @@ struct db_query;
 struct http_env;
 struct http_server;
 struct http_call;
-struct http_o311_call;
 struct http_sse;
 struct http_sse_stream;
 struct http_wait;
@@ -59,10 +58,10 @@ struct http_conn {
 	char refusal[200];
 	struct db_query *auth_query;
 	TAILQ_HEAD(, http_wait) waiting;
-	/* requests being served (http_api.c): ended on close */
+	/* ops being run for this connection's requests (http_call.h: POST /api,
+	 * Open311), and Open311 requests waiting (a held 429, a cache fill):
+	 * dropped on close */
 	LIST_HEAD(, http_call) calls;
-	/* Open311 requests being served (http_open311.c): ended on close */
-	LIST_HEAD(, http_o311_call) o311_calls;
 	/* the event stream served on this connection (http_sse.c), if any */
 	struct http_sse_stream *sse;
 };
@@ -104,15 +103,12 @@ bool http_auth_revoked(struct http_conn *c);
 
 /* http_api.c */
 void http_api_post(struct http_conn *c, struct evhttp_request *req);
-/* The connection closed: its requests in flight are dropped. */
-void http_api_closed(struct http_conn *c);
 
 /* http_open311.c: everything under /open311/v2/ (a prefix route) */
 void http_open311(struct http_conn *c, struct evhttp_request *req);
-/* The connection closed: its Open311 requests in flight are dropped. */
-void http_open311_closed(struct http_conn *c);
-/* The server is freed: the rate-limit tables go. */
-void http_open311_shutdown(void);
+/* The server is freed (after its connections): the rate-limit tables and
+ * the cached answers go. */
+void http_open311_shutdown(const struct http_env *env);
 /* http_static.c: the web console's files, the route every GET or HEAD no
  * other route takes ("/" is index.html) */
 void http_static_get(struct http_conn *c, struct evhttp_request *req);

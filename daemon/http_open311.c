@@ -11,8 +11,10 @@
  *
  * Each URL becomes its op's request (proto_decode_pairs: the op table's
  * field checks, as for a JSON line) and runs through handlers_run() as the
- * anonymous caller (account 0: the ops are public; a post acts as its
- * api_key's account inside SQL).  The answer is the op's JSON result as it
+ * anonymous caller (http_call.h; account 0: the ops are public; a post acts
+ * as its api_key's account inside SQL).  services and service definitions
+ * are answered from http_o311_cache.c (read once per catalogue change, with
+ * an ETag: If-None-Match gets 304).  The answer is the op's JSON result as it
  * is, or open311_xml() of it; an error is the spec's error list with the
  * HTTP status of its code.
  *
@@ -25,6 +27,7 @@
 #include <json-c/json.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,13 +39,14 @@
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
 
-#include "caller.h"
 #include "config.h"
 #include "evtime.h"
 #include "handlers.h"
 #include "http.h"
+#include "http_call.h"
 #include "http_conn.h"
 #include "http_form.h"
+#include "http_o311_cache.h"
 #include "log.h"
 #include "open311_xml.h"
 #include "proto_pairs.h"
@@ -59,18 +63,15 @@
 /* The discovery document's changeset: when the endpoint list last changed. */
 #define O311_CHANGESET "2026-01-15T00:00:00+08:00"
 
-struct http_o311_call {
-	struct caller c; /* first: the request path's view */
-	LIST_ENTRY(http_o311_call) link;
-	struct http_conn *conn;
-	struct evhttp_request *req;
+struct o311_call {
+	struct http_call k; /* first: the one-shot caller */
 	enum proto_op op;
 	bool xml;
-	bool started; /* handlers_run took it: request_done ends it */
-	bool post;    /* a refused key charges the buckets */
+	bool post; /* a refused key charges the buckets */
 	unsigned char key_id[RATELIMIT_KEY], addr_id[RATELIMIT_KEY];
-	struct event *hold; /* a 429 held back (hold_cb), or NULL */
-	int retry_after;    /* its Retry-After, seconds */
+	struct event *hold;    /* a 429 held back (hold_cb), or NULL */
+	int retry_after;       /* its Retry-After, seconds */
+	struct o311_wait wait; /* a cached answer being read (cached()) */
 };
 
 /* Who the public ops run as: nobody (account 0). */
@@ -133,8 +134,9 @@ static void addr_key(const struct http_conn *c, unsigned char out[RATELIMIT_KEY]
 	sha256(addr_salt, sizeof(addr_salt), bin, sizeof(bin), out);
 }
 
-void http_open311_shutdown(void)
+void http_open311_shutdown(const struct http_env *env)
 {
+	o311_cache_free(env->handlers);
 	ratelimit_free(by_addr);
 	ratelimit_free(by_key);
 	by_addr = by_key = NULL;
@@ -211,73 +213,61 @@ static void respond_doc(struct http_conn *c, struct evhttp_request *req, bool xm
 
 /* ---------------------------------------------------------------- the caller */
 
-static struct http_o311_call *call_of(struct caller *c)
+static struct o311_call *o311_of(struct http_call *k)
 {
-	return (struct http_o311_call *)(void *)c;
+	return (struct o311_call *)(void *)k;
 }
 
-static void call_free(struct http_o311_call *k)
+static void render_ok(struct http_call *k, const char *id, const char *result, size_t len)
 {
-	LIST_REMOVE(k, link);
-	if (k->hold)
-		event_free(k->hold);
-	free(k);
-}
-
-static void call_answered(struct http_o311_call *k)
-{
-	k->req = NULL;
-	if (!k->started)
-		call_free(k); /* answered at once: handlers_run holds nothing of it */
-}
-
-static void op_reply_ok(struct caller *c, const char *id, const char *result, size_t len)
-{
-	struct http_o311_call *k = call_of(c);
+	struct o311_call *o = o311_of(k);
 
 	(void)id;
-	respond_doc(k->conn, k->req, k->xml, k->op, result, len);
-	call_answered(k);
+	respond_doc(k->conn, k->req, o->xml, o->op, result, len);
 }
 
-static void op_reply_error(struct caller *c, const char *id, enum proto_error code, const char *msg)
+static void render_error(struct http_call *k, const char *id, enum proto_error code,
+                         const char *msg)
 {
-	struct http_o311_call *k = call_of(c);
+	struct o311_call *o = o311_of(k);
 
 	(void)id;
-	if (k->post && code == PROTO_ERR_FORBIDDEN) {
+	if (o->post && code == PROTO_ERR_FORBIDDEN) {
 		double t = now_s();
 
-		ratelimit_charge(by_addr, k->addr_id, t);
-		ratelimit_charge(by_key, k->key_id, t);
+		ratelimit_charge(by_addr, o->addr_id, t);
+		ratelimit_charge(by_key, o->key_id, t);
 	}
-	respond_error(k->conn, k->req, k->xml, http_status_of(code), msg);
-	call_answered(k);
+	respond_error(k->conn, k->req, o->xml, http_status_of(code), msg);
 }
 
-static void op_close(struct caller *c, const char *reason)
+static void render_cleanup(struct http_call *k)
 {
-	(void)c, (void)reason; /* a one-shot call has no stream to end */
+	struct o311_call *o = o311_of(k);
+
+	if (o->hold)
+		event_free(o->hold);
+	o311_cache_unwait(&o->wait);
 }
 
-static void op_request_started(struct caller *c)
-{
-	call_of(c)->started = true;
-}
-
-static void op_request_done(struct caller *c)
-{
-	call_free(call_of(c));
-}
-
-static const struct caller_ops o311_caller_ops = {
-	.reply_ok = op_reply_ok,
-	.reply_error = op_reply_error,
-	.push = NULL,
-	.close = op_close,
-	.request_started = op_request_started,
-	.request_done = op_request_done,
+static const struct http_call_render o311_render = {
+	.ok = render_ok,
+	.error = render_error,
+	.cleanup = render_cleanup,
 };
+
+static struct o311_call *call_new(struct http_conn *c, struct evhttp_request *req, bool xml,
+                                  enum proto_op op)
+{
+	struct o311_call *o = (struct o311_call *)(void *)http_call_new(
+	        c, req, http_env_of(c)->handlers, &anonymous, &o311_render, sizeof(*o));
+
+	if (o) {
+		o->xml = xml;
+		o->op = op;
+	}
+	return o;
+}
 
 /* How long a 429 is held back before it is sent.  Answered at once, a flood
  * of bad keys gets its refusals as fast as the loop can write them (64
@@ -288,48 +278,45 @@ static const struct caller_ops o311_caller_ops = {
 
 static void hold_cb(evutil_socket_t fd, short what, void *arg)
 {
-	struct http_o311_call *k = arg;
+	struct o311_call *o = arg;
 	char secs[16];
 
 	(void)fd, (void)what;
-	snprintf(secs, sizeof(secs), "%d", k->retry_after);
-	evhttp_add_header(evhttp_request_get_output_headers(k->req), "Retry-After", secs);
-	respond_error(k->conn, k->req, k->xml, 429,
+	snprintf(secs, sizeof(secs), "%d", o->retry_after);
+	evhttp_add_header(evhttp_request_get_output_headers(o->k.req), "Retry-After", secs);
+	respond_error(o->k.conn, o->k.req, o->xml, 429,
 	              "too many requests with a bad api_key: retry later");
-	call_free(k);
+	http_call_free(&o->k);
 }
 
 /* Answers 429 after HOLD_429_MS; a connection closed meanwhile drops it
- * (http_open311_closed frees the call with its timer). */
+ * (http_call_closed frees the call with its timer). */
 static void hold_429(struct http_conn *c, struct evhttp_request *req, bool xml, int retry_after)
 {
-	struct http_o311_call *k = calloc(1, sizeof(*k));
+	struct o311_call *o = call_new(c, req, xml, PROTO_OP_O311_POST);
 
-	if (k)
-		k->hold = evtimer_new(
-		        evhttp_connection_get_base(evhttp_request_get_connection(req)), hold_cb, k);
-	if (!k || !k->hold) {
-		free(k);
+	if (o)
+		o->hold = evtimer_new(
+		        evhttp_connection_get_base(evhttp_request_get_connection(req)), hold_cb, o);
+	if (!o || !o->hold) {
+		if (o)
+			http_call_free(&o->k);
 		respond_error(c, req, xml, 429,
 		              "too many requests with a bad api_key: retry later");
 		return;
 	}
-	k->conn = c;
-	k->req = req;
-	k->xml = xml;
-	k->retry_after = retry_after;
-	caller_init(&k->c, &anonymous, &o311_caller_ops, c->id);
-	LIST_INSERT_HEAD(&c->o311_calls, k, link);
-	evtime_add_ms(k->hold, HOLD_429_MS);
+	o->retry_after = retry_after;
+	evtime_add_ms(o->hold, HOLD_429_MS);
 }
 
-/* Decodes the pairs as op's fields and runs the op; answers either way. */
+/* Decodes the pairs as op's fields and runs the op; answers either way.
+ * post (a POST's key and address) is charged when the key is refused. */
 static void run(struct http_conn *c, struct evhttp_request *req, bool xml, enum proto_op op,
                 const char *const *names, const char *const *values, size_t n,
-                const struct http_o311_call *post)
+                const struct o311_call *post)
 {
 	struct proto_request preq;
-	struct http_o311_call *k;
+	struct o311_call *o;
 	char err[256];
 	int rc;
 
@@ -340,22 +327,88 @@ static void run(struct http_conn *c, struct evhttp_request *req, bool xml, enum 
 		respond_error(c, req, xml, http_status_of((enum proto_error)rc), err);
 		return;
 	}
-	k = calloc(1, sizeof(*k));
-	if (!k) {
+	o = call_new(c, req, xml, op);
+	if (!o) {
 		proto_request_free(&preq);
 		respond_error(c, req, xml, 500, "out of memory");
 		return;
 	}
-	if (post)
-		*k = *post;
-	k->conn = c;
-	k->req = req;
-	k->op = op;
-	k->xml = xml;
-	caller_init(&k->c, &anonymous, &o311_caller_ops, c->id);
-	LIST_INSERT_HEAD(&c->o311_calls, k, link);
-	handlers_run(http_env_of(c)->handlers, &k->c, &preq);
+	if (post) {
+		o->post = true;
+		memcpy(o->key_id, post->key_id, sizeof(o->key_id));
+		memcpy(o->addr_id, post->addr_id, sizeof(o->addr_id));
+	}
+	http_call_run(&o->k, &preq);
 	proto_request_free(&preq);
+}
+
+/* ---------------------------------------------------------------- cached answers */
+
+/* If-None-Match names etag (or is "*"). */
+static bool not_modified(struct evhttp_request *req, const char *etag)
+{
+	const char *inm =
+	        evhttp_find_header(evhttp_request_get_input_headers(req), "If-None-Match");
+
+	return inm && (strcmp(inm, "*") == 0 || strstr(inm, etag));
+}
+
+static void respond_cached(struct http_conn *c, struct evhttp_request *req, bool xml,
+                           enum proto_op op, struct o311_doc *d)
+{
+	const char *etag = xml ? d->etag_xml : d->etag;
+	const char *body = d->json;
+	size_t len = d->json_len;
+
+	if (xml && !(body = o311_cache_xml(d, op, &len))) {
+		respond_error(c, req, true, 500, "the answer cannot be written as XML");
+		return;
+	}
+	evhttp_add_header(evhttp_request_get_output_headers(req), "ETag", etag);
+	if (not_modified(req, etag))
+		http_respond(c, req, 304, NULL, NULL, 0);
+	else
+		http_respond(c, req, 200, ctype_of(xml), body, len);
+}
+
+static void wait_done(struct o311_wait *w, struct o311_doc *doc, enum proto_error code,
+                      const char *msg)
+{
+	struct o311_call *o =
+	        (struct o311_call *)(void *)((char *)w - offsetof(struct o311_call, wait));
+
+	if (doc)
+		respond_cached(o->k.conn, o->k.req, o->xml, o->op, doc);
+	else
+		respond_error(o->k.conn, o->k.req, o->xml, http_status_of(code), msg);
+	http_call_free(&o->k);
+}
+
+/* services (code NULL) or a service's definition, from the cache; a miss
+ * waits for the one read of it.  Uncached (past the cache's bound, ENOMEM):
+ * the op runs for this request alone. */
+static void cached(struct http_conn *c, struct evhttp_request *req, bool xml, enum proto_op op,
+                   const char *code)
+{
+	struct o311_doc *d = o311_cache_get(op, code);
+	struct o311_call *o;
+
+	if (d) {
+		respond_cached(c, req, xml, op, d);
+		return;
+	}
+	o = call_new(c, req, xml, op);
+	if (o) {
+		o->wait.done = wait_done;
+		if (o311_cache_wait(http_env_of(c)->handlers, op, code, &o->wait) == 0)
+			return; /* answered by wait_done, maybe already */
+		http_call_free(&o->k);
+	}
+	if (code)
+		run(c, req, xml, op, (const char *const[]){ "service_code" },
+		    (const char *const[]){ code }, 1, NULL);
+	else
+		run(c, req, xml, op, NULL, NULL, 0, NULL);
 }
 
 /* ---------------------------------------------------------------- endpoints */
@@ -465,7 +518,7 @@ static void post_request(struct http_conn *c, struct evhttp_request *req, bool x
 	struct evbuffer *body = evhttp_request_get_input_buffer(req);
 	size_t len = evbuffer_get_length(body);
 	const char *names[HTTP_FORM_MAX_PAIRS + 1], *values[HTTP_FORM_MAX_PAIRS + 1];
-	struct http_o311_call post = { .post = true };
+	struct o311_call post = { .post = true };
 	struct http_form f;
 	const char *key;
 	char err[256], *attrs = NULL;
@@ -551,78 +604,89 @@ static void method_not_allowed(struct http_conn *c, struct evhttp_request *req, 
 	respond_error(c, req, xml, 405, "method not allowed here");
 }
 
+/* GET services.{fmt}, services/{code}.{fmt}, requests/{id}.{fmt}. */
+static void get_services(struct http_conn *c, struct evhttp_request *req, bool xml, const char *arg)
+{
+	(void)arg;
+	cached(c, req, xml, PROTO_OP_O311_SERVICES, NULL);
+}
+
+static void get_service(struct http_conn *c, struct evhttp_request *req, bool xml, const char *code)
+{
+	cached(c, req, xml, PROTO_OP_O311_SERVICE, code);
+}
+
+static void get_request(struct http_conn *c, struct evhttp_request *req, bool xml, const char *id)
+{
+	run(c, req, xml, PROTO_OP_O311_REQUEST, (const char *const[]){ "service_request_id" },
+	    (const char *const[]){ id }, 1, NULL);
+}
+
+static void get_discovery(struct http_conn *c, struct evhttp_request *req, bool xml,
+                          const char *arg)
+{
+	(void)arg;
+	discovery(c, req, xml);
+}
+
+static void get_requests_of(struct http_conn *c, struct evhttp_request *req, bool xml,
+                            const char *arg)
+{
+	(void)arg;
+	get_requests(c, req, xml);
+}
+
+static void post_requests(struct http_conn *c, struct evhttp_request *req, bool xml,
+                          const char *arg)
+{
+	(void)arg;
+	post_request(c, req, xml);
+}
+
+typedef void (*o311_fn)(struct http_conn *c, struct evhttp_request *req, bool xml, const char *arg);
+
+/* The endpoints under O311_BASE: "name.{fmt}" (dir NULL), or "dir/{arg}.{fmt}"
+ * (name NULL: the segment, decoded, is the argument); GET takes HEAD too. */
+static const struct o311_route {
+	const char *dir, *name;
+	o311_fn get, post;
+} o311_routes[] = {
+	{ NULL, "discovery", get_discovery, NULL },
+	{ NULL, "services", get_services, NULL },
+	{ NULL, "requests", get_requests_of, post_requests },
+	{ "services", NULL, get_service, NULL },
+	{ "requests", NULL, get_request, NULL },
+};
+
 void http_open311(struct http_conn *c, struct evhttp_request *req)
 {
 	const char *path = evhttp_uri_get_path(evhttp_request_get_evhttp_uri(req));
 	enum evhttp_cmd_type cmd = evhttp_request_get_command(req);
-	bool get = cmd == EVHTTP_REQ_GET || cmd == EVHTTP_REQ_HEAD;
 	const char *rest = path + strlen(O311_BASE);
 	const char *slash = strchr(rest, '/');
+	size_t dirlen = slash ? (size_t)(slash - rest) : 0;
+	const struct o311_route *r = o311_routes,
+	                        *end = o311_routes + sizeof(o311_routes) / sizeof(o311_routes[0]);
 	bool xml = false;
-	char *name;
+	char *name = NULL;
 
-	if (!slash) {
-		name = split_format(rest, &xml);
-		if (!name)
-			goto unknown;
-		if (strcmp(name, "discovery") == 0 || strcmp(name, "services") == 0) {
-			if (!get)
-				method_not_allowed(c, req, xml, "GET, HEAD");
-			else if (name[0] == 'd')
-				discovery(c, req, xml);
-			else
-				run(c, req, xml, PROTO_OP_O311_SERVICES, NULL, NULL, 0, NULL);
-		} else if (strcmp(name, "requests") == 0) {
-			if (cmd == EVHTTP_REQ_POST)
-				post_request(c, req, xml);
-			else
-				get_requests(c, req, xml);
-		} else {
-			free(name);
-			goto unknown;
-		}
-		free(name);
-		return;
-	}
-	if ((size_t)(slash - rest) == strlen("services") && strncmp(rest, "services/", 9) == 0) {
-		name = split_format(slash + 1, &xml);
-		if (!name)
-			goto unknown;
-		if (!get)
-			method_not_allowed(c, req, xml, "GET, HEAD");
-		else
-			run(c, req, xml, PROTO_OP_O311_SERVICE,
-			    (const char *const[]){ "service_code" }, (const char *const[]){ name },
-			    1, NULL);
-		free(name);
-		return;
-	}
-	if ((size_t)(slash - rest) == strlen("requests") && strncmp(rest, "requests/", 9) == 0) {
-		name = split_format(slash + 1, &xml);
-		if (!name)
-			goto unknown;
-		if (!get)
-			method_not_allowed(c, req, xml, "GET, HEAD");
-		else
-			run(c, req, xml, PROTO_OP_O311_REQUEST,
-			    (const char *const[]){ "service_request_id" },
-			    (const char *const[]){ name }, 1, NULL);
-		free(name);
-		return;
-	}
-unknown:
-	respond_error(c, req, xml, 404,
-	              "no such Open311 endpoint (see " O311_BASE "discovery.json)");
-}
-
-void http_open311_closed(struct http_conn *c)
-{
-	struct http_o311_call *k;
-
-	while ((k = LIST_FIRST(&c->o311_calls))) {
-		handlers_caller_gone(http_env_of(c)->handlers, &k->c);
-		if (k->req)
-			http_request_abandon(k->req);
-		call_free(k);
-	}
+	/* the directory's routes (the top level's: dir NULL, listed first) */
+	while (r < end &&
+	       (slash ? !r->dir || strlen(r->dir) != dirlen || strncmp(rest, r->dir, dirlen) != 0
+	              : r->dir != NULL))
+		r++;
+	if (r < end)
+		name = split_format(slash ? slash + 1 : rest, &xml);
+	while (name && !slash && r < end && !r->dir && strcmp(r->name, name) != 0)
+		r++;
+	if (!name || r == end || (!slash && r->dir))
+		respond_error(c, req, xml, 404,
+		              "no such Open311 endpoint (see " O311_BASE "discovery.json)");
+	else if (cmd == EVHTTP_REQ_POST && r->post)
+		r->post(c, req, xml, name);
+	else if (cmd != EVHTTP_REQ_POST)
+		r->get(c, req, xml, name); /* GET or HEAD */
+	else
+		method_not_allowed(c, req, xml, "GET, HEAD");
+	free(name);
 }

@@ -20,6 +20,7 @@
 #include "events.h"
 #include "evtime.h"
 #include "http.h"
+#include "http_o311_cache.h"
 #include "log.h"
 #include "metrics.h"
 #include "metrics_text.h"
@@ -235,6 +236,13 @@ static bool server_ready(void *arg)
 	return !srv->draining && db_pool_ready(srv->db) > 0 && events_running(srv->events);
 }
 
+/* Open311's cached answers follow the catalogue (http_o311_cache.h). */
+static void catalog_changed(void *arg)
+{
+	(void)arg;
+	o311_cache_invalidate();
+}
+
 int server_init(struct server *srv, void (*on_db_state)(void *srv, int ready, int size),
                 void (*on_events_running)(void *srv))
 {
@@ -285,6 +293,7 @@ int server_init(struct server *srv, void (*on_db_state)(void *srv, int ready, in
 
 		if (!(srv->http = http_new(srv->base, &he)))
 			return -1;
+		events_on_catalog(srv->events, catalog_changed, NULL);
 	}
 	metrics_attach(&(struct metrics_sources){
 	        .hub = &srv->hub, .db = srv->db, .events = srv->events, .http = srv->http });

@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -456,6 +457,204 @@ START_TEST(test_bad_key_flood)
 }
 END_TEST
 
+/* How many times needle is in the daemon's log. */
+static int log_count(struct tdaemon *d, const char *needle)
+{
+	int n = 0;
+
+	for (const char *p = tdaemon_log(d); (p = strstr(p, needle)); p += strlen(needle))
+		n++;
+	return n;
+}
+
+/* GET path until the body holds want (the NOTIFY has reached the daemon),
+ * for at most 10 s; the last answer. */
+static struct thttp_res get_until(struct tdaemon *d, int port, const char *path, const char *want)
+{
+	struct thttp_res r = get(d, port, path);
+
+	for (int i = 0; i < 200 && !(r.status == 200 && strstr(r.body, want)); i++) {
+		hfree(&r);
+		usleep(50 * 1000);
+		r = get(d, port, path);
+	}
+	ck_assert_msg(r.status == 200 && strstr(r.body, want), "%s never showed %s: %d %.200s",
+	              path, want, r.status, r.body);
+	return r;
+}
+
+/* The value of header name (the last one), malloc()ed; NULL if absent. */
+static char *header_of(const struct thttp_res *r, const char *name)
+{
+	char *found = NULL, *copy = strdup(r->head), *save = NULL;
+
+	for (char *l = strtok_r(copy, "\r\n", &save); l; l = strtok_r(NULL, "\r\n", &save))
+		if (strncasecmp(l, name, strlen(name)) == 0 && l[strlen(name)] == ':') {
+			free(found);
+			found = strdup(l + strlen(name) + 2);
+		}
+	free(copy);
+	return found;
+}
+
+/* services and service definitions come from the daemon's cache: read once,
+ * ETag and If-None-Match, a change to the catalogue seen on the next request
+ * once its NOTIFY arrived (a new service, a new name, a new attribute), and
+ * concurrent first requests after a change wait on one read. */
+START_TEST(test_services_cache)
+{
+	int port, fills, invalidated;
+	struct tdaemon *d = start(&port);
+	PGconn *adm = tdb_connect(true);
+	char code[64], name[64], renamed[64], *etag, *etag2, *out;
+	const char *const p1[] = { code };
+	struct thttp_res r;
+
+	snprintf(code, sizeof(code), "cachetest.%d", (int)getpid());
+	snprintf(name, sizeof(name), "缓存测试 %d", (int)getpid());
+	snprintf(renamed, sizeof(renamed), "改名 %d", (int)getpid());
+
+	/* read once, then from the cache: the same bytes and ETag */
+	r = get(d, port, "/open311/v2/services.json");
+	ck_assert_int_eq(r.status, 200);
+	etag = header_of(&r, "ETag");
+	ck_assert_ptr_nonnull(etag);
+	out = strdup(r.body);
+	hfree(&r);
+	fills = log_count(d, "open311 cache fill op=o311_services ");
+	ck_assert_int_ge(fills, 1);
+	r = get(d, port, "/open311/v2/services.json");
+	ck_assert_int_eq(r.status, 200);
+	ck_assert_str_eq(r.body, out);
+	ck_assert(has_header(&r, fmt("ETag: %s", etag)));
+	hfree(&r);
+	ck_assert_int_eq(log_count(d, "open311 cache fill op=o311_services "), fills);
+	/* If-None-Match: 304 without a body; another ETag: the answer */
+	r = thttp(d, &(struct thttp_req){ .port = port,
+	                                  .path = "/open311/v2/services.json",
+	                                  .header = fmt("If-None-Match: %s", etag) });
+	ck_assert_int_eq(r.status, 304);
+	ck_assert_str_eq(r.body, "");
+	ck_assert(has_header(&r, "Content-Security-Policy: "));
+	hfree(&r);
+	r = thttp(d, &(struct thttp_req){ .port = port,
+	                                  .path = "/open311/v2/services.json",
+	                                  .header = "If-None-Match: \"0000000000000000\"" });
+	ck_assert_int_eq(r.status, 200);
+	ck_assert_str_eq(r.body, out);
+	hfree(&r);
+
+	/* a new service (a leaf under pollution.noise's group) */
+	ck_assert_int_eq(
+	        tdb_int(adm,
+	                "WITH n AS (INSERT INTO street.category (parent_id, code, name, name_en,"
+	                " dispatch_s, accept_s, resolve_s, feedback_s, urgent_dispatch_s,"
+	                " urgent_accept_s, urgent_resolve_s, urgent_feedback_s)"
+	                " SELECT parent_id, $1, $2, 'cache test', dispatch_s, accept_s, resolve_s,"
+	                " feedback_s, urgent_dispatch_s, urgent_accept_s, urgent_resolve_s,"
+	                " urgent_feedback_s FROM street.category WHERE code = 'pollution.noise'"
+	                " RETURNING 1) SELECT count(*) FROM n",
+	                2, (const char *const[]){ code, name }),
+	        1);
+	r = get_until(d, port, "/open311/v2/services.json", name);
+	etag2 = header_of(&r, "ETag");
+	ck_assert_str_ne(etag2, etag);
+	hfree(&r);
+	r = get(d, port, "/open311/v2/services.xml");
+	ck_assert_int_eq(r.status, 200);
+	ck_assert_ptr_nonnull(strstr(r.body, name));
+	hfree(&r);
+	r = get(d, port, fmt("/open311/v2/services/%s.json", code));
+	ck_assert_int_eq(r.status, 200);
+	ck_assert_uint_eq(json_object_array_length(tj_get(r.json, "attributes")), 0);
+	hfree(&r);
+
+	/* renamed: the next request after the NOTIFY has the new name */
+	ck_assert_int_eq(tdb_int(adm,
+	                         "WITH u AS (UPDATE street.category SET name = $2 WHERE code = $1"
+	                         " RETURNING 1) SELECT count(*) FROM u",
+	                         2, (const char *const[]){ code, renamed }),
+	                 1);
+	r = get_until(d, port, "/open311/v2/services.json", renamed);
+	ck_assert_ptr_null(strstr(r.body, name));
+	hfree(&r);
+	r = get(d, port, "/open311/v2/services.xml");
+	ck_assert_ptr_nonnull(strstr(r.body, renamed));
+	hfree(&r);
+
+	/* an attribute: the definition follows */
+	ck_assert_int_eq(tdb_int(adm,
+	                         "WITH n AS (INSERT INTO street.category_attribute (category_id,"
+	                         " code, datatype, ord, description) SELECT id, 'cached', 'string',"
+	                         " 1, 'cache test' FROM street.category WHERE code = $1"
+	                         " RETURNING 1) SELECT count(*) FROM n",
+	                         1, p1),
+	                 1);
+	r = get_until(d, port, fmt("/open311/v2/services/%s.json", code), "\"cached\"");
+	hfree(&r);
+
+	/* eight clients at once after a change: one read */
+	invalidated = log_count(d, "open311 cache invalidated");
+	ck_assert_int_eq(tdb_int(adm,
+	                         "WITH u AS (UPDATE street.category SET name_en = 'cache test 2'"
+	                         " WHERE code = $1 RETURNING 1) SELECT count(*) FROM u",
+	                         1, p1),
+	                 1);
+	for (int i = 0; i < 200 && log_count(d, "open311 cache invalidated") == invalidated; i++)
+		usleep(50 * 1000);
+	ck_assert_int_gt(log_count(d, "open311 cache invalidated"), invalidated);
+	fills = log_count(d, "open311 cache fill op=o311_services ");
+	{
+		char cmd[1024];
+
+		snprintf(cmd, sizeof(cmd),
+		         "cd '%s' && for i in 1 2 3 4 5 6 7 8; do curl -sS --max-time 10 --cacert "
+		         "'%s'"
+		         " -o /dev/null -w '%%{http_code}\\n' https://127.0.0.1:%d/open311/v2/"
+		         "services.json & done > many.out; wait",
+		         tdaemon_dir(d), ttls_path("ca.crt"), port);
+		ck_assert_int_eq(system(cmd), 0);
+		snprintf(cmd, sizeof(cmd), "%s/many.out", tdaemon_dir(d));
+		{
+			FILE *f = fopen(cmd, "r");
+			char line[32];
+			int ok = 0;
+
+			ck_assert_ptr_nonnull(f);
+			while (fgets(line, sizeof(line), f))
+				ok += strcmp(line, "200\n") == 0;
+			fclose(f);
+			ck_assert_int_eq(ok, 8);
+		}
+	}
+	ck_assert_int_eq(log_count(d, "open311 cache fill op=o311_services "), fills + 1);
+	r = get(d, port, "/open311/v2/services.json");
+	ck_assert_ptr_nonnull(strstr(r.body, "cache test 2"));
+	hfree(&r);
+
+	/* gone again: no longer a service */
+	tdb_int(adm,
+	        "WITH a AS (DELETE FROM street.category_attribute WHERE category_id ="
+	        " (SELECT id FROM street.category WHERE code = $1) RETURNING 1),"
+	        " c AS (DELETE FROM street.category WHERE code = $1 RETURNING 1)"
+	        " SELECT count(*) FROM c",
+	        1, p1);
+	r = get(d, port, fmt("/open311/v2/services/%s.json", code));
+	for (int i = 0; i < 200 && r.status != 404; i++) {
+		hfree(&r);
+		usleep(50 * 1000);
+		r = get(d, port, fmt("/open311/v2/services/%s.json", code));
+	}
+	ck_assert_int_eq(r.status, 404);
+	hfree(&r);
+	free(etag);
+	free(etag2);
+	free(out);
+	PQfinish(adm);
+	tdaemon_stop(d, SIGTERM);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("daemon_open311");
@@ -465,6 +664,7 @@ int main(void)
 	tcase_add_test(tc, test_conformance);
 	tcase_add_test(tc, test_bad_posts);
 	tcase_add_test(tc, test_bad_key_flood);
+	tcase_add_test(tc, test_services_cache);
 	suite_add_tcase(s, tc);
 	return tdaemon_run_suite(s);
 }

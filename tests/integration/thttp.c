@@ -90,6 +90,10 @@ struct thttp_res thttp(struct tdaemon *d, const struct thttp_req *q)
 		ARG("-H");
 		ARG2("Origin: ", q->origin);
 	}
+	if (q->header) {
+		ARG("-H");
+		ARG(q->header);
+	}
 	if (q->body) {
 		FILE *f = fopen(bodyf, "w");
 

@@ -23,6 +23,7 @@ struct thttp_req {
 	const char *ctype;  /* Content-Type of the body; NULL: none */
 	const char *origin; /* Origin header; NULL: none */
 	const char *body;   /* NULL: no body */
+	const char *header; /* one more request header ("Name: value"); NULL: none */
 };
 
 struct thttp_res {
