@@ -12,8 +12,9 @@
 import home from './home.js';
 import list from './list.js';
 import ticket from './ticket.js';
+import supervisor from './supervisor.js';
 
-const all = [home, list, ticket];
+const all = [home, list, ticket, ...supervisor];
 
 export function viewsFor(role) {
   return all.filter((v) => !v.roles || v.roles.includes(role));
