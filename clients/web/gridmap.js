@@ -37,14 +37,18 @@ export async function gridMap(container, { grids, counts = new Map(), onPick } =
     const poly = L.polygon(g.boundary.map(([lon, lat]) => [lat, lon]), colour(counts.get(g.id)));
     poly.bindTooltip(tip(g, counts.get(g.id)), { sticky: true });
     poly.on('click', () => { select(g.id); if (onPick) onPick(g); });
-    poly.addTo(map);
-    const el = poly.getElement();
-    if (el) { el.dataset.grid = g.id; el.classList.add('grid-poly'); }
     layers.set(g.id, { g, poly });
     bounds = bounds ? bounds.extend(poly.getBounds()) : poly.getBounds();
   }
+  // the view first: Leaflet draws a layer only once the map has one
   if (bounds) map.fitBounds(bounds, { padding: [8, 8] });
   else map.setView([0, 0], 1);
+  for (const [id, { poly }] of layers) {
+    poly.addTo(map);
+    const el = poly.getElement();
+    el.dataset.grid = id;
+    el.classList.add('grid-poly');
+  }
 
   function select(id) {
     if (selected !== null && layers.has(selected)) {

@@ -74,7 +74,7 @@ export default {
 
     function row(tk) {
       const note = h('input', { class: 'urge-note', maxlength: '4000', placeholder: t('board.note'), 'aria-label': t('board.note') });
-      return h('tr', { dataset: { ticket: tk.id, version: tk.version, department: tk.department_id ?? '', street: tk.street_id } },
+      return h('tr', { dataset: { ticket: tk.id, version: tk.version, department: tk.department_id ?? 0, street: tk.street_id } },
         h('td', {}, h('a', { href: '#/ticket/' + tk.id }, '#' + tk.id)),
         h('td', { class: 'overdue late' }, lateBy(tk.due_at)),
         h('td', {}, time(tk.due_at)),
