@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # bench/console.sh — sourced by bench/run: measurement "console" (issue 15,
 # "How fast"): the first meaningful paint of the supervisor's overdue board
 # with 1 M tickets in the database, in Chromium over loopback
