@@ -104,6 +104,8 @@ enum proto_op {
 	PROTO_OP_LIST,
 	PROTO_OP_OVERDUE,
 	PROTO_OP_ROUTE,
+	PROTO_OP_RETURNS,   /* the arbitration queue */
+	PROTO_OP_GRID_LOAD, /* open and overdue tickets per grid */
 	/* photos */
 	PROTO_OP_PHOTO_BEGIN,
 	PROTO_OP_PHOTO_CHUNK,

@@ -139,6 +139,11 @@ static const struct proto_field proto_f_overdue[] = {
 	{ .name = "after", .type = PROTO_T_CURSOR, .min = 1, .max = 100 },
 	F_LIMIT,
 };
+/* returns: after is the seq of the last return of the previous page */
+static const struct proto_field proto_f_returns[] = {
+	F_INT("after", false, 0, PROTO_INT_MAX),
+	F_LIMIT,
+};
 static const struct proto_field proto_f_subscribe[] = {
 	F_INT("since", false, 0, PROTO_INT_MAX),
 	F_ID4("category", false),
@@ -333,6 +338,8 @@ static const struct proto_op_spec proto_ops[PROTO_OP_COUNT] = {
 	OP(PROTO_OP_LIST, "list", "st_list", false, proto_f_list),
 	OP(PROTO_OP_OVERDUE, "overdue", "st_overdue", false, proto_f_overdue),
 	OP(PROTO_OP_ROUTE, "route", "st_route_ticket", false, proto_f_ticket_only),
+	OP(PROTO_OP_RETURNS, "returns", "st_returns", false, proto_f_returns),
+	OP0(PROTO_OP_GRID_LOAD, "grid_load", "st_grid_load"),
 	OPP(PROTO_OP_PHOTO_BEGIN, "photo_begin", "st_photo_begin", proto_f_photo_begin),
 	OP(PROTO_OP_PHOTO_CHUNK, "photo_chunk", "st_photo_chunk", false, proto_f_photo_chunk),
 	OP(PROTO_OP_PHOTO_END, "photo_end", "st_photo_end", false, proto_f_photo_end),

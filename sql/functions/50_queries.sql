@@ -117,10 +117,15 @@ BEGIN
 			'code', c.code, 'name', c.name, 'name_en', c.name_en,
 			'street_id', c.street_id) ORDER BY c.id)
 			FROM community c), '[]'),
+		-- boundary: the polygon of 020 as [[lon, lat]...] (the console's map), or null
 		'grids', coalesce((SELECT jsonb_agg(jsonb_build_object('id', g.id,
 			'code', g.code, 'name', g.name, 'name_en', g.name_en,
-			'community_id', g.community_id) ORDER BY g.id)
-			FROM grid g), '[]'));
+			'community_id', g.community_id, 'boundary', (
+				SELECT jsonb_agg(jsonb_build_array(m[1]::float8, m[2]::float8) ORDER BY n)
+				FROM regexp_matches(b.boundary::text,
+					'\(([-+0-9.eE]+),([-+0-9.eE]+)\)', 'g') WITH ORDINALITY AS x (m, n)))
+			ORDER BY g.id)
+			FROM grid g LEFT JOIN grid_boundary b ON b.grid_id = g.id), '[]'));
 END
 $$;
 

@@ -73,6 +73,13 @@ export function streetctl(login, ...args) {
   return r.stdout.trim() ? JSON.parse(r.stdout) : null;
 }
 
+// streetctl as LOGIN without --json: its exit status and output as they are.
+export function streetctlRaw(login, ...args) {
+  return spawnSync(process.env.STREETD_STREETCTL, ['--server', '127.0.0.1', '--port', String(socketPort),
+    '--ca', `${TLS}/ca.crt`, '--cert', `${TLS}/${login}.crt`, '--tls-key', `${TLS}/${login}.key`, ...args],
+  { env: { ...process.env, HOME: ctlHome, XDG_STATE_HOME: ctlHome } });
+}
+
 // The harness's commands: one line out, one line back.
 const input = createInterface({ input: process.stdin });
 const answers = [];

@@ -556,7 +556,7 @@ START_TEST(reference_data)
 					ck_assert(has(x, "id") && has(x, "code") &&
 					          has(x, "name") && has(x, "name_en"));
 					ck_assert_int_eq(json_object_object_length(x),
-					                 kinds[j].parent ? 5 : 4);
+					                 kinds[j].parent ? (j == 3 ? 6 : 5) : 4);
 					if (kinds[j].parent)
 						ck_assert(!jnull(x, kinds[j].parent));
 				}
@@ -578,7 +578,26 @@ START_TEST(reference_data)
 						                         "SELECT id FROM community "
 						                         "WHERE code = 'jg-yanan'",
 						                         0, NULL));
+						/* its boundary: the demo's rectangle, [lon, lat] */
+						json_object *b = key(g, "boundary");
+						ck_assert_int_eq((int)json_object_array_length(b),
+						                 4);
+						for (size_t pi = 0; pi < 4; pi++) {
+							json_object *pt =
+							        json_object_array_get_idx(b, pi);
+							double lon = json_object_get_double(
+							        json_object_array_get_idx(pt, 0));
+							double lat = json_object_get_double(
+							        json_object_array_get_idx(pt, 1));
+
+							ck_assert(lon >= 87.28 - 1e-9 &&
+							          lon <= 87.30 + 1e-9);
+							ck_assert(lat >= 44.015 - 1e-9 &&
+							          lat <= 44.025 + 1e-9);
+						}
 					}
+					if (strcmp(jstr(g, "code"), "t-other-01") == 0)
+						ck_assert(jnull(g, "boundary")); /* none recorded */
 				}
 				ck_assert_int_eq(found, 1);
 			}
@@ -1396,6 +1415,203 @@ START_TEST(account_by_cn_and_disabled)
 }
 END_TEST
 
+/* ---- the console's reads (sql/functions/55_console.sql) ---- */
+
+/* A return of ticket t by the department holding it, naming another one;
+ * the return event's seq. */
+static long long return_ticket(long long t, const char *reason)
+{
+	struct tdb_outcome o;
+	const char *q[] = { tdb_fmt("%lld", t) };
+	long long dept = tdb_int(db, "SELECT department_id FROM ticket WHERE id = $1", 1, q);
+	long long who = tdb_int(db,
+	                        "SELECT min(a.id) FROM account a JOIN ticket t ON"
+	                        " t.department_id = a.department_id WHERE t.id = $1"
+	                        " AND NOT a.disabled AND a.login NOT LIKE 't.%'",
+	                        1, q);
+	int named = tdb_department(db, "cgj") == dept ? tdb_department(db, "sthj")
+	                                              : tdb_department(db, "cgj");
+	char a[16], id[32], v[16], d[16];
+	const char *p[] = { a, id, v, reason, d, NULL };
+
+	snprintf(a, sizeof(a), "%lld", who);
+	snprintf(id, sizeof(id), "%lld", t);
+	snprintf(v, sizeof(v), "%d", version_of(t));
+	snprintf(d, sizeof(d), "%d", named);
+	tdb_call(db, "st_return", 6, p, &o);
+	ck_assert_msg(o.ok, "return: %s %s", o.sqlstate, o.message);
+	return o.seq;
+}
+
+/* The queue's row for the return at seq as LOGIN sees it (walking every page
+ * from just before it, one row a page), or NULL; *rows counts the rows read. */
+static json_object *queue_row(const char *login, long long seq, json_object **holder)
+{
+	char after[32];
+
+	snprintf(after, sizeof(after), "%lld", seq - 1);
+	for (int i = 0; i < 1000; i++) {
+		const char *p[] = { tdb_fmt("%d", uid_of(login)), after, "1" };
+		json_object *r = jok("SELECT street.st_returns($1, $2, $3::integer)", 3, p);
+		json_object *rows = key(r, "returns");
+
+		ck_assert_int_le((int)json_object_array_length(rows), 1);
+		for (size_t j = 0; j < json_object_array_length(rows); j++) {
+			json_object *row = json_object_array_get_idx(rows, j);
+
+			ck_assert_int_gt(jint(row, "seq"), atoll(after));
+			if (jint(row, "seq") == seq) {
+				*holder = r;
+				return row;
+			}
+		}
+		if (jnull(r, "next")) {
+			json_object_put(r);
+			return NULL;
+		}
+		snprintf(after, sizeof(after), "%lld", jint(r, "next"));
+		json_object_put(r);
+	}
+	ck_abort_msg("the queue never ended");
+	return NULL;
+}
+
+START_TEST(returns_queue)
+{
+	char m[64];
+	long long t1, t2, s1, s2;
+	json_object *holder = NULL, *row;
+
+	marker(m, sizeof(m), "ret");
+	t1 = report_as("wang.fang", "pollution.noise", "jg-yanan-01", m, NULL);
+	dispatch("zhang.wei", t1);
+	s1 = return_ticket(t1, "不属于本部门 <b>x</b>");
+	t2 = report_as("wang.fang", "pollution.noise", "jg-yanan-01", m, NULL);
+	dispatch("zhang.wei", t2);
+	s2 = return_ticket(t2, "second");
+	dispatch("zhang.wei", t2); /* the street office re-dispatched it: not pending */
+
+	/* the city-wide and the district supervisor see both, with what to rule on */
+	static const char *const sees[] = { "ma.jun", "sun.li" };
+	for (size_t i = 0; i < 2; i++) {
+		const char *q[] = { tdb_fmt("%lld", s1) };
+
+		row = queue_row(sees[i], s1, &holder);
+		ck_assert_msg(row != NULL, "%s does not see the return", sees[i]);
+		ck_assert_int_eq(jint(key(row, "ticket"), "id"), t1);
+		ck_assert_str_eq(jstr(row, "reason"), "不属于本部门 <b>x</b>");
+		ck_assert_int_eq(
+		        jint(row, "returned_by"),
+		        tdb_int(db, "SELECT department_id FROM ticket_event WHERE seq = $1", 1, q));
+		ck_assert_int_eq(jint(row, "named"),
+		                 tdb_int(db,
+		                         "SELECT (data->>'department_id')::int FROM ticket_event"
+		                         " WHERE seq = $1",
+		                         1, q));
+		ck_assert(json_object_get_boolean(key(row, "pending")));
+		ck_assert_str_eq(jstr(key(row, "actor"), "role"), "department");
+		ck_assert(has(row, "at"));
+		json_object_put(holder);
+		row = queue_row(sees[i], s2, &holder);
+		ck_assert(row != NULL);
+		ck_assert(!json_object_get_boolean(key(row, "pending")));
+		json_object_put(holder);
+	}
+	/* another district's supervisor: not in its queue */
+	ck_assert_ptr_null(queue_row("t.supervisor.other", s1, &holder));
+	/* no one else has a queue */
+	static const char *const not [] = { "zhang.wei", "wang.fang", "yang.min", "admin" };
+	for (size_t i = 0; i < 4; i++) {
+		const char *p[] = { tdb_fmt("%d", uid_of(not [i])) };
+
+		jfail("SD403", "SELECT street.st_returns($1)", 1, p);
+	}
+	{
+		const char *p[] = { tdb_fmt("%d", uid_of("ma.jun")), "0", "0" };
+
+		jfail("SD400", "SELECT street.st_returns($1, $2, $3::integer)", 3, p);
+		p[2] = "201";
+		jfail("SD400", "SELECT street.st_returns($1, $2, $3::integer)", 3, p);
+		p[1] = "-1";
+		p[2] = "1";
+		jfail("SD400", "SELECT street.st_returns($1, $2, $3::integer)", 3, p);
+	}
+	/* ruled on: out of the queue */
+	{
+		struct tdb_outcome o;
+		const char *p[] = { tdb_fmt("%d", uid_of("sun.li")),
+			            tdb_fmt("%lld", t1),
+			            tdb_fmt("%lld", s1),
+			            "false",
+			            NULL,
+			            NULL,
+			            NULL,
+			            NULL };
+
+		tdb_call(db, "st_arbitrate", 8, p, &o);
+		ck_assert_msg(o.ok, "arbitrate: %s %s", o.sqlstate, o.message);
+		ck_assert_str_eq(o.state, "dispatched");
+	}
+	ck_assert_ptr_null(queue_row("ma.jun", s1, &holder));
+	row = queue_row("ma.jun", s2, &holder);
+	ck_assert(row != NULL);
+	json_object_put(holder);
+}
+END_TEST
+
+/* grid_load: open and overdue tickets per grid, in scope. */
+static json_object *load_of(const char *login, const char *grid, json_object **holder)
+{
+	const char *p[] = { tdb_fmt("%d", uid_of(login)) };
+	json_object *r = jok("SELECT street.st_grid_load($1)", 1, p), *grids = key(r, "grids");
+	long long g = tdb_grid(db, grid), last = 0;
+	json_object *found = NULL;
+
+	for (size_t i = 0; i < json_object_array_length(grids); i++) {
+		json_object *x = json_object_array_get_idx(grids, i);
+
+		ck_assert_int_gt(jint(x, "grid"), last); /* by id, each once */
+		last = jint(x, "grid");
+		ck_assert_int_ge(jint(x, "open"), 1);
+		ck_assert_int_ge(jint(x, "overdue"), 0);
+		ck_assert_int_le(jint(x, "overdue"), jint(x, "open"));
+		if (last == g)
+			found = x;
+	}
+	*holder = r;
+	return found;
+}
+
+START_TEST(grid_load_counts)
+{
+	char m[64];
+	json_object *holder, *x;
+
+	marker(m, sizeof(m), "load");
+	/* t-tiny: a deadline of a second, soon past */
+	report_as("wang.fang", "t-tiny", "jg-yanan-02", m, NULL);
+	sleep(2);
+	static const char *const sees[] = { "wang.fang", "zhang.wei", "sun.li", "ma.jun" };
+	for (size_t i = 0; i < 4; i++) {
+		x = load_of(sees[i], "jg-yanan-02", &holder);
+		ck_assert_msg(x != NULL, "%s: no row for the grid", sees[i]);
+		ck_assert_int_ge(jint(x, "overdue"), 1);
+		json_object_put(holder);
+	}
+	static const char *const not [] = { "t.supervisor.other", "liu.yang", "admin", "li.na" };
+	for (size_t i = 0; i < 4; i++) {
+		ck_assert_msg(load_of(not [i], "jg-yanan-02", &holder) == NULL, "%s sees it",
+		              not [i]);
+		json_object_put(holder);
+	}
+	{
+		const char *p[] = { tdb_fmt("%d", uid_of("t.disabled")) };
+
+		jfail("SD403", "SELECT street.st_grid_load($1)", 1, p);
+	}
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("queries");
@@ -1417,6 +1633,8 @@ int main(void)
 	tcase_add_test(tc, overdue_order_and_cursor);
 	tcase_add_test(tc, route_proposal);
 	tcase_add_test(tc, account_by_cn_and_disabled);
+	tcase_add_test(tc, returns_queue);
+	tcase_add_test(tc, grid_load_counts);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

@@ -982,6 +982,8 @@ static const struct {
 	  "state category grid department overdue text from to after limit" },
 	{ PROTO_OP_OVERDUE, "overdue", false, "after limit" },
 	{ PROTO_OP_ROUTE, "route", false, "ticket" },
+	{ PROTO_OP_RETURNS, "returns", false, "after limit" },
+	{ PROTO_OP_GRID_LOAD, "grid_load", false, "" },
 	{ PROTO_OP_PHOTO_BEGIN, "photo_begin", false, "size sha256" },
 	{ PROTO_OP_PHOTO_CHUNK, "photo_chunk", false, "upload offset data" },
 	{ PROTO_OP_PHOTO_END, "photo_end", false, "upload" },

@@ -16,8 +16,9 @@ import street from './street.js';
 import department from './department.js';
 import collector from './collector.js';
 import './ticket_actions.js';
+import supervisor from './supervisor.js';
 
-const all = [home, list, ticket, street, department, collector];
+const all = [home, list, ticket, street, department, collector, ...supervisor];
 
 export function viewsFor(role) {
   return all.filter((v) => !v.roles || v.roles.includes(role));

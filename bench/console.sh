@@ -1,0 +1,51 @@
+# shellcheck shell=bash
+# bench/console.sh — sourced by bench/run: measurement "console" (issue 15,
+# "How fast"): the first meaningful paint of the supervisor's overdue board
+# with 1 M tickets in the database, in Chromium over loopback
+# (bench/console.mjs, median of $BENCH_CONSOLE_LOADS loads, default 9, after
+# one warm-up), as the city-wide supervisor ma.jun (every ticket in scope);
+# and the console's JS + CSS size (what tests/unit/test_web.mjs's size mode
+# sums).  The 1 M tickets: bench/growth.sql (bench_growth_add), no fold (the
+# board reads tickets, not the rollups).  streetd runs without its sweeper
+# here: the generated deadlines were never swept (bench/run's BENCH_REUSE_DB).
+
+# bench_console_size: bytes of the console's .js/.mjs/.css files.
+bench_console_size() {
+	find "$ST_ROOT/clients/web" -type f \( -name '*.js' -o -name '*.mjs' -o -name '*.css' \) \
+		-printf '%s\n' | awk '{ s += $1 } END { print s + 0 }'
+}
+
+bench_measure_console() {
+	local have out median min max rows size met loads=${BENCH_CONSOLE_LOADS:-9}
+	command -v chromium >/dev/null || st_die 69 "console: no chromium (apt-get install chromium)"
+	if [[ ! -d "$ST_ROOT/tests/browser/node_modules/playwright-core" ]]; then
+		st_log "console: npm ci in tests/browser (playwright-core)"
+		(cd "$ST_ROOT/tests/browser" && npm ci --no-audit --no-fund >/dev/null)
+	fi
+	bench_daemon_stop # no sweeper while the tickets are made
+	have="$(bench_sql "SELECT count(*) FROM street.ticket")"
+	if ((have < 1000000)); then
+		st_log "console: adding $((1000000 - have)) tickets (to 1,000,000)"
+		bench_growth_add $((1000000 - have))
+	fi
+	have="$(bench_sql "SELECT count(*) FROM street.ticket")"
+	st_log "console: streetd with the console (http.web_root clients/web) on https://127.0.0.1:$B_HTTP_PORT"
+	bench_daemon_start --set sweeper.enabled=false --set "http.web_root=$ST_ROOT/clients/web"
+	bench_wait_port "$B_HTTP_PORT" 30 || st_die 70 "streetd's HTTPS listener is not up on $B_HTTP_PORT"
+	out="$(node "$ST_ROOT/bench/console.mjs" "https://127.0.0.1:$B_HTTP_PORT" "$B_TLS" ma.jun "$loads" \
+		2>>"$B_STATE/console.log" | tee -a "$B_STATE/console.log" | tail -n 1)"
+	read -r _ median _ min _ max _ rows <<<"$out"
+	[[ -n "$median" ]] || st_die 70 "console: no figure (log: var-bench/console.log)"
+	met=no
+	bench_ge 1000 "$median" && met=yes
+	bench_row "8. console: supervisor board, first rows drawn ($(bench_fmt "$have") tickets, $rows rows, Chromium, median of $loads loads)" \
+		"$(bench_fmt "$median" 0) ms (min $(bench_fmt "$min" 0), max $(bench_fmt "$max" 0))" "—" "—" "< 1000 ms" "$met"
+	size="$(bench_console_size)"
+	met=no
+	((size < 204800)) && met=yes
+	bench_row "8b. console: JS + CSS of clients/web (uncompressed, Debian's libraries excluded)" \
+		"$(bench_fmt "$(bench_calc "$size / 1024")" 1) KiB" "—" "—" "< 200 KiB" "$met"
+	B_NOTES+=("Console: a fresh Chromium context per load (new TLS handshake with ma.jun's certificate, no cache), from navigation start to performance.mark('board-first-rows'), which the board sets in the animation frame after its first page of the overdue op (100 tickets, most overdue first, city-wide) is in the DOM (bench/console.mjs; whoami, categories, departments and places come first).")
+	bench_daemon_stop
+	bench_daemon_start
+}
