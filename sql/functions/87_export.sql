@@ -102,11 +102,23 @@ BEGIN
 END
 $$;
 
+-- How many bytes of rows an export page carries at most: more than the
+-- other ops' st_page_bytes() (256 KiB), so that a page is cut by its 1000
+-- rows (~700 bytes each), not by its size: with 256 KiB a page took ~400
+-- rows of the 1001 it read (the cut can only be made after the window has
+-- seen them all), and each row was read 2.4 times.  The reply stays under
+-- 1 MiB, limits.max_backlog's default (docs/protocol.md, "export").
+CREATE OR REPLACE FUNCTION st_export_page_bytes() RETURNS integer
+LANGUAGE sql IMMUTABLE AS $$
+	SELECT 983040
+$$;
+
 -- export: the tickets of the caller's scope that were open at some time of
 -- the period [from, to) (reported before its end, not closed or cancelled
 -- before its start), one row each in id order, after ticket id p_after; a
--- page holds at most p_limit (1..1000, default 500) rows and st_page_bytes()
--- of them (always one); "next" is the cursor to pass on, null at the end.
+-- page holds at most p_limit (1..1000, default 500) rows and
+-- st_export_page_bytes() of them (always one); "next" is the cursor to pass
+-- on, null at the end.
 -- It reads only the rows the follower keeps (assess_export): an index range
 -- scan from the cursor, the rows' texts put together as they are (json, not
 -- jsonb: never parsed again), and the names of the units the page's rows
@@ -137,9 +149,11 @@ BEGIN
 			'still being built (%s of %s); try again in a minute', f.position, f.upto));
 	END IF;
 	-- one statement: the candidates (one more than a page can take, to know
-	-- whether there is a next), their running size, the page cut from them
+	-- whether there is a next) and their running size, narrow (no row text:
+	-- the window and the CTEs would copy it twice), the page cut from them,
+	-- then its rows' texts read once more by id, in id order from the index
 	WITH cand AS (
-		SELECT x.ticket_id, x.row_json, x.category_id, x.street_id, x.department_ids,
+		SELECT x.ticket_id, x.category_id, x.street_id, x.department_ids,
 			octet_length(x.row_json::text) + 1 AS len
 		FROM assess_export x
 		WHERE x.ticket_id > coalesce(p_after, 0) AND x.created_at < t_to
@@ -155,7 +169,7 @@ BEGIN
 		SELECT c.*, row_number() OVER w AS n, sum(c.len) OVER w AS upto
 		FROM cand c WINDOW w AS (ORDER BY c.ticket_id)),
 	page AS MATERIALIZED (
-		SELECT * FROM num WHERE n <= lim AND (n = 1 OR upto <= st_page_bytes()))
+		SELECT * FROM num WHERE n <= lim AND (n = 1 OR upto <= st_export_page_bytes()))
 	SELECT json_build_object('from', per.d_from, 'to', per.d_to,
 		'columns', st_export_columns(), 'step_columns', st_export_step_columns(),
 		'names', json_build_object(
@@ -166,9 +180,11 @@ BEGIN
 			'department', (SELECT coalesce(json_object_agg(code, name), '{}') FROM department
 				WHERE id IN (SELECT unnest(department_ids) FROM page))),
 		-- array_to_json, not json_agg: json_agg puts line breaks between elements,
-		-- and a reply is one line
-		'rows', coalesce((SELECT array_to_json(array_agg(row_json ORDER BY ticket_id)) FROM page),
-			'[]'),
+		-- and a reply is one line; ARRAY(… ORDER BY) takes the index's order,
+		-- where an aggregate's ORDER BY would sort the rows' texts
+		'rows', array_to_json(ARRAY(SELECT x.row_json FROM assess_export x
+			WHERE x.ticket_id = ANY (ARRAY(SELECT ticket_id FROM page))
+			ORDER BY x.ticket_id)),
 		'next', CASE WHEN (SELECT count(*) FROM num) > (SELECT count(*) FROM page)
 			THEN (SELECT max(ticket_id) FROM page) END)
 	INTO res;
