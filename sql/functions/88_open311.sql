@@ -135,8 +135,11 @@ $$;
 -- megabyte of 1000 requests once more (~3 ms) only to check it.  So do
 -- st_o311_requests and st_o311_request (the daemon sends the text as it is).
 CREATE OR REPLACE FUNCTION st_o311_json(p_tickets bigint[]) RETURNS text
-LANGUAGE sql STABLE AS $$
-	SELECT ('[' || coalesce(string_agg(
+LANGUAGE plpgsql STABLE AS $$
+BEGIN
+	-- plpgsql, not sql: its statement's plan is kept for the session (a SQL
+	-- function's was made again at every call, ~3 ms of planning)
+	RETURN (SELECT ('[' || coalesce(string_agg(
 		'{"service_request_id":"' || t.id
 		|| '","status":"' || CASE WHEN t.state IN ('closed', 'cancelled') THEN 'closed'
 			ELSE 'open' END
@@ -159,7 +162,8 @@ LANGUAGE sql STABLE AS $$
 	JOIN category c ON c.id = t.category_id
 	LEFT JOIN department d ON d.id = t.department_id
 	LEFT JOIN o311_request o ON o.ticket_id = t.id
-	WHERE t.id = ANY (p_tickets)
+	WHERE t.id = ANY (p_tickets));
+END
 $$;
 
 -- "3,5, 8": distinct ticket ids; SD400 naming a bad one.
@@ -202,7 +206,6 @@ DECLARE
 	want_closed boolean := false;
 	s timestamptz := p_start_date;
 	e timestamptz := p_end_date;
-	w text := '';
 BEGIN
 	IF nullif(btrim(p_service_request_id), '') IS NOT NULL THEN
 		RETURN st_o311_json(st_o311_ids(p_service_request_id));
@@ -215,17 +218,11 @@ BEGIN
 			ELSE PERFORM st_fail('SD400', format('status %s is not open or closed', btrim(v)));
 			END CASE;
 		END LOOP;
-		IF want_open AND NOT want_closed THEN
-			w := w || ' AND due_at IS NOT NULL'; -- open: every open state has a deadline
-		ELSIF want_closed AND NOT want_open THEN
-			w := w || ' AND due_at IS NULL';
-		END IF;
 	END IF;
 	IF nullif(btrim(p_service_code), '') IS NOT NULL THEN
 		FOREACH v IN ARRAY string_to_array(p_service_code, ',') LOOP
 			cats := cats || (st_o311_category(btrim(v))).id;
 		END LOOP;
-		w := w || ' AND category_id = ANY ($3)';
 	END IF;
 	IF s IS NULL AND e IS NULL THEN
 		e := now();
@@ -238,11 +235,33 @@ BEGIN
 	IF s > e THEN
 		PERFORM st_fail('SD400', 'start_date is after end_date');
 	END IF;
-	-- the filters as literal SQL, so that each shape gets its own plan (index)
-	EXECUTE format('SELECT array_agg(id) FROM (SELECT id FROM ticket'
-		' WHERE created_at BETWEEN $1 AND $2%s ORDER BY created_at DESC, id DESC LIMIT 1000) t',
-		w)
-	INTO ids USING s, e, cats;
+	-- one static statement per shape of the filters, so that each has its
+	-- own index (open: every open state has a deadline, and the open ones
+	-- are partial indexes) and its plan is kept for the session: EXECUTE of
+	-- the filters as text planned each call again (~3 ms of 1000 rows' ~10)
+	IF cats IS NULL THEN
+		IF want_open = want_closed THEN
+			ids := ARRAY(SELECT id FROM ticket WHERE created_at BETWEEN s AND e
+				ORDER BY created_at DESC, id DESC LIMIT 1000);
+		ELSIF want_open THEN
+			ids := ARRAY(SELECT id FROM ticket WHERE created_at BETWEEN s AND e
+				AND due_at IS NOT NULL ORDER BY created_at DESC, id DESC LIMIT 1000);
+		ELSE
+			ids := ARRAY(SELECT id FROM ticket WHERE created_at BETWEEN s AND e
+				AND due_at IS NULL ORDER BY created_at DESC, id DESC LIMIT 1000);
+		END IF;
+	ELSIF want_open = want_closed THEN
+		ids := ARRAY(SELECT id FROM ticket WHERE created_at BETWEEN s AND e
+			AND category_id = ANY (cats) ORDER BY created_at DESC, id DESC LIMIT 1000);
+	ELSIF want_open THEN
+		ids := ARRAY(SELECT id FROM ticket WHERE created_at BETWEEN s AND e
+			AND category_id = ANY (cats) AND due_at IS NOT NULL
+			ORDER BY created_at DESC, id DESC LIMIT 1000);
+	ELSE
+		ids := ARRAY(SELECT id FROM ticket WHERE created_at BETWEEN s AND e
+			AND category_id = ANY (cats) AND due_at IS NULL
+			ORDER BY created_at DESC, id DESC LIMIT 1000);
+	END IF;
 	RETURN st_o311_json(ids);
 END
 $$;
