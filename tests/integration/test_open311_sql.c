@@ -382,6 +382,43 @@ START_TEST(test_requests)
 }
 END_TEST
 
+/* GET requests without a service_code: each status (one static statement
+ * per shape of the filters in st_o311_requests) over a window holding only
+ * the fixture's tickets of January 2024. */
+START_TEST(test_requests_any_service)
+{
+	char st[6];
+	json_object *a;
+	long long a_closed, a_open, a_cancelled;
+
+	requests_fixture();
+	a_closed = few("closed", "2024-01-10T10:00:00+08:00", "sthj");
+	a_open = few("accepted", "2024-01-11T10:00:00+08:00", "cgj");
+	a_cancelled = few("cancelled", "2024-01-09T10:00:00+08:00", NULL);
+	a = requests(NULL, NULL, "2024-01-08T00:00:00+08:00", "2024-01-12T00:00:00+08:00", NULL,
+	             st);
+	ck_assert_msg(a != NULL, "%s", st);
+	ck_assert_str_eq(ids_of(a), ids_expect(3, (long long[]){ a_open, a_closed, a_cancelled }));
+	json_object_put(a);
+	a = requests(NULL, NULL, "2024-01-08T00:00:00+08:00", "2024-01-12T00:00:00+08:00", "open",
+	             st);
+	ck_assert_msg(a != NULL, "%s", st);
+	ck_assert_str_eq(ids_of(a), ids_expect(1, &a_open));
+	json_object_put(a);
+	a = requests(NULL, NULL, "2024-01-08T00:00:00+08:00", "2024-01-12T00:00:00+08:00", "closed",
+	             st);
+	ck_assert_msg(a != NULL, "%s", st);
+	ck_assert_str_eq(ids_of(a), ids_expect(2, (long long[]){ a_closed, a_cancelled }));
+	json_object_put(a);
+	a = requests(NULL, NULL, "2024-01-08T00:00:00+08:00", "2024-01-12T00:00:00+08:00",
+	             "open,closed", st);
+	ck_assert_msg(a != NULL, "%s", st);
+	ck_assert_uint_eq(json_object_array_length(a), 3);
+	json_object_put(a);
+	exec_ok(adm, "ROLLBACK");
+}
+END_TEST
+
 /* status_notes: the last note of a step that moved the ticket, not a comment */
 START_TEST(test_status_notes)
 {
@@ -739,6 +776,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_requests);
 	tcase_add_test(tc, test_status_notes);
 	tcase_add_test(tc, test_status_notes_steps);
+	tcase_add_test(tc, test_requests_any_service);
 	tcase_add_test(tc, test_post);
 	tcase_add_loop_test(tc, test_post_refused, 0,
 	                    (int)(sizeof(bad_posts) / sizeof(bad_posts[0])));
