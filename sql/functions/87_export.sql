@@ -187,14 +187,16 @@ BEGIN
 			'department', (SELECT coalesce(json_object_agg(code, name), '{}') FROM department
 				WHERE id IN (SELECT unnest(department_ids) FROM page)))::text
 	INTO last_id, more, names;
-	-- the page's rows: the same filter over (aft, last_id], in id order from
+	-- the page's rows, last ("next" before them, so that streetctl asks for
+	-- the next page before it reads them, and reads them in one pass:
+	-- clients/export_scan.c): the same filter over (aft, last_id], in id order from
 	-- the index (an aggregate over an index scan takes the rows as it gives
 	-- them; ORDER BY inside string_agg would sort the texts)
 	SELECT '{"from":' || to_json(per.d_from)::text || ',"to":' || to_json(per.d_to)::text
 		|| ',"columns":'
 		|| st_export_columns()::text || ',"step_columns":' || st_export_step_columns()::text
-		|| ',"names":' || names || ',"rows":[' || coalesce(string_agg(r.row_json::text, ','), '')
-		|| '],"next":' || CASE WHEN more THEN last_id::text ELSE 'null' END || '}'
+		|| ',"names":' || names || ',"next":' || CASE WHEN more THEN last_id::text ELSE 'null' END
+		|| ',"rows":[' || coalesce(string_agg(r.row_json::text, ','), '') || ']}'
 	INTO res
 	FROM (SELECT x.row_json FROM assess_export x
 		WHERE x.ticket_id > aft AND x.ticket_id <= last_id AND x.created_at < t_to
