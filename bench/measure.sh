@@ -284,7 +284,7 @@ bench_measure_handshakes() {
 # city-wide supervisor, from the follower's rollups: < 50 ms at 1M tickets,
 # < 200 ms at 10M (issue 13).
 bench_growth_time() {
-	local label=$1 ticket city m_from m_to y_from out name med max met target
+	local label=$1 ticket city m_from m_to y_from out name med max p99 runs shown met target
 	ticket="$(bench_sql "SELECT max(id) FROM street.ticket WHERE state = 'closed'
 		AND id <= (SELECT max(id) / 2 FROM street.ticket)")"
 	city="$(bench_sql "SELECT id FROM street.account WHERE login = 'ma.jun'")"
@@ -297,16 +297,23 @@ bench_growth_time() {
 		-v ticket="$ticket" -v runs="$B_RUNS" -v city="$city" -v m_from="$m_from" \
 		-v m_to="$m_to" -v y_from="$y_from" -f "$ST_ROOT/bench/timing.sql" | grep -v '^CREATE')"
 	printf '  %s\n' "${out//$'\n'/$'\n'  }" >&2
-	while read -r name med max; do
+	while read -r name med max p99 runs; do
 		[[ -n "$name" ]] || continue
 		case $name in
 		ranking_* | stats_*) target=$([[ "$label" == 10M ]] && echo 200 || echo 50) ;;
 		*) target=20 ;;
 		esac
 		met=no
-		bench_ge "$target" "$med" && met=yes
+		if [[ "$name" == requests_json ]]; then
+			# issue 14's target is a p99
+			bench_ge "$target" "$p99" && met=yes
+			shown="p99 $p99 ms (of $runs runs; median $med, max $max)"
+		else
+			bench_ge "$target" "$med" && met=yes
+			shown="$med ms (median of $runs; max $max)"
+		fi
 		B_GROWTH["$name $label"]=$med
-		bench_row "5. $name, $label tickets" "$med ms (median of $B_RUNS; max $max)" \
+		bench_row "5. $name, $label tickets" "$shown" \
 			"$(case $name in
 				overdue_street) echo "st_overdue(zhang.wei, NULL, 50)" ;;
 				dept_open_list) echo "st_list(yang.min, 'accepted', …, 50)" ;;
@@ -317,7 +324,7 @@ bench_growth_time() {
 				stats_streets) echo "st_stats(ma.jun, $m_from, $m_to, street)" ;;
 				stats_year_series) echo "st_stats(ma.jun, $y_from, $m_to, department, series month)" ;;
 				requests_json) echo "GET /open311/v2/requests.json?service_code=pollution.noise,pollution.dust&status=open (st_o311_requests: 1,000 of the last 90 days)" ;;
-			esac)" "" "< $target ms" "$met"
+			esac)" "" "$([[ "$name" == requests_json ]] && echo "p99 < $target ms" || echo "< $target ms")" "$met"
 	done <<<"$out"
 }
 
@@ -355,7 +362,8 @@ bench_growth_follow() {
 		return
 	fi
 	st_psql "$B_PGDIR" -d "$B_DB" -q -c "VACUUM ANALYZE street.assess_day" \
-		-c "VACUUM ANALYZE street.assess_day_hist" -c "VACUUM ANALYZE street.assess_step" >/dev/null
+		-c "VACUUM ANALYZE street.assess_day_hist" -c "VACUUM ANALYZE street.assess_step" \
+		-c "VACUUM ANALYZE street.assess_export" >/dev/null
 	B_NOTES+=("follower, $label tickets: $(bench_fmt "$n") events folded into $(bench_fmt \
 		"$(bench_sql "SELECT count(*) FROM street.assess_day")") assess_day rows and $(bench_fmt \
 		"$(bench_sql "SELECT count(*) FROM street.assess_day_hist")") assess_day_hist rows")

@@ -1,6 +1,6 @@
 -- bench/timing.sql: the growth queries, timed inside the server (plpgsql and
 -- clock_timestamp(), so no client round trip is counted), :runs times each
--- after one untimed run; prints "name median_ms max_ms" per query.
+-- after one untimed run; prints "name median_ms max_ms p99_ms runs" per query.
 -- Variables: street (zhang.wei's id), dept (yang.min's), sup (sun.li's),
 -- ticket (a ticket with a full history), runs; for the assessment's reports
 -- (81_measures.sql, read from the follower's rollups): city (ma.jun's, the
@@ -21,8 +21,11 @@ BEGIN
 END
 $$;
 
+-- name, median, max, 99th percentile (requests_json: its target is a p99,
+-- so it runs :runs x 11 times, 99 with the default 9)
 SELECT v.name, round(percentile_cont(0.5) WITHIN GROUP (ORDER BY ms)::numeric, 3),
-	round(max(ms)::numeric, 3)
+	round(max(ms)::numeric, 3), round(percentile_cont(0.99) WITHIN GROUP (ORDER BY ms)::numeric, 3),
+	count(*)
 FROM (VALUES
 	(1, 'overdue_street', format('SELECT street.st_overdue(%s, NULL, 50)', :street)),
 	(2, 'dept_open_list', format('SELECT street.st_list(%s, %L, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 50)', :dept, 'accepted')),
@@ -38,6 +41,7 @@ FROM (VALUES
 	-- cost
 	(9, 'requests_json', 'SELECT to_jsonb(length(street.st_o311_requests(0, NULL, ''pollution.noise,pollution.dust'', NULL, NULL, ''open'')::text))')
 ) AS v (k, name, q)
-CROSS JOIN LATERAL pg_temp.bench_ms(v.q, :runs) AS ms
+CROSS JOIN LATERAL pg_temp.bench_ms(v.q,
+	CASE v.name WHEN 'requests_json' THEN :runs * 11 ELSE :runs END) AS ms
 GROUP BY v.k, v.name
 ORDER BY v.k;

@@ -505,6 +505,9 @@ int cmd_export(struct ctl *ctl, const struct args *a)
 		const struct xlsx_col *cols = export_columns();
 		const char *names[NCOLS];
 
+		/* a write(2) per 1 MiB, not per 4 KiB (stdio's default, st_blksize) */
+		setvbuf(out.f, NULL, _IOFBF, 1 << 20);
+
 		for (int i = 0; i < NCOLS; i++)
 			names[i] = cols[i].name;
 		csv_bom(out.f);

@@ -1,6 +1,7 @@
 /* csv: RFC 4180 records (csv.h). */
 #include "csv.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 void csv_bom(FILE *f)
@@ -8,29 +9,67 @@ void csv_bom(FILE *f)
 	fputs("\xef\xbb\xbf", f);
 }
 
-static void csv_field(FILE *f, const char *s)
+/* A record is put together in one buffer and written with one fwrite: an
+ * export writes ~45 fields a row, and a stdio call or two per field (the
+ * quoting test, then the field) were a sixth of streetctl's time. */
+struct csv_buf {
+	char *p;
+	size_t len, cap;
+};
+
+static void csv_reserve(struct csv_buf *b, size_t more)
 {
+	if (b->len + more <= b->cap)
+		return;
+	while (b->cap < b->len + more)
+		b->cap = b->cap ? b->cap * 2 : 4096;
+	b->p = realloc(b->p, b->cap);
+	if (b->p == NULL)
+		abort(); /* out of memory in a short-lived client */
+}
+
+/* One field: as it is, or quoted (quotes doubled) when it holds a comma, a
+ * quote, CR or LF. */
+static void csv_field(struct csv_buf *b, const char *s)
+{
+	size_t n, at;
+
 	if (s == NULL)
 		return;
-	if (strpbrk(s, ",\"\r\n") == NULL) {
-		fputs(s, f);
+	n = strlen(s);
+	at = strcspn(s, ",\"\r\n");
+	if (at == n) {
+		csv_reserve(b, n);
+		memcpy(b->p + b->len, s, n);
+		b->len += n;
 		return;
 	}
-	fputc('"', f);
-	for (; *s; s++) {
+	csv_reserve(b, 2 * n + 2); /* every byte a quote, at worst */
+	b->p[b->len++] = '"';
+	memcpy(b->p + b->len, s, at);
+	b->len += at;
+	for (s += at; *s; s++) {
 		if (*s == '"')
-			fputc('"', f);
-		fputc(*s, f);
+			b->p[b->len++] = '"';
+		b->p[b->len++] = *s;
 	}
-	fputc('"', f);
+	b->p[b->len++] = '"';
 }
 
 void csv_row(FILE *f, const char *const *fields, int n)
 {
+	static struct csv_buf b; /* kept: one record at a time, reused */
+
+	b.len = 0;
 	for (int i = 0; i < n; i++) {
-		if (i > 0)
-			fputc(',', f);
-		csv_field(f, fields[i]);
+		if (i > 0) {
+			csv_reserve(&b, 1);
+			b.p[b.len++] = ',';
+		}
+		csv_field(&b, fields[i]);
 	}
-	fputs("\r\n", f);
+	csv_reserve(&b, 2);
+	b.p[b.len++] = '\r';
+	b.p[b.len++] = '\n';
+	fwrite(b.p, 1, b.len, f);
 }

@@ -44,41 +44,22 @@ static int col_find(json_object *cols, const char *name, int *n)
 	return at;
 }
 
-/* Finds the rows in the page and parses the rest; 0 with s->sc on the rows. */
-static int open_page(struct export_scan *s, const char *text, size_t len)
+/* The page without its rows: text[0..head) + "[]" + tail[0..tail_len),
+ * through json-c into s->page; 0 or -1. */
+static int parse_rest(struct export_scan *s, const char *text, size_t head, const char *tail,
+                      size_t tail_len)
 {
-	struct proto_scan_val k, v, rows = { 0 };
-	struct proto_scan *sc = &s->sc;
+	char *rest = malloc(head + 2 + tail_len + 1);
 	json_tokener *tok;
-	size_t head, tail;
-	char *rest;
-	int r;
 
-	proto_scan_begin(sc, text, len);
-	if (!proto_scan_enter(sc, PROTO_SCAN_OBJECT))
-		return scan_fault(s);
-	while ((r = proto_scan_item(sc, &k)) == 1) {
-		if (!proto_scan_next(sc, &v))
-			return scan_fault(s);
-		if (proto_scan_is(&k, "rows"))
-			rows = v;
-	}
-	if (r < 0 || !proto_scan_end(sc))
-		return scan_fault(s);
-	if (rows.raw == NULL || rows.type != PROTO_SCAN_ARRAY)
-		return scan_error(s, "the export page has no rows array");
-	/* the rest, with "rows": [] where the rows were */
-	head = (size_t)(rows.raw - text);
-	tail = len - head - rows.len;
-	rest = malloc(head + 2 + tail + 1);
 	if (rest == NULL)
 		return scan_error(s, "out of memory");
 	memcpy(rest, text, head);
 	memcpy(rest + head, "[]", 2);
-	memcpy(rest + head + 2, rows.raw + rows.len, tail);
-	rest[head + 2 + tail] = '\0';
+	memcpy(rest + head + 2, tail, tail_len);
+	rest[head + 2 + tail_len] = '\0';
 	tok = json_tokener_new();
-	s->page = tok ? json_tokener_parse_ex(tok, rest, (int)(head + 2 + tail)) : NULL;
+	s->page = tok ? json_tokener_parse_ex(tok, rest, (int)(head + 2 + tail_len)) : NULL;
 	if (tok)
 		json_tokener_free(tok);
 	free(rest);
@@ -87,6 +68,59 @@ static int open_page(struct export_scan *s, const char *text, size_t len)
 		s->page = NULL;
 		return scan_error(s, "the export page cannot be read");
 	}
+	return 0;
+}
+
+/* Finds the rows in the page and parses the rest; 0 with s->sc on the rows.
+ * When "next" came before "rows" (as the server writes it), the rest is
+ * what precedes the rows and the rows are read where they are, by the one
+ * scanner over the page: they are scanned once, not skipped first (the
+ * members after them, if any, are checked at the end and ignored).  Else the
+ * rows are skipped to find the members after them, and read in a second
+ * pass. */
+static int open_page(struct export_scan *s, const char *text, size_t len)
+{
+	struct proto_scan_val k, v, rows = { 0 };
+	struct proto_scan *sc = &s->sc;
+	bool saw_next = false;
+	int r;
+
+	proto_scan_begin(sc, text, len);
+	if (!proto_scan_enter(sc, PROTO_SCAN_OBJECT))
+		return scan_fault(s);
+	while ((r = proto_scan_item(sc, &k)) == 1) {
+		if (proto_scan_is(&k, "rows") && saw_next) {
+			size_t at = sc->pos;
+
+			while (at < len && (text[at] == ' ' || text[at] == '\t' ||
+			                    text[at] == '\n' || text[at] == '\r'))
+				at++;
+			if (at < len && text[at] == '[') {
+				/* the rest: the members so far, rows empty, the object closed */
+				if (parse_rest(s, text, at, "}", 1) != 0)
+					return -1;
+				s->in_place = true;
+				if (proto_scan_enter(sc, PROTO_SCAN_ARRAY))
+					return 0;
+				json_object_put(s->page);
+				s->page = NULL;
+				return scan_fault(s);
+			}
+		}
+		if (!proto_scan_next(sc, &v))
+			return scan_fault(s);
+		if (proto_scan_is(&k, "next"))
+			saw_next = true;
+		if (proto_scan_is(&k, "rows"))
+			rows = v;
+	}
+	if (r < 0 || !proto_scan_end(sc))
+		return scan_fault(s);
+	if (rows.raw == NULL || rows.type != PROTO_SCAN_ARRAY)
+		return scan_error(s, "the export page has no rows array");
+	if (parse_rest(s, text, (size_t)(rows.raw - text), rows.raw + rows.len,
+	               len - (size_t)(rows.raw - text) - rows.len) != 0)
+		return -1;
 	proto_scan_begin(sc, rows.raw, rows.len);
 	if (!proto_scan_enter(sc, PROTO_SCAN_ARRAY))
 		return scan_fault(s);
@@ -190,6 +224,16 @@ int export_scan_row(struct export_scan *s)
 	size_t start;
 	int n = 0, r = proto_scan_item(sc, NULL);
 
+	if (r == 0 && s->in_place) {
+		/* past the rows, in the page: any members after them are checked,
+		 * then the page must end */
+		struct proto_scan_val k, v;
+
+		while ((r = proto_scan_item(sc, &k)) == 1)
+			if (!proto_scan_next(sc, &v))
+				return scan_fault(s);
+		return r == 0 && proto_scan_end(sc) ? 0 : scan_fault(s);
+	}
 	if (r == 0)
 		return proto_scan_end(sc) ? 0 : scan_fault(s);
 	if (r < 0)

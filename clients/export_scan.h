@@ -38,6 +38,7 @@ struct export_scan {
 	size_t row_len;              /* the row's bytes: its cells' text fits in row_len + ncols */
 	long long rows;              /* rows read */
 	/* private */
+	bool in_place; /* the rows are read by the page's own scanner ("next" came first) */
 	struct proto_scan_val *cur;
 	struct proto_scan sc;
 	const char *text;

@@ -232,7 +232,7 @@ static const struct proto_field proto_f_audit_checkpoints[] = {
 	F_INT("after", false, 0, PROTO_INT_MAX),
 	F_INT("limit", false, 1, 100),
 };
-/* export pages by ticket id (st_export); limit as in SQL, 1..1000. */
+/* export pages by ticket id (st_export_page); limit as in SQL, 1..1000. */
 static const struct proto_field proto_f_export[] = {
 	F_DAY("from"),
 	F_DAY("to"),
@@ -355,7 +355,7 @@ static const struct proto_op_spec proto_ops[PROTO_OP_COUNT] = {
 	OP(PROTO_OP_AUDIT_EVENTS, "audit_events", "st_audit_events", false, proto_f_audit_events),
 	OP(PROTO_OP_AUDIT_CHECKPOINTS, "audit_checkpoints", "st_audit_checkpoints", false,
 	   proto_f_audit_checkpoints),
-	OPR(PROTO_OP_EXPORT, "export", "st_export", proto_f_export),
+	OPR(PROTO_OP_EXPORT, "export", "st_export_page", proto_f_export),
 	OPR(PROTO_OP_BULLETIN, "bulletin", "st_bulletin", proto_f_period_lock),
 	OPUB0(PROTO_OP_O311_SERVICES, "o311_services", "st_o311_services"),
 	OPUB(PROTO_OP_O311_SERVICE, "o311_service", "st_o311_service", false, proto_f_o311_service),

@@ -33,3 +33,8 @@ DROP FUNCTION IF EXISTS st_export(integer, text, text, bigint, integer);
 DROP FUNCTION IF EXISTS st_export_rows(account, timestamptz, timestamptz, bigint, integer);
 DROP FUNCTION IF EXISTS st_export_in_scope(account, ticket);
 DROP FUNCTION IF EXISTS st_assess_unit_json(text, integer);
+-- issue 14: GET requests' JSON is returned as text (88_open311.sql: json
+-- would parse it again).
+DROP FUNCTION IF EXISTS st_o311_request(integer, text);
+DROP FUNCTION IF EXISTS st_o311_requests(integer, text, text, timestamptz, timestamptz, text);
+DROP FUNCTION IF EXISTS st_o311_json(bigint[]);

@@ -173,9 +173,10 @@ BEGIN
 END
 $$;
 
+-- status_notes (migration 022) is Open311's, not a field of the protocol's ticket.
 CREATE OR REPLACE FUNCTION st_ticket_json(t ticket) RETURNS jsonb
 LANGUAGE sql STABLE AS $$
-	SELECT to_jsonb(t)
+	SELECT to_jsonb(t) - 'status_notes'
 $$;
 
 CREATE OR REPLACE FUNCTION st_event_json(e ticket_event) RETURNS jsonb

@@ -159,12 +159,17 @@ BEGIN
 		END IF;
 	END IF;
 	t.updated_at := now();
+	-- Open311's status_notes (migration 022): the note of this step if it is
+	-- one a person takes to move the ticket, kept with the ticket
+	IF p_action IN ('dispatch', 'return', 'resolve', 'confirm', 'reopen', 'cancel') THEN
+		t.status_notes := coalesce(p_data->>'note', p_data->>'reason', p_data->>'comment');
+	END IF;
 	UPDATE ticket SET state = t.state, version = t.version, department_id = t.department_id,
 		duplicate_of = t.duplicate_of, updated_at = t.updated_at, due_at = t.due_at,
 		overdue = t.overdue, ext_until = t.ext_until, ext_reason = t.ext_reason,
 		rating = t.rating, feedback = t.feedback, closed_at = t.closed_at,
 		close_kind = t.close_kind, return_count = t.return_count,
-		reopen_count = t.reopen_count, urge_count = t.urge_count
+		reopen_count = t.reopen_count, urge_count = t.urge_count, status_notes = t.status_notes
 	WHERE id = t.id;
 	e := st_append(t, (c.actor).id, p_action, old.state, p_department,
 		p_data || CASE WHEN t.state IS DISTINCT FROM old.state

@@ -442,6 +442,73 @@ START_TEST(test_kept_row_follows_every_step)
 }
 END_TEST
 
+/* A page cut by its bytes (st_export_page_bytes), not its limit: shrunk
+ * for the test, inside a transaction rolled back, to a little more than two
+ * of the fixture's rows.  Each page holds at least one row and no more rows
+ * than fit, and the pages' rows are the one-page export's, in order, none
+ * skipped or repeated. */
+START_TEST(test_page_bytes)
+{
+	PGconn *admin = tdb_connect(true);
+	const char *acct = tdb_fmt("%d", tdb_account(db, "ta.super"));
+	char *all, *paged;
+	int budget;
+
+	tdb_follow_catch_up();
+	exec_ok(admin, "BEGIN");
+	all = tdb_str(admin,
+	              "SELECT string_agg(r::text, ',' ORDER BY n) FROM json_array_elements("
+	              "(street.st_export($1, '2025-03-01', '2025-04-01', NULL, 1000))->'rows')"
+	              " WITH ORDINALITY AS x (r, n)",
+	              1, (const char *const[]){ acct });
+	ck_assert_ptr_nonnull(all);
+	/* two and a half of the first rows */
+	budget = (int)tdb_int(admin,
+	                      "SELECT (octet_length(((street.st_export($1, '2025-03-01',"
+	                      " '2025-04-01', NULL, 1000))->'rows'->0)::text) + 1) * 5 / 2",
+	                      1, (const char *const[]){ acct });
+	exec_ok(admin, tdb_fmt("CREATE OR REPLACE FUNCTION street.st_export_page_bytes()"
+	                       " RETURNS integer LANGUAGE sql IMMUTABLE AS 'SELECT %d'",
+	                       budget));
+	exec_ok(admin, "CREATE TEMP TABLE pages (n serial, p json)");
+	exec_ok(admin, "DO $$ DECLARE a bigint; p json; BEGIN LOOP"
+	               " p := street.st_export((SELECT id FROM street.account"
+	               " WHERE login = 'ta.super'), '2025-03-01', '2025-04-01', a, 1000);"
+	               " INSERT INTO pages (p) VALUES (p);"
+	               " EXIT WHEN p->>'next' IS NULL OR (SELECT count(*) FROM pages) > 100;"
+	               " a := (p->>'next')::bigint; END LOOP; END $$");
+	/* more than one page, each of one row at least and within the budget but
+	 * for a page of one row */
+	ck_assert_int_gt(tdb_int(admin, "SELECT count(*) FROM pages", 0, NULL), 1);
+	ck_assert_int_eq(tdb_int(admin,
+	                         "SELECT count(*) FROM pages WHERE json_array_length(p->'rows') = 0"
+	                         " OR (json_array_length(p->'rows') > 1 AND (SELECT sum("
+	                         "octet_length(r::text) + 1) FROM json_array_elements(p->'rows')"
+	                         " r) > $1::int)",
+	                         1, (const char *const[]){ tdb_fmt("%d", budget) }),
+	                 0);
+	/* a page ends before the row that would not fit: the next one's first
+	 * row would have passed the budget */
+	ck_assert_int_eq(tdb_int(admin,
+	                         "SELECT count(*) FROM pages a JOIN pages b ON b.n = a.n + 1"
+	                         " WHERE (SELECT sum(octet_length(r::text) + 1) FROM"
+	                         " json_array_elements(a.p->'rows') r) + octet_length("
+	                         "(b.p->'rows'->0)::text) + 1 <= $1::int",
+	                         1, (const char *const[]){ tdb_fmt("%d", budget) }),
+	                 0);
+	paged = tdb_str(admin,
+	                "SELECT string_agg(r::text, ',' ORDER BY pages.n, x.k) FROM pages,"
+	                " json_array_elements(p->'rows') WITH ORDINALITY AS x (r, k)",
+	                0, NULL);
+	ck_assert_ptr_nonnull(paged);
+	ck_assert_str_eq(paged, all);
+	free(all);
+	free(paged);
+	exec_ok(admin, "ROLLBACK");
+	PQfinish(admin);
+}
+END_TEST
+
 START_TEST(test_renamed_unit)
 {
 	PGconn *admin = tdb_connect(true);
@@ -631,6 +698,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_bulletin);
 	tcase_add_test(tc, test_kept_row_follows_every_step);
 	tcase_add_test(tc, test_renamed_unit);
+	tcase_add_test(tc, test_page_bytes);
 	tcase_add_test(tc, test_backfill);
 	suite_add_tcase(s, tc);
 	return s;

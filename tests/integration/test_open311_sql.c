@@ -382,6 +382,43 @@ START_TEST(test_requests)
 }
 END_TEST
 
+/* GET requests without a service_code: each status (one static statement
+ * per shape of the filters in st_o311_requests) over a window holding only
+ * the fixture's tickets of January 2024. */
+START_TEST(test_requests_any_service)
+{
+	char st[6];
+	json_object *a;
+	long long a_closed, a_open, a_cancelled;
+
+	requests_fixture();
+	a_closed = few("closed", "2024-01-10T10:00:00+08:00", "sthj");
+	a_open = few("accepted", "2024-01-11T10:00:00+08:00", "cgj");
+	a_cancelled = few("cancelled", "2024-01-09T10:00:00+08:00", NULL);
+	a = requests(NULL, NULL, "2024-01-08T00:00:00+08:00", "2024-01-12T00:00:00+08:00", NULL,
+	             st);
+	ck_assert_msg(a != NULL, "%s", st);
+	ck_assert_str_eq(ids_of(a), ids_expect(3, (long long[]){ a_open, a_closed, a_cancelled }));
+	json_object_put(a);
+	a = requests(NULL, NULL, "2024-01-08T00:00:00+08:00", "2024-01-12T00:00:00+08:00", "open",
+	             st);
+	ck_assert_msg(a != NULL, "%s", st);
+	ck_assert_str_eq(ids_of(a), ids_expect(1, &a_open));
+	json_object_put(a);
+	a = requests(NULL, NULL, "2024-01-08T00:00:00+08:00", "2024-01-12T00:00:00+08:00", "closed",
+	             st);
+	ck_assert_msg(a != NULL, "%s", st);
+	ck_assert_str_eq(ids_of(a), ids_expect(2, (long long[]){ a_closed, a_cancelled }));
+	json_object_put(a);
+	a = requests(NULL, NULL, "2024-01-08T00:00:00+08:00", "2024-01-12T00:00:00+08:00",
+	             "open,closed", st);
+	ck_assert_msg(a != NULL, "%s", st);
+	ck_assert_uint_eq(json_object_array_length(a), 3);
+	json_object_put(a);
+	exec_ok(adm, "ROLLBACK");
+}
+END_TEST
+
 /* status_notes: the last note of a step that moved the ticket, not a comment */
 START_TEST(test_status_notes)
 {
@@ -414,6 +451,131 @@ START_TEST(test_status_notes)
 	ck_assert_str_eq(str(json_object_array_get_idx(a, 0), "status_notes"),
 	                 "please cover the pile");
 	json_object_put(a);
+}
+END_TEST
+
+/* The status_notes the events of ticket say: the note of its last step a
+ * person took that moved it (NULL if none), from the log itself. */
+static char *notes_from_log(long long ticket)
+{
+	return tdb_str(adm,
+	               "SELECT coalesce(e.data->>'note', e.data->>'reason', e.data->>'comment')"
+	               " FROM street.ticket_event e WHERE e.ticket_id = $1 AND e.action IN"
+	               " ('dispatch', 'return', 'resolve', 'confirm', 'reopen', 'cancel')"
+	               " ORDER BY e.seq DESC LIMIT 1",
+	               1, (const char *const[]){ tdb_fmt("%lld", ticket) });
+}
+
+/* GET requests/{id}'s status_notes equals the log's, and is want (NULL: null);
+ * the protocol's ticket JSON does not carry it. */
+static void notes_check(long long ticket, const char *want, const char *after)
+{
+	char st[6];
+	json_object *a = call(db, "SELECT street.st_o311_request(0, $1)", 1,
+	                      (const char *const[]){ tdb_fmt("%lld", ticket) }, st, NULL, 0);
+	json_object *r, *v = NULL;
+	char *log = notes_from_log(ticket);
+
+	ck_assert_ptr_nonnull(a);
+	r = json_object_array_get_idx(a, 0);
+	ck_assert_msg(json_object_object_get_ex(r, "status_notes", &v), "after %s", after);
+	if (want == NULL) {
+		ck_assert_msg(v == NULL, "after %s: status_notes %s, want null", after,
+		              json_object_get_string(v));
+		ck_assert_msg(log == NULL || log[0] == '\0', "after %s: the log says %s", after,
+		              log);
+	} else {
+		ck_assert_msg(v != NULL && strcmp(json_object_get_string(v), want) == 0,
+		              "after %s: status_notes %s, want %s", after,
+		              v ? json_object_get_string(v) : "null", want);
+		ck_assert_msg(log != NULL && strcmp(log, want) == 0, "after %s: the log says %s",
+		              after, log ? log : "null");
+	}
+	free(log);
+	json_object_put(a);
+	ck_assert_int_eq(tdb_int(adm,
+	                         "SELECT (street.st_ticket_json(t) ? 'status_notes')::int"
+	                         " FROM street.ticket t WHERE t.id = $1",
+	                         1, (const char *const[]){ tdb_fmt("%lld", ticket) }),
+	                 0);
+}
+
+/* One action, which must succeed (o: its outcome, the ticket's new version). */
+static void step(const char *func, int n, const char *const *p, struct tdb_outcome *o)
+{
+	tdb_call(db, func, n, p, o);
+	ck_assert_msg(o->ok, "%s: %s", func, o->message);
+}
+
+/* status_notes after every step of the loop, through the actions: each that
+ * moves the ticket sets it (to null when it has no note), the others leave
+ * it; and st_o311_notes_fill, for events written straight into the log,
+ * gives the same. */
+START_TEST(test_status_notes_steps)
+{
+	/* tdb_fmt's buffers rotate: what is kept across calls gets its own */
+	char wang[16], zhang[16], yang[16], sthj[16], cgj[16], cat[16], grid[16], id[24], ver[16];
+	struct tdb_outcome o;
+	long long t, t2, n;
+
+	snprintf(wang, sizeof wang, "%d", tdb_account(db, "wang.fang"));
+	snprintf(zhang, sizeof zhang, "%d", tdb_account(db, "zhang.wei"));
+	snprintf(yang, sizeof yang, "%d", tdb_account(db, "yang.min"));
+	snprintf(sthj, sizeof sthj, "%d", tdb_department(db, "sthj"));
+	snprintf(cgj, sizeof cgj, "%d", tdb_department(db, "cgj"));
+	snprintf(cat, sizeof cat, "%d", tdb_category(db, "pollution.dust"));
+	snprintf(grid, sizeof grid, "%d", tdb_grid(db, "jg-yanan-02"));
+	step("st_report", 4, (const char *const[]){ wang, cat, grid, "dust, every step" }, &o);
+	t = o.ticket;
+	snprintf(id, sizeof id, "%lld", t);
+#define V() (snprintf(ver, sizeof ver, "%d", o.version), ver)
+	notes_check(t, NULL, "report");
+	step("st_dispatch", 5, (const char *const[]){ zhang, id, V(), sthj, "先派环保" }, &o);
+	notes_check(t, "先派环保", "dispatch");
+	step("st_comment", 3, (const char *const[]){ zhang, id, "内部：已电话联系" }, &o);
+	notes_check(t, "先派环保", "comment");
+	step("st_urge", 3, (const char *const[]){ zhang, id, "请尽快签收" }, &o);
+	notes_check(t, "先派环保", "urge");
+	step("st_return", 5, (const char *const[]){ yang, id, V(), "不属于本部门, \"城管\"", cgj },
+	     &o);
+	notes_check(t, "不属于本部门, \"城管\"", "return");
+	step("st_dispatch", 4, (const char *const[]){ zhang, id, V(), sthj }, &o);
+	notes_check(t, NULL, "dispatch without a note");
+	step("st_accept", 3, (const char *const[]){ yang, id, V() }, &o);
+	notes_check(t, NULL, "accept");
+	step("st_resolve", 4, (const char *const[]){ yang, id, V(), "已洒水降尘" }, &o);
+	notes_check(t, "已洒水降尘", "resolve");
+	step("st_reopen", 4, (const char *const[]){ wang, id, V(), "仍有扬尘" }, &o);
+	notes_check(t, "仍有扬尘", "reopen");
+	step("st_resolve", 4, (const char *const[]){ yang, id, V(), "已覆盖防尘网" }, &o);
+	notes_check(t, "已覆盖防尘网", "resolve again");
+	step("st_confirm", 5, (const char *const[]){ wang, id, V(), "5", "满意" }, &o);
+	notes_check(t, "满意", "confirm");
+
+	step("st_report", 4, (const char *const[]){ wang, cat, grid, "dust, cancelled" }, &o);
+	t2 = o.ticket;
+	snprintf(id, sizeof id, "%lld", t2);
+	step("st_cancel", 4, (const char *const[]){ zhang, id, V(), "重复上报" }, &o);
+	notes_check(t2, "重复上报", "cancel");
+#undef V
+
+	/* events written straight into the log (as the demo's history and
+	 * bench/growth.sql do): the fill gives what the actions kept */
+	exec_ok(adm, "BEGIN");
+	exec_ok(adm,
+	        tdb_fmt("UPDATE street.ticket SET status_notes = NULL WHERE id IN (%lld, %lld)", t,
+	                t2));
+	/* these two at least (another suite's tickets may be past t too) */
+	n = tdb_int(adm, tdb_fmt("SELECT street.st_o311_notes_fill(%lld)", t - 1), 0, NULL);
+	ck_assert_int_ge(n, 2);
+	ck_assert_int_eq(
+	        tdb_int(adm,
+	                tdb_fmt("SELECT count(*) FROM street.ticket WHERE (id, status_notes)"
+	                        " IN ((%lld, '满意'), (%lld, '重复上报'))",
+	                        t, t2),
+	                0, NULL),
+	        2);
+	exec_ok(adm, "ROLLBACK");
 }
 END_TEST
 
@@ -613,6 +775,8 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_services);
 	tcase_add_test(tc, test_requests);
 	tcase_add_test(tc, test_status_notes);
+	tcase_add_test(tc, test_status_notes_steps);
+	tcase_add_test(tc, test_requests_any_service);
 	tcase_add_test(tc, test_post);
 	tcase_add_loop_test(tc, test_post_refused, 0,
 	                    (int)(sizeof(bad_posts) / sizeof(bad_posts[0])));

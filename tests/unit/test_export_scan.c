@@ -159,6 +159,85 @@ START_TEST(test_truncated)
 }
 END_TEST
 
+/* A page as the server writes it: "next" before "rows" (read in place, in
+ * one pass), then tail (members after the rows, or nothing). */
+static char *page_next_first(const char *rows, const char *tail)
+{
+	char *s = NULL;
+	int n = asprintf(&s,
+	                 "{\"from\":\"2025-03-01\",\"to\":\"2025-04-01\","
+	                 "\"columns\":[\"id\",\"state\",\"steps\"],"
+	                 "\"step_columns\":[\"kind\",\"actor\"],"
+	                 "\"names\":{\"street\":{\"s1\":\"一街\"}},\"next\":7, \"rows\" : %s%s}",
+	                 rows, tail);
+
+	ck_assert_int_gt(n, 0);
+	return s;
+}
+
+/* next first: the same rows and rest; members after the rows are checked
+ * and ignored; a fault after the rows is still an error; every prefix too. */
+START_TEST(test_next_first)
+{
+	static const char *const rows =
+	        "[[1, \"closed\", [[\"dispatch\", \"a\"], [\"accept\", \"b\"], "
+	        "[\"dispatch\", \"c\"]]], [2, null, []]]";
+	static const char *const tails[] = { "", ", \"later\": {\"x\": [1, 2]}" };
+	struct export_scan s;
+	json_object *next = NULL, *names = NULL;
+	char *text;
+	size_t len;
+
+	for (size_t t = 0; t < N_ELEMS(tails); t++) {
+		text = page_next_first(rows, tails[t]);
+		ck_assert_int_eq(export_scan_open(&s, text, strlen(text), kinds, 2), 0);
+		ck_assert(json_object_object_get_ex(s.page, "next", &next));
+		ck_assert_int_eq(json_object_get_int(next), 7);
+		ck_assert(json_object_object_get_ex(s.page, "names", &names));
+		ck_assert_int_eq(export_scan_row(&s), 1);
+		ck_assert_mem_eq(s.row[1].raw, "closed", 6);
+		ck_assert_mem_eq(s.last[1].raw, "c", 1);
+		ck_assert_mem_eq(s.last[3].raw, "b", 1);
+		ck_assert_int_eq(export_scan_row(&s), 1);
+		ck_assert_int_eq(export_scan_row(&s), 0);
+		ck_assert_int_eq(s.rows, 2);
+		export_scan_close(&s);
+		free(text);
+	}
+	/* after the rows: a bad member, bytes after the page */
+	for (int bad = 0; bad < 2; bad++) {
+		int r;
+
+		text = page_next_first(rows, bad == 0 ? ", \"later\": [1,]" : "} x");
+		r = export_scan_open(&s, text, strlen(text), kinds, 2);
+		ck_assert_int_eq(r, 0);
+		while ((r = export_scan_row(&s)) == 1)
+			;
+		ck_assert_int_eq(r, -1);
+		ck_assert_ptr_nonnull(strstr(s.err, "not valid JSON"));
+		export_scan_close(&s);
+		free(text);
+	}
+	text = page_next_first(rows, "");
+	len = strlen(text);
+	for (size_t n = 0; n < len; n++) {
+		char *cut = malloc(n + 1);
+		int r;
+
+		memcpy(cut, text, n);
+		r = export_scan_open(&s, cut, n, kinds, 2);
+		if (r == 0) {
+			while ((r = export_scan_row(&s)) == 1)
+				;
+			export_scan_close(&s);
+		}
+		ck_assert_msg(r == -1, "prefix of %zu bytes read as a page", n);
+		free(cut);
+	}
+	free(text);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("export_scan");
@@ -170,6 +249,7 @@ int main(void)
 	tcase_add_test(tc, test_no_rows);
 	tcase_add_test(tc, test_malformed);
 	tcase_add_test(tc, test_truncated);
+	tcase_add_test(tc, test_next_first);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

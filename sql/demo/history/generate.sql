@@ -733,6 +733,9 @@ BEGIN
 			ret_seqs := ret_seqs || jsonb_build_object(e.ord::text, seq);
 		END IF;
 	END LOOP;
+	-- Open311's status_notes, which the actions keep on the ticket (st_move):
+	-- these events went in straight
+	PERFORM st_o311_notes_fill((SELECT min(x) FROM unnest(real_ids) x) - 1);
 
 	-- The streets' scores (考核赋分) of every department that handled their
 	-- tickets in a month, entered on the third working day after it; the
