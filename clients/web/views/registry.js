@@ -18,7 +18,7 @@ import collector from './collector.js';
 import './ticket_actions.js';
 import supervisor from './supervisor.js';
 
-const all = [home, list, ticket, street, department, collector, ...supervisor];
+const all = [...home, list, ticket, street, department, collector, ...supervisor];
 
 export function viewsFor(role) {
   return all.filter((v) => !v.roles || v.roles.includes(role));
