@@ -67,7 +67,7 @@ async function screen(ctx, login, name, hash, ready) {
   await ready(page);
   await shot(page, `screen-${name}-narrow`);
   const over = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
-  log(`  ${name}: at 400 px the page is ${over} px wider than the window`);
+  check(over <= 0, `${login} ${hash}: at 400 px nothing sticks out of the window (${over} px; tables scroll inside)`);
   await page.close();
 }
 

@@ -19,14 +19,14 @@ register({
     'coll.description': '问题描述', 'coll.address': '地址', 'coll.submit': '上报', 'coll.reported': '已上报：工单 #{id}',
     'coll.mine': '我的上报', 'coll.feedback': '待我确认', 'coll.confirm': '确认办结', 'coll.rating': '评分', 'coll.comment': '评语',
     'coll.reopen': '重新办理', 'coll.reason': '原因', 'coll.need': '请填写类别、网格和问题描述',
-    'coll.map': '在地图上点选网格', 'coll.nogrids': '此账号没有可上报的网格，请联系管理员',
+    'coll.none': '您还没有上报过问题', 'coll.nofeedback': '没有待您确认的工单', 'coll.map': '在地图上点选网格', 'coll.nogrids': '此账号没有可上报的网格，请联系管理员',
   },
   en: {
     'coll.title': 'Report and my tickets', 'coll.report': 'Report a problem', 'coll.category': 'category', 'coll.grid': 'grid',
     'coll.description': 'description', 'coll.address': 'address', 'coll.submit': 'report', 'coll.reported': 'reported: ticket #{id}',
     'coll.mine': 'My reports', 'coll.feedback': 'Waiting for my confirmation', 'coll.confirm': 'confirm', 'coll.rating': 'rating', 'coll.comment': 'comment',
     'coll.reopen': 'reopen', 'coll.reason': 'reason', 'coll.need': 'give the category, the grid and a description',
-    'coll.map': 'or pick the grid on the map', 'coll.nogrids': 'this account has no grid to report in: ask the administrator',
+    'coll.none': 'you have reported nothing yet', 'coll.nofeedback': 'nothing waits for your confirmation', 'coll.map': 'or pick the grid on the map', 'coll.nogrids': 'this account has no grid to report in: ask the administrator',
   },
 });
 
@@ -117,8 +117,8 @@ export default {
     root.append(h('h1', {}, t('coll.report')), form.el);
     const b = board(root, {
       sections: [
-        { id: 'coll-feedback', title: 'coll.feedback', match: (tk) => tk.state === 'resolved' },
-        { id: 'coll-mine', title: 'coll.mine', match: () => true },
+        { id: 'coll-feedback', title: 'coll.feedback', match: (tk) => tk.state === 'resolved', empty: 'coll.nofeedback' },
+        { id: 'coll-mine', title: 'coll.mine', match: () => true, empty: 'coll.none' },
       ],
       load: () => callAll('list', { limit: 100 }, 'tickets', 2),
       card: (tk, act) => [summary(tk), h('div', { class: 'card-body' }, reporterActions(tk, act))],
