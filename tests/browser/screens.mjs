@@ -6,11 +6,11 @@
 // language button (which names 中文).  Data first, through streetctl, so
 // that every section has something to show: a report in the inbox, one
 // dispatched, one accepted, one resolved, one overdue, one returned.
+import { join } from 'node:path';
 import { check, contextFor, harness, log, open, run, shot, streetctl } from './lib.mjs';
 import { ticketOf } from './looplib.mjs';
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-const MARK = 'screens-' + Date.now();
 const idOf = (r) => (ticketOf(r) || r).id;
 
 function report(category, description, extra = []) {
@@ -47,17 +47,27 @@ function chineseInChrome(page) {
   });
 }
 
-async function screen(ctx, login, name, hash, ready) {
+// The window only (1280×800), for docs/console/: doc-NAME.png.
+async function docShot(page, name) {
+  const path = join(process.env.STREETD_SHOTS, 'doc-' + name + '.png');
+  await page.screenshot({ path });
+  log('screenshot', path);
+}
+
+// doc: 'zh' or 'en', the language of a window-sized shot for the docs.
+async function screen(ctx, login, name, hash, ready, doc) {
   const page = await open(ctx, hash);
   await page.setViewportSize({ width: 1280, height: 800 });
   await page.waitForSelector('#conn-state[data-state="connected"]');
   await ready(page);
   await shot(page, `screen-${name}-zh`);
+  if (doc === 'zh') await docShot(page, name);
   await page.click('#lang');
   await page.waitForFunction(() => document.documentElement.lang === 'en');
   await page.waitForSelector('#conn-state[data-state="connected"]');
   await ready(page);
   await shot(page, `screen-${name}-en`);
+  if (doc === 'en') await docShot(page, name);
   const bad = await chineseInChrome(page);
   for (const b of bad) log(`  ${name}: Chinese in the English chrome: ${b}`);
   check(bad.length === 0, `${login} ${hash}: the English chrome has no Chinese text`);
@@ -73,23 +83,23 @@ async function screen(ctx, login, name, hash, ready) {
 
 await run(async (browser) => {
   // the data
-  const inbox = report('pollution.noise', `${MARK} 夜间施工噪声 inbox`);
-  const disp = report('pollution.noise', `${MARK} 待接单`);
+  const inbox = report('pollution.noise', '工地夜间施工噪声扰民，22点后仍在打桩');
+  const disp = report('pollution.noise', '小区门口垃圾堆放三天未清运');
   streetctl('zhang.wei', 'dispatch', String(disp));
-  const acc = report('pollution.noise', `${MARK} 处置中`);
+  const acc = report('pollution.noise', '工地扬尘严重，未覆盖防尘网');
   streetctl('zhang.wei', 'dispatch', String(acc));
   const accDept = (ticketOf(streetctl('zhang.wei', 'show', String(acc))) || {}).department_id;
   const deptLogin = await harness(`sql SELECT login FROM street.account WHERE department_id = ${Number(accDept)} AND role = 'department' ORDER BY id LIMIT 1`);
   streetctl(deptLogin, 'accept', String(acc));
-  const res = report('pollution.noise', `${MARK} 待确认`);
+  const res = report('pollution.noise', '餐馆油烟直排居民楼');
   streetctl('zhang.wei', 'dispatch', String(res));
   streetctl(deptLogin, 'accept', String(res));
   streetctl(deptLogin, 'resolve', String(res), '--note', '已协调施工方停工');
-  const ret = report('pollution.noise', `${MARK} 退回`);
+  const ret = report('pollution.noise', '河边有污水直排口');
   streetctl('zhang.wei', 'dispatch', String(ret));
   const other = deptLogin === 'chen.jing' ? 'sthj' : 'cgj';
   streetctl(deptLogin, 'return', String(ret), '--reason', '不属于本部门职责', '--department', other);
-  report('t-tiny', `${MARK} 超时`);
+  report('t-tiny', '电梯困人，需紧急处理');
   await sleep(1500);
   await harness('sql SELECT count(*) FROM street.st_sweep()');
   // the assessment's rollups are the follower's: fold every event first
@@ -102,26 +112,30 @@ await run(async (browser) => {
 
   const roles = [
     ['zhang.wei', [
-      ['street', '#/street', (p) => p.waitForSelector(`#street-inbox li[data-ticket="${inbox}"] .proposal[data-proposed]`)],
+      ['street', '#/street', (p) => p.waitForSelector(`#street-inbox li[data-ticket="${inbox}"] .proposal[data-proposed]`), 'zh'],
       ['list', '#/list', (p) => p.waitForSelector('#list-rows tr')],
       ['ticket', '#/ticket/' + res, (p) => p.waitForSelector('#timeline li[data-action="resolve"]')],
       ['home', '#/home', (p) => p.waitForSelector('#home-ticket')],
     ]],
     [deptLogin, [
-      ['department', '#/department', (p) => p.waitForSelector(`#dept-progress li[data-ticket="${acc}"] .countdown[data-left]`)],
+      ['department', '#/department', (p) => p.waitForSelector(`#dept-progress li[data-ticket="${acc}"] .countdown[data-left]`), 'en'],
       ['ticket-department', '#/ticket/' + acc, (p) => p.waitForSelector('#ticket-actions .act-resolve')],
     ]],
     ['wang.fang', [
-      ['collector', '#/collector', async (p) => { await p.waitForSelector('#report-map[data-ready="1"]'); await p.waitForSelector(`#coll-feedback li[data-ticket="${res}"]`); }],
+      ['collector', '#/collector', async (p) => {
+        await p.waitForSelector('#report-map[data-ready="1"]');
+        await p.waitForSelector(`#coll-feedback li[data-ticket="${res}"]`);
+        await p.click('#report-map path.grid-poly >> nth=1'); // a grid picked on the map
+      }, 'zh'],
     ]],
     ['ma.jun', [
-      ['board', '#/board', (p) => p.waitForSelector('#board-rows tr')],
+      ['board', '#/board', (p) => p.waitForSelector('#board-rows tr'), 'zh'],
       ['arbitration', '#/arbitration', (p) => p.waitForSelector(`#arb-rows article[data-ticket="${ret}"]`)],
       ['map', '#/map', (p) => p.waitForSelector('#gridmap[data-ready="1"]')],
     ]],
     ['ta.super', [
-      ['assessment', '#/assessment?month=2025-03', (p) => p.waitForSelector('#chart-series[data-ready="1"]')],
-      ['bulletin', '#/bulletin?month=2025-03', (p) => p.waitForSelector('#bulletin[data-ready="1"]')],
+      ['assessment', '#/assessment?month=2025-03', (p) => p.waitForSelector('#chart-series[data-ready="1"]'), 'zh'],
+      ['bulletin', '#/bulletin?month=2025-03', (p) => p.waitForSelector('#bulletin[data-ready="1"]'), 'en'],
     ]],
   ];
   // every key registered in one language is in the other (all modules are loaded by now)
@@ -139,7 +153,7 @@ await run(async (browser) => {
   }
   for (const [login, screens] of roles) {
     const ctx = await contextFor(browser, login);
-    for (const [name, hash, ready] of screens) await screen(ctx, login, name, hash, ready);
+    for (const [name, hash, ready, doc] of screens) await screen(ctx, login, name, hash, ready, doc);
     await ctx.close();
   }
 });

@@ -13,7 +13,7 @@ register({
   zh: {
     'bul.title': '月度通报', 'bul.depts': '部门', 'bul.streets': '街道', 'bul.dept_rank': '部门排名', 'bul.street_rank': '街道排名',
     'bul.overdue': '超时事项（{shown} / {count}）', 'bul.unit': '单位', 'bul.ticket': '工单', 'bul.kind': '环节', 'bul.deadline': '时限',
-    'bul.ended': '完成', 'bul.late': '超时（小时）', 'bul.open': '未完成',
+    'bul.ended': '完成', 'bul.late': '超时（小时）', 'bul.open': '未完成', 'bul.street': '街道', 'bul.dept': '部门',
     'bul.step.dispatch': '派单', 'bul.step.accept': '接单', 'bul.step.resolve': '处置', 'bul.step.feedback': '反馈',
     'fig.reported': '上报', 'fig.dispatched': '派单', 'fig.accepted': '接单', 'fig.resolved': '处置', 'fig.closed': '办结',
     'fig.confirmed': '确认办结', 'fig.no_feedback': '未评价办结', 'fig.cancelled': '撤销', 'fig.returned': '退单', 'fig.reopened': '重办',
@@ -25,7 +25,7 @@ register({
   en: {
     'bul.title': 'Monthly bulletin', 'bul.depts': 'Departments', 'bul.streets': 'Streets', 'bul.dept_rank': 'Departments ranked', 'bul.street_rank': 'Streets ranked',
     'bul.overdue': 'Overdue steps ({shown} of {count})', 'bul.unit': 'unit', 'bul.ticket': 'ticket', 'bul.kind': 'step', 'bul.deadline': 'deadline',
-    'bul.ended': 'ended', 'bul.late': 'late (hours)', 'bul.open': 'still open',
+    'bul.ended': 'ended', 'bul.late': 'late (hours)', 'bul.open': 'still open', 'bul.street': 'street', 'bul.dept': 'department',
     'bul.step.dispatch': 'dispatch', 'bul.step.accept': 'accept', 'bul.step.resolve': 'resolve', 'bul.step.feedback': 'feedback',
     'fig.reported': 'reported', 'fig.dispatched': 'dispatched', 'fig.accepted': 'accepted', 'fig.resolved': 'resolved', 'fig.closed': 'closed',
     'fig.confirmed': 'confirmed', 'fig.no_feedback': 'closed without feedback', 'fig.cancelled': 'cancelled', 'fig.returned': 'returned', 'fig.reopened': 'reopened',
@@ -89,7 +89,7 @@ export default {
         b.street_ranking ? [h('h2', {}, t('bul.street_rank')), rankingTable(b.street_ranking, 'bul-street-ranking')] : null,
         h('h2', {}, t('bul.overdue', { shown: o.shown, count: o.count })),
         h('table', { id: 'bul-overdue', class: 'tickets' },
-          h('thead', {}, h('tr', {}, [t('bul.ticket'), t('bul.kind'), t('bul.streets'), t('bul.depts'), t('bul.deadline'), t('bul.ended'), t('bul.late')].map((x) => h('th', {}, x)))),
+          h('thead', {}, h('tr', {}, [t('bul.ticket'), t('bul.kind'), t('bul.street'), t('bul.dept'), t('bul.deadline'), t('bul.ended'), t('bul.late')].map((x) => h('th', {}, x)))),
           h('tbody', {}, o.tickets.map((x) => h('tr', {},
             h('td', {}, h('a', { href: '#/ticket/' + x.ticket }, '#' + x.ticket)), h('td', { dataset: { kind: x.kind } }, t('bul.step.' + x.kind)),
             h('td', {}, unitName(lists.streets, x.street, x.street_name)), h('td', {}, x.department ? unitName(lists.departments, x.department, x.department_name) : ''),
