@@ -76,6 +76,10 @@ async function screen(ctx, login, name, hash, ready, doc) {
   await page.setViewportSize({ width: 400, height: 800 });
   await ready(page);
   await shot(page, `screen-${name}-narrow`);
+  // a table row is one row: no cell pushed out of it (a flex cell would be)
+  const split = await page.evaluate(() => [...document.querySelectorAll('table.tickets tr')].filter((tr) =>
+    [...tr.cells].some((c) => Math.abs(c.getBoundingClientRect().top - tr.getBoundingClientRect().top) > 1)).length);
+  check(split === 0, `${login} ${hash}: every table row's cells line up`);
   const over = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
   check(over <= 0, `${login} ${hash}: at 400 px nothing sticks out of the window (${over} px; tables scroll inside)`);
   await page.close();
@@ -134,7 +138,11 @@ await run(async (browser) => {
       ['map', '#/map', (p) => p.waitForSelector('#gridmap[data-ready="1"]')],
     ]],
     ['ta.super', [
-      ['assessment', '#/assessment?month=2025-03', (p) => p.waitForSelector('#chart-series[data-ready="1"]'), 'zh'],
+      ['assessment', '#/assessment?month=2025-03', async (p) => {
+        await p.waitForSelector('#chart-series[data-ready="1"]');
+        const days = await p.evaluate(() => window.Chart.getChart(document.querySelector('#chart-series')).data.labels.length);
+        check(days === 31, `the day series has every day of March (${days})`);
+      }, 'zh'],
       ['bulletin', '#/bulletin?month=2025-03', (p) => p.waitForSelector('#bulletin[data-ready="1"]'), 'en'],
     ]],
   ];
@@ -149,6 +157,23 @@ await run(async (browser) => {
     });
     for (const m of missing) log('  ' + m);
     check(missing.length === 0, 'every label is registered in zh and en');
+    await ctx.close();
+  }
+  // a read that fails says so above the sections, not as an empty desk
+  {
+    const ctx = await contextFor(browser, 'zhang.wei');
+    await ctx.route('**/api', async (route) => {
+      const body = route.request().postDataJSON();
+      if (body && body.op === 'list') {
+        await route.fulfill({ status: 200, contentType: 'application/json',
+          body: JSON.stringify({ id: body.id, ok: false, error: { code: 'unavailable', message: 'test' } }) });
+      } else await route.continue();
+    });
+    const page = await open(ctx, '#/street');
+    await page.waitForSelector('.board-msg.msg-error[data-code="unavailable"]');
+    const text = await page.textContent('.board-msg');
+    check(text.includes('服务暂不可用'), `a failed read shows its message: ${text}`);
+    check(!(await page.textContent('main')).includes('暂无待办'), 'and no section claims to be empty');
     await ctx.close();
   }
   for (const [login, screens] of roles) {
