@@ -5,7 +5,7 @@ import { nameOf } from './i18n.js';
 
 let loaded = null;
 const maps = { category: new Map(), department: new Map(), grid: new Map(), street: new Map(), district: new Map(), community: new Map() };
-export const lists = { categories: [], departments: [], grids: [], streets: [], districts: [] };
+export const lists = { categories: [], departments: [], grids: [], streets: [], districts: [], communities: [] };
 
 export function load() {
   if (!loaded) {
@@ -15,6 +15,7 @@ export function load() {
       lists.grids = p.grids || [];
       lists.streets = p.streets || [];
       lists.districts = p.districts || [];
+      lists.communities = p.communities || [];
       for (const x of lists.categories) maps.category.set(x.id, x);
       for (const x of lists.departments) maps.department.set(x.id, x);
       for (const x of lists.grids) maps.grid.set(x.id, x);

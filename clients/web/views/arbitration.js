@@ -75,7 +75,7 @@ export default {
           h('span', { class: 'muted' }, name('street', r.ticket.street_id))),
         h('dl', { class: 'fields' },
           h('dt', {}, t('arb.by')), h('dd', { class: 'arb-by' }, name('department', r.returned_by), r.actor ? ' · ' + nameOf(r.actor) : ''),
-          h('dt', {}, t('arb.named')), h('dd', { class: 'arb-named' }, name('department', r.named)),
+          h('dt', {}, t('arb.named')), h('dd', { class: 'arb-named' }, r.named ? name('department', r.named) : '—'),
           h('dt', {}, t('arb.reason')), h('dd', { class: 'user-text arb-reason' }, r.reason || ''),
           h('dt', {}, t('arb.at')), h('dd', {}, time(r.at))),
         h('p', { class: 'muted' }, r.pending ? t('arb.pending') : t('arb.moved')),

@@ -16,13 +16,13 @@ register({
   zh: {
     'assess.title': '考核', 'assess.nav': '考核', 'assess.dept': '部门排名', 'assess.street': '街道排名', 'assess.series': '每日走势',
     'assess.red': '红榜', 'assess.black': '黑榜', 'assess.composite': '综合得分', 'assess.rank': '名次', 'assess.volume': '件数',
-    'assess.unranked': '件数不足，不排名', 'assess.export': '导出 CSV', 'assess.exporting': '导出中… {n} 行', 'assess.exported': '已导出 {n} 行',
+    'assess.unranked': '件数不足，不排名', 'assess.unit': '单位', 'assess.export': '导出 CSV', 'assess.exporting': '导出中… {n} 行', 'assess.exported': '已导出 {n} 行',
     'assess.bulletin': '月度通报', 'assess.reported': '上报', 'assess.closed': '办结', 'assess.overdue_marks': '超时', 'assess.empty': '（无）',
   },
   en: {
     'assess.title': 'Assessment', 'assess.nav': 'Assessment', 'assess.dept': 'Departments ranked', 'assess.street': 'Streets ranked', 'assess.series': 'Day by day',
     'assess.red': 'red list', 'assess.black': 'black list', 'assess.composite': 'composite', 'assess.rank': 'rank', 'assess.volume': 'volume',
-    'assess.unranked': 'too few tickets to rank', 'assess.export': 'export CSV', 'assess.exporting': 'exporting… {n} rows', 'assess.exported': '{n} rows exported',
+    'assess.unranked': 'too few tickets to rank', 'assess.unit': 'unit', 'assess.export': 'export CSV', 'assess.exporting': 'exporting… {n} rows', 'assess.exported': '{n} rows exported',
     'assess.bulletin': 'Monthly bulletin', 'assess.reported': 'reported', 'assess.closed': 'closed', 'assess.overdue_marks': 'overdue', 'assess.empty': '(none)',
   },
 });
@@ -35,17 +35,17 @@ function num(v, digits = 1) {
 
 export function rankingTable(r, id) {
   return h('table', { id, class: 'tickets ranking' },
-    h('thead', {}, h('tr', {}, [t('assess.rank'), '', t('assess.composite'), t('assess.volume')].map((x) => h('th', {}, x)))),
+    h('thead', {}, h('tr', {}, [t('assess.rank'), t('assess.unit'), t('assess.composite'), t('assess.volume')].map((x) => h('th', {}, x)))),
     h('tbody', {}, r.rows.map((row) => h('tr', { dataset: { unit: row.unit.code }, class: row.red ? 'red' : row.black ? 'black' : '' },
-      h('td', {}, row.rank === null ? '—' : String(row.rank)), h('td', {}, nameOf(row.unit)),
+      h('td', { title: row.rank === null ? t('assess.unranked') : null }, row.rank === null ? '—' : String(row.rank)), h('td', {}, nameOf(row.unit)),
       h('td', { class: 'num' }, num(row.composite)), h('td', { class: 'num' }, String(row.volume))))));
 }
 
 function lists(r, id) {
   const li = (x) => h('li', { dataset: { unit: x.unit.code } }, nameOf(x.unit), ' ', h('span', { class: 'muted' }, num(x.composite)));
   return h('div', { id, class: 'redblack' },
-    h('div', { class: 'red' }, h('strong', {}, t('assess.red')), h('ol', {}, r.red.length ? r.red.map(li) : h('li', {}, t('assess.empty')))),
-    h('div', { class: 'black' }, h('strong', {}, t('assess.black')), h('ol', {}, r.black.length ? r.black.map(li) : h('li', {}, t('assess.empty')))));
+    h('div', { class: 'red' }, h('strong', {}, t('assess.red')), r.red.length ? h('ol', {}, r.red.map(li)) : h('p', { class: 'muted' }, t('assess.empty'))),
+    h('div', { class: 'black' }, h('strong', {}, t('assess.black')), r.black.length ? h('ol', {}, r.black.map(li)) : h('p', { class: 'muted' }, t('assess.empty'))));
 }
 
 function barChart(Chart, canvas, r) {
@@ -61,19 +61,26 @@ function barChart(Chart, canvas, r) {
   }));
 }
 
-function seriesChart(Chart, canvas, rows) {
+// Every day of the period on the axis (a day with nothing is a 0, not a
+// gap the line would bridge), straight segments: counts, not a trend.
+function seriesChart(Chart, canvas, rows, period) {
   const by = new Map();
   for (const r of rows) {
-    const b = by.get(r.from) || { reported: 0, closed: 0, overdue_marks: 0 };
+    const d = String(r.from).slice(0, 10);
+    const b = by.get(d) || { reported: 0, closed: 0, overdue_marks: 0 };
     for (const k of Object.keys(b)) b[k] += r[k] || 0;
-    by.set(r.from, b);
+    by.set(d, b);
   }
-  const days = [...by.keys()].sort();
-  const set = (k, colour) => ({ label: t('assess.' + k), data: days.map((d) => by.get(d)[k]), borderColor: colour, backgroundColor: colour, tension: 0.2 });
+  const days = [];
+  for (let d = new Date(period.from + 'T00:00:00Z'); d < new Date(period.to + 'T00:00:00Z') && days.length < 400; d.setUTCDate(d.getUTCDate() + 1)) {
+    days.push(d.toISOString().slice(0, 10));
+  }
+  const zero = { reported: 0, closed: 0, overdue_marks: 0 };
+  const set = (k, colour) => ({ label: t('assess.' + k), data: days.map((d) => (by.get(d) || zero)[k]), borderColor: colour, backgroundColor: colour, tension: 0 });
   charts.push(new Chart(canvas, {
     type: 'line',
-    data: { labels: days, datasets: [set('reported', '#1f5fa8'), set('closed', '#1b7f3b'), set('overdue_marks', '#b3261e')] },
-    options: { animation: false, maintainAspectRatio: false },
+    data: { labels: days.map((d) => d.slice(5)), datasets: [set('reported', '#1f5fa8'), set('closed', '#1b7f3b'), set('overdue_marks', '#b3261e')] },
+    options: { animation: false, maintainAspectRatio: false, scales: { y: { min: 0, ticks: { precision: 0 } } } },
   }));
 }
 
@@ -129,7 +136,7 @@ export default {
         replace(street, lists(rs, 'street-lists'), rankingTable(rs, 'street-ranking'));
         barChart(Chart, root.querySelector('#chart-dept'), rd);
         barChart(Chart, root.querySelector('#chart-street'), rs);
-        seriesChart(Chart, root.querySelector('#chart-series'), series);
+        seriesChart(Chart, root.querySelector('#chart-series'), series, period);
         root.querySelector('#chart-series').dataset.ready = '1';
       } catch (e) { if (!gone) fail(e); }
     })();

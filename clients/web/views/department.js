@@ -1,9 +1,9 @@
 // department (#/department): the department's loop.  To accept (dispatched
 // to it): accept, or return with a reason and the department it believes
-// responsible; in progress (accepted): the deadline counting down in
-// working time (worktime.js over the calendar op; urgent tickets on the
-// clock), resolve with a note and photos, ask for an extension.  Live
-// (sections.js).
+// responsible; in progress (accepted): resolve with a note and photos, ask
+// for an extension.  Both sections count their deadline down in working
+// time (worktime.js over the calendar op; urgent tickets on the clock).
+// Live (sections.js).
 import { call, callAll } from '../api.js';
 import { h } from '../dom.js';
 import { register, t } from '../i18n.js';
@@ -126,7 +126,7 @@ export default {
         return [...d, ...a];
       },
       card: (tk, act) => {
-        const els = [summary(tk, tk.state === 'accepted' && tk.due_at ? [' · ', countdown(tk)] : null),
+        const els = [summary(tk, tk.due_at ? [' · ', countdown(tk)] : null),
           h('div', { class: 'card-body' }, departmentActions(tk, act, ctx))];
         setTimeout(() => tick(root), 0);
         return els;

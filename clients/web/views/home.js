@@ -1,5 +1,7 @@
-// home (#/): where every role starts until its own screen exists: open a
-// ticket by number, or search.
+// home: `#/` sends each role to its main screen (location.replace: Back
+// does not bounce through it); admin and any other role get the generic
+// start page there: open a ticket by number, or search.  The start page
+// stays reachable for everyone at `#/home`.
 import { h } from '../dom.js';
 import { register, t } from '../i18n.js';
 import { go } from '../router.js';
@@ -9,16 +11,28 @@ register({
   en: { 'home.title': 'Home', 'home.open': 'Open a ticket', 'home.number': 'ticket number', 'home.go': 'open', 'home.search': 'Search tickets' },
 });
 
-export default {
-  id: 'home',
-  route: '/',
-  title: 'home.title',
-  render(root, params, ctx) {
-    const num = h('input', { id: 'home-ticket', type: 'number', min: '1', 'aria-label': t('home.number'), placeholder: t('home.number') });
-    root.append(
-      h('h1', {}, t('home.title')),
-      h('form', { class: 'inline', on: { submit: (e) => { e.preventDefault(); if (num.value) go('#/ticket/' + Number(num.value)); } } },
-        h('label', {}, t('home.open'), ' ', num), ' ', h('button', { type: 'submit' }, t('home.go'))),
-      h('p', {}, h('a', { href: '#/list' }, t('home.search'))));
+// Each role's main screen (its route).
+export const MAIN = { street: '/street', department: '/department', collector: '/collector', supervisor: '/board' };
+
+function startPage(root) {
+  const num = h('input', { id: 'home-ticket', type: 'number', min: '1', 'aria-label': t('home.number'), placeholder: t('home.number') });
+  root.append(
+    h('h1', {}, t('home.title')),
+    h('form', { class: 'inline', on: { submit: (e) => { e.preventDefault(); if (num.value) go('#/ticket/' + Number(num.value)); } } },
+      h('label', {}, t('home.open'), ' ', num), ' ', h('button', { type: 'submit' }, t('home.go'))),
+    h('p', {}, h('a', { href: '#/list' }, t('home.search'))));
+}
+
+export default [
+  {
+    id: 'home',
+    route: '/',
+    title: 'home.title',
+    render(root, params, ctx) {
+      const main = ctx && ctx.me && MAIN[ctx.me.role];
+      if (main && location.hash !== '#' + main) { location.replace('#' + main); return; }
+      startPage(root);
+    },
   },
-};
+  { id: 'start', route: '/home', title: 'home.title', render: startPage },
+];

@@ -18,7 +18,8 @@ import collector from './collector.js';
 import './ticket_actions.js';
 import supervisor from './supervisor.js';
 
-const all = [home, list, ticket, street, department, collector, ...supervisor];
+// the role's own screens first in the header, the search after them
+const all = [...home, ticket, street, department, collector, ...supervisor, list];
 
 export function viewsFor(role) {
   return all.filter((v) => !v.roles || v.roles.includes(role));

@@ -13,11 +13,11 @@ import { lists, name } from '../refdata.js';
 
 register({
   zh: {
-    'sec.empty': '暂无', 'sec.due': '时限', 'sec.created': '上报', 'sec.urgent': '紧急', 'sec.overdue': '已超时',
+    'sec.empty': '暂无待办', 'sec.due': '时限', 'sec.created': '上报', 'sec.urgent': '紧急', 'sec.overdue': '已超时',
     'sec.send': '提交', 'sec.sent': '已提交', 'sec.pick': '请选择', 'sec.loading': '加载中…',
   },
   en: {
-    'sec.empty': 'none', 'sec.due': 'deadline', 'sec.created': 'reported', 'sec.urgent': 'urgent', 'sec.overdue': 'overdue',
+    'sec.empty': 'nothing waiting', 'sec.due': 'deadline', 'sec.created': 'reported', 'sec.urgent': 'urgent', 'sec.overdue': 'overdue',
     'sec.send': 'send', 'sec.sent': 'sent', 'sec.pick': 'choose', 'sec.loading': 'loading…',
   },
 });
@@ -74,17 +74,22 @@ export function summary(tk, extra) {
   ];
 }
 
-// board(root, {sections: [{id, title, match(tk), order?(a, b)}], load:
+// board(root, {sections: [{id, title, match(tk), order?(a, b), empty?}], load:
 // async () => tickets, card(tk, act) -> elements}).  act(op, fields) runs
 // an op on the card's ticket with its version and redraws it from the
-// reply.  Returns {cleanup, reload, refresh(id)}.
+// reply.  empty: the i18n key shown while a section is empty (default
+// "nothing waiting").  Returns {cleanup, reload, refresh(id)}.
 export function board(root, spec) {
+  // a failed read says so (the sections would look empty otherwise)
+  const msg = h('p', { class: 'msg board-msg', role: 'alert' });
+  root.append(msg);
   const secs = spec.sections.map((s) => {
     const ul = h('ul', { id: s.id, class: 'cards' });
     const count = h('span', { class: 'count' });
-    const empty = h('p', { class: 'muted empty' }, t('sec.empty'));
+    // "loading" until the first read, then the section's empty text
+    const empty = h('p', { class: 'muted empty' }, t('sec.loading'));
     root.append(h('section', { class: 'board-sec', dataset: { sec: s.id } }, h('h2', {}, t(s.title), ' ', count), ul, empty));
-    return { ...s, ul, count, empty };
+    return { ...s, ul, count, empty, emptyText: t(s.empty || 'sec.empty') };
   });
   const cards = new Map(); // id -> {li, tk, sec}
   let gone = false;
@@ -95,6 +100,7 @@ export function board(root, spec) {
       const n = s.ul.children.length;
       s.count.textContent = n ? '(' + n + ')' : '';
       s.empty.className = n ? 'hidden' : 'muted empty';
+      s.empty.textContent = s.emptyText;
     }
   }
 
@@ -143,7 +149,9 @@ export function board(root, spec) {
     counts();
   }
 
-  const queue = (fn) => { busy = busy.then(() => (gone ? null : fn())).catch(() => {}); return busy; };
+  const fail = (e) => { if (!gone) { msg.className = 'msg msg-error board-msg'; msg.dataset.code = e.code || ''; msg.textContent = e.message; } };
+  const ok = () => { msg.className = 'msg board-msg'; msg.replaceChildren(); };
+  const queue = (fn) => { busy = busy.then(() => (gone ? null : fn())).then(ok, fail); return busy; };
   const off = [
     events.onEvent((ev) => {
       const c = cards.get(Number(ev.ticket_id));

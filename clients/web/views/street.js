@@ -4,11 +4,14 @@
 // department; returns waiting for re-dispatch (reported again: the
 // return's reason and the department it named, proposed); tickets waiting
 // for feedback (confirm with a rating, or reopen).  Live (sections.js).
+// A report taken by the office (a phone call, a visit) goes in through the
+// collector's form (reportForm), folded away until opened.
 import { call, callAll } from '../api.js';
 import { h, replace } from '../dom.js';
 import { nameOf, register, t } from '../i18n.js';
 import { name } from '../refdata.js';
 import { time } from '../format.js';
+import { reportForm } from './collector.js';
 import { board, deptSelect, field, fold, ratingSelect, summary } from './sections.js';
 
 register({
@@ -18,7 +21,7 @@ register({
     'street.proposed': '建议派往：{d}', 'street.noroute': '无派单规则，请选择部门', 'street.dispatch_to': '派往 {d}',
     'street.override': '改派其他部门', 'street.dept': '部门', 'street.returned': '{d} 退回：', 'street.named': '退单部门认为应由 {d} 办理',
     'street.confirm': '确认办结', 'street.rating': '评分', 'street.comment': '评语', 'street.reopen': '重新办理', 'street.reason': '原因',
-    'street.urge': '督办', 'street.note': '说明', 'street.ext': '延期申请至 {u}：', 'street.grant': '同意延期', 'street.deny': '驳回延期',
+    'street.report': '代为上报问题', 'street.urge': '督办', 'street.note': '说明', 'street.ext': '延期申请至 {u}：', 'street.grant': '同意延期', 'street.deny': '驳回延期',
   },
   en: {
     'street.title': 'Street office', 'street.nav': 'Desk',
@@ -26,7 +29,7 @@ register({
     'street.proposed': 'proposed: {d}', 'street.noroute': 'no routing rule: choose a department', 'street.dispatch_to': 'dispatch to {d}',
     'street.override': 'dispatch elsewhere', 'street.dept': 'department', 'street.returned': 'returned by {d}: ', 'street.named': 'the returner names {d} as responsible',
     'street.confirm': 'confirm', 'street.rating': 'rating', 'street.comment': 'comment', 'street.reopen': 'reopen', 'street.reason': 'reason',
-    'street.urge': 'urge', 'street.note': 'note', 'street.ext': 'extension asked until {u}: ', 'street.grant': 'grant', 'street.deny': 'deny',
+    'street.report': 'Report a problem for someone', 'street.urge': 'urge', 'street.note': 'note', 'street.ext': 'extension asked until {u}: ', 'street.grant': 'grant', 'street.deny': 'deny',
   },
 });
 
@@ -127,8 +130,12 @@ export default {
   title: 'street.title',
   roles: ['street'],
   nav: true,
-  render(root) {
-    root.append(h('h1', {}, t('street.title')));
+  render(root, params, ctx) {
+    // built on first opening: the map needs a visible box to fit its grids
+    let form = null;
+    const rep = h('details', { id: 'street-report', class: 'act report-fold' }, h('summary', {}, t('street.report')));
+    rep.addEventListener('toggle', () => { if (rep.open && !form) { form = reportForm(ctx); rep.append(form.el); } });
+    root.append(h('h1', {}, t('street.title')), rep);
     const b = board(root, {
       sections: [
         { id: 'street-overdue', title: 'street.overdue', match: isOverdue, order: byDue },
@@ -146,6 +153,6 @@ export default {
       },
       card: (tk, act) => [summary(tk), h('div', { class: 'card-body' }, streetActions(tk, act))],
     });
-    return b.cleanup;
+    return () => { b.cleanup(); if (form) form.remove(); };
   },
 };

@@ -16,8 +16,8 @@ import board from './overdue_board.js';
 import bulletin from './bulletin.js';
 
 register({
-  zh: { 'map.title': '网格地图', 'map.nav': '地图', 'map.legend': '颜色：橙色有在办工单，红色有超时工单', 'map.picked': '网格：{name}（在办 {open}，超时 {overdue}）', 'map.list': '查看工单' },
-  en: { 'map.title': 'Grid map', 'map.nav': 'Map', 'map.legend': 'orange: open tickets; red: overdue tickets', 'map.picked': 'grid: {name} ({open} open, {overdue} overdue)', 'map.list': 'show its tickets' },
+  zh: { 'map.title': '网格地图', 'map.nav': '地图', 'map.legend': '颜色：橙色有在办工单，红色有超时工单。点击网格查看其名称和工单', 'map.picked': '网格：{name}（在办 {open}，超时 {overdue}）', 'map.list': '查看工单' },
+  en: { 'map.title': 'Grid map', 'map.nav': 'Map', 'map.legend': 'orange: open tickets; red: overdue tickets. Click a grid for its name and tickets', 'map.picked': 'grid: {name} ({open} open, {overdue} overdue)', 'map.list': 'show its tickets' },
 });
 
 const map = {

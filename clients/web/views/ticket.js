@@ -25,7 +25,8 @@ register({
     'ticket.reload': '刷新', 'ticket.photo': '照片', 'ticket.loading': '加载中…',
     'ticket.closed_kind': '办结方式', 'ticket.counts': '退单 {r} · 重办 {o} · 督办 {u}',
     'data.note': '说明', 'data.reason': '原因', 'data.comment': '评语', 'data.text': '内容', 'data.rating': '评分',
-    'data.due_at': '时限', 'data.until': '延期至', 'data.department': '部门', 'data.upheld': '支持退单',
+    'data.due_at': '时限', 'data.until': '延期至', 'data.department': '部门', 'data.upheld': '支持退单', 'data.sep': '：',
+    'close.confirmed': '确认办结', 'close.no_feedback': '逾期未反馈，自动办结', 'close.cancelled': '撤销',
   },
   en: {
     'ticket.title': 'Ticket #{id}', 'ticket.state': 'state', 'ticket.category': 'category', 'ticket.urgent': 'urgent',
@@ -36,7 +37,8 @@ register({
     'ticket.reload': 'reload', 'ticket.photo': 'photo', 'ticket.loading': 'loading…',
     'ticket.closed_kind': 'closed as', 'ticket.counts': 'returns {r} · reopens {o} · urges {u}',
     'data.note': 'note', 'data.reason': 'reason', 'data.comment': 'comment', 'data.text': 'text', 'data.rating': 'rating',
-    'data.due_at': 'deadline', 'data.until': 'until', 'data.department': 'department', 'data.upheld': 'return upheld',
+    'data.due_at': 'deadline', 'data.until': 'until', 'data.department': 'department', 'data.upheld': 'return upheld', 'data.sep': ': ',
+    'close.confirmed': 'confirmed', 'close.no_feedback': 'closed without feedback', 'close.cancelled': 'cancelled',
   },
 });
 
@@ -67,13 +69,13 @@ function dataLines(ev) {
   const d = ev.data || {};
   const out = [];
   for (const k of ['text', 'note', 'reason', 'comment']) {
-    if (typeof d[k] === 'string' && d[k] !== '') out.push(h('p', { class: 'ev-' + k }, t('data.' + k) + '：', h('span', { class: 'user-text' }, d[k])));
+    if (typeof d[k] === 'string' && d[k] !== '') out.push(h('p', { class: 'ev-' + k }, t('data.' + k) + t('data.sep'), h('span', { class: 'user-text' }, d[k])));
   }
-  if (d.rating !== undefined && d.rating !== null) out.push(h('p', {}, t('data.rating') + '：' + d.rating));
-  if (d.until) out.push(h('p', {}, t('data.until') + '：' + time(d.until)));
-  if (d.department_id) out.push(h('p', {}, t('data.department') + '：' + name('department', d.department_id)));
-  if (d.upheld !== undefined) out.push(h('p', {}, t('data.upheld') + '：' + t(d.upheld ? 'yes' : 'no')));
-  if (d.due_at) out.push(h('p', { class: 'muted' }, t('data.due_at') + '：' + time(d.due_at)));
+  if (d.rating !== undefined && d.rating !== null) out.push(h('p', {}, t('data.rating') + t('data.sep') + d.rating));
+  if (d.until) out.push(h('p', {}, t('data.until') + t('data.sep') + time(d.until)));
+  if (d.department_id) out.push(h('p', {}, t('data.department') + t('data.sep') + name('department', d.department_id)));
+  if (d.upheld !== undefined) out.push(h('p', {}, t('data.upheld') + t('data.sep') + t(d.upheld ? 'yes' : 'no')));
+  if (d.due_at) out.push(h('p', { class: 'muted' }, t('data.due_at') + t('data.sep') + time(d.due_at)));
   return out;
 }
 
@@ -121,7 +123,7 @@ export default {
           field(t('ticket.due'), tk.due_at ? time(tk.due_at) : '—', 'due'),
           tk.ext_until ? field(t('ticket.ext'), [time(tk.ext_until), ' ', h('span', { class: 'user-text' }, tk.ext_reason || '')], 'ext') : null,
           tk.rating ? field(t('ticket.rating'), [String(tk.rating), ' ', h('span', { class: 'user-text' }, tk.feedback || '')], 'rating') : null,
-          tk.close_kind ? field(t('ticket.closed_kind'), tk.close_kind, 'close-kind') : null,
+          tk.close_kind ? field(t('ticket.closed_kind'), t('close.' + tk.close_kind), 'close-kind') : null,
           field(t('ticket.version'), String(tk.version), 'version'),
           h('dd', { class: 'muted' }, t('ticket.counts', { r: tk.return_count, o: tk.reopen_count, u: tk.urge_count }))));
       const act = (op, fields) => run(op, fields);
