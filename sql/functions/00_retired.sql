@@ -33,3 +33,5 @@ DROP FUNCTION IF EXISTS st_export(integer, text, text, bigint, integer);
 DROP FUNCTION IF EXISTS st_export_rows(account, timestamptz, timestamptz, bigint, integer);
 DROP FUNCTION IF EXISTS st_export_in_scope(account, ticket);
 DROP FUNCTION IF EXISTS st_assess_unit_json(text, integer);
+-- issue 15: places can leave the grids' boundaries out (p_boundaries).
+DROP FUNCTION IF EXISTS st_places(integer);
