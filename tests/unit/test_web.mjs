@@ -5,13 +5,9 @@
 //            script, style or handler attribute in the pages: text goes in as
 //            text (dom.js), the CSP forbids the rest
 //   errors   every error code of docs/protocol.md has a zh and an en message
-//   preload  index.html's <link rel="modulepreload"> names exactly the modules
-//            app.js imports, directly or not (static imports of the console's
-//            own files): one missing would be fetched an import level late,
-//            one too many fetched for nothing
 // Usage: node test_web.mjs MODE WEB_DIR PROTOCOL_MD
 import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { dirname, join, normalize, relative } from 'node:path';
+import { join, relative } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
 const [mode, web, protocol] = process.argv.slice(2);
@@ -72,28 +68,6 @@ if (mode === 'size') {
     }
   }
   console.log(`error codes of protocol.md: ${codes.join(', ')}`);
-} else if (mode === 'preload') {
-  // the static imports of the console's own modules, from app.js down
-  const graph = new Set();
-  const todo = ['app.js'];
-  while (todo.length) {
-    const f = todo.shift();
-    if (graph.has(f)) continue;
-    graph.add(f);
-    const text = readFileSync(join(web, f), 'utf8');
-    for (const m of text.matchAll(/^\s*(?:import|export)\s+(?:[^'"]*?\sfrom\s+)?['"](\.{1,2}\/[^'"]+)['"]/gm)) {
-      todo.push(normalize(join(dirname(f), m[1])));
-    }
-  }
-  const html = readFileSync(join(web, 'index.html'), 'utf8');
-  const entry = [...html.matchAll(/<script type="module" src="([^"]+)">/g)].map((m) => m[1]);
-  if (entry.length !== 1 || entry[0] !== 'app.js') fail(`index.html's module script is ${entry.join(', ') || 'missing'}, not app.js`);
-  const listed = [...html.matchAll(/<link rel="modulepreload" href="([^"]+)">/g)].map((m) => m[1]);
-  const want = [...graph].filter((f) => f !== 'app.js');
-  for (const f of want) if (!listed.includes(f)) fail(`index.html does not preload ${f} (imported from app.js on)`);
-  for (const f of listed) if (!want.includes(f)) fail(`index.html preloads ${f}, which app.js does not import`);
-  if (new Set(listed).size !== listed.length) fail('index.html preloads a module twice');
-  console.log(`${want.length} modules under app.js, ${listed.length} preloaded`);
 } else {
   fail('unknown mode ' + mode);
 }
