@@ -8,14 +8,27 @@
 // MS rows N".  BENCH_CONSOLE_DETAIL=1: a waterfall of each load too (every
 // request the page made, its op for POST /api, when it started and ended,
 // its connection set-up), where the time goes.
-// Usage: node bench/console.mjs URL TLS_DIR LOGIN LOADS
+//
+// With SOCKET (host:port of streetd's line protocol) and PUSHES > 0: a change
+// made on the socket appearing on an open page (issue 15, "within 1 s"): the
+// ticket page of the board's first ticket open in Chromium, then PUSHES times
+// a comment sent on a TLS socket as LOGIN (what streetctl does), timed from
+// the request's write to its event's row in the page's timeline (a
+// MutationObserver stamps it with the wall clock of the same machine): commit
+// and push included.  Prints one line "push median MS p99 MS max MS n N rtt
+// MS" (rtt: the comment's own request-to-reply median, for scale) before the
+// median line.
+// Usage: node bench/console.mjs URL TLS_DIR LOGIN LOADS [SOCKET PUSHES]
+import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { connect } from 'node:tls';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const require = createRequire(join(dirname(fileURLToPath(import.meta.url)), '..', 'tests', 'browser', 'package.json'));
 const { chromium } = require('playwright-core');
-const [url, tls, login, loadsArg] = process.argv.slice(2);
+const [url, tls, login, loadsArg, socketAddr, pushesArg] = process.argv.slice(2);
+const pushes = Number(pushesArg || 0);
 const loads = Number(loadsArg || 9);
 const detail = process.env.BENCH_CONSOLE_DETAIL === '1';
 
@@ -52,8 +65,83 @@ const browser = await chromium.launch({
   headless: true,
   args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'],
 });
+// A line-protocol client on streetd's socket: call(op, fields) -> the reply
+// object (pushes and other lines are skipped).
+async function lineClient(addr) {
+  const [host, port] = addr.split(':');
+  const sock = connect({ host, port: Number(port), cert: readFileSync(`${tls}/${login}.crt`),
+    key: readFileSync(`${tls}/${login}.key`), rejectUnauthorized: false });
+  await new Promise((resolve, reject) => { sock.once('secureConnect', resolve); sock.once('error', reject); });
+  const waiting = new Map();
+  let buf = '';
+  let next = 1;
+  sock.setEncoding('utf8');
+  sock.on('data', (d) => {
+    buf += d;
+    let i;
+    while ((i = buf.indexOf('\n')) >= 0) {
+      const line = buf.slice(0, i);
+      buf = buf.slice(i + 1);
+      let m;
+      try { m = JSON.parse(line); } catch (e) { continue; }
+      const w = m && m.id !== undefined && waiting.get(m.id);
+      if (w) { waiting.delete(m.id); w(m); }
+    }
+  });
+  return {
+    call(op, fields) {
+      const id = next++;
+      return new Promise((resolve) => {
+        waiting.set(id, resolve);
+        sock.write(JSON.stringify({ id, op, ...fields }) + '\n');
+      });
+    },
+    close() { sock.end(); },
+  };
+}
+
+// The push row: see the header.
+async function pushLatency(ctx, ticket) {
+  const page = await ctx.newPage();
+  await page.goto(url + '/#/ticket/' + ticket);
+  await page.waitForSelector('#timeline li[data-seq]');
+  await page.evaluate(() => {
+    window.benchSeen = new Map();
+    new MutationObserver(() => {
+      const now = performance.timeOrigin + performance.now();
+      for (const li of document.querySelectorAll('#timeline li[data-seq]')) {
+        if (!window.benchSeen.has(li.dataset.seq)) window.benchSeen.set(li.dataset.seq, now);
+      }
+    }).observe(document.getElementById('timeline'), { childList: true, subtree: true });
+  });
+  const c = await lineClient(socketAddr);
+  const lat = [];
+  const rtt = [];
+  try {
+    for (let i = 0; i < pushes; i++) {
+      const t0 = performance.timeOrigin + performance.now();
+      const r = await c.call('comment', { ticket, text: `bench push ${i}` });
+      rtt.push(performance.timeOrigin + performance.now() - t0);
+      if (!r.ok) throw new Error('comment: ' + JSON.stringify(r.error));
+      const seq = String(r.result.event.seq);
+      const at = await page.waitForFunction((s) => window.benchSeen.get(s) || null, seq, { timeout: 10000 })
+        .then((h) => h.jsonValue());
+      lat.push(at - t0);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  } finally {
+    c.close();
+  }
+  lat.sort((a, b) => a - b);
+  rtt.sort((a, b) => a - b);
+  const q = (a, f) => a[Math.min(a.length - 1, Math.ceil(f * a.length) - 1)];
+  console.log(`push median ${q(lat, 0.5).toFixed(1)} p99 ${q(lat, 0.99).toFixed(1)} max ${lat[lat.length - 1].toFixed(1)}`
+    + ` n ${lat.length} rtt ${q(rtt, 0.5).toFixed(1)}`);
+}
+
 const times = [];
 let rows = 0;
+let firstTicket = null;
 try {
   for (let i = 0; i < loads + 1; i++) {
     const ctx = await browser.newContext({
@@ -69,11 +157,20 @@ try {
       return m ? m.startTime : null;
     }, null, { timeout: 60000 }).then((h) => h.jsonValue());
     rows = await page.locator('#board-rows tr').count();
+    firstTicket = Number(await page.locator('#board-rows tr').first().getAttribute('data-ticket'));
     if (detail) await waterfall(page, reqs);
     await ctx.close();
     // the first load warms streetd's and PostgreSQL's caches: not counted
     console.log(`load ${i}${i === 0 ? ' (warm-up)' : ''}: ${ms.toFixed(1)} ms, ${rows} rows`);
     if (i > 0) times.push(ms);
+  }
+  if (socketAddr && pushes > 0) {
+    const ctx = await browser.newContext({
+      ignoreHTTPSErrors: true,
+      clientCertificates: [{ origin: url, certPath: `${tls}/${login}.crt`, keyPath: `${tls}/${login}.key` }],
+    });
+    await pushLatency(ctx, firstTicket);
+    await ctx.close();
   }
 } finally {
   await browser.close();
