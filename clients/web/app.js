@@ -60,7 +60,7 @@ async function boot() {
   // address names go out at once: none needs another's answer, and a first
   // paint waits for the slowest of them instead of their sum
   const found = router.parse(location.hash, allViews());
-  if (found && found.view.prefetch) found.view.prefetch(found.params);
+  const drop = found && found.view.prefetch ? found.view.prefetch(found.params) : null;
   try {
     const [r] = await Promise.all([call('whoami'), refdata.load()]);
     ctx.me = r.account;
@@ -72,6 +72,10 @@ async function boot() {
   events.start();
   window.addEventListener('hashchange', () => router.render());
   draw();
+  // the first render took the prefetched answer; if another view came up
+  // (another role, or the address changed meanwhile), it is not kept to be
+  // shown stale later
+  if (typeof drop === 'function') drop();
 }
 
 boot();

@@ -29,8 +29,8 @@ register({
 });
 
 const PAGE = 100;
-// The first page, asked for at page start (prefetch, app.js): taken by the
-// first load of the board that follows, asked afresh otherwise.
+// The first page, asked for at page start (prefetch, app.js): taken
+// (synchronously) by the board's first render, dropped by app.js otherwise.
 let early = null;
 
 export function lateBy(due) {
@@ -48,6 +48,7 @@ export default {
   prefetch() {
     early = call('overdue', { limit: PAGE });
     early.catch(() => {}); // reported by the load that takes it
+    return () => { early = null; };
   },
   render(root) {
     const msg = h('p', { id: 'board-msg', class: 'msg', role: 'status' });

@@ -3,8 +3,9 @@
 // roles (absent: everyone), nav (true: a link in the header) and
 // prefetch(params): called at page start, while whoami is still on its way,
 // when the address names the view, to send its first request early (the
-// view's render then uses that answer; the role is checked as ever, by the
-// server and by render being called at all).
+// view's first render takes that answer; the role is checked as ever, by the
+// server and by render being called at all); it may return a function that
+// drops an answer the first render did not take.
 //
 // The role screens (issue 15, §2) go here, one module per role:
 //   views/street.js      the street office's inbox, returns, feedback, overdue
