@@ -105,6 +105,13 @@ async function pushLatency(ctx, ticket) {
   const page = await ctx.newPage();
   await page.goto(url + '/#/ticket/' + ticket);
   await page.waitForSelector('#timeline li[data-seq]');
+  // the page appends pushed events only once its timeline is complete (a
+  // ticket of an earlier run has its comments): read every older page first
+  for (let i = 0; i < 100 && await page.locator('#timeline-more:not(.hidden)').count(); i++) {
+    const n = await page.locator('#timeline li[data-seq]').count();
+    await page.click('#timeline-more');
+    await page.waitForFunction((m) => document.querySelectorAll('#timeline li[data-seq]').length > m, n);
+  }
   await page.evaluate(() => {
     window.benchSeen = new Map();
     new MutationObserver(() => {
