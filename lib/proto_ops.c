@@ -114,6 +114,11 @@ static const struct proto_field proto_f_arbitrate[] = {
 	F_ID4("department", false),
 	F_KEY,
 };
+/* places: boundaries false leaves the grids' polygons out (a client's start-up
+ * needs the names; only a map draws the polygons) */
+static const struct proto_field proto_f_places[] = {
+	F_BOOL("boundaries", false),
+};
 /* route */
 static const struct proto_field proto_f_ticket_only[] = {
 	F_TICKET,
@@ -318,7 +323,7 @@ static const struct proto_op_spec proto_ops[PROTO_OP_COUNT] = {
 	OP0(PROTO_OP_WHOAMI, "whoami", "st_whoami"),
 	OP0(PROTO_OP_CATEGORIES, "categories", "st_categories"),
 	OP0(PROTO_OP_DEPARTMENTS, "departments", "st_departments"),
-	OP0(PROTO_OP_PLACES, "places", "st_places"),
+	OP(PROTO_OP_PLACES, "places", "st_places", false, proto_f_places),
 	OP(PROTO_OP_REPORT, "report", "st_report", true, proto_f_report),
 	OP(PROTO_OP_DISPATCH, "dispatch", "st_dispatch", true, proto_f_dispatch),
 	OP(PROTO_OP_RETURN, "return", "st_return", true, proto_f_return),

@@ -8,7 +8,7 @@ import { lang, nameOf, register, setLang, t } from './i18n.js';
 import { roleName } from './format.js';
 import * as refdata from './refdata.js';
 import * as router from './router.js';
-import { navFor, viewsFor } from './views/registry.js';
+import { allViews, navFor, viewsFor } from './views/registry.js';
 
 register({
   zh: {
@@ -56,10 +56,14 @@ function draw() {
 async function boot() {
   setLang(lang());
   replace(document.body, h('p', { class: 'loading' }, t('app.loading')));
+  // whoami, the reference data and the first request of the view the
+  // address names go out at once: none needs another's answer, and a first
+  // paint waits for the slowest of them instead of their sum
+  const found = router.parse(location.hash, allViews());
+  const drop = found && found.view.prefetch ? found.view.prefetch(found.params) : null;
   try {
-    const r = await call('whoami');
+    const [r] = await Promise.all([call('whoami'), refdata.load()]);
     ctx.me = r.account;
-    await refdata.load();
   } catch (e) {
     replace(document.body, h('p', { class: 'fatal', id: 'fatal' }, t('app.failed', { msg: e.message })));
     return;
@@ -68,6 +72,10 @@ async function boot() {
   events.start();
   window.addEventListener('hashchange', () => router.render());
   draw();
+  // the first render took the prefetched answer; if another view came up
+  // (another role, or the address changed meanwhile), it is not kept to be
+  // shown stale later
+  if (typeof drop === 'function') drop();
 }
 
 boot();

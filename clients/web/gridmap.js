@@ -1,6 +1,6 @@
 // gridmap: the grids as polygons on a Leaflet map without tiles (nothing is
 // fetched beyond streetd): each grid's boundary from `places`
-// ([[lon, lat]…], refdata.lists.grids), its name as a tooltip (a text
+// ([[lon, lat]…], refdata.boundaries()), its name as a tooltip (a text
 // node: never HTML).
 //
 //   gridMap(container, {grids, counts, onPick}) -> {select(id), setCounts(m), remove()}

@@ -8,22 +8,28 @@ const routes = [];
 let cleanup = null;
 let renderCtx = null;
 
-export function addView(view) {
+function compile(view) {
   const names = [];
   const re = new RegExp('^' + view.route.replace(/:(\w+)/g, (m, n) => { names.push(n); return '([^/]+)'; }) + '$');
-  routes.push({ view, re, names });
+  return { view, re, names };
+}
+
+export function addView(view) {
+  routes.push(compile(view));
 }
 
 export function views() {
   return routes.map((r) => r.view);
 }
 
-export function parse(hash) {
+// The first of among (the added views by default) whose route matches hash,
+// with its params, or null.
+export function parse(hash, among) {
   const raw = (hash || '').replace(/^#/, '') || '/';
   const q = raw.indexOf('?');
   const path = q < 0 ? raw : raw.slice(0, q);
   const query = new URLSearchParams(q < 0 ? '' : raw.slice(q + 1));
-  for (const r of routes) {
+  for (const r of among ? among.map(compile) : routes) {
     const m = r.re.exec(path);
     if (!m) continue;
     const params = { query };

@@ -38,3 +38,5 @@ DROP FUNCTION IF EXISTS st_assess_unit_json(text, integer);
 DROP FUNCTION IF EXISTS st_o311_request(integer, text);
 DROP FUNCTION IF EXISTS st_o311_requests(integer, text, text, timestamptz, timestamptz, text);
 DROP FUNCTION IF EXISTS st_o311_json(bigint[]);
+-- issue 15: places can leave the grids' boundaries out (p_boundaries).
+DROP FUNCTION IF EXISTS st_places(integer);

@@ -101,11 +101,16 @@ BEGIN
 END
 $$;
 
-CREATE OR REPLACE FUNCTION st_places(p_actor integer) RETURNS jsonb
+-- p_boundaries false (null: true) leaves each grid's "boundary" out, key and
+-- all: the names are what a client needs at start-up, the polygons only on a map.
+CREATE OR REPLACE FUNCTION st_places(p_actor integer, p_boundaries boolean DEFAULT NULL)
+RETURNS jsonb
 LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = street, pg_temp AS $$
+DECLARE
+	r jsonb;
 BEGIN
 	PERFORM st_actor(p_actor);
-	RETURN jsonb_build_object(
+	r := jsonb_build_object(
 		'districts', coalesce((SELECT jsonb_agg(jsonb_build_object('id', d.id,
 			'code', d.code, 'name', d.name, 'name_en', d.name_en) ORDER BY d.id)
 			FROM district d), '[]'),
@@ -116,7 +121,14 @@ BEGIN
 		'communities', coalesce((SELECT jsonb_agg(jsonb_build_object('id', c.id,
 			'code', c.code, 'name', c.name, 'name_en', c.name_en,
 			'street_id', c.street_id) ORDER BY c.id)
-			FROM community c), '[]'),
+			FROM community c), '[]'));
+	IF NOT coalesce(p_boundaries, true) THEN
+		RETURN r || jsonb_build_object('grids', coalesce((SELECT jsonb_agg(
+			jsonb_build_object('id', g.id, 'code', g.code, 'name', g.name,
+				'name_en', g.name_en, 'community_id', g.community_id) ORDER BY g.id)
+			FROM grid g), '[]'));
+	END IF;
+	RETURN r || jsonb_build_object(
 		-- boundary: the polygon of 020 as [[lon, lat]...] (the console's map), or null
 		'grids', coalesce((SELECT jsonb_agg(jsonb_build_object('id', g.id,
 			'code', g.code, 'name', g.name, 'name_en', g.name_en,

@@ -603,6 +603,39 @@ START_TEST(reference_data)
 			}
 		}
 		json_object_put(r);
+
+		/* boundaries false: the same places, the grids without "boundary"
+		 * (the console's start-up); null is the default, with them */
+		{
+			const char *pf[] = { p[0], "false" }, *pn[] = { p[0], NULL };
+			json_object *full = jok("SELECT street.st_places($1)", 1, p);
+			json_object *nul = jok("SELECT street.st_places($1, $2)", 2, pn);
+			json_object *grids, *fgrids;
+
+			r = jok("SELECT street.st_places($1, $2)", 2, pf);
+			ck_assert_int_eq(json_object_object_length(r), 4);
+			ck_assert(json_object_equal(key(r, "streets"), key(full, "streets")));
+			ck_assert(
+			        json_object_equal(key(r, "communities"), key(full, "communities")));
+			ck_assert(json_object_equal(nul, full));
+			grids = key(r, "grids");
+			fgrids = key(full, "grids");
+			ck_assert_int_eq((int)json_object_array_length(grids),
+			                 (int)json_object_array_length(fgrids));
+			for (size_t i = 0; i < json_object_array_length(grids); i++) {
+				json_object *g = json_object_array_get_idx(grids, i);
+				json_object *fg = json_object_array_get_idx(fgrids, i);
+
+				ck_assert_int_eq(json_object_object_length(g), 5);
+				ck_assert(!has(g, "boundary"));
+				ck_assert_int_eq(jint(g, "id"), jint(fg, "id"));
+				ck_assert_int_eq(jint(g, "community_id"), jint(fg, "community_id"));
+				ck_assert_str_eq(jstr(g, "code"), jstr(fg, "code"));
+			}
+			json_object_put(nul);
+			json_object_put(full);
+			json_object_put(r);
+		}
 	}
 	{
 		const char *p[] = { tdb_fmt("%d", uid_of("t.disabled")) };

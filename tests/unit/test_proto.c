@@ -960,7 +960,7 @@ static const struct {
 	{ PROTO_OP_WHOAMI, "whoami", false, "" },
 	{ PROTO_OP_CATEGORIES, "categories", false, "" },
 	{ PROTO_OP_DEPARTMENTS, "departments", false, "" },
-	{ PROTO_OP_PLACES, "places", false, "" },
+	{ PROTO_OP_PLACES, "places", false, "boundaries" },
 	{ PROTO_OP_REPORT, "report", true,
 	  "category grid description address lat lon urgent photos urgent_reason key" },
 	{ PROTO_OP_DISPATCH, "dispatch", true, "ticket version department note key" },

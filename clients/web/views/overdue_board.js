@@ -29,6 +29,9 @@ register({
 });
 
 const PAGE = 100;
+// The first page, asked for at page start (prefetch, app.js): taken
+// (synchronously) by the board's first render, dropped by app.js otherwise.
+let early = null;
 
 export function lateBy(due) {
   const s = Math.max(0, (Date.now() - new Date(due).getTime()) / 1000);
@@ -42,6 +45,11 @@ export default {
   title: 'board.title',
   nav: true,
   roles: ['supervisor'],
+  prefetch() {
+    early = call('overdue', { limit: PAGE });
+    early.catch(() => {}); // reported by the load that takes it
+    return () => { early = null; };
+  },
   render(root) {
     const msg = h('p', { id: 'board-msg', class: 'msg', role: 'status' });
     const groups = h('section', { id: 'board-groups', class: 'groups' });
@@ -116,7 +124,14 @@ export default {
       try {
         const f = { limit: fresh ? Math.min(Math.max(PAGE, tickets.length), 200) : PAGE };
         if (!fresh && next !== null) f.after = next;
-        const r = await call('overdue', f);
+        let r;
+        if (early && fresh && !tickets.length) {
+          const p = early;
+          early = null;
+          r = await p;
+        } else {
+          r = await call('overdue', f);
+        }
         if (gone) return;
         tickets = fresh ? r.tickets : tickets.concat(r.tickets);
         next = r.next ?? null;

@@ -1,6 +1,11 @@
 // registry: every view of the console and who gets it.  Each module exports
 // {id, route, title (an i18n key), render(root, params, ctx)} and optionally
-// roles (absent: everyone) and nav (true: a link in the header).
+// roles (absent: everyone), nav (true: a link in the header) and
+// prefetch(params): called at page start, while whoami is still on its way,
+// when the address names the view, to send its first request early (the
+// view's first render takes that answer; the role is checked as ever, by the
+// server and by render being called at all); it may return a function that
+// drops an answer the first render did not take.
 //
 // The role screens (issue 15, §2) go here, one module per role:
 //   views/street.js      the street office's inbox, returns, feedback, overdue
@@ -23,6 +28,11 @@ const all = [...home, ticket, street, department, collector, ...supervisor, list
 
 export function viewsFor(role) {
   return all.filter((v) => !v.roles || v.roles.includes(role));
+}
+
+// Every view, whatever the role.
+export function allViews() {
+  return all;
 }
 
 export function navFor(role) {

@@ -9,7 +9,7 @@ import * as events from '../events.js';
 import { h } from '../dom.js';
 import { nameOf, register, t } from '../i18n.js';
 import { gridMap } from '../gridmap.js';
-import { lists } from '../refdata.js';
+import { boundaries } from '../refdata.js';
 import arbitration from './arbitration.js';
 import assessment from './assessment.js';
 import board from './overdue_board.js';
@@ -51,9 +51,9 @@ const map = {
 
     (async () => {
       try {
-        await loadCounts();
+        const [grids] = await Promise.all([boundaries(), loadCounts()]);
         if (gone) return;
-        m = await gridMap(box, { grids: lists.grids, counts, onPick });
+        m = await gridMap(box, { grids, counts, onPick });
         if (gone) { m.remove(); return; }
         box.dataset.ready = '1';
       } catch (e) { picked.className = 'msg msg-error'; picked.textContent = e.message; }
