@@ -3,8 +3,9 @@
 // change made by streetctl appears on the open ticket page (timeline and
 // header) and in the open list without a reload (the latency is printed:
 // the 1 s target is the bench's); a comment made in the page reaches the
-// timeline.
-import { check, contextFor, log, open, run, shot, streetctl, WAIT } from './lib.mjs';
+// timeline; on a ticket whose history is longer than a page, a pushed event
+// shows too (the page reads on to it).
+import { check, contextFor, harness, log, open, run, shot, streetctl, WAIT } from './lib.mjs';
 
 const PAYLOAD = '<img src=x onerror="window.__xss=1"><script>window.__xss=2</script>"\'&amp; 夜间施工噪声';
 
@@ -75,5 +76,18 @@ await run(async (browser) => {
   check(await page.locator('#timeline li').count() === 4, 'report, dispatch and two comments, each once');
   await page.waitForSelector('#ticket-msg.msg-ok');
   await shot(page, 'ticket-live');
+
+  // a history of more than one page (get gives 100 events a page): the page
+  // shows the first; a pushed event still appears, after the ones between
+  await harness(`sql SELECT count(street.st_comment((SELECT id FROM street.account WHERE login = 'zhang.wei'), ${id}, 'c' || i)) FROM generate_series(1, 120) i`);
+  await page.reload();
+  await page.waitForSelector('#conn-state[data-state="connected"]');
+  await page.waitForSelector('#timeline-more:not(.hidden)');
+  const before = await page.locator('#timeline li').count();
+  check(before === 100, `one page of the long history shown (${before} events)`);
+  streetctl('wang.fang', 'comment', String(id), '长历史之后的备注');
+  await page.waitForFunction(() => [...document.querySelectorAll('#timeline li[data-action="comment"]')]
+    .some((li) => li.textContent.includes('长历史之后的备注')));
+  check(await page.locator('#timeline li').count() === 125, 'the pushed comment shows, after every event before it, each once');
   await ctx.close();
 });

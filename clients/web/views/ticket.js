@@ -185,15 +185,10 @@ export default {
       take(await call('get', { ticket: id, after: st.next }));
     }
 
-    // events after the last one shown: all of them (the page is complete)
+    // a pushed event: read on to the end, so that it shows — through the
+    // older pages not read yet, if any (get's `next` is the last seq shown,
+    // so reading after lastSeq is reading on either way)
     async function catchUp() {
-      if (st.next !== null && st.next !== undefined) {
-        // older pages not read yet: the header changes, the timeline
-        // grows when the user reads on
-        const r = await call('get', { ticket: id, after: st.next });
-        st.ticket = r.ticket; drawHead();
-        return;
-      }
       for (let i = 0; i < 100; i++) {
         const r = await call('get', { ticket: id, after: st.lastSeq });
         take(r);
