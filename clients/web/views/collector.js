@@ -9,7 +9,7 @@ import { call, callAll } from '../api.js';
 import { h, replace } from '../dom.js';
 import { nameOf, register, t } from '../i18n.js';
 import { gridPicker } from '../gridmap.js';
-import { lists } from '../refdata.js';
+import { boundaries, lists } from '../refdata.js';
 import { photoPicker } from '../upload.js';
 import { board, field, fold, ratingSelect, summary } from './sections.js';
 
@@ -43,26 +43,30 @@ export function reporterActions(tk, act) {
   ];
 }
 
-// The map next to the grid select: drawn once Leaflet is loaded; a pick
+// The map next to the grid select: drawn once the grids' boundaries (asked
+// only when a map opens: refdata.boundaries) and Leaflet are loaded; a pick
 // sets the select, a change of the select highlights the grid.  Returns
 // {el, remove()}; without a grid that has a boundary, no map.
 function mapPicker(grids, select) {
   const el = h('div', { id: 'report-map', class: 'mapbox mapbox-small', 'aria-label': t('coll.map') });
-  const wrap = h('div', { class: 'fld' }, h('span', {}, t('coll.map')), el);
+  const wrap = h('div', { class: 'fld hidden' }, h('span', {}, t('coll.map')), el);
   let m = null;
   let gone = false;
-  if (!grids.some((g) => Array.isArray(g.boundary) && g.boundary.length >= 3)) wrap.className = 'hidden';
-  else {
-    gridPicker(el, { grids, onPick: (g) => { select.value = String(g.id); select.dispatchEvent(new Event('change')); } })
-      .then((p) => {
-        if (gone) { p.remove(); return; }
-        m = p;
-        if (select.value) m.select(Number(select.value));
-        el.dataset.ready = '1';
-      })
-      .catch(() => { wrap.className = 'hidden'; }); // the list still works
-    select.addEventListener('change', () => { if (m && select.value) m.select(Number(select.value)); });
-  }
+  boundaries()
+    .then(() => {
+      if (gone || !grids.some((g) => Array.isArray(g.boundary) && g.boundary.length >= 3)) return null;
+      wrap.className = 'fld'; // shown before Leaflet measures it
+      return gridPicker(el, { grids, onPick: (g) => { select.value = String(g.id); select.dispatchEvent(new Event('change')); } });
+    })
+    .then((p) => {
+      if (!p) return;
+      if (gone) { p.remove(); return; }
+      m = p;
+      if (select.value) m.select(Number(select.value));
+      el.dataset.ready = '1';
+    })
+    .catch(() => { wrap.className = 'hidden'; }); // the list still works
+  select.addEventListener('change', () => { if (m && select.value) m.select(Number(select.value)); });
   return { el: wrap, remove() { gone = true; if (m) m.remove(); } };
 }
 
