@@ -42,13 +42,7 @@ START_TEST(test_calendar_span)
 		        c, "{\"op\":\"calendar\",\"from\":\"2026-09-20\",\"to\":\"2026-10-20\"}");
 		json_object *res = at(r, "result"), *days = at(res, "days"),
 		            *wh = at(res, "work_hours");
-		char *want = tdb_str(
-		        db,
-		        "SELECT coalesce(string_agg(day::text || ' ' || kind || ' ' || name, '|' "
-		        "ORDER BY"
-		        " day), '') FROM street.calendar_day WHERE day >= '2026-09-20' AND day < "
-		        "'2026-10-20'",
-		        0, NULL);
+		char *want;
 		char got[4096] = "";
 
 		ck_assert_str_eq(str(res, "from"), "2026-09-20");
