@@ -80,6 +80,11 @@ await run(async (browser) => {
   // a history of more than one page (get gives 100 events a page): the page
   // shows the first; a pushed event still appears, after the ones between
   await harness(`sql SELECT count(street.st_comment((SELECT id FROM street.account WHERE login = 'zhang.wei'), ${id}, 'c' || i)) FROM generate_series(1, 120) i`);
+  // the open page takes the burst (120 pushes) first: once they are all
+  // shown, the log reader is past them, so the reloaded page (subscribed
+  // from the head) gets none of them pushed and stays at its first page
+  await page.waitForFunction(() => document.querySelectorAll('#timeline li').length === 124);
+  check(true, 'a burst of 120 pushed comments shows, each once');
   await page.reload();
   await page.waitForSelector('#conn-state[data-state="connected"]');
   await page.waitForSelector('#timeline-more:not(.hidden)');
