@@ -106,15 +106,8 @@ void http_api_post(struct http_conn *c, struct evhttp_request *req)
 		http_respond_error(c, req, PROTO_ERR_FORBIDDEN, "cross-origin request refused");
 		return;
 	}
-	if (c->auth == HTTP_AUTH_NONE) {
-		http_respond_error(c, req, PROTO_ERR_UNAUTHENTICATED,
-		                   "a client certificate that maps to an account is required");
+	if (!http_auth_require(c, req))
 		return;
-	}
-	if (c->auth != HTTP_AUTH_OK) {
-		http_respond_error(c, req, c->refusal_code, c->refusal);
-		return;
-	}
 	memset(&preq, 0, sizeof(preq));
 	rc = proto_decode((const char *)evbuffer_pullup(body, -1), len, &preq, err, sizeof(err));
 	if (rc != 0) {

@@ -153,6 +153,20 @@ bool http_auth_revoked(struct http_conn *c)
 	return true;
 }
 
+bool http_auth_require(struct http_conn *c, struct evhttp_request *req)
+{
+	if (c->auth == HTTP_AUTH_NONE) {
+		http_respond_error(c, req, PROTO_ERR_UNAUTHENTICATED,
+		                   "a client certificate that maps to an account is required");
+		return false;
+	}
+	if (c->auth != HTTP_AUTH_OK) {
+		http_respond_error(c, req, c->refusal_code, c->refusal);
+		return false;
+	}
+	return true;
+}
+
 void http_auth_closed(struct http_conn *c)
 {
 	struct http_wait *w;

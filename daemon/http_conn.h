@@ -100,6 +100,9 @@ void http_auth_closed(struct http_conn *c);
 /* A reload swapped the context: true if the connection's certificate is
  * revoked by it (the connection is refused from now on). */
 bool http_auth_revoked(struct http_conn *c);
+/* Routes that need an account (POST /api, GET /api/events): true if the
+ * connection has one; else answers the request with why not and is false. */
+bool http_auth_require(struct http_conn *c, struct evhttp_request *req);
 
 /* http_api.c */
 void http_api_post(struct http_conn *c, struct evhttp_request *req);

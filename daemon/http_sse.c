@@ -496,15 +496,8 @@ void http_sse_get(struct http_conn *c, struct evhttp_request *req)
 	char *line = NULL;
 	int rc;
 
-	if (c->auth == HTTP_AUTH_NONE) {
-		http_respond_error(c, req, PROTO_ERR_UNAUTHENTICATED,
-		                   "a client certificate that maps to an account is required");
+	if (!http_auth_require(c, req))
 		return;
-	}
-	if (c->auth != HTTP_AUTH_OK) {
-		http_respond_error(c, req, c->refusal_code, c->refusal);
-		return;
-	}
 	if (sse->draining) {
 		http_respond_error(c, req, PROTO_ERR_UNAVAILABLE,
 		                   "the server is shutting down; try again shortly");
