@@ -201,6 +201,7 @@ LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = street, pg_temp AS $$
 DECLARE
 	ids bigint[];
 	cats integer[];
+	cat integer;
 	v text;
 	want_open boolean := false;
 	want_closed boolean := false;
@@ -221,7 +222,11 @@ BEGIN
 	END IF;
 	IF nullif(btrim(p_service_code), '') IS NOT NULL THEN
 		FOREACH v IN ARRAY string_to_array(p_service_code, ',') LOOP
-			cats := cats || (st_o311_category(btrim(v))).id;
+			cat := (st_o311_category(btrim(v))).id;
+			-- a service named twice is read once (each is read on its own below)
+			IF cats IS NULL OR NOT cat = ANY (cats) THEN
+				cats := cats || cat;
+			END IF;
 		END LOOP;
 	END IF;
 	IF s IS NULL AND e IS NULL THEN
@@ -238,7 +243,12 @@ BEGIN
 	-- one static statement per shape of the filters, so that each has its
 	-- own index (open: every open state has a deadline, and the open ones
 	-- are partial indexes) and its plan is kept for the session: EXECUTE of
-	-- the filters as text planned each call again (~3 ms of 1000 rows' ~10)
+	-- the filters as text planned each call again (~3 ms of 1000 rows' ~10).
+	-- With services, the newest 1000 of each service (an index range read
+	-- backwards from the window's end), then the newest 1000 of those: the
+	-- plan the session keeps for "category = ANY (cats)" read every open
+	-- ticket of the window in those services to sort them (8,707 rows for
+	-- two services at 1 M tickets, 23 ms; this way 2,000 at most, ~4 ms).
 	IF cats IS NULL THEN
 		IF want_open = want_closed THEN
 			ids := ARRAY(SELECT id FROM ticket WHERE created_at BETWEEN s AND e
@@ -251,16 +261,23 @@ BEGIN
 				AND due_at IS NULL ORDER BY created_at DESC, id DESC LIMIT 1000);
 		END IF;
 	ELSIF want_open = want_closed THEN
-		ids := ARRAY(SELECT id FROM ticket WHERE created_at BETWEEN s AND e
-			AND category_id = ANY (cats) ORDER BY created_at DESC, id DESC LIMIT 1000);
+		ids := ARRAY(SELECT x.id FROM unnest(cats) k (id) CROSS JOIN LATERAL (
+				SELECT t.id, t.created_at FROM ticket t WHERE t.category_id = k.id
+					AND t.created_at BETWEEN s AND e
+				ORDER BY t.created_at DESC, t.id DESC LIMIT 1000) x
+			ORDER BY x.created_at DESC, x.id DESC LIMIT 1000);
 	ELSIF want_open THEN
-		ids := ARRAY(SELECT id FROM ticket WHERE created_at BETWEEN s AND e
-			AND category_id = ANY (cats) AND due_at IS NOT NULL
-			ORDER BY created_at DESC, id DESC LIMIT 1000);
+		ids := ARRAY(SELECT x.id FROM unnest(cats) k (id) CROSS JOIN LATERAL (
+				SELECT t.id, t.created_at FROM ticket t WHERE t.category_id = k.id
+					AND t.created_at BETWEEN s AND e AND t.due_at IS NOT NULL
+				ORDER BY t.created_at DESC, t.id DESC LIMIT 1000) x
+			ORDER BY x.created_at DESC, x.id DESC LIMIT 1000);
 	ELSE
-		ids := ARRAY(SELECT id FROM ticket WHERE created_at BETWEEN s AND e
-			AND category_id = ANY (cats) AND due_at IS NULL
-			ORDER BY created_at DESC, id DESC LIMIT 1000);
+		ids := ARRAY(SELECT x.id FROM unnest(cats) k (id) CROSS JOIN LATERAL (
+				SELECT t.id, t.created_at FROM ticket t WHERE t.category_id = k.id
+					AND t.created_at BETWEEN s AND e AND t.due_at IS NULL
+				ORDER BY t.created_at DESC, t.id DESC LIMIT 1000) x
+			ORDER BY x.created_at DESC, x.id DESC LIMIT 1000);
 	END IF;
 	RETURN st_o311_json(ids);
 END

@@ -160,6 +160,20 @@ static long long tickets_with(PGconn *adm, const char *desc)
 	               (const char *const[]){ desc });
 }
 
+/* The ids of a list of requests, in order, joined by commas (caller frees). */
+static char *ids_of(json_object *list)
+{
+	size_t n = json_object_array_length(list), cap = 16 * n + 1, len = 0;
+	char *out = calloc(1, cap);
+
+	ck_assert_ptr_nonnull(out);
+	for (size_t i = 0; i < n; i++)
+		len += (size_t)snprintf(
+		        out + len, cap - len, "%s%s", i ? "," : "",
+		        tj_str(json_object_array_get_idx(list, i), "service_request_id"));
+	return out;
+}
+
 /* Whether a list of requests holds id. */
 static bool has_id(json_object *list, const char *id)
 {
@@ -273,6 +287,43 @@ START_TEST(test_conformance)
 	         200);
 	ck_assert(!has_id(r.json, id));
 	hfree(&r);
+	/* several services, one named twice: the newest of all of them, each once, as
+	 * one ordered read of the window would give (st_o311_requests reads each
+	 * service on its own and merges) */
+	for (int i = 0; i < 4; i++) {
+		snprintf(form, sizeof(form),
+		         "api_key=%s&service_code=%s&lat=44.02&long=87.285&description=merge+%d",
+		         key, i % 2 ? "pollution.noise&attribute[when]=day" : "pollution.dust", i);
+		r = post(d, port, "/open311/v2/requests.json", form);
+		ck_assert_msg(r.status == 200, "%d %s", r.status, r.body);
+		hfree(&r);
+	}
+	for (int open = 0; open < 2; open++) {
+		char *want =
+		        tdb_str(adm,
+		                "SELECT coalesce(string_agg(id::text, ',' ORDER BY created_at "
+		                "DESC, id DESC), '')"
+		                " FROM (SELECT t.id, t.created_at FROM street.ticket t"
+		                " JOIN street.category c ON c.id = t.category_id"
+		                " WHERE c.code IN ('pollution.noise', 'pollution.dust')"
+		                " AND t.created_at BETWEEN now() - interval '90 days' AND now()"
+		                " AND ($1 = '' OR (t.due_at IS NOT NULL) = ($1 = 'open'))"
+		                " ORDER BY t.created_at DESC, t.id DESC LIMIT 1000) x",
+		                1, (const char *const[]){ open ? "open" : "" });
+		char *got;
+
+		r = both(d, port,
+		         fmt("/open311/v2/requests.{fmt}?service_code=pollution.noise,"
+		             "pollution.dust,pollution.noise%s",
+		             open ? "&status=open" : ""),
+		         200);
+		got = ids_of(r.json);
+		ck_assert_msg(strchr(want, ','), "more than one request: %s", want);
+		ck_assert_str_eq(got, want);
+		free(got);
+		free(want);
+		hfree(&r);
+	}
 	r = both(d, port,
 	         "/open311/v2/requests.{fmt}?start_date=2020-01-01T00:00:00Z"
 	         "&end_date=2020-02-01T00:00:00%2B08:00",
