@@ -127,11 +127,13 @@ $$;
 -- It reads only the rows the follower keeps (assess_export), twice, by index
 -- range from the cursor: first narrow (id, size, units) to find where the
 -- page ends and which units it names, then the page's rows, each sent as it
--- is read.  Measured on a 200,000-ticket database (the backend's CPU a row):
--- the page as one text value (string_agg, then the head put before it) took
--- ~10-13 µs a row, a third of it page faults, since each copy of the ~700 KB
--- page was a fresh allocation (the aggregate, the concatenations, plpgsql's
--- assignment and return, the output); as rows ~N µs.  The names are those
+-- is read.  Measured on a 200,000-ticket database (the backend's CPU a row,
+-- a year of it, under load): the page as one text value (string_agg, then
+-- the head put before it) took 12-15 µs a row, a third of it page faults,
+-- since each copy of the ~700 KB page was a fresh allocation (the aggregate,
+-- the concatenations, plpgsql's assignment and return, the output); as rows
+-- 8-10 µs, of which the first statement ~5 (the names ~1.5, the window ~1.3,
+-- the scope ~0.8) and the rows with their output ~3.  The names are those
 -- of the units the page's rows name, from the small tables, as they are now
 -- (a renamed unit shows its name now).
 CREATE OR REPLACE FUNCTION st_export_page(p_actor integer, p_from text, p_to text,
