@@ -330,21 +330,48 @@ static json_object *export_request(const char *from, const char *to, long long a
 
 /* The page after this one: asked for as soon as it is known. */
 struct page_next {
+	struct ctl *ctl;
 	const char *from, *to;
 	json_object *req; /* the request sent for it, or NULL at the end (the caller puts it) */
 	int id;
+	unsigned drops; /* ctl->conn_drops when it was sent */
+	bool asked;     /* this page's "next" was acted on (while the page arrived) */
 };
 
-/* Sends the request for the page after ticket id after, if any. */
+/* Sends the request for the page after ticket id after (0: none). */
+static void page_ask(struct page_next *pn, long long after)
+{
+	pn->asked = true;
+	if (after > 0) {
+		pn->req = export_request(pn->from, pn->to, after);
+		pn->id = rpc_send(pn->ctl, pn->req);
+		pn->drops = pn->ctl->conn_drops;
+	}
+}
+
+/* Sends the request for the page after this one, if any and not yet. */
 static void page_ask_next(struct ctl *ctl, struct page_next *pn, json_object *page)
 {
 	json_object *next = fmt_get(page, "next");
-	long long after = next ? json_object_get_int64(next) : 0;
 
-	if (after > 0) {
-		pn->req = export_request(pn->from, pn->to, after);
-		pn->id = rpc_send(ctl, pn->req);
-	}
+	(void)ctl;
+	if (!pn->asked)
+		page_ask(pn, next ? json_object_get_int64(next) : 0);
+}
+
+/* A look at the page while it arrives (rpc_await_text_peek): its head names
+ * the next page, asked for then, so that the server makes it while this
+ * one is still on its way (not only while it is written).  True: done. */
+static bool page_peek(void *arg, const char *text, size_t n)
+{
+	struct page_next *pn = arg;
+	long long after = 0;
+	int r = export_scan_peek_next(text, n, &after);
+
+	if (r == 1)
+		page_ask(pn, after);
+	/* a head is a few KiB: past 1 MiB without "next", the whole page says */
+	return r != 0 || n > (1u << 20);
 }
 
 /* One page the json-c way: the reply as a tree.  0, or an exit code after
@@ -355,6 +382,8 @@ static int export_page_tree(struct ctl *ctl, struct sink *k, json_object *req, i
 	json_object *res = NULL, *rows;
 	struct layout l;
 	int rc = rpc_await(ctl, req, id, &res);
+
+	pn->asked = false;
 
 	if (rc == 0)
 		rc = layout_read(&l, res);
@@ -436,7 +465,10 @@ static int export_page_scan(struct ctl *ctl, struct sink *k, json_object *req, i
 	struct layout l;
 	char *text = NULL, *buf = NULL;
 	size_t len, cap = 0;
-	int rc = rpc_await_text(ctl, req, id, &text, &len), r;
+	int rc, r;
+
+	pn->asked = false;
+	rc = rpc_await_text_peek(ctl, req, id, &text, &len, page_peek, pn);
 
 	if (rc != 0)
 		return rc;
@@ -505,8 +537,11 @@ int cmd_export(struct ctl *ctl, const struct args *a)
 		const struct xlsx_col *cols = export_columns();
 		const char *names[NCOLS];
 
-		/* a write(2) per 1 MiB, not per 4 KiB (stdio's default, st_blksize) */
-		setvbuf(out.f, NULL, _IOFBF, 1 << 20);
+		/* a write(2) per 1 MiB, not per 4 KiB (stdio's default, st_blksize):
+		 * glibc ignores the size when it is given no buffer, so one is given */
+		static char obuf[1 << 20];
+
+		setvbuf(out.f, obuf, _IOFBF, sizeof(obuf));
 
 		for (int i = 0; i < NCOLS; i++)
 			names[i] = cols[i].name;
@@ -524,14 +559,16 @@ int cmd_export(struct ctl *ctl, const struct args *a)
 		 * the scanner's output with. */
 		const char *tree_env = getenv("STREETCTL_EXPORT_TREE");
 		bool tree = k.json || (tree_env != NULL && strcmp(tree_env, "1") == 0);
-		struct page_next pn = { from, to, NULL, 0 };
+		struct page_next pn = { ctl, from, to, NULL, 0, 0, false };
 
 		for (;;) {
 			rc = tree ? export_page_tree(ctl, &k, req, id, &pn, &count)
 			          : export_page_scan(ctl, &k, req, id, &pn, &count);
 			json_object_put(req);
 			req = pn.req;
-			id = pn.id;
+			/* asked on a connection lost since (while this page came): to
+			 * be asked again, not awaited */
+			id = pn.drops == ctl->conn_drops ? pn.id : 0;
 			pn.req = NULL;
 			if (rc != 0 || req == NULL)
 				break;

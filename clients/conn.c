@@ -323,6 +323,12 @@ static int conn_take_line(struct conn *c, char **line, size_t *len)
 
 int conn_recv_line(struct conn *c, int timeout_ms, char **line, size_t *len)
 {
+	return conn_recv_line_peek(c, timeout_ms, line, len, NULL, NULL);
+}
+
+int conn_recv_line_peek(struct conn *c, int timeout_ms, char **line, size_t *len, conn_peek_fn peek,
+                        void *arg)
+{
 	long long deadline = conn_now_ms() + timeout_ms;
 
 	*line = NULL;
@@ -346,6 +352,11 @@ int conn_recv_line(struct conn *c, int timeout_ms, char **line, size_t *len)
 		r = SSL_read(c->ssl, c->buf + c->len, (int)(c->cap - c->len));
 		if (r > 0) {
 			c->len += (size_t)r;
+			/* the line so far, if no end of line came (conn_take_line
+			 * above searched all but these bytes) */
+			if (peek && memchr(c->buf + c->len - (size_t)r, '\n', (size_t)r) == NULL &&
+			    peek(arg, c->buf, c->len))
+				peek = NULL;
 			continue;
 		}
 		e = SSL_get_error(c->ssl, r);

@@ -11,6 +11,8 @@
 #define STREETCTL_CONN_H
 
 #include <json-c/json.h>
+#include <stdbool.h>
+#include <stddef.h>
 
 #include "ctl.h"
 
@@ -48,6 +50,17 @@ int conn_recv(struct conn *c, int timeout_ms, json_object **msg);
  * Returns as conn_recv does, without checking that the line is JSON.
  */
 int conn_recv_line(struct conn *c, int timeout_ms, char **line, size_t *len);
+
+/*
+ * conn_recv_line with a look at the line while it arrives: until peek
+ * returns true, it is called with the line's first n bytes received so far
+ * (n grows; the end of line not among them) after each read that did not
+ * complete the line.  So a client can act on a big reply's head before its
+ * tail is in (export asks for the next page).
+ */
+typedef bool (*conn_peek_fn)(void *arg, const char *buf, size_t n);
+int conn_recv_line_peek(struct conn *c, int timeout_ms, char **line, size_t *len, conn_peek_fn peek,
+                        void *arg);
 
 /* Why the last call failed ("the server closed the connection"). */
 const char *conn_error(const struct conn *c);

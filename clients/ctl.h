@@ -38,10 +38,11 @@ struct conn;
 /* One run of streetctl. */
 struct ctl {
 	struct ctl_settings set;
-	const char *cmd;   /* the subcommand, for messages */
-	bool json;         /* --json: print replies' results as JSON */
-	bool colour;       /* stdout is a terminal and NO_COLOR is unset */
-	struct conn *conn; /* opened on the first request */
+	const char *cmd;     /* the subcommand, for messages */
+	bool json;           /* --json: print replies' results as JSON */
+	bool colour;         /* stdout is a terminal and NO_COLOR is unset */
+	struct conn *conn;   /* opened on the first request */
+	unsigned conn_drops; /* connections dropped so far (a request sent ahead on one is lost) */
 	/* results cached for this run (owned; NULL until fetched) */
 	json_object *whoami, *categories, *departments, *places;
 };

@@ -271,6 +271,37 @@ int export_scan_row(struct export_scan *s)
 	return 1;
 }
 
+int export_scan_peek_next(const char *text, size_t len, long long *next)
+{
+	struct proto_scan sc;
+	struct proto_scan_val k, v;
+	int r;
+
+	proto_scan_begin(&sc, text, len);
+	if (!proto_scan_enter(&sc, PROTO_SCAN_OBJECT))
+		return len > 0 && text[0] != '{' ? -1 : 0;
+	while ((r = proto_scan_item(&sc, &k)) == 1) {
+		if (proto_scan_is(&k, "rows"))
+			return -1;
+		if (!proto_scan_next(&sc, &v))
+			return 0; /* cut short (or wrong: the whole page will tell) */
+		if (!proto_scan_is(&k, "next"))
+			continue;
+		/* a number is whole only when something follows it */
+		if (sc.pos >= len)
+			return 0;
+		if (v.type == PROTO_SCAN_NULL) {
+			*next = 0;
+			return 1;
+		}
+		if (v.type != PROTO_SCAN_NUMBER)
+			return -1;
+		*next = strtoll(v.raw, NULL, 10);
+		return *next > 0 ? 1 : -1;
+	}
+	return r == 0 ? -1 : 0;
+}
+
 void export_scan_close(struct export_scan *s)
 {
 	json_object_put(s->page);

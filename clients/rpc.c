@@ -306,6 +306,7 @@ static void rpc_drop(struct ctl *ctl)
 	if (ctl->conn != NULL) {
 		conn_close(ctl->conn);
 		ctl->conn = NULL;
+		ctl->conn_drops++;
 	}
 }
 
@@ -372,8 +373,51 @@ static bool rpc_envelope(struct proto_scan *sc, const char *line, size_t n, stru
 	return r == 0 && proto_scan_end(sc);
 }
 
+/* A look at a reply while it arrives (rpc_await_text_peek). */
+struct rpc_peek {
+	int id;
+	bool (*peek)(void *arg, const char *result, size_t n);
+	void *arg;
+};
+
+/* The envelope's head, {"id":ID,"ok":true,"result": as the daemon writes it,
+ * then the result so far to peek; true to stop looking (not the reply to
+ * id, not a success, or peek is done). */
+static bool rpc_peek_line(void *arg, const char *buf, size_t n)
+{
+	const struct rpc_peek *p = arg;
+	struct proto_scan sc;
+	struct proto_scan_val k, v;
+	long long id = -1;
+	bool ok = false;
+
+	proto_scan_begin(&sc, buf, n);
+	if (!proto_scan_enter(&sc, PROTO_SCAN_OBJECT))
+		return n > 0;
+	while (proto_scan_item(&sc, &k) == 1) {
+		if (proto_scan_is(&k, "result"))
+			return id != p->id || !ok || p->peek(p->arg, buf + sc.pos, n - sc.pos);
+		if (!proto_scan_next(&sc, &v))
+			return false; /* cut short: wait for more */
+		if (proto_scan_is(&k, "id"))
+			id = v.type == PROTO_SCAN_NUMBER ? strtoll(v.raw, NULL, 10) : -2;
+		else if (proto_scan_is(&k, "ok"))
+			ok = v.type == PROTO_SCAN_TRUE;
+		else
+			return true; /* not the daemon's reply head */
+	}
+	return n > 256; /* no "result" in a head this long: not a reply's */
+}
+
 int rpc_await_text(struct ctl *ctl, json_object *req, int id, char **text, size_t *len)
 {
+	return rpc_await_text_peek(ctl, req, id, text, len, NULL, NULL);
+}
+
+int rpc_await_text_peek(struct ctl *ctl, json_object *req, int id, char **text, size_t *len,
+                        bool (*peek)(void *arg, const char *result, size_t n), void *arg)
+{
+	struct rpc_peek pk = { id, peek, arg };
 	json_object *result = NULL, *reply;
 	const char *s;
 	int rc;
@@ -386,7 +430,8 @@ int rpc_await_text(struct ctl *ctl, json_object *req, int id, char **text, size_
 		char *line;
 		size_t n;
 
-		if (conn_recv_line(ctl->conn, RPC_REPLY_MS, &line, &n) <= 0)
+		if (conn_recv_line_peek(ctl->conn, RPC_REPLY_MS, &line, &n,
+		                        peek ? rpc_peek_line : NULL, &pk) <= 0)
 			break; /* lost, or no answer in time: as rpc_await */
 		if (!rpc_envelope(&sc, line, n, &e)) {
 			rc = fail(

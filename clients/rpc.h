@@ -66,6 +66,16 @@ int rpc_await(struct ctl *ctl, json_object *req, int id, json_object **result);
  */
 int rpc_await_text(struct ctl *ctl, json_object *req, int id, char **text, size_t *len);
 
+/*
+ * rpc_await_text with a look at the result while it arrives (conn.h,
+ * conn_recv_line_peek): until peek returns true, it is called with the
+ * result's first n bytes so far, once the reply to id is known to be a
+ * success; not at all when the result came in one read, or the reply is a
+ * refusal or is taken again.
+ */
+int rpc_await_text_peek(struct ctl *ctl, json_object *req, int id, char **text, size_t *len,
+                        bool (*peek)(void *arg, const char *result, size_t n), void *arg);
+
 /* Checks req locally as the server would; 0 or EX_USAGE after printing. */
 int rpc_check(const struct ctl *ctl, json_object *req);
 

@@ -26,12 +26,23 @@ struct request;
 struct subscription;
 struct replay;
 
+/* A piece of a reply's result (reply_ok_parts). */
+struct caller_part {
+	const char *data;
+	size_t len;
+};
+
 /* Frees a pushed line once the transport has sent it (or dropped it). */
 typedef void (*caller_cleanup_fn)(const void *data, size_t len, void *arg);
 
 struct caller_ops {
 	/* {"id":ID,"ok":true,"result":RESULT}; result is JSON text */
 	void (*reply_ok)(struct caller *c, const char *id, const char *result, size_t len);
+	/* The same with the result in n pieces of len bytes in all, written one
+	 * after the other (an export page, as the database's rows give it: not
+	 * put together first).  NULL: handlers join them and call reply_ok. */
+	void (*reply_ok_parts)(struct caller *c, const char *id, const struct caller_part *parts,
+	                       int n, size_t len);
 	void (*reply_error)(struct caller *c, const char *id, enum proto_error code,
 	                    const char *msg);
 	/* A pushed event line ({"event":{...}}\n, the event's seq beside it for

@@ -113,6 +113,43 @@ static bool standby_failed(enum db_status status, const PGresult *res)
 	       strncmp(st, "08", 2) == 0 || strncmp(st, "53", 2) == 0;
 }
 
+/* An sql_rows op's reply: its rows' texts one after the other, straight from
+ * the result (a null row is nothing); false when out of memory. */
+static bool reply_rows(struct caller *c, const char *id, const PGresult *res)
+{
+	int n = PQntuples(res);
+	struct caller_part *parts = malloc((size_t)n * sizeof(*parts));
+	size_t len = 0;
+
+	if (!parts)
+		return false;
+	for (int i = 0; i < n; i++) {
+		parts[i].data = PQgetvalue(res, i, 0);
+		parts[i].len = (size_t)PQgetlength(res, i, 0);
+		len += parts[i].len;
+	}
+	if (c->ops->reply_ok_parts) {
+		c->ops->reply_ok_parts(c, id, parts, n, len);
+	} else {
+		/* a transport that wants the result in one piece (HTTPS /api) */
+		char *all = malloc(len + 1);
+		char *p = all;
+
+		if (!all) {
+			free(parts);
+			return false;
+		}
+		for (int i = 0; i < n; i++) {
+			memcpy(p, parts[i].data, parts[i].len);
+			p += parts[i].len;
+		}
+		c->ops->reply_ok(c, id, all, len);
+		free(all);
+	}
+	free(parts);
+	return true;
+}
+
 static void request_next(struct caller *c)
 {
 	struct request *r = TAILQ_FIRST(&c->db_waiting);
@@ -163,7 +200,13 @@ static void request_done(void *arg, enum db_status status, const PGresult *res)
 	request_next(c);
 	switch (status) {
 	case DB_OK:
-		if (PQntuples(res) == 1 && !PQgetisnull(res, 0, 0)) {
+		if (proto_op_spec(r->op)->sql_rows && PQntuples(res) >= 1) {
+			if (!reply_rows(c, r->id, res)) {
+				code = PROTO_ERR_INTERNAL;
+				level = LOG_ERR;
+				msg = "out of memory";
+			}
+		} else if (PQntuples(res) == 1 && !PQgetisnull(res, 0, 0)) {
 			c->ops->reply_ok(c, r->id, PQgetvalue(res, 0, 0),
 			                 (size_t)PQgetlength(res, 0, 0));
 			if (proto_op_is_action(r->op))

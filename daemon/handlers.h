@@ -3,7 +3,9 @@
  * account and where the replies go, whatever the transport) becomes the
  * statement of its op (stmts.c), with the account's id first; the database
  * answers with the reply's "result" as JSON text, which goes to the caller
- * as it is: nothing is parsed or copied per recipient on the way.  subscribe
+ * as it is: nothing is parsed or copied per recipient on the way (an op
+ * marked sql_rows answers with rows of text, written one after the other:
+ * export's pages, never one big value in the database).  subscribe
  * and unsubscribe go to subscribe.c.  A heavy read (proto_op_is_heavy_read)
  * goes to the standby when readpool_pick() offers it; one that fails there
  * for the standby's sake (connection, recovery conflict) runs once more on

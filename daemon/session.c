@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "account_login.h"
+#include "caller.h"
 #include "config.h"
 #include "db.h"
 #include "evtime.h"
@@ -251,20 +252,37 @@ void session_write_ref(struct session *s, const char *data, size_t len,
 
 void session_reply_ok(struct session *s, const char *id, const char *result, size_t len)
 {
+	const struct caller_part part = { result, len };
+
+	session_reply_ok_parts(s, id, &part, 1, len);
+}
+
+/* Copies the n parts (len bytes in all) to dst. */
+static void parts_copy(char *dst, const struct caller_part *parts, int n)
+{
+	for (int i = 0; i < n; i++) {
+		memcpy(dst, parts[i].data, parts[i].len);
+		dst += parts[i].len;
+	}
+}
+
+void session_reply_ok_parts(struct session *s, const char *id, const struct caller_part *parts,
+                            int n, size_t len)
+{
 	char prefix[PROTO_ID_JSON_MAX + 64];
-	size_t n = proto_format_ok_prefix(prefix, sizeof(prefix), id);
+	size_t np = proto_format_ok_prefix(prefix, sizeof(prefix), id);
 	struct evbuffer *out;
 	struct evbuffer_iovec v;
 	char small[8192];
 
 	if (s->state >= SESSION_REAPED || !s->bev)
 		return;
-	if (n + len + 2 <= sizeof(small)) {
+	if (np + len + 2 <= sizeof(small)) {
 		/* most replies: one piece that can leave at once */
-		memcpy(small, prefix, n);
-		memcpy(small + n, result, len);
-		memcpy(small + n + len, "}\n", 2);
-		session_write_reply(s, small, n + len + 2);
+		memcpy(small, prefix, np);
+		parts_copy(small + np, parts, n);
+		memcpy(small + np + len, "}\n", 2);
+		session_write_reply(s, small, np + len + 2);
 		return;
 	}
 	if ((int64_t)len / SESSION_REPLY_MAX_FACTOR > s->hub->cfg->limits.max_backlog) {
@@ -284,19 +302,19 @@ void session_reply_ok(struct session *s, const char *id, const char *result, siz
 	out = bufferevent_get_output(s->bev);
 	/* one contiguous piece: the TLS layer then sends the reply as whole
 	 * records, never a small tail held back by Nagle */
-	if (evbuffer_reserve_space(out, (ev_ssize_t)(n + len + 2), &v, 1) != 1) {
+	if (evbuffer_reserve_space(out, (ev_ssize_t)(np + len + 2), &v, 1) != 1) {
 		session_close(s, "out of memory", false);
 		return;
 	}
-	memcpy(v.iov_base, prefix, n);
-	memcpy((char *)v.iov_base + n, result, len);
-	memcpy((char *)v.iov_base + n + len, "}\n", 2);
-	v.iov_len = n + len + 2;
+	memcpy(v.iov_base, prefix, np);
+	parts_copy((char *)v.iov_base + np, parts, n);
+	memcpy((char *)v.iov_base + np + len, "}\n", 2);
+	v.iov_len = np + len + 2;
 	if (evbuffer_commit_space(out, &v, 1) != 0) {
 		session_close(s, "out of memory", false);
 		return;
 	}
-	session_queued(s, n + len + 2, true);
+	session_queued(s, np + len + 2, true);
 	session_check_backlog(s);
 }
 

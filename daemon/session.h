@@ -26,6 +26,7 @@
 #include "identity.h"
 #include "proto.h"
 
+struct caller_part;
 struct db_query;
 struct db_pool;
 struct session;
@@ -135,6 +136,9 @@ void session_write_ref(struct session *s, const char *data, size_t len,
  * Replies never count against limits.max_backlog; one larger than
  * SESSION_REPLY_MAX_FACTOR x max_backlog is answered too_large instead. */
 void session_reply_ok(struct session *s, const char *id, const char *result, size_t len);
+/* The same with the result in n pieces, len bytes in all (caller.h). */
+void session_reply_ok_parts(struct session *s, const char *id, const struct caller_part *parts,
+                            int n, size_t len);
 void session_reply_error(struct session *s, const char *id, enum proto_error code, const char *msg);
 
 /* Ends the session; with flush, what is queued is sent first (bounded in time). */

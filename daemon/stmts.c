@@ -33,6 +33,9 @@ static char *build_sql(const struct proto_op_spec *o, int nparams)
 		               "SELECT (street.st_whoami(%s) || jsonb_build_object('server',"
 		               " 'streetd %s'))::text",
 		               args, STREETD_VERSION);
+	else if (o->sql_rows)
+		/* the rows in the function's order (a function scan keeps it) */
+		len = asprintf(&sql, "SELECT t FROM street.%s(%s) t", o->sql_func, args);
 	else if (proto_op_is_action(o->op))
 		len = asprintf(&sql, "SELECT to_jsonb(r)::text FROM street.%s(%s) r", o->sql_func,
 		               args);

@@ -31,6 +31,12 @@ static void op_reply_ok(struct caller *c, const char *id, const char *result, si
 	session_reply_ok(session_of(c), id, result, len);
 }
 
+static void op_reply_ok_parts(struct caller *c, const char *id, const struct caller_part *parts,
+                              int n, size_t len)
+{
+	session_reply_ok_parts(session_of(c), id, parts, n, len);
+}
+
 static void op_reply_error(struct caller *c, const char *id, enum proto_error code, const char *msg)
 {
 	session_reply_error(session_of(c), id, code, msg);
@@ -60,6 +66,7 @@ static void op_request_done(struct caller *c)
 
 static const struct caller_ops wire_caller_ops = {
 	.reply_ok = op_reply_ok,
+	.reply_ok_parts = op_reply_ok_parts,
 	.reply_error = op_reply_error,
 	.push = op_push,
 	.close = op_close,

@@ -180,6 +180,10 @@ struct proto_op_spec {
 	const char *sql_func; /* the database function it calls, NULL: the daemon answers it */
 	bool sql_max_photo;   /* the daemon's limits.max_photo is passed after the fields */
 	bool heavy_read;      /* a report that may run on the read standby (readpool.h) */
+	/* The function returns SETOF text and the result is its rows' texts put
+	 * together, in order (a big reply is sent as the database gives it, not
+	 * built as one value there: export's pages). */
+	bool sql_rows;
 	/* An unauthenticated caller (HTTPS without a client certificate) may run
 	 * it: the account id bound as $1 is then 0, which its SQL ignores. */
 	bool public;

@@ -296,7 +296,10 @@ static const struct proto_field proto_f_o311_post[] = {
 #define OPP(e, n, fn, f)     OPX(e, n, fn, false, f, true)
 #define OP0(e, n, fn)        [e] = { .name = (n), .op = (e), .sql_func = (fn) }
 /* A heavy read: read-only, may be served by the standby (proto_op_is_heavy_read). */
-#define OPR(e, n, fn, f)                                                                           \
+#define OPR(e, n, fn, f) OPRX(e, n, fn, f, false)
+/* ... whose result is the rows of a SETOF text function put together (sql_rows) */
+#define OPRS(e, n, fn, f) OPRX(e, n, fn, f, true)
+#define OPRX(e, n, fn, f, rows)                                                                    \
 	[e] = {                                                                                    \
 		.name = (n),                                                                       \
 		.op = (e),                                                                         \
@@ -304,6 +307,7 @@ static const struct proto_field proto_f_o311_post[] = {
 		.fields = (f),                                                                     \
 		.sql_func = (fn),                                                                  \
 		.heavy_read = true,                                                                \
+		.sql_rows = (rows),                                                                \
 	}
 
 /* A public op (proto_op_is_public): a read, or with act an action. */
@@ -360,7 +364,7 @@ static const struct proto_op_spec proto_ops[PROTO_OP_COUNT] = {
 	OP(PROTO_OP_AUDIT_EVENTS, "audit_events", "st_audit_events", false, proto_f_audit_events),
 	OP(PROTO_OP_AUDIT_CHECKPOINTS, "audit_checkpoints", "st_audit_checkpoints", false,
 	   proto_f_audit_checkpoints),
-	OPR(PROTO_OP_EXPORT, "export", "st_export_page", proto_f_export),
+	OPRS(PROTO_OP_EXPORT, "export", "st_export_page", proto_f_export),
 	OPR(PROTO_OP_BULLETIN, "bulletin", "st_bulletin", proto_f_period_lock),
 	OPUB0(PROTO_OP_O311_SERVICES, "o311_services", "st_o311_services"),
 	OPUB(PROTO_OP_O311_SERVICE, "o311_service", "st_o311_service", false, proto_f_o311_service),

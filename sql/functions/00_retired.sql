@@ -33,6 +33,16 @@ DROP FUNCTION IF EXISTS st_export(integer, text, text, bigint, integer);
 DROP FUNCTION IF EXISTS st_export_rows(account, timestamptz, timestamptz, bigint, integer);
 DROP FUNCTION IF EXISTS st_export_in_scope(account, ticket);
 DROP FUNCTION IF EXISTS st_assess_unit_json(text, integer);
+-- issue 13: an export page comes as rows (SETOF text), not one text value;
+-- the arguments are the same, so only the old one (not a set) is dropped.
+DO $$
+BEGIN
+	IF EXISTS (SELECT FROM pg_proc WHERE proname = 'st_export_page' AND NOT proretset
+			AND pronamespace = 'street'::regnamespace) THEN
+		DROP FUNCTION st_export_page(integer, text, text, bigint, integer);
+	END IF;
+END
+$$;
 -- issue 14: GET requests' JSON is returned as text (88_open311.sql: json
 -- would parse it again).
 DROP FUNCTION IF EXISTS st_o311_request(integer, text);

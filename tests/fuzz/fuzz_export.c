@@ -85,6 +85,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	pulled = walk(&sc) && proto_scan_end(&sc);
 	CHECK(pulled == proto_scan_all(&all, text, size));
 
+	/* the look at a page still arriving, at every length it could have */
+	for (size_t n = 0; n <= size; n += 1 + n / 8) {
+		long long next = -1;
+		int p = export_scan_peek_next(text, n, &next);
+
+		CHECK(p >= -1 && p <= 1);
+		CHECK(p != 1 || next >= 0);
+	}
+
 	if (export_scan_open(&s, text, size, kinds, 4) == 0) {
 		CHECK(pulled);
 		while ((r = export_scan_row(&s)) == 1) {

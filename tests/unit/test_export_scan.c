@@ -238,6 +238,51 @@ START_TEST(test_next_first)
 }
 END_TEST
 
+/* export_scan_peek_next on a whole C string. */
+static int peek(const char *text, long long *next)
+{
+	return export_scan_peek_next(text, strlen(text), next);
+}
+
+/* The look at a page still arriving: every prefix gives "more" or the
+ * whole "next" (7 never read as a prefix of a longer number), never a wrong
+ * one; a page whose rows come first, or a names object with a "next" code
+ * in it, is not read early; null is 0. */
+START_TEST(test_peek_next)
+{
+	char *text = page_next_first("[[1, \"closed\", []]]", "");
+	size_t len = strlen(text);
+	long long next;
+	bool found = false;
+
+	for (size_t n = 0; n <= len; n++) {
+		int r;
+
+		next = -1;
+		r = export_scan_peek_next(text, n, &next);
+		ck_assert_msg(r == 0 || r == 1, "prefix %zu: %d", n, r);
+		if (r == 1) {
+			ck_assert_int_eq(next, 7);
+			found = true;
+		} else {
+			ck_assert_msg(!found, "prefix %zu: more needed after next was read", n);
+		}
+	}
+	ck_assert(found);
+	ck_assert_int_eq(peek("{\"next\":71", &next), 0);
+	ck_assert_int_eq(peek("{\"next\":71,", &next), 1);
+	ck_assert_int_eq(next, 71);
+	ck_assert_int_eq(peek("{\"next\":null,\"rows\":[", &next), 1);
+	ck_assert_int_eq(next, 0);
+	ck_assert_int_eq(peek("{\"rows\":[],\"next\":3}", &next), -1);
+	ck_assert_int_eq(peek("{\"names\":{\"next\":5},\"next\":9,", &next), 1);
+	ck_assert_int_eq(next, 9);
+	ck_assert_int_eq(peek("[1,2]", &next), -1);
+	ck_assert_int_eq(peek("{\"next\":\"x\",", &next), -1);
+	free(text);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("export_scan");
@@ -250,6 +295,7 @@ int main(void)
 	tcase_add_test(tc, test_malformed);
 	tcase_add_test(tc, test_truncated);
 	tcase_add_test(tc, test_next_first);
+	tcase_add_test(tc, test_peek_next);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
