@@ -42,11 +42,27 @@ __attribute__((format(printf, 1, 2))) static const char *fmt(const char *f, ...)
 	return b;
 }
 
+/* Begins (lock) or commits a transaction holding the follower's lock:
+ * test_export's backfill case holds it while it rebuilds every export row of
+ * the district these tickets copy and compares them with those it kept, so
+ * the tickets and their rows appear and go between its looks, never during. */
+static void follower_lock(PGconn *db, bool lock)
+{
+	if (lock) {
+		PQclear(tdb_query(db, "BEGIN", 0, NULL));
+		tdb_int(db, "SELECT 1 FROM pg_advisory_xact_lock(hashtext('streetd.rollup'))", 0,
+		        NULL);
+	} else {
+		PQclear(tdb_query(db, "COMMIT", 0, NULL));
+	}
+}
+
 static void setup(void)
 {
 	PGconn *db = tdb_connect(true);
 
 	ma_jun = tdb_int(db, "SELECT id FROM street.account WHERE login = 'ma.jun'", 0, NULL);
+	follower_lock(db, true);
 	tdb_int(db,
 	        fmt("WITH t AS (SELECT * FROM street.ticket ORDER BY id LIMIT 1), "
 	            "n AS (INSERT INTO street.ticket (state, category_id, urgent, grid_id, "
@@ -63,6 +79,7 @@ static void setup(void)
 	        "SELECT 1 FROM street.st_export_refresh(ARRAY(SELECT id FROM street.ticket "
 	        "WHERE description LIKE 'daemon export %'))",
 	        0, NULL);
+	follower_lock(db, false);
 	PQfinish(db);
 }
 
@@ -70,6 +87,7 @@ static void teardown(void)
 {
 	PGconn *db = tdb_connect(true);
 
+	follower_lock(db, true);
 	tdb_int(db,
 	        "WITH d AS (DELETE FROM street.assess_export x USING street.ticket t WHERE "
 	        "t.id = x.ticket_id AND t.description LIKE 'daemon export %' RETURNING 1) "
@@ -79,6 +97,7 @@ static void teardown(void)
 	        "WITH d AS (DELETE FROM street.ticket WHERE description LIKE 'daemon export %' "
 	        "RETURNING 1) SELECT count(*) FROM d",
 	        0, NULL);
+	follower_lock(db, false);
 	PQfinish(db);
 }
 
