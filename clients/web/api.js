@@ -16,29 +16,55 @@ export class ApiError extends Error {
   }
 }
 
-export async function call(op, fields) {
+// The request on the wire: resolves to {status, reply} (reply: the parsed
+// JSON, or null), rejects when nothing came back.
+function send(op, fields) {
   const body = JSON.stringify({ ...(fields || {}), id: nextId++, op });
-  let res;
+  return fetch('/api', {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body,
+    credentials: 'same-origin',
+    cache: 'no-store',
+  }).then((res) => res.json().then((reply) => ({ status: res.status, reply }), () => ({ status: res.status, reply: null })));
+}
+
+// Requests sent ahead: app.js at page start sends the first request of the
+// screen the address names (registry.js `first`) while the screen's module
+// is still on its way; the first call() with the same op and fields takes
+// its answer.  dropEarly() forgets one not taken (the address changed, or
+// the role has no such screen), so that no screen shows it stale later.
+const ahead = new Map();
+const aheadKey = (op, fields) => op + ' ' + JSON.stringify(fields || {});
+
+export function early(op, fields) {
+  const k = aheadKey(op, fields);
+  if (!ahead.has(k)) {
+    const p = send(op, fields);
+    p.catch(() => {}); // reported by the call that takes it
+    ahead.set(k, p);
+  }
+}
+
+export function dropEarly() {
+  ahead.clear();
+}
+
+export async function call(op, fields) {
+  const k = aheadKey(op, fields);
+  let sent = ahead.get(k);
+  if (sent) ahead.delete(k);
+  else sent = send(op, fields);
+  let r;
   try {
-    res = await fetch('/api', {
-      method: 'POST',
-      headers: { 'Content-Type': 'application/json' },
-      body,
-      credentials: 'same-origin',
-      cache: 'no-store',
-    });
+    r = await sent;
   } catch (e) {
     throw new ApiError('network', String(e && e.message || e));
   }
-  let reply = null;
-  try {
-    reply = await res.json();
-  } catch (e) {
-    throw new ApiError(res.status >= 500 ? 'unavailable' : 'internal', 'HTTP ' + res.status);
-  }
-  if (reply && reply.ok) return reply.result;
-  const err = (reply && reply.error) || {};
-  throw new ApiError(err.code || 'internal', err.message || 'HTTP ' + res.status);
+  if (r.reply && r.reply.ok) return r.reply.result;
+  if (!r.reply) throw new ApiError(r.status >= 500 ? 'unavailable' : 'internal', 'HTTP ' + r.status);
+  const err = r.reply.error || {};
+  throw new ApiError(err.code || 'internal', err.message || 'HTTP ' + r.status);
 }
 
 // Every page of a paged op: follows `next` through `after` until null.
