@@ -2,15 +2,13 @@
 // the screens of that role (views/registry.js), the connection state of
 // the event stream, and the language toggle; the router renders the view.
 // Every module the shell needs is imported here directly, the ones they
-// import too (errors.js): the browser asks them all in one round
+// import too: the browser asks them all in one round
 // (tests/unit/test_web.mjs `views` checks it); the views come later, each
 // when first shown.
 import { call, dropEarly, early } from './api.js';
 import { h, replace } from './dom.js';
-import './errors.js';
 import * as events from './events.js';
-import { lang, nameOf, register, setLang, t } from './i18n.js';
-import { roleName } from './format.js';
+import { lang, nameOf, register, roleName, setLang, t } from './i18n.js';
 import * as refdata from './refdata.js';
 import * as router from './router.js';
 import { load, navFor, titles, viewsFor, VIEWS } from './views/registry.js';

@@ -144,7 +144,7 @@ if (mode === 'size') {
   const section = md.split('## Error codes')[1].split('\n## ')[0];
   const codes = [...section.matchAll(/^\| `(\w+)` \|/gm)].map((m) => m[1]);
   if (codes.length < 10) fail(`only ${codes.length} codes found in ${protocol}`);
-  const { errorStrings } = await import(pathToFileURL(join(web, 'errors.js')).href);
+  const { errorStrings } = await import(pathToFileURL(join(web, 'api.js')).href);
   for (const c of codes) {
     for (const l of ['zh', 'en']) {
       if (!errorStrings[l]['error.' + c]) fail(`no ${l} message for ${c}`);

@@ -9,8 +9,7 @@
 import { call, callAll } from '../api.js';
 import * as events from '../events.js';
 import { h, replace } from '../dom.js';
-import { nameOf, register, t } from '../i18n.js';
-import { time } from '../format.js';
+import { nameOf, register, t, time } from '../i18n.js';
 import { lists, name } from '../refdata.js';
 
 register({

@@ -3,8 +3,7 @@
 // rankings, and the steps that passed their deadline in the month.
 import { call } from '../api.js';
 import { h, replace } from '../dom.js';
-import { nameOf, register, t } from '../i18n.js';
-import { time } from '../format.js';
+import { nameOf, register, t, time } from '../i18n.js';
 import { lists } from '../refdata.js';
 import { rankingTable } from './assessment.js';
 import { periodOf, picker } from './period.js';

@@ -7,8 +7,7 @@
 import { call } from '../api.js';
 import * as events from '../events.js';
 import { h, replace } from '../dom.js';
-import { register, t } from '../i18n.js';
-import { stateName, time } from '../format.js';
+import { register, stateName, t, time } from '../i18n.js';
 import { name } from '../refdata.js';
 
 register({

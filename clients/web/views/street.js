@@ -8,9 +8,8 @@
 // collector's form (reportForm), folded away until opened.
 import { call, callAll } from '../api.js';
 import { h, replace } from '../dom.js';
-import { nameOf, register, t } from '../i18n.js';
+import { nameOf, register, t, time } from '../i18n.js';
 import { name } from '../refdata.js';
-import { time } from '../format.js';
 import { reportForm } from './collector.js';
 import { board, deptSelect, field, fold, ratingSelect, summary } from './sections.js';
 import { addTicketActions } from './ticket.js';

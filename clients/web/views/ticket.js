@@ -13,8 +13,7 @@
 import { call } from '../api.js';
 import * as events from '../events.js';
 import { h, replace } from '../dom.js';
-import { nameOf, register, t } from '../i18n.js';
-import { actionName, roleName, stateName, time } from '../format.js';
+import { actionName, nameOf, register, roleName, stateName, t, time } from '../i18n.js';
 import { name } from '../refdata.js';
 import { loadActions } from './registry.js';
 
