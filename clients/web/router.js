@@ -5,12 +5,19 @@
 // pattern: '/ticket/:id' matches '#/ticket/42' with params.id.  render may
 // return a cleanup function, called when the page leaves the view
 // (unsubscribe from events and the like).
+import { h } from './dom.js';
+import { register, t } from './i18n.js';
 import { load } from './views/registry.js';
 
 const routes = [];
 let cleanup = null;
 let renderCtx = null;
 let shown = 0; // the latest render: an earlier one still loading its view gives way
+
+register({
+  zh: { 'router.failed': '无法加载此页面（请检查连接后重试）：{msg}' },
+  en: { 'router.failed': 'cannot load this screen (check the connection and try again): {msg}' },
+});
 
 function compile(view) {
   const names = [];
@@ -63,7 +70,7 @@ export async function render(root, ctx) {
     view = await load(found.view);
   } catch (e) {
     // the module did not come (the daemon restarting): say so, where the view would be
-    if (mine === shown) el.replaceChildren(Object.assign(document.createElement('p'), { className: 'msg msg-error', id: 'view-failed', textContent: String(e && e.message || e) }));
+    if (mine === shown) el.replaceChildren(h('p', { class: 'msg msg-error', id: 'view-failed' }, t('router.failed', { msg: String(e && e.message || e) })));
     return;
   }
   if (mine !== shown) return;
