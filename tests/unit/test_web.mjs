@@ -10,7 +10,8 @@
 //            every view a file exports is in the table, every role's ticket
 //            actions module adds that role's actions, every title has both
 //            languages; the shell (app.js) imports every module of its
-//            graph directly (one round of requests) and no view
+//            graph directly (one round of requests) and no view, and
+//            index.html preloads exactly those modules
 // Usage: node test_web.mjs MODE WEB_DIR PROTOCOL_MD
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
@@ -99,7 +100,16 @@ async function checkViews() {
       todo.push(g);
     }
   }
-  const lazy = new Set([...reg.VIEWS.map((e) => e.module), ...Object.values(reg.ACTIONS)].map((x) => join(dir, x)));
+  // index.html names the same modules for preloading: they go out with app.js
+  const html = readFileSync(join(web, 'index.html'), 'utf8');
+  const hinted = new Set([...html.matchAll(/<link rel="modulepreload" href="([^"]+)">/g)].map((m) => resolve(web, m[1])));
+  for (const f of direct) {
+    if (!hinted.has(f)) fail(`index.html has no modulepreload for ${relative(web, f)} (app.js imports it)`);
+  }
+  for (const f of hinted) {
+    if (!direct.has(f)) fail(`index.html preloads ${relative(web, f)}, which app.js does not import`);
+  }
+  const lazy = new Set([...reg.VIEWS.map((e) => e.module), ...Object.values(reg.ACTIONS)].map((x) => resolve(dir, x)));
   for (const f of seen) {
     if (lazy.has(f)) fail(`app.js's imports pull ${relative(web, f)}: views load when shown`);
   }
