@@ -18,8 +18,15 @@
 // and push included.  Prints one line "push median MS p99 MS max MS n N rtt
 // MS" (rtt: the comment's own request-to-reply median, for scale) before the
 // median line.
+//
+// BENCH_CONSOLE_VARIANTS="NAME=DIR …" with BENCH_CONSOLE_ROOT=LINK (the
+// daemon's http.web_root, a symbolic link): compares copies of clients/web
+// on the same daemon and browser: each round points LINK at every variant's
+// DIR in turn (streetd resolves its web root per request) and loads the
+// board once with it; prints "variant NAME median MS min MS max MS" per
+// variant (no push row, no median line).
 // Usage: node bench/console.mjs URL TLS_DIR LOGIN LOADS [SOCKET PUSHES]
-import { readFileSync } from 'node:fs';
+import { readFileSync, renameSync, symlinkSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { connect } from 'node:tls';
 import { dirname, join } from 'node:path';
@@ -146,42 +153,73 @@ async function pushLatency(ctx, ticket) {
     + ` n ${lat.length} rtt ${q(rtt, 0.5).toFixed(1)}`);
 }
 
+// One load of the board in a fresh context: ms to the mark.
+async function boardLoad(label) {
+  const ctx = await browser.newContext({
+    ignoreHTTPSErrors: true,
+    clientCertificates: [{ origin: url, certPath: `${tls}/${login}.crt`, keyPath: `${tls}/${login}.key` }],
+  });
+  const page = await ctx.newPage();
+  const reqs = [];
+  if (detail) page.on('requestfinished', (r) => reqs.push(r));
+  await page.goto(url + '/#/board');
+  const ms = await page.waitForFunction(() => {
+    const m = performance.getEntriesByName('board-first-rows')[0];
+    return m ? m.startTime : null;
+  }, null, { timeout: 60000 }).then((h) => h.jsonValue());
+  rows = await page.locator('#board-rows tr').count();
+  firstTicket = Number(await page.locator('#board-rows tr').first().getAttribute('data-ticket'));
+  if (detail) {
+    console.log(`waterfall ${label}:`);
+    await waterfall(page, reqs);
+  }
+  await ctx.close();
+  return ms;
+}
+
+const summary = (a) => {
+  const s = [...a].sort((x, y) => x - y);
+  return `median ${s[Math.floor(s.length / 2)].toFixed(1)} min ${s[0].toFixed(1)} max ${s[s.length - 1].toFixed(1)}`;
+};
+
 const times = [];
 let rows = 0;
 let firstTicket = null;
+const variants = (process.env.BENCH_CONSOLE_VARIANTS || '').split(/\s+/).filter(Boolean).map((x) => x.split('='));
+const link = process.env.BENCH_CONSOLE_ROOT;
 try {
-  for (let i = 0; i < loads + 1; i++) {
-    const ctx = await browser.newContext({
-      ignoreHTTPSErrors: true,
-      clientCertificates: [{ origin: url, certPath: `${tls}/${login}.crt`, keyPath: `${tls}/${login}.key` }],
-    });
-    const page = await ctx.newPage();
-    const reqs = [];
-    if (detail) page.on('requestfinished', (r) => reqs.push(r));
-    await page.goto(url + '/#/board');
-    const ms = await page.waitForFunction(() => {
-      const m = performance.getEntriesByName('board-first-rows')[0];
-      return m ? m.startTime : null;
-    }, null, { timeout: 60000 }).then((h) => h.jsonValue());
-    rows = await page.locator('#board-rows tr').count();
-    firstTicket = Number(await page.locator('#board-rows tr').first().getAttribute('data-ticket'));
-    if (detail) await waterfall(page, reqs);
-    await ctx.close();
-    // the first load warms streetd's and PostgreSQL's caches: not counted
-    console.log(`load ${i}${i === 0 ? ' (warm-up)' : ''}: ${ms.toFixed(1)} ms, ${rows} rows`);
-    if (i > 0) times.push(ms);
-  }
-  if (socketAddr && pushes > 0) {
-    const ctx = await browser.newContext({
-      ignoreHTTPSErrors: true,
-      clientCertificates: [{ origin: url, certPath: `${tls}/${login}.crt`, keyPath: `${tls}/${login}.key` }],
-    });
-    await pushLatency(ctx, firstTicket);
-    await ctx.close();
+  if (variants.length) {
+    if (!link) throw new Error('BENCH_CONSOLE_VARIANTS needs BENCH_CONSOLE_ROOT');
+    const by = new Map(variants.map(([n]) => [n, []]));
+    for (let i = 0; i < loads + 1; i++) {
+      // the variants take turns, starting each round with the next one
+      for (let j = 0; j < variants.length; j++) {
+        const [n, dir] = variants[(i + j) % variants.length];
+        symlinkSync(dir, link + '.new');
+        renameSync(link + '.new', link);
+        const ms = await boardLoad(`${n} load ${i}`);
+        console.log(`load ${i}${i === 0 ? ' (warm-up)' : ''} ${n}: ${ms.toFixed(1)} ms, ${rows} rows`);
+        if (i > 0) by.get(n).push(ms);
+      }
+    }
+    for (const [n, a] of by) console.log(`variant ${n} ${summary(a)}`);
+  } else {
+    for (let i = 0; i < loads + 1; i++) {
+      const ms = await boardLoad(`load ${i}`);
+      // the first load warms streetd's and PostgreSQL's caches: not counted
+      console.log(`load ${i}${i === 0 ? ' (warm-up)' : ''}: ${ms.toFixed(1)} ms, ${rows} rows`);
+      if (i > 0) times.push(ms);
+    }
+    if (socketAddr && pushes > 0) {
+      const ctx = await browser.newContext({
+        ignoreHTTPSErrors: true,
+        clientCertificates: [{ origin: url, certPath: `${tls}/${login}.crt`, keyPath: `${tls}/${login}.key` }],
+      });
+      await pushLatency(ctx, firstTicket);
+      await ctx.close();
+    }
   }
 } finally {
   await browser.close();
 }
-times.sort((a, b) => a - b);
-const median = times[Math.floor(times.length / 2)];
-console.log(`median ${median.toFixed(1)} min ${times[0].toFixed(1)} max ${times[times.length - 1].toFixed(1)} rows ${rows}`);
+if (times.length) console.log(`${summary(times)} rows ${rows}`);

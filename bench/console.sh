@@ -12,11 +12,30 @@
 # (issue 15: "within 1 s"): $BENCH_CONSOLE_PUSHES (default 100) comments sent
 # as ma.jun on the line protocol, one at a time, each timed from its write to
 # its row in the page's timeline (bench/console.mjs); 0 skips it.
+# BENCH_CONSOLE_VARIANTS="NAME=DIR …" (copies of clients/web): instead of the
+# rows, the variants compared on the same daemon and browser, taking turns
+# load by load ($BENCH_CONSOLE_LOADS each), their medians logged (and in
+# var-bench/console.log): how a change to the console is measured.
 
 # bench_console_size: bytes of the console's .js/.mjs/.css files.
 bench_console_size() {
 	find "$ST_ROOT/clients/web" -type f \( -name '*.js' -o -name '*.mjs' -o -name '*.css' \) \
 		-printf '%s\n' | awk '{ s += $1 } END { print s + 0 }'
+}
+
+# bench_console_variants LOADS: see the header.
+bench_console_variants() {
+	local link="$B_STATE/console-web" first
+	first="${BENCH_CONSOLE_VARIANTS%% *}"
+	ln -sfn "${first#*=}" "$link"
+	st_log "console: variants $BENCH_CONSOLE_VARIANTS, $1 loads each, load average $(cut -d' ' -f1-3 /proc/loadavg)"
+	bench_daemon_start --set sweeper.enabled=false --set "http.web_root=$link"
+	bench_wait_port "$B_HTTP_PORT" 30 || st_die 70 "streetd's HTTPS listener is not up on $B_HTTP_PORT"
+	BENCH_CONSOLE_ROOT="$link" node "$ST_ROOT/bench/console.mjs" "https://127.0.0.1:$B_HTTP_PORT" "$B_TLS" ma.jun "$1" \
+		2>>"$B_STATE/console.log" | tee -a "$B_STATE/console.log" | grep '^variant ' | while read -r line; do st_log "console: $line"; done
+	st_log "console: load average after $(cut -d' ' -f1-3 /proc/loadavg)"
+	bench_daemon_stop
+	bench_daemon_start
 }
 
 bench_measure_console() {
@@ -34,6 +53,10 @@ bench_measure_console() {
 		bench_growth_add $((1000000 - have))
 	fi
 	have="$(bench_sql "SELECT count(*) FROM street.ticket")"
+	if [[ -n "${BENCH_CONSOLE_VARIANTS:-}" ]]; then
+		bench_console_variants "$loads"
+		return
+	fi
 	st_log "console: streetd with the console (http.web_root clients/web) on https://127.0.0.1:$B_HTTP_PORT"
 	bench_daemon_start --set sweeper.enabled=false --set "http.web_root=$ST_ROOT/clients/web"
 	bench_wait_port "$B_HTTP_PORT" 30 || st_die 70 "streetd's HTTPS listener is not up on $B_HTTP_PORT"

@@ -1,14 +1,19 @@
 // app: the shell.  whoami says who the certificate is; the header shows
 // the screens of that role (views/registry.js), the connection state of
 // the event stream, and the language toggle; the router renders the view.
-import { call } from './api.js';
+// Every module the shell needs is imported here directly, the ones they
+// import too: the browser asks them all in one round
+// (tests/unit/test_web.mjs `views` checks it); the views come later, each
+// when first shown.
+import { call, dropEarly, early } from './api.js';
 import { h, replace } from './dom.js';
 import * as events from './events.js';
-import { lang, nameOf, register, setLang, t } from './i18n.js';
-import { roleName } from './format.js';
+import { lang, nameOf, register, roleName, setLang, t } from './i18n.js';
 import * as refdata from './refdata.js';
 import * as router from './router.js';
-import { allViews, navFor, viewsFor } from './views/registry.js';
+import { load, navFor, titles, viewsFor, VIEWS } from './views/registry.js';
+
+register(titles);
 
 register({
   zh: {
@@ -46,21 +51,26 @@ function header() {
       t('app.lang')));
 }
 
+let firstRender = null;
+
 function draw() {
   const mainEl = h('main', { id: 'main' });
   replace(document.body, header(), mainEl);
   document.title = t('app.title');
-  router.render(mainEl, ctx);
+  const r = router.render(mainEl, ctx);
+  if (!firstRender) firstRender = r.catch(() => {});
 }
 
 async function boot() {
   setLang(lang());
   replace(document.body, h('p', { class: 'loading' }, t('app.loading')));
-  // whoami, the reference data and the first request of the view the
-  // address names go out at once: none needs another's answer, and a first
-  // paint waits for the slowest of them instead of their sum
-  const found = router.parse(location.hash, allViews());
-  const drop = found && found.view.prefetch ? found.view.prefetch(found.params) : null;
+  // whoami, the reference data, the first request of the screen the
+  // address names and that screen's module go out at once: none needs
+  // another's answer, and a first paint waits for the slowest of them
+  // instead of their sum
+  const found = router.parse(location.hash, VIEWS);
+  if (found && found.view.first) early(found.view.first.op, found.view.first.fields);
+  if (found) load(found.view).catch(() => {}); // the router reports a failure
   try {
     const [r] = await Promise.all([call('whoami'), refdata.load()]);
     ctx.me = r.account;
@@ -72,10 +82,11 @@ async function boot() {
   events.start();
   window.addEventListener('hashchange', () => router.render());
   draw();
-  // the first render took the prefetched answer; if another view came up
-  // (another role, or the address changed meanwhile), it is not kept to be
-  // shown stale later
-  if (typeof drop === 'function') drop();
+  // the first screen has taken its answer; if another came up (another
+  // role, or the address changed meanwhile), it is not kept to be shown
+  // stale later
+  await firstRender;
+  dropEarly();
 }
 
 boot();

@@ -1,12 +1,23 @@
-// router: hash routes (#/, #/ticket/42, #/list?state=reported).  A view
-// module exports {route, title, render(root, params, ctx)} and optionally
-// nav (shown in the header) and roles (who gets it: absent = everyone).
-// route is a pattern: '/ticket/:id' matches '#/ticket/42' with params.id.
-// render may return a cleanup function, called when the page leaves the
-// view (unsubscribe from events and the like).
+// router: hash routes (#/, #/ticket/42, #/list?state=reported).  The
+// routes are views/registry.js's entries ({id, route, ...}), added per
+// role; the view itself (render(root, params, ctx)) is the entry's module,
+// imported when its route is first shown (registry.load).  route is a
+// pattern: '/ticket/:id' matches '#/ticket/42' with params.id.  render may
+// return a cleanup function, called when the page leaves the view
+// (unsubscribe from events and the like).
+import { h } from './dom.js';
+import { register, t } from './i18n.js';
+import { load } from './views/registry.js';
+
 const routes = [];
 let cleanup = null;
 let renderCtx = null;
+let shown = 0; // the latest render: an earlier one still loading its view gives way
+
+register({
+  zh: { 'router.failed': '无法加载此页面（请检查连接后重试）：{msg}' },
+  en: { 'router.failed': 'cannot load this screen (check the connection and try again): {msg}' },
+});
 
 function compile(view) {
   const names = [];
@@ -22,8 +33,8 @@ export function views() {
   return routes.map((r) => r.view);
 }
 
-// The first of among (the added views by default) whose route matches hash,
-// with its params, or null.
+// The first of among (the added entries by default) whose route matches
+// hash, with its params: {view: the entry, params}, or null.
 export function parse(hash, among) {
   const raw = (hash || '').replace(/^#/, '') || '/';
   const q = raw.indexOf('?');
@@ -48,12 +59,26 @@ export function go(hash) {
 export async function render(root, ctx) {
   if (root) renderCtx = { root, ctx };
   if (!renderCtx) return;
+  const mine = ++shown;
   if (cleanup) { try { cleanup(); } catch (e) { /* a view's cleanup must not stop the next */ } cleanup = null; }
   const found = parse(location.hash) || parse('#/');
-  renderCtx.root.replaceChildren();
+  const { root: el, ctx: c } = renderCtx;
+  el.replaceChildren();
   if (!found) return;
-  const r = await found.view.render(renderCtx.root, found.params, renderCtx.ctx);
-  if (typeof r === 'function') cleanup = r;
+  let view;
+  try {
+    view = await load(found.view);
+  } catch (e) {
+    // the module did not come (the daemon restarting): say so, where the view would be
+    if (mine === shown) el.replaceChildren(h('p', { class: 'msg msg-error', id: 'view-failed' }, t('router.failed', { msg: String(e && e.message || e) })));
+    return;
+  }
+  if (mine !== shown) return;
+  const r = await view.render(el, found.params, c);
+  if (typeof r === 'function') {
+    if (mine === shown) cleanup = r;
+    else r();
+  }
 }
 
 export function start(root, ctx) {

@@ -3,7 +3,8 @@
 // streetd was down (through the action's SQL function: nothing else can
 // act then) appears once streetd is back, replayed from the log through
 // Last-Event-ID / since, and live events flow again: nothing missed,
-// nothing twice.
+// nothing twice.  A screen first opened while streetd is down says it
+// cannot load, and loads once streetd is back.
 import { check, contextFor, harness, log, open, run, shot, streetctl, WAIT } from './lib.mjs';
 
 await run(async (browser) => {
@@ -48,5 +49,21 @@ await run(async (browser) => {
   check(seqs.length === 3 && new Set(seqs).size === 3, `report, the comment, dispatch: each once (${seqs.join(', ')})`);
   check(seqs.every((s, i) => i === 0 || s > seqs[i - 1]), 'in order');
   await shot(page, 'restart-after');
+
+  // a screen not opened yet is a module not loaded yet (views load when
+  // first shown): with streetd down it says so where the screen would be,
+  // and once streetd is back the same screen loads
+  await harness('stop');
+  await page.evaluate(() => { location.hash = '#/list'; });
+  await page.waitForSelector('#view-failed', { timeout: WAIT });
+  log('a screen opened with streetd down:', await page.textContent('#view-failed'));
+  check(true, 'a screen whose module cannot be loaded says so');
+  await harness('start');
+  await page.waitForSelector('#conn-state[data-state="connected"]', { timeout: 30000 });
+  await page.evaluate(() => { location.hash = '#/home'; });
+  await page.waitForSelector('#home-ticket', { timeout: WAIT });
+  await page.evaluate(() => { location.hash = '#/list'; });
+  await page.waitForSelector('#list-form', { timeout: WAIT });
+  check(true, 'the same screen loads once streetd is back');
   await ctx.close();
 });

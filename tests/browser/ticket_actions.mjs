@@ -1,8 +1,9 @@
-// The ticket page's role actions (views/ticket_actions.js): each role gets
-// the actions its state allows, they act with the version shown, and a
-// refused one shows its code's message.  A street page cut off from live
-// updates cancels a ticket dispatched meanwhile: the conflict message;
-// the department accepts and asks for an extension from the ticket page;
+// The ticket page's role actions (added by each role's module: street.js,
+// department.js, collector.js, supervisor_actions.js, loaded with the page
+// for the viewer's role): each role gets the actions its state allows,
+// they act with the version shown, and a refused one shows its code's
+// message.  A street page cut off from live updates cancels a ticket
+// dispatched meanwhile: the conflict message; the department accepts and asks for an extension from the ticket page;
 // the street grants it there; a collector gets no actions on a ticket it
 // did not report.
 import { check, contextFor, open, run, shot, streetctl } from './lib.mjs';

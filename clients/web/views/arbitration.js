@@ -9,19 +9,18 @@
 import { call, callAll } from '../api.js';
 import * as events from '../events.js';
 import { h, replace } from '../dom.js';
-import { nameOf, register, t } from '../i18n.js';
-import { time } from '../format.js';
+import { nameOf, register, t, time } from '../i18n.js';
 import { lists, name } from '../refdata.js';
 
 register({
   zh: {
-    'arb.title': '退单仲裁', 'arb.nav': '仲裁', 'arb.none': '没有待仲裁的退单', 'arb.ticket': '工单', 'arb.by': '退单部门',
+    'arb.nav': '仲裁', 'arb.none': '没有待仲裁的退单', 'arb.ticket': '工单', 'arb.by': '退单部门',
     'arb.named': '认为应由', 'arb.reason': '退单理由', 'arb.at': '退单时间', 'arb.pending': '等待裁定',
     'arb.moved': '街道已重新处理：裁定仅记录退单是否成立', 'arb.uphold': '支持退单，派往', 'arb.reject': '驳回，退回原部门',
     'arb.uphold_only': '支持退单', 'arb.note': '裁定说明', 'arb.done': '已裁定 #{id}', 'arb.count': '待仲裁 {n} 件',
   },
   en: {
-    'arb.title': 'Arbitration', 'arb.nav': 'Arbitration', 'arb.none': 'no return waits for a ruling', 'arb.ticket': 'ticket', 'arb.by': 'returned by',
+    'arb.nav': 'Arbitration', 'arb.none': 'no return waits for a ruling', 'arb.ticket': 'ticket', 'arb.by': 'returned by',
     'arb.named': 'names as responsible', 'arb.reason': 'reason', 'arb.at': 'returned at', 'arb.pending': 'waiting for the ruling',
     'arb.moved': 'the street office acted since: the ruling only records whether the return counts', 'arb.uphold': 'uphold, send to', 'arb.reject': 'reject, back to the returner',
     'arb.uphold_only': 'uphold', 'arb.note': 'note on the ruling', 'arb.done': 'ruled on #{id}', 'arb.count': '{n} waiting',
@@ -31,9 +30,6 @@ register({
 export default {
   id: 'arbitration',
   route: '/arbitration',
-  title: 'arb.title',
-  nav: true,
-  roles: ['supervisor'],
   render(root) {
     const msg = h('p', { id: 'arb-msg', class: 'msg', role: 'status' });
     const list = h('div', { id: 'arb-rows', class: 'cards' });

@@ -14,13 +14,13 @@ import { periodOf, picker } from './period.js';
 
 register({
   zh: {
-    'assess.title': '考核', 'assess.nav': '考核', 'assess.dept': '部门排名', 'assess.street': '街道排名', 'assess.series': '每日走势',
+    'assess.nav': '考核', 'assess.dept': '部门排名', 'assess.street': '街道排名', 'assess.series': '每日走势',
     'assess.red': '红榜', 'assess.black': '黑榜', 'assess.composite': '综合得分', 'assess.rank': '名次', 'assess.volume': '件数',
     'assess.unranked': '件数不足，不排名', 'assess.unit': '单位', 'assess.export': '导出 CSV', 'assess.exporting': '导出中… {n} 行', 'assess.exported': '已导出 {n} 行',
     'assess.bulletin': '月度通报', 'assess.reported': '上报', 'assess.closed': '办结', 'assess.overdue_marks': '超时', 'assess.empty': '（无）',
   },
   en: {
-    'assess.title': 'Assessment', 'assess.nav': 'Assessment', 'assess.dept': 'Departments ranked', 'assess.street': 'Streets ranked', 'assess.series': 'Day by day',
+    'assess.nav': 'Assessment', 'assess.dept': 'Departments ranked', 'assess.street': 'Streets ranked', 'assess.series': 'Day by day',
     'assess.red': 'red list', 'assess.black': 'black list', 'assess.composite': 'composite', 'assess.rank': 'rank', 'assess.volume': 'volume',
     'assess.unranked': 'too few tickets to rank', 'assess.unit': 'unit', 'assess.export': 'export CSV', 'assess.exporting': 'exporting… {n} rows', 'assess.exported': '{n} rows exported',
     'assess.bulletin': 'Monthly bulletin', 'assess.reported': 'reported', 'assess.closed': 'closed', 'assess.overdue_marks': 'overdue', 'assess.empty': '(none)',
@@ -87,9 +87,6 @@ function seriesChart(Chart, canvas, rows, period) {
 export default {
   id: 'assessment',
   route: '/assessment',
-  title: 'assess.title',
-  nav: true,
-  roles: ['supervisor'],
   render(root, params) {
     const period = periodOf(params.query);
     const msg = h('p', { id: 'assess-msg', class: 'msg', role: 'status' });

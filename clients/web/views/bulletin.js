@@ -3,15 +3,14 @@
 // rankings, and the steps that passed their deadline in the month.
 import { call } from '../api.js';
 import { h, replace } from '../dom.js';
-import { nameOf, register, t } from '../i18n.js';
-import { time } from '../format.js';
+import { nameOf, register, t, time } from '../i18n.js';
 import { lists } from '../refdata.js';
 import { rankingTable } from './assessment.js';
 import { periodOf, picker } from './period.js';
 
 register({
   zh: {
-    'bul.title': '月度通报', 'bul.depts': '部门', 'bul.streets': '街道', 'bul.dept_rank': '部门排名', 'bul.street_rank': '街道排名',
+    'bul.depts': '部门', 'bul.streets': '街道', 'bul.dept_rank': '部门排名', 'bul.street_rank': '街道排名',
     'bul.overdue': '超时事项（{shown} / {count}）', 'bul.unit': '单位', 'bul.ticket': '工单', 'bul.kind': '环节', 'bul.deadline': '时限',
     'bul.ended': '完成', 'bul.late': '超时（小时）', 'bul.open': '未完成', 'bul.street': '街道', 'bul.dept': '部门',
     'bul.step.dispatch': '派单', 'bul.step.accept': '接单', 'bul.step.resolve': '处置', 'bul.step.feedback': '反馈',
@@ -23,7 +22,7 @@ register({
     'fig.dissatisfaction_rate': '不满意率', 'fig.return_rate': '退单率', 'fig.reopen_rate': '重办率',
   },
   en: {
-    'bul.title': 'Monthly bulletin', 'bul.depts': 'Departments', 'bul.streets': 'Streets', 'bul.dept_rank': 'Departments ranked', 'bul.street_rank': 'Streets ranked',
+    'bul.depts': 'Departments', 'bul.streets': 'Streets', 'bul.dept_rank': 'Departments ranked', 'bul.street_rank': 'Streets ranked',
     'bul.overdue': 'Overdue steps ({shown} of {count})', 'bul.unit': 'unit', 'bul.ticket': 'ticket', 'bul.kind': 'step', 'bul.deadline': 'deadline',
     'bul.ended': 'ended', 'bul.late': 'late (hours)', 'bul.open': 'still open', 'bul.street': 'street', 'bul.dept': 'department',
     'bul.step.dispatch': 'dispatch', 'bul.step.accept': 'accept', 'bul.step.resolve': 'resolve', 'bul.step.feedback': 'feedback',
@@ -71,8 +70,6 @@ function unitName(list, code, fallback) {
 export default {
   id: 'bulletin',
   route: '/bulletin',
-  title: 'bul.title',
-  roles: ['supervisor'],
   render(root, params) {
     const period = periodOf(params.query);
     const msg = h('p', { id: 'bul-msg', class: 'msg', role: 'status' });

@@ -12,17 +12,18 @@ import { gridPicker } from '../gridmap.js';
 import { boundaries, lists } from '../refdata.js';
 import { photoPicker } from '../upload.js';
 import { board, field, fold, ratingSelect, summary } from './sections.js';
+import { addTicketActions } from './ticket.js';
 
 register({
   zh: {
-    'coll.title': '上报与我的工单', 'coll.report': '上报问题', 'coll.category': '类别', 'coll.grid': '网格',
+    'coll.report': '上报问题', 'coll.category': '类别', 'coll.grid': '网格',
     'coll.description': '问题描述', 'coll.address': '地址', 'coll.submit': '上报', 'coll.reported': '已上报：工单 #{id}',
     'coll.mine': '我的上报', 'coll.feedback': '待我确认', 'coll.confirm': '确认办结', 'coll.rating': '评分', 'coll.comment': '评语',
     'coll.reopen': '重新办理', 'coll.reason': '原因', 'coll.need': '请填写类别、网格和问题描述',
     'coll.none': '您还没有上报过问题', 'coll.nofeedback': '没有待您确认的工单', 'coll.map': '在地图上点选网格', 'coll.nogrids': '此账号没有可上报的网格，请联系管理员',
   },
   en: {
-    'coll.title': 'Report and my tickets', 'coll.report': 'Report a problem', 'coll.category': 'category', 'coll.grid': 'grid',
+    'coll.report': 'Report a problem', 'coll.category': 'category', 'coll.grid': 'grid',
     'coll.description': 'description', 'coll.address': 'address', 'coll.submit': 'report', 'coll.reported': 'reported: ticket #{id}',
     'coll.mine': 'My reports', 'coll.feedback': 'Waiting for my confirmation', 'coll.confirm': 'confirm', 'coll.rating': 'rating', 'coll.comment': 'comment',
     'coll.reopen': 'reopen', 'coll.reason': 'reason', 'coll.need': 'give the category, the grid and a description',
@@ -110,12 +111,12 @@ export function reportForm(ctx) {
   return { el: form, remove: map.remove };
 }
 
+// On the ticket page: the same, on the collector's own reports.
+addTicketActions('collector', (tk, ctx, act) => (tk.reporter_id === ctx.me.id ? reporterActions(tk, act) : []));
+
 export default {
   id: 'collector',
   route: '/collector',
-  title: 'coll.title',
-  roles: ['collector'],
-  nav: true,
   render(root, params, ctx) {
     const form = reportForm(ctx);
     root.append(h('h1', {}, t('coll.report')), form.el);

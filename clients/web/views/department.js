@@ -10,17 +10,18 @@ import { register, t } from '../i18n.js';
 import { photoPicker } from '../upload.js';
 import * as wt from '../worktime.js';
 import { board, deptSelect, field, fold, span, summary } from './sections.js';
+import { addTicketActions } from './ticket.js';
 
 register({
   zh: {
-    'dept.title': '部门工作台', 'dept.accept_sec': '待接单', 'dept.progress': '处置中',
+    'dept.accept_sec': '待接单', 'dept.progress': '处置中',
     'dept.accept': '接单', 'dept.return': '退单', 'dept.reason': '退单原因', 'dept.responsible': '应由哪个部门办理',
     'dept.resolve': '处置完成', 'dept.note': '处置说明', 'dept.ext': '申请延期', 'dept.until': '延期至', 'dept.ext_reason': '延期理由',
     'dept.left': '剩余 {s}（工作时间）', 'dept.left_urgent': '剩余 {s}', 'dept.late': '已超时 {s}（工作时间）', 'dept.late_urgent': '已超时 {s}',
     'dept.ext_pending': '延期申请待批：', 'dept.bad_until': '请填写延期时间',
   },
   en: {
-    'dept.title': 'Department', 'dept.accept_sec': 'To accept', 'dept.progress': 'In progress',
+    'dept.accept_sec': 'To accept', 'dept.progress': 'In progress',
     'dept.accept': 'accept', 'dept.return': 'return', 'dept.reason': 'reason for returning', 'dept.responsible': 'department responsible',
     'dept.resolve': 'resolve', 'dept.note': 'what was done', 'dept.ext': 'ask for an extension', 'dept.until': 'until', 'dept.ext_reason': 'reason',
     'dept.left': '{s} left (working time)', 'dept.left_urgent': '{s} left', 'dept.late': 'overdue by {s} (working time)', 'dept.late_urgent': 'overdue by {s}',
@@ -106,12 +107,11 @@ export function departmentActions(tk, act, ctx) {
   return out;
 }
 
+addTicketActions('department', (tk, ctx, act) => departmentActions(tk, act, ctx));
+
 export default {
   id: 'department',
   route: '/department',
-  title: 'dept.title',
-  roles: ['department'],
-  nav: true,
   render(root, params, ctx) {
     root.append(h('h1', {}, t('dept.title')));
     const b = board(root, {

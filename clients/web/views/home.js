@@ -5,14 +5,12 @@
 import { h } from '../dom.js';
 import { register, t } from '../i18n.js';
 import { go } from '../router.js';
+import { mainFor } from './registry.js';
 
 register({
-  zh: { 'home.title': '首页', 'home.open': '打开工单', 'home.number': '工单号', 'home.go': '打开', 'home.search': '查询工单' },
-  en: { 'home.title': 'Home', 'home.open': 'Open a ticket', 'home.number': 'ticket number', 'home.go': 'open', 'home.search': 'Search tickets' },
+  zh: { 'home.open': '打开工单', 'home.number': '工单号', 'home.go': '打开', 'home.search': '查询工单' },
+  en: { 'home.open': 'Open a ticket', 'home.number': 'ticket number', 'home.go': 'open', 'home.search': 'Search tickets' },
 });
-
-// Each role's main screen (its route).
-export const MAIN = { street: '/street', department: '/department', collector: '/collector', supervisor: '/board' };
 
 function startPage(root) {
   const num = h('input', { id: 'home-ticket', type: 'number', min: '1', 'aria-label': t('home.number'), placeholder: t('home.number') });
@@ -27,12 +25,11 @@ export default [
   {
     id: 'home',
     route: '/',
-    title: 'home.title',
     render(root, params, ctx) {
-      const main = ctx && ctx.me && MAIN[ctx.me.role];
+      const main = ctx && ctx.me && mainFor(ctx.me.role);
       if (main && location.hash !== '#' + main) { location.replace('#' + main); return; }
       startPage(root);
     },
   },
-  { id: 'start', route: '/home', title: 'home.title', render: startPage },
+  { id: 'start', route: '/home', render: startPage },
 ];

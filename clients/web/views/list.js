@@ -6,21 +6,20 @@
 import { call } from '../api.js';
 import * as events from '../events.js';
 import { h, replace } from '../dom.js';
-import { nameOf, register, t } from '../i18n.js';
-import { stateName, time } from '../format.js';
+import { nameOf, register, stateName, t, time } from '../i18n.js';
 import { lists, name } from '../refdata.js';
 import { go } from '../router.js';
 
 register({
   zh: {
-    'list.title': '工单查询', 'list.nav': '查询', 'list.state': '状态', 'list.category': '类别', 'list.grid': '网格',
+    'list.nav': '查询', 'list.state': '状态', 'list.category': '类别', 'list.grid': '网格',
     'list.department': '部门', 'list.overdue': '仅超时', 'list.text': '关键词', 'list.from': '上报自', 'list.to': '上报至',
     'list.any': '全部', 'list.search': '查询', 'list.more': '下一页', 'list.none': '没有符合条件的工单',
     'list.id': '编号', 'list.description': '描述', 'list.created': '上报时间', 'list.due': '时限',
     'list.new': '有新上报的工单', 'list.refresh': '刷新', 'list.count': '共显示 {n} 件',
   },
   en: {
-    'list.title': 'Search tickets', 'list.nav': 'Search', 'list.state': 'state', 'list.category': 'category', 'list.grid': 'grid',
+    'list.nav': 'Search', 'list.state': 'state', 'list.category': 'category', 'list.grid': 'grid',
     'list.department': 'department', 'list.overdue': 'overdue only', 'list.text': 'text', 'list.from': 'reported from', 'list.to': 'reported before',
     'list.any': 'any', 'list.search': 'search', 'list.more': 'next page', 'list.none': 'no ticket matches',
     'list.id': 'no.', 'list.description': 'description', 'list.created': 'reported', 'list.due': 'deadline',
@@ -43,9 +42,6 @@ const dayStart = (d) => d + 'T00:00:00+08:00';
 export default {
   id: 'list',
   route: '/list',
-  title: 'list.title',
-  nav: true,
-  navHref: '/list',
   render(root, params) {
     const q = params.query;
     const v = (k) => q.get(k) || '';

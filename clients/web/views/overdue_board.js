@@ -7,20 +7,19 @@
 import { call } from '../api.js';
 import * as events from '../events.js';
 import { h, replace } from '../dom.js';
-import { register, t } from '../i18n.js';
-import { stateName, time } from '../format.js';
+import { register, stateName, t, time } from '../i18n.js';
 import { name } from '../refdata.js';
 
 register({
   zh: {
-    'board.title': '超时督办', 'board.nav': '超时', 'board.late': '超时', 'board.due': '时限', 'board.dept': '部门',
+    'board.nav': '超时', 'board.late': '超时', 'board.due': '时限', 'board.dept': '部门',
     'board.street': '街道', 'board.state': '状态', 'board.desc': '描述', 'board.urge': '督办', 'board.note': '督办说明',
     'board.urged': '已督办 #{id}', 'board.more': '加载更多', 'board.none': '没有超时工单', 'board.all': '全部',
     'board.by_dept': '按部门', 'board.by_street': '按街道', 'board.shown': '显示 {n} / 已加载 {m} 件',
     'board.hours': '{h} 小时', 'board.days': '{d} 天 {h} 小时', 'board.none_dept': '（未派单）', 'board.id': '编号',
   },
   en: {
-    'board.title': 'Overdue board', 'board.nav': 'Overdue', 'board.late': 'late by', 'board.due': 'deadline', 'board.dept': 'department',
+    'board.nav': 'Overdue', 'board.late': 'late by', 'board.due': 'deadline', 'board.dept': 'department',
     'board.street': 'street', 'board.state': 'state', 'board.desc': 'description', 'board.urge': 'urge', 'board.note': 'note for the urge',
     'board.urged': 'urged #{id}', 'board.more': 'load more', 'board.none': 'no overdue ticket', 'board.all': 'all',
     'board.by_dept': 'by department', 'board.by_street': 'by street', 'board.shown': '{n} shown of {m} loaded',
@@ -28,10 +27,9 @@ register({
   },
 });
 
+// the first page is registry.js's `first` for the board: app.js asks for it
+// at page start, and this first call takes its answer (api.js)
 const PAGE = 100;
-// The first page, asked for at page start (prefetch, app.js): taken
-// (synchronously) by the board's first render, dropped by app.js otherwise.
-let early = null;
 
 export function lateBy(due) {
   const s = Math.max(0, (Date.now() - new Date(due).getTime()) / 1000);
@@ -42,14 +40,6 @@ export function lateBy(due) {
 export default {
   id: 'board',
   route: '/board',
-  title: 'board.title',
-  nav: true,
-  roles: ['supervisor'],
-  prefetch() {
-    early = call('overdue', { limit: PAGE });
-    early.catch(() => {}); // reported by the load that takes it
-    return () => { early = null; };
-  },
   render(root) {
     const msg = h('p', { id: 'board-msg', class: 'msg', role: 'status' });
     const groups = h('section', { id: 'board-groups', class: 'groups' });
@@ -124,14 +114,7 @@ export default {
       try {
         const f = { limit: fresh ? Math.min(Math.max(PAGE, tickets.length), 200) : PAGE };
         if (!fresh && next !== null) f.after = next;
-        let r;
-        if (early && fresh && !tickets.length) {
-          const p = early;
-          early = null;
-          r = await p;
-        } else {
-          r = await call('overdue', f);
-        }
+        const r = await call('overdue', f);
         if (gone) return;
         tickets = fresh ? r.tickets : tickets.concat(r.tickets);
         next = r.next ?? null;

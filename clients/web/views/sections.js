@@ -7,8 +7,7 @@
 import { call } from '../api.js';
 import * as events from '../events.js';
 import { h, replace } from '../dom.js';
-import { nameOf, register, t } from '../i18n.js';
-import { stateName, time } from '../format.js';
+import { nameOf, register, stateName, t, time } from '../i18n.js';
 import { lists, name } from '../refdata.js';
 
 register({

@@ -8,28 +8,30 @@
 // collector's form (reportForm), folded away until opened.
 import { call, callAll } from '../api.js';
 import { h, replace } from '../dom.js';
-import { nameOf, register, t } from '../i18n.js';
+import { nameOf, register, t, time } from '../i18n.js';
 import { name } from '../refdata.js';
-import { time } from '../format.js';
 import { reportForm } from './collector.js';
 import { board, deptSelect, field, fold, ratingSelect, summary } from './sections.js';
+import { addTicketActions } from './ticket.js';
 
 register({
   zh: {
-    'street.title': '街道工作台', 'street.nav': '工作台',
+    'street.nav': '工作台',
     'street.overdue': '本街道超时事项', 'street.inbox': '待派单', 'street.returns': '退回待重派', 'street.feedback': '待反馈确认',
     'street.proposed': '建议派往：{d}', 'street.noroute': '无派单规则，请选择部门', 'street.dispatch_to': '派往 {d}',
     'street.override': '改派其他部门', 'street.dept': '部门', 'street.returned': '{d} 退回：', 'street.named': '退单部门认为应由 {d} 办理',
     'street.confirm': '确认办结', 'street.rating': '评分', 'street.comment': '评语', 'street.reopen': '重新办理', 'street.reason': '原因',
     'street.report': '代为上报问题', 'street.urge': '督办', 'street.note': '说明', 'street.ext': '延期申请至 {u}：', 'street.grant': '同意延期', 'street.deny': '驳回延期',
+    'street.cancel': '撤销', 'street.dup': '重复工单号（可选）',
   },
   en: {
-    'street.title': 'Street office', 'street.nav': 'Desk',
+    'street.nav': 'Desk',
     'street.overdue': 'Overdue in this street', 'street.inbox': 'To dispatch', 'street.returns': 'Returned, to dispatch again', 'street.feedback': 'Waiting for feedback',
     'street.proposed': 'proposed: {d}', 'street.noroute': 'no routing rule: choose a department', 'street.dispatch_to': 'dispatch to {d}',
     'street.override': 'dispatch elsewhere', 'street.dept': 'department', 'street.returned': 'returned by {d}: ', 'street.named': 'the returner names {d} as responsible',
     'street.confirm': 'confirm', 'street.rating': 'rating', 'street.comment': 'comment', 'street.reopen': 'reopen', 'street.reason': 'reason',
     'street.report': 'Report a problem for someone', 'street.urge': 'urge', 'street.note': 'note', 'street.ext': 'extension asked until {u}: ', 'street.grant': 'grant', 'street.deny': 'deny',
+    'street.cancel': 'cancel', 'street.dup': 'duplicate of ticket no. (optional)',
   },
 });
 
@@ -124,12 +126,21 @@ export function streetActions(tk, act) {
   return out;
 }
 
+// On the ticket page: the same, and a report cancelled (e.g. as a duplicate).
+addTicketActions('street', (tk, ctx, act) => {
+  const out = streetActions(tk, act);
+  if (tk.state === 'reported') {
+    const reason = h('input', { class: 'reason', maxlength: '4000' });
+    const dup = h('input', { class: 'dup', type: 'number', min: '1' });
+    out.push(fold('act-cancel', t('street.cancel'), [field(t('street.reason'), reason), field(t('street.dup'), dup)],
+      () => act('cancel', { ...(reason.value.trim() ? { reason: reason.value.trim() } : {}), ...(dup.value ? { duplicate_of: Number(dup.value) } : {}) })));
+  }
+  return out;
+});
+
 export default {
   id: 'street',
   route: '/street',
-  title: 'street.title',
-  roles: ['street'],
-  nav: true,
   render(root, params, ctx) {
     // built on first opening: the map needs a visible box to fit its grids
     let form = null;

@@ -5,19 +5,21 @@
 // updates the fields, without a reload.  A comment sends the version the
 // user saw: a stale page gets the conflict message.
 //
-// Role modules add their actions with addTicketActions(fn): fn(ticket, ctx,
-// act) returns elements (buttons, small forms) shown under the fields;
+// Role modules add their actions with addTicketActions(role, fn): fn(ticket,
+// ctx, act) returns elements (buttons, small forms) shown under the fields;
 // act(op, fields) runs an op with the shown version and reports errors here.
+// The page loads the module of the viewer's role that adds them
+// (registry.js ACTIONS) and draws them once it is in.
 import { call } from '../api.js';
 import * as events from '../events.js';
 import { h, replace } from '../dom.js';
-import { nameOf, register, t } from '../i18n.js';
-import { actionName, roleName, stateName, time } from '../format.js';
+import { actionName, nameOf, register, roleName, stateName, t, time } from '../i18n.js';
 import { name } from '../refdata.js';
+import { loadActions } from './registry.js';
 
 register({
   zh: {
-    'ticket.title': '工单 #{id}', 'ticket.state': '状态', 'ticket.category': '类别', 'ticket.urgent': '紧急',
+    'ticket.state': '状态', 'ticket.category': '类别', 'ticket.urgent': '紧急',
     'ticket.grid': '网格', 'ticket.street': '街道', 'ticket.department': '承办部门', 'ticket.description': '问题描述',
     'ticket.address': '地址', 'ticket.created': '上报时间', 'ticket.due': '当前时限', 'ticket.overdue': '已超时',
     'ticket.ext': '延期申请', 'ticket.rating': '评价', 'ticket.version': '版本', 'ticket.timeline': '处理经过',
@@ -29,7 +31,7 @@ register({
     'close.confirmed': '确认办结', 'close.no_feedback': '逾期未反馈，自动办结', 'close.cancelled': '撤销',
   },
   en: {
-    'ticket.title': 'Ticket #{id}', 'ticket.state': 'state', 'ticket.category': 'category', 'ticket.urgent': 'urgent',
+    'ticket.state': 'state', 'ticket.category': 'category', 'ticket.urgent': 'urgent',
     'ticket.grid': 'grid', 'ticket.street': 'street', 'ticket.department': 'department', 'ticket.description': 'description',
     'ticket.address': 'address', 'ticket.created': 'reported', 'ticket.due': 'current deadline', 'ticket.overdue': 'overdue',
     'ticket.ext': 'extension requested', 'ticket.rating': 'rating', 'ticket.version': 'version', 'ticket.timeline': 'timeline',
@@ -42,9 +44,9 @@ register({
   },
 });
 
-const actionProviders = [];
-export function addTicketActions(fn) {
-  actionProviders.push(fn);
+const actionProviders = new Map(); // role -> fn
+export function addTicketActions(role, fn) {
+  actionProviders.set(role, fn);
 }
 
 // A photo through photo_get's chunks, as a Blob URL (revoked on leaving).
@@ -82,7 +84,6 @@ function dataLines(ev) {
 export default {
   id: 'ticket',
   route: '/ticket/:id',
-  title: 'ticket.title',
   render(root, params, ctx) {
     const id = Number(params.id);
     const st = { ticket: null, seen: new Set(), lastSeq: 0, next: null, photos: new Map(), urls: [], busy: Promise.resolve(), gone: false };
@@ -126,9 +127,19 @@ export default {
           tk.close_kind ? field(t('ticket.closed_kind'), t('close.' + tk.close_kind), 'close-kind') : null,
           field(t('ticket.version'), String(tk.version), 'version'),
           h('dd', { class: 'muted' }, t('ticket.counts', { r: tk.return_count, o: tk.reopen_count, u: tk.urge_count }))));
-      const act = (op, fields) => run(op, fields);
-      replace(actions, actionProviders.map((fn) => fn(tk, ctx, act)));
+      drawActions();
     }
+
+    function drawActions() {
+      const fn = actionsIn && actionProviders.get(ctx.me.role);
+      replace(actions, fn ? fn(st.ticket, ctx, (op, fields) => run(op, fields)) : []);
+    }
+
+    let actionsIn = false;
+    loadActions(ctx.me.role).then(() => {
+      actionsIn = true;
+      if (st.ticket && !st.gone) drawActions();
+    }).catch((e) => { if (!st.gone) show('error', e.message); });
 
     function photoEl(p) {
       const img = h('img', { class: 'photo', alt: t('ticket.photo') + ' #' + p.id, dataset: { photo: p.id } });

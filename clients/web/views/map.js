@@ -1,31 +1,22 @@
-// The supervisor's screens (issue 15 §2): the overdue board, the
-// arbitration queue, the assessment with its bulletin (their own modules),
-// and the grid map here: every grid of places coloured by its open and
-// overdue tickets (grid_load), a click lists the grid's overdue tickets.
-// Live: a deadline passing or a ticket opened or closed anywhere reloads
-// the counts (once for a burst).
+// The grid map (#/map, the supervisor's): every grid of places coloured by
+// its open and overdue tickets (grid_load), a click lists the grid's
+// overdue tickets.  Live: a deadline passing or a ticket opened or closed
+// anywhere reloads the counts (once for a burst).
 import { call } from '../api.js';
 import * as events from '../events.js';
 import { h } from '../dom.js';
 import { nameOf, register, t } from '../i18n.js';
 import { gridMap } from '../gridmap.js';
 import { boundaries } from '../refdata.js';
-import arbitration from './arbitration.js';
-import assessment from './assessment.js';
-import board from './overdue_board.js';
-import bulletin from './bulletin.js';
 
 register({
-  zh: { 'map.title': '网格地图', 'map.nav': '地图', 'map.legend': '颜色：橙色有在办工单，红色有超时工单。点击网格查看其名称和工单', 'map.picked': '网格：{name}（在办 {open}，超时 {overdue}）', 'map.list': '查看工单' },
-  en: { 'map.title': 'Grid map', 'map.nav': 'Map', 'map.legend': 'orange: open tickets; red: overdue tickets. Click a grid for its name and tickets', 'map.picked': 'grid: {name} ({open} open, {overdue} overdue)', 'map.list': 'show its tickets' },
+  zh: { 'map.nav': '地图', 'map.legend': '颜色：橙色有在办工单，红色有超时工单。点击网格查看其名称和工单', 'map.picked': '网格：{name}（在办 {open}，超时 {overdue}）', 'map.list': '查看工单' },
+  en: { 'map.nav': 'Map', 'map.legend': 'orange: open tickets; red: overdue tickets. Click a grid for its name and tickets', 'map.picked': 'grid: {name} ({open} open, {overdue} overdue)', 'map.list': 'show its tickets' },
 });
 
-const map = {
+export default {
   id: 'map',
   route: '/map',
-  title: 'map.title',
-  nav: true,
-  roles: ['supervisor'],
   render(root) {
     const box = h('div', { id: 'gridmap', class: 'mapbox' });
     const picked = h('p', { id: 'map-picked', class: 'msg msg-info' });
@@ -66,5 +57,3 @@ const map = {
     return () => { gone = true; clearTimeout(timer); for (const f of off) f(); if (m) m.remove(); };
   },
 };
-
-export default [board, arbitration, assessment, bulletin, map];
