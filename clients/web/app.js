@@ -58,7 +58,18 @@ function draw() {
   replace(document.body, header(), mainEl);
   document.title = t('app.title');
   const r = router.render(mainEl, ctx);
+  markNav();
   if (!firstRender) firstRender = r.catch(() => {});
+}
+
+// The header's link to the screen shown is marked (aria-current; app.css
+// draws it), so the clerk sees where they are.
+function markNav() {
+  const found = router.parse(location.hash, VIEWS);
+  for (const a of document.querySelectorAll('header .nav a')) {
+    if (found && a.dataset.nav === found.view.id) a.setAttribute('aria-current', 'page');
+    else a.removeAttribute('aria-current');
+  }
 }
 
 async function boot() {
@@ -80,7 +91,7 @@ async function boot() {
   }
   for (const v of viewsFor(ctx.me.role)) router.addView(v);
   events.start();
-  window.addEventListener('hashchange', () => router.render());
+  window.addEventListener('hashchange', () => { router.render(); markNav(); });
   draw();
   // the first screen has taken its answer; if another came up (another
   // role, or the address changed meanwhile), it is not kept to be shown

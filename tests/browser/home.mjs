@@ -14,10 +14,15 @@ await run(async (browser) => {
     await page.waitForFunction((h) => location.hash === h, hash);
     await page.waitForSelector(`#conn-state[data-state="connected"]`);
     check(await page.locator('#home-ticket').count() === 0, `${login}: #/ is ${hash}`);
+    // the header marks the screen shown, and only it
+    const marked = await page.$$eval('header .nav a[aria-current="page"]', (as) => as.map((a) => a.getAttribute('href')));
+    check(marked.length === 1 && marked[0] === hash, `${login}: the header marks ${hash} (${marked.join(' ')})`);
     // the start page, by its own route
     await page.goto(process.env.STREETD_URL + '/#/home');
     await page.waitForSelector('#home-ticket');
     check(true, `${login}: #/home is the start page`);
+    await page.waitForFunction((h) => !document.querySelector(`header .nav a[href="${h}"][aria-current]`), hash);
+    check(true, `${login}: on #/home the main screen's link is no longer marked`);
     // the brand link: home, so the main screen again
     await page.click('.top a.brand');
     await page.waitForFunction((h) => location.hash === h, hash);

@@ -61,6 +61,9 @@ await run(async (browser) => {
   await boardRow(page, b);
   const order = await page.$$eval('#board-rows tr', (trs) => trs.map((tr) => Number(tr.dataset.ticket)));
   check(order.indexOf(a) < order.indexOf(b), `most overdue first (${a} before ${b})`);
+  // seconds late: minutes, not "0 小时" (which read as not late)
+  const lateB = await page.textContent(`#board-rows tr[data-ticket="${b}"] td.late`);
+  check(/^\d+ 分钟$/.test(lateB), `under an hour late shows minutes: "${lateB}"`);
   const api = streetctl('ma.jun', 'overdue');
   const first = (api.tickets || api).slice(0, order.length).map((x) => x.id);
   check(JSON.stringify(first) === JSON.stringify(order.slice(0, first.length)), 'in the order of the overdue op');
@@ -146,6 +149,17 @@ await run(async (browser) => {
   check(JSON.stringify(got.data) === JSON.stringify(want.map((x) => x.composite)), 'and its composites');
   check(await as.locator('#dept-ranking tbody tr').count() === ranking.rows.length, 'the ranking table has every row');
   await shot(as, 'supervisor-assessment');
+  // the month picker speaks the page's language, not the browser's, and goes
+  // to the month chosen
+  const shown = await as.$eval('#assess-month', (el) => el.options[el.selectedIndex].textContent);
+  check(shown === '2025年3月', `the month picker shows 2025-03 as "${shown}"`);
+  await as.selectOption('#assess-month', '2025-02');
+  await as.click('form.period button[type="submit"]');
+  await as.waitForFunction(() => location.hash === '#/assessment?month=2025-02');
+  await as.waitForSelector('#chart-series[data-ready="1"]');
+  check(true, 'choosing 2025-02 shows #/assessment?month=2025-02');
+  await as.goto(process.env.STREETD_URL + '/#/assessment?month=2025-03');
+  await as.waitForSelector('#chart-series[data-ready="1"]');
 
   // the export download = streetctl export --format csv, byte for byte
   const [dl] = await Promise.all([as.waitForEvent('download'), as.click('#export')]);

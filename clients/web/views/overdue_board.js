@@ -16,14 +16,14 @@ register({
     'board.street': '街道', 'board.state': '状态', 'board.desc': '描述', 'board.urge': '督办', 'board.note': '督办说明',
     'board.urged': '已督办 #{id}', 'board.more': '加载更多', 'board.none': '没有超时工单', 'board.all': '全部',
     'board.by_dept': '按部门', 'board.by_street': '按街道', 'board.shown': '显示 {n} / 已加载 {m} 件',
-    'board.hours': '{h} 小时', 'board.days': '{d} 天 {h} 小时', 'board.none_dept': '（未派单）', 'board.id': '编号',
+    'board.minutes': '{m} 分钟', 'board.hours': '{h} 小时', 'board.days': '{d} 天 {h} 小时', 'board.none_dept': '（未派单）', 'board.id': '编号',
   },
   en: {
     'board.nav': 'Overdue', 'board.late': 'late by', 'board.due': 'deadline', 'board.dept': 'department',
     'board.street': 'street', 'board.state': 'state', 'board.desc': 'description', 'board.urge': 'urge', 'board.note': 'note for the urge',
     'board.urged': 'urged #{id}', 'board.more': 'load more', 'board.none': 'no overdue ticket', 'board.all': 'all',
     'board.by_dept': 'by department', 'board.by_street': 'by street', 'board.shown': '{n} shown of {m} loaded',
-    'board.hours': '{h} h', 'board.days': '{d} d {h} h', 'board.none_dept': '(not dispatched)', 'board.id': 'no.',
+    'board.minutes': '{m} min', 'board.hours': '{h} h', 'board.days': '{d} d {h} h', 'board.none_dept': '(not dispatched)', 'board.id': 'no.',
   },
 });
 
@@ -34,6 +34,8 @@ const PAGE = 100;
 export function lateBy(due) {
   const s = Math.max(0, (Date.now() - new Date(due).getTime()) / 1000);
   const hrs = Math.floor(s / 3600);
+  // under an hour late: the minutes ("0 h" read as not late at all)
+  if (hrs < 1) return t('board.minutes', { m: Math.floor(s / 60) });
   return hrs >= 24 ? t('board.days', { d: Math.floor(hrs / 24), h: hrs % 24 }) : t('board.hours', { h: hrs });
 }
 
