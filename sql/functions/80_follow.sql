@@ -108,9 +108,10 @@ $$;
 -- Folds the events with seq in (p_after, p_upto] into the facts
 -- (assess_step, assess_ticket) and fold_delta / fold_hist, as if one at a
 -- time in seq order (docs/assessment.md says what counts where).  The caller
--- has settled that no event can still appear in that range.
+-- has settled that no event can still appear in that range.  Planned for
+-- the range at hand each time: a generic plan would guess the range's size.
 CREATE OR REPLACE FUNCTION st_assess_fold(p_after bigint, p_upto bigint) RETURNS void
-LANGUAGE plpgsql AS $$
+LANGUAGE plpgsql SET plan_cache_mode = force_custom_plan AS $$
 BEGIN
 	INSERT INTO pg_temp.fold_ev (seq, at, day, ticket_id, action, to_state, grid_id,
 		category_id, street_id, district_id, rating, upheld_return, moves, ends, starts, seg_last,
@@ -264,8 +265,6 @@ BEGIN
 	FROM em
 	WINDOW wt_prev AS (PARTITION BY em.ticket_id ORDER BY em.seq
 		ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING);
-	-- statistics, so that what follows joins the batch to the big tables by index
-	ANALYZE pg_temp.fold_ev;
 
 	-- the steps open before the batch: their mark and deadline now, their end
 	UPDATE assess_step x

@@ -40,8 +40,54 @@ SET client_min_messages = warning;
 SET ROLE streetd_owner;
 SET search_path = street;
 \i :gen
-SELECT pg_temp.demo_history(20261130, '2026-09-01', '2026-10-15', 0.5);
+SELECT pg_temp.demo_history(20261130, '2026-09-01', '2026-09-22', 0.5);
 \i :fixture
+-- and a ticket with what neither has: an urgent report marked overdue and
+-- urged before dispatch, a return ruled on (rejected) after the street sent
+-- the ticket back, an overdue mark cleared by a granted extension and set
+-- again, a reopen and a second extension
+DO $$
+DECLARE
+	a constant text := 'ta-dept-a';
+	t bigint := pg_temp.ta_ticket('ta-grid2', '2025-06-02 09:00+08', 'closed', a, 'confirmed', 4,
+		'2025-06-05 15:00+08');
+	ev constant text[] := ARRAY[
+		-- action, from, to, at (June 2025, UTC+8), actor, department, data
+		'report||reported|02 09:00|ta.street2||{"urgent": true, "due_at": "2025-06-02T09:10:00+08:00"}',
+		'overdue|reported|reported|02 09:10|||{"due_at": "2025-06-02T09:10:00+08:00"}',
+		'urge|reported|reported|02 09:12|ta.super||{"note": "dispatch it"}',
+		'dispatch|reported|dispatched|02 09:30|ta.street2|ta-dept-a|{"due_at": "2025-06-02T09:40:00+08:00"}',
+		'return|dispatched|reported|02 09:35|ta.dept.a|ta-dept-a|{"reason": "not ours", "due_at": "2025-06-02T09:45:00+08:00"}',
+		'dispatch|reported|dispatched|02 10:00|ta.street2|ta-dept-a|{"due_at": "2025-06-02T10:10:00+08:00"}',
+		'arbitrate|dispatched|dispatched|02 10:05|ta.super|ta-dept-a|{"upheld": false}',
+		'accept|dispatched|accepted|02 10:08|ta.dept.a|ta-dept-a|{"due_at": "2025-06-02T11:08:00+08:00"}',
+		'overdue|accepted|accepted|02 11:08||ta-dept-a|{"due_at": "2025-06-02T11:08:00+08:00"}',
+		'extend_request|accepted|accepted|02 11:10|ta.dept.a|ta-dept-a|{"until": "2025-06-03T12:00:00+08:00", "reason": "parts"}',
+		'extend_grant|accepted|accepted|02 11:20|ta.street2|ta-dept-a|{"until": "2025-06-03T12:00:00+08:00"}',
+		'overdue|accepted|accepted|03 12:00||ta-dept-a|{"due_at": "2025-06-03T12:00:00+08:00"}',
+		'resolve|accepted|resolved|03 13:00|ta.dept.a|ta-dept-a|{"note": "done", "due_at": "2025-06-03T14:00:00+08:00"}',
+		'reopen|resolved|accepted|04 10:00|ta.street2|ta-dept-a|{"reason": "not done", "due_at": "2025-06-04T11:00:00+08:00"}',
+		'extend_grant|accepted|accepted|04 10:30|ta.street2|ta-dept-a|{"until": "2025-06-05T11:00:00+08:00"}',
+		'resolve|accepted|resolved|05 10:00|ta.dept.a|ta-dept-a|{"note": "done", "due_at": "2025-06-05T11:00:00+08:00"}',
+		'confirm|resolved|closed|05 15:00|ta.street2|ta-dept-a|{"rating": 4}'];
+	f text[];
+	seq bigint;
+	ret bigint;
+BEGIN
+	FOR i IN 1 .. cardinality(ev) LOOP
+		f := string_to_array(ev[i], '|');
+		seq := pg_temp.ta_ev(t, f[1], nullif(f[2], '')::ticket_state, f[3]::ticket_state,
+			('2025-06-' || f[4] || '+08')::timestamptz, nullif(f[5], ''), nullif(f[6], ''),
+			CASE WHEN f[1] = 'dispatch' THEN f[7]::jsonb || jsonb_build_object('department_id',
+					(SELECT id FROM department WHERE code = a))
+				WHEN f[1] = 'arbitrate' THEN f[7]::jsonb || jsonb_build_object('return_seq', ret)
+				ELSE f[7]::jsonb END);
+		IF f[1] = 'return' THEN
+			ret := seq;
+		END IF;
+	END LOOP;
+END
+$$;
 EOF
 
 # The workload has what the fold treats apart (else this proves little).
