@@ -63,7 +63,7 @@ $$;
 -- step open before it, that step's overdue mark and deadline so far, the
 -- ticket's facts so far), go to fold_ev; the steps and ticket facts are
 -- written from there, and what each event adds to the rollups goes to
--- fold_delta and fold_hist, one row per counter moved, which
+-- fold_delta and fold_hist, one row per unit it adds to, which
 -- st_assess_flush adds up into the rollups.  Session-local tables with no
 -- index (no WAL), made on the first fold of a session; their rows never
 -- outlive the transaction.
@@ -95,10 +95,8 @@ BEGIN
 			dispatched_before boolean, resolve_met_before boolean,
 			dispatch_end boolean, resolve_end boolean
 		) ON COMMIT DELETE ROWS;
-		CREATE TEMP TABLE fold_delta (
-			day date, grid_id integer, category_id integer, department_id integer,
-			street_id integer, district_id integer, c text, v bigint
-		) ON COMMIT DELETE ROWS;
+		CREATE TEMP TABLE fold_delta (LIKE street.assess_day INCLUDING DEFAULTS)
+			ON COMMIT DELETE ROWS;
 		CREATE TEMP TABLE fold_hist (LIKE street.assess_day_hist INCLUDING DEFAULTS)
 			ON COMMIT DELETE ROWS;
 	END IF;
@@ -326,73 +324,73 @@ BEGIN
 	cleared AS (
 		UPDATE assess_step x SET charged_department_id = NULL FROM rs WHERE x.id = rs.step_id)
 	INSERT INTO pg_temp.fold_delta (day, grid_id, category_id, department_id, street_id,
-		district_id, c, v)
+		district_id, returned_counted, ownerless_s)
 	SELECT st_assess_day(a.at), a.grid_id, a.category_id, coalesce(a.department_id, 0),
-		a.street_id, a.district_id, 'returned_counted', -1
+		a.street_id, a.district_id, -1, 0
 	FROM a
 	UNION ALL
 	SELECT st_assess_day(rs.ended_at), rs.grid_id, rs.category_id, rs.charged_department_id,
-		rs.street_id, rs.district_id, 'ownerless_s', -rs.working_s
+		rs.street_id, rs.district_id, 0, -rs.working_s
 	FROM rs WHERE rs.end_seq < rs.arb_seq;
 
-	-- what each event adds: one row per counter it moves, for whom
+	-- what each event adds, one row for each unit it adds to: the street
+	-- (report, cancel), the holder before it, the one after it, the department
+	-- charged with the time without an owner that it ended
 	INSERT INTO pg_temp.fold_delta (day, grid_id, category_id, department_id, street_id,
-		district_id, c, v)
-	SELECT f.day, f.grid_id, f.category_id, d.department_id, f.street_id, f.district_id, d.c, d.v
+		district_id, reported, cancelled, cancelled_dispatched, open_delta)
+	SELECT f.day, f.grid_id, f.category_id, 0, f.street_id, f.district_id,
+		(f.action = 'report')::integer, (f.action = 'cancel')::integer,
+		(f.action = 'cancel' AND f.dispatched_before)::integer, (f.action = 'report')::integer
 	FROM pg_temp.fold_ev f
-	CROSS JOIN LATERAL (VALUES
-		-- a report: the street's to dispatch
-		(f.action = 'report', 0, 'reported', 1::bigint),
-		(f.action = 'report', 0, 'open_delta', 1),
-		-- events that leave the state alone: whoever holds the ticket
-		(f.action = 'urge', f.old_holder, 'urged', 1),
-		(f.action = 'overdue', f.old_holder, 'overdue_marks', 1),
-		(f.action = 'overdue', f.old_holder, 'overdue_delta',
-			CASE WHEN f.s_kind IS NOT NULL AND NOT f.marked_before THEN 1 ELSE 0 END),
-		(f.action = 'extend_grant' AND f.s_kind = 'resolve' AND f.marked_before, f.old_holder,
-			'overdue_delta', -1),
-		-- the step ends: by the event that counts it, or by another
-		(f.dispatch_end, f.new_holder, 'dispatched', 1),
-		(f.dispatch_end, f.new_holder, 'dispatched_ontime', f.met::integer),
-		(f.dispatch_end, f.new_holder, 'dispatched_tickets',
-			CASE WHEN f.dispatched_before THEN 0 ELSE 1 END),
-		(f.ends AND f.s_kind = 'dispatch' AND f.action = 'cancel', 0, 'cancelled', 1),
-		(f.ends AND f.s_kind = 'dispatch' AND f.action = 'cancel', 0, 'cancelled_dispatched',
-			f.dispatched_before::integer),
-		(f.ends AND f.s_kind = 'accept' AND f.action = 'accept', f.old_holder, 'accept_ended', 1),
-		(f.ends AND f.s_kind = 'accept' AND f.action = 'accept', f.old_holder, 'accepted', 1),
-		(f.ends AND f.s_kind = 'accept' AND f.action = 'accept', f.old_holder, 'accepted_ontime',
-			f.met::integer),
-		(f.ends AND f.s_kind = 'accept' AND f.action = 'return', f.old_holder, 'accept_ended', 1),
-		(f.ends AND f.s_kind = 'accept' AND f.action = 'return', f.old_holder, 'returned', 1),
-		(f.ends AND f.s_kind = 'accept' AND f.action = 'return', f.old_holder,
-			'returned_counted', 1),
-		(f.resolve_end, f.old_holder, 'resolved', 1),
-		(f.resolve_end, f.old_holder, 'resolved_ontime', f.met::integer),
-		(f.ends AND f.s_kind = 'feedback' AND f.action IN ('confirm', 'auto_close'),
-			f.old_holder, 'closed', 1),
-		(f.ends AND f.s_kind = 'feedback' AND f.action IN ('confirm', 'auto_close'),
-			f.old_holder, 'closed_ontime', CASE WHEN f.resolve_met_before THEN 1 ELSE 0 END),
-		(f.ends AND f.s_kind = 'feedback' AND f.action IN ('confirm', 'auto_close'),
-			f.old_holder, 'confirmed', CASE WHEN f.action = 'confirm' THEN 1 ELSE 0 END),
-		(f.ends AND f.s_kind = 'feedback' AND f.action IN ('confirm', 'auto_close'),
-			f.old_holder, 'no_feedback', CASE WHEN f.action = 'auto_close' THEN 1 ELSE 0 END),
-		(f.ends AND f.s_kind = 'feedback' AND f.action IN ('confirm', 'auto_close'),
-			f.old_holder, 'satisfied', CASE WHEN f.rating >= 4 THEN 1 ELSE 0 END),
-		(f.ends AND f.s_kind = 'feedback' AND f.action IN ('confirm', 'auto_close'),
-			f.old_holder, 'dissatisfied', CASE WHEN f.rating <= 2 THEN 1 ELSE 0 END),
-		(f.ends AND f.s_kind = 'feedback' AND f.action = 'reopen', f.old_holder, 'reopened', 1),
-		-- time without an owner after a return: the returning department's
-		(f.charged_end IS NOT NULL AND f.working_s > 0, f.charged_end, 'ownerless_s',
-			f.working_s),
-		-- the open and overdue tickets move to their new holder, or leave
-		(f.ends AND f.marked, f.old_holder, 'overdue_delta', -1),
-		(f.ends AND (f.to_state IN ('closed', 'cancelled') OR f.new_holder <> f.old_holder),
-			f.old_holder, 'open_delta', -1),
-		(f.ends AND f.to_state NOT IN ('closed', 'cancelled') AND f.new_holder <> f.old_holder,
-			f.new_holder, 'open_delta', 1)
-	) AS d (adds, department_id, c, v)
-	WHERE d.adds;
+	WHERE f.action = 'report' OR (f.ends AND f.s_kind = 'dispatch' AND f.action = 'cancel');
+	INSERT INTO pg_temp.fold_delta (day, grid_id, category_id, department_id, street_id,
+		district_id, urged, overdue_marks, overdue_delta, accept_ended, accepted,
+		accepted_ontime, returned, returned_counted, resolved, resolved_ontime, closed,
+		closed_ontime, confirmed, no_feedback, satisfied, dissatisfied, reopened, open_delta)
+	SELECT f.day, f.grid_id, f.category_id, f.old_holder, f.street_id, f.district_id,
+		(f.action = 'urge')::integer, (f.action = 'overdue')::integer,
+		CASE WHEN f.action = 'overdue' AND f.s_kind IS NOT NULL AND NOT f.marked_before THEN 1
+			WHEN f.action = 'extend_grant' AND f.s_kind = 'resolve' AND f.marked_before THEN -1
+			ELSE 0 END
+			- CASE WHEN f.ends AND f.marked THEN 1 ELSE 0 END,
+		CASE WHEN f.x_accept OR f.x_return THEN 1 ELSE 0 END, f.x_accept::integer,
+		(f.x_accept AND f.met)::integer, f.x_return::integer, f.x_return::integer,
+		f.resolve_end::integer, (f.resolve_end AND f.met)::integer,
+		f.x_close::integer, CASE WHEN f.x_close AND f.resolve_met_before THEN 1 ELSE 0 END,
+		(f.x_close AND f.action = 'confirm')::integer,
+		(f.x_close AND f.action = 'auto_close')::integer,
+		CASE WHEN f.x_close AND f.rating >= 4 THEN 1 ELSE 0 END,
+		CASE WHEN f.x_close AND f.rating <= 2 THEN 1 ELSE 0 END,
+		(f.ends AND f.s_kind = 'feedback' AND f.action = 'reopen')::integer,
+		CASE WHEN f.ends AND (f.to_state IN ('closed', 'cancelled')
+			OR f.new_holder <> f.old_holder) THEN -1 ELSE 0 END
+	FROM (SELECT f.*,
+			f.ends AND f.s_kind = 'accept' AND f.action = 'accept' AS x_accept,
+			f.ends AND f.s_kind = 'accept' AND f.action = 'return' AS x_return,
+			f.ends AND f.s_kind = 'feedback' AND f.action IN ('confirm', 'auto_close') AS x_close
+		FROM pg_temp.fold_ev f) f
+	WHERE f.action IN ('urge', 'overdue')
+		OR (f.action = 'extend_grant' AND f.s_kind = 'resolve' AND f.marked_before)
+		OR f.x_accept OR f.x_return OR f.resolve_end OR f.x_close
+		OR (f.ends AND (f.s_kind = 'feedback' AND f.action = 'reopen' OR f.marked
+			OR f.to_state IN ('closed', 'cancelled') OR f.new_holder <> f.old_holder));
+	INSERT INTO pg_temp.fold_delta (day, grid_id, category_id, department_id, street_id,
+		district_id, dispatched, dispatched_ontime, dispatched_tickets, open_delta)
+	SELECT f.day, f.grid_id, f.category_id, f.new_holder, f.street_id, f.district_id,
+		f.dispatch_end::integer, (f.dispatch_end AND f.met)::integer,
+		(f.dispatch_end AND NOT f.dispatched_before)::integer,
+		CASE WHEN f.to_state NOT IN ('closed', 'cancelled') AND f.new_holder <> f.old_holder
+			THEN 1 ELSE 0 END
+	FROM pg_temp.fold_ev f
+	WHERE f.dispatch_end OR (f.ends AND f.to_state NOT IN ('closed', 'cancelled')
+		AND f.new_holder <> f.old_holder);
+	-- time without an owner after a return: the returning department's
+	INSERT INTO pg_temp.fold_delta (day, grid_id, category_id, department_id, street_id,
+		district_id, ownerless_s)
+	SELECT f.day, f.grid_id, f.category_id, f.charged_end, f.street_id, f.district_id,
+		f.working_s
+	FROM pg_temp.fold_ev f
+	WHERE f.charged_end IS NOT NULL AND f.working_s > 0;
 	-- the working time of the steps ended by the event that counts them
 	INSERT INTO pg_temp.fold_hist (day, grid_id, category_id, department_id, street_id,
 		district_id, kind, bucket, n)
@@ -414,37 +412,32 @@ LANGUAGE sql IMMUTABLE AS $$
 $$;
 
 -- Adds the batch's deltas to the daily and monthly rollups and empties them:
--- one INSERT … ON CONFLICT per table, the counters summed per row.
+-- one INSERT … ON CONFLICT per table, the deltas summed per row.
 CREATE OR REPLACE FUNCTION st_assess_flush() RETURNS void
 LANGUAGE plpgsql AS $$
 DECLARE
 	c text[] := st_assess_counters();
 	cols text := array_to_string(c, ', ');
 	sums text;
-	msums text;
 	upd text;
 BEGIN
-	SELECT string_agg(format('coalesce(sum(v) FILTER (WHERE c = %1$L), 0) AS %1$I', x), ', '),
-		string_agg(format('sum(%I)', x), ', '),
-		string_agg(format('%1$I = t.%1$I + excluded.%1$I', x), ', ')
-	INTO sums, msums, upd FROM unnest(c) x;
+	SELECT string_agg(format('sum(%I)', x), ', '), string_agg(format('%1$I = t.%1$I + excluded.%1$I', x), ', ')
+	INTO sums, upd FROM unnest(c) x;
 	EXECUTE format($q$
 		WITH d AS (DELETE FROM pg_temp.fold_delta RETURNING *),
-		g AS MATERIALIZED (
-			SELECT day, grid_id, category_id, department_id, street_id, district_id, %2$s
-			FROM d GROUP BY 1, 2, 3, 4, 5, 6),
 		by_day AS (
 			INSERT INTO assess_day AS t (day, grid_id, category_id, department_id, street_id,
 				district_id, %1$s)
-			SELECT * FROM g
+			SELECT day, grid_id, category_id, department_id, street_id, district_id, %2$s
+			FROM d GROUP BY 1, 2, 3, 4, 5, 6
 			ON CONFLICT (day, grid_id, category_id, department_id) DO UPDATE SET %3$s)
 		INSERT INTO assess_month AS t (month, street_id, category_id, department_id,
 			district_id, %1$s)
 		SELECT date_trunc('month', day)::date, street_id, category_id, department_id,
-			district_id, %4$s
-		FROM g GROUP BY 1, 2, 3, 4, 5
+			district_id, %2$s
+		FROM d GROUP BY 1, 2, 3, 4, 5
 		ON CONFLICT (month, street_id, category_id, department_id) DO UPDATE SET %3$s
-		$q$, cols, sums, upd, msums);
+		$q$, cols, sums, upd);
 	WITH d AS (DELETE FROM pg_temp.fold_hist RETURNING *),
 	by_day AS (
 		INSERT INTO assess_day_hist AS t (day, grid_id, category_id, department_id, street_id,
