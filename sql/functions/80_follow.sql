@@ -106,11 +106,18 @@ $$;
 -- Folds the events with seq in (p_after, p_upto] into the facts
 -- (assess_step, assess_ticket) and fold_delta / fold_hist, as if one at a
 -- time in seq order (docs/assessment.md says what counts where).  The caller
--- has settled that no event can still appear in that range.  Planned for
--- the range at hand each time: a generic plan would guess the range's size.
+-- has settled that no event can still appear in that range.
 CREATE OR REPLACE FUNCTION st_assess_fold(p_after bigint, p_upto bigint) RETURNS void
-LANGUAGE plpgsql SET plan_cache_mode = force_custom_plan AS $$
+LANGUAGE plpgsql AS $$
 BEGIN
+	-- a batch's rows are gone at commit; a second batch in the same
+	-- transaction must not see the first's
+	DELETE FROM pg_temp.fold_ev;
+	-- planned for the range at hand each time (EXECUTE): a kept generic plan
+	-- would guess the range's size.  Not by SET plan_cache_mode on the
+	-- function: that would hold for the working-time function it calls too,
+	-- and plan its queries at every call.
+	EXECUTE $fold$
 	INSERT INTO pg_temp.fold_ev (seq, at, day, ticket_id, action, to_state, grid_id,
 		category_id, street_id, district_id, rating, upheld_return, moves, ends, starts, seg_last,
 		seg_marked, tk_last, s_id, s_kind, s_start_seq, s_started_at, s_deadline, s_department,
@@ -128,7 +135,7 @@ BEGIN
 				AS reported
 		FROM ticket_event e
 		LEFT JOIN assess_ticket t ON t.ticket_id = e.ticket_id
-		WHERE e.seq > p_after AND e.seq <= p_upto),
+		WHERE e.seq > $1 AND e.seq <= $2),
 	b1 AS (
 		-- an event of a ticket whose report was never folded changes nothing
 		-- (cannot happen: report is a ticket's first event)
@@ -262,7 +269,8 @@ BEGIN
 		em.dispatch_end, em.resolve_end
 	FROM em
 	WINDOW wt_prev AS (PARTITION BY em.ticket_id ORDER BY em.seq
-		ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING);
+		ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)
+	$fold$ USING p_after, p_upto;
 
 	-- the steps open before the batch: their mark and deadline now, their end
 	UPDATE assess_step x
