@@ -50,3 +50,12 @@ DROP FUNCTION IF EXISTS st_o311_requests(integer, text, text, timestamptz, times
 DROP FUNCTION IF EXISTS st_o311_json(bigint[]);
 -- issue 15: places can leave the grids' boundaries out (p_boundaries).
 DROP FUNCTION IF EXISTS st_places(integer);
+-- session 7: the follower folds a batch set-wise (80_follow.sql, st_assess_fold
+-- over a seq range); the per-event fold and its helpers are gone.
+DROP FUNCTION IF EXISTS st_assess_fold(ticket_event);
+DROP FUNCTION IF EXISTS st_assess_add(ticket_event, date, integer, integer, integer, integer,
+	integer, integer, integer, integer, integer, integer, integer, integer, integer, integer,
+	integer, integer, integer, integer, integer, integer, integer, integer, integer, integer,
+	integer, bigint);
+DROP FUNCTION IF EXISTS st_assess_hist_add(ticket_event, date, integer, text, bigint);
+DROP FUNCTION IF EXISTS st_assess_delta_tables();

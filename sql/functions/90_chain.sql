@@ -61,10 +61,14 @@ DECLARE
 	snap_xmin xid8;
 	newest bigint;
 	settled bigint := 0;
-	e ticket_event;
+	e record;
 	h bytea;
 	n integer := 0;
 	blocked boolean := false;
+	-- the batch's rows, inserted in one statement at the end
+	seqs bigint[] := '{}';
+	prevs bigint[] := '{}';
+	hashes bytea[] := '{}';
 BEGIN
 	PERFORM pg_advisory_xact_lock(hashtext('streetd.chain'));
 	SELECT * INTO STRICT st FROM chain_state;
@@ -73,21 +77,26 @@ BEGIN
 	IF st.probe IS NOT NULL AND snap_xmin > st.probe THEN
 		settled := st.probe_seq;
 	END IF;
-	FOR e IN SELECT * FROM ticket_event t WHERE t.seq > st.last_seq ORDER BY t.seq
-		LIMIT p_limit
+	-- each hash needs the one before it, so they are computed in turn; the
+	-- canonical texts come with the events
+	FOR e IN SELECT t.seq, st_event_canonical(t) AS canonical FROM ticket_event t
+		WHERE t.seq > st.last_seq ORDER BY t.seq LIMIT p_limit
 	LOOP
 		IF e.seq > st.last_seq + 1 AND e.seq - 1 > settled THEN
 			blocked := true;
 			EXIT;
 		END IF;
-		h := st_chain_hash(st.head, st_event_canonical(e));
-		INSERT INTO event_hash (seq, prev_seq, hash)
-			VALUES (e.seq, nullif(st.head_seq, 0), h);
+		h := st_chain_hash(st.head, e.canonical);
+		n := n + 1;
+		seqs[n] := e.seq;
+		prevs[n] := nullif(st.head_seq, 0);
+		hashes[n] := h;
 		st.head := h;
 		st.head_seq := e.seq;
 		st.last_seq := e.seq;
-		n := n + 1;
 	END LOOP;
+	INSERT INTO event_hash (seq, prev_seq, hash)
+	SELECT * FROM unnest(seqs, prevs, hashes);
 	IF blocked THEN
 		IF st.probe IS NULL OR snap_xmin > st.probe THEN
 			st.probe := pg_current_xact_id();
