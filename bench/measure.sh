@@ -385,34 +385,34 @@ bench_growth_add() {
 		-c "VACUUM ANALYZE street.ticket_event" >/dev/null
 }
 
+# bench_growth_to N LABEL: add tickets up to N (none if there are as many),
+# fold their events, time the queries, on the primary and the standby.
+bench_growth_to() {
+	local n=$1 label=$2 have t0
+	have="$(bench_sql "SELECT count(*) FROM street.ticket")"
+	st_log "growth: adding $((n > have ? n - have : 0)) tickets (to $(bench_fmt "$n"))"
+	t0=$SECONDS
+	bench_growth_add $((n - have))
+	echo "  generated in $((SECONDS - t0)) s" >&2
+	bench_growth_follow "$label"
+	bench_growth_time "$label"
+	bench_standby_time "$label" # bench/standby.sh
+}
+
 # 5. Growth: 1 million tickets (and 10 million with BENCH_BIG=1).  A reused
 # database (BENCH_REUSE_DB=1) that already holds more than a million tickets
-# goes straight to the 10 M step (BENCH_BIG=1) or is measured as it is.
+# goes straight to the 10 M step (BENCH_BIG=1).
 bench_measure_growth() {
-	local have t0 q
+	local q
 	bench_daemon_stop # its sweeper would mark the generated tickets meanwhile
-	have="$(bench_sql "SELECT count(*) FROM street.ticket")"
-	if ((have <= 1000000)); then
-		st_log "growth: adding $((1000000 - have)) tickets (to 1,000,000)"
-		t0=$SECONDS
-		bench_growth_add $((1000000 - have))
-		echo "  generated in $((SECONDS - t0)) s" >&2
-		bench_growth_follow "1M"
-		bench_growth_time "1M"
-		bench_standby_time "1M" # bench/standby.sh
-		bench_export_time "1M"  # bench/export.sh
+	if (($(bench_sql "SELECT count(*) FROM street.ticket") <= 1000000)); then
+		bench_growth_to 1000000 "1M"
+		bench_export_time "1M" # bench/export.sh
 	elif [[ "$B_BIG" != 1 ]]; then
-		st_die 64 "growth: the reused database holds $(bench_fmt "$have") tickets; BENCH_BIG=1 measures it at 10 M"
+		st_die 64 "growth: the reused database holds more than a million tickets; BENCH_BIG=1 measures it at 10 M"
 	fi
 	if [[ "$B_BIG" == 1 ]]; then
-		have="$(bench_sql "SELECT count(*) FROM street.ticket")"
-		st_log "growth: adding $((10000000 - have)) tickets (to 10,000,000; BENCH_BIG=1)"
-		t0=$SECONDS
-		bench_growth_add $((10000000 - have))
-		echo "  generated in $((SECONDS - t0)) s" >&2
-		bench_growth_follow "10M"
-		bench_growth_time "10M"
-		bench_standby_time "10M"
+		bench_growth_to 10000000 "10M"
 		for q in overdue_street dept_open_list ticket_history ranking_departments \
 			ranking_streets stats_departments stats_streets stats_year_series; do
 			[[ -n "${B_GROWTH["$q 1M"]:-}" ]] || continue
