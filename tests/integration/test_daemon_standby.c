@@ -342,7 +342,7 @@ START_TEST(test_standby_dies_mid_report)
 {
 	struct tdaemon *d;
 	struct tclient *c, *other;
-	PGconn *lock, *sb;
+	PGconn *lock, *sb, *flush;
 	json_object *r;
 	long long id;
 	bool waiting = false;
@@ -360,9 +360,15 @@ START_TEST(test_standby_dies_mid_report)
 	lock = tdb_connect(true);
 	tdb_int(lock, "BEGIN", 0, NULL);
 	tdb_int(lock, "LOCK TABLE street.account IN ACCESS EXCLUSIVE MODE", 0, NULL);
-	/* the lock's WAL reaches the standby when the WAL writer flushes it */
+	/* the lock's WAL record reaches the standby once WAL is flushed past it:
+	 * the WAL writer does not flush a lone record in a partly filled page,
+	 * so commit a transaction with an xid (its commit is flushed, and
+	 * everything before it) until the standby holds the lock; waiting for
+	 * other tests' commits to do it failed in a quiet moment */
+	flush = tdb_connect(true);
 	sb = standby_admin();
 	for (int i = 0; i < 400 && !waiting; i++) {
+		tdb_int(flush, "SELECT 1 FROM pg_current_xact_id()", 0, NULL);
 		waiting =
 		        tdb_int(sb,
 		                "SELECT count(*) FROM pg_locks WHERE mode = 'AccessExclusiveLock' "
@@ -393,6 +399,7 @@ START_TEST(test_standby_dies_mid_report)
 	standby_stop_immediate();
 	PQclear(tdb_query(lock, "ROLLBACK", 0, NULL));
 	PQfinish(lock);
+	PQfinish(flush);
 	r = tclient_recv(c, 20000);
 	ck_assert_int_eq(tj_int(r, "id"), id);
 	ck_assert(same_as_primary(r, R_STATS));
