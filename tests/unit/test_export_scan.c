@@ -135,13 +135,14 @@ START_TEST(test_malformed)
 END_TEST
 
 /* Every prefix of a good page is an error, never a crash or a read past it. */
-START_TEST(test_truncated)
+/* Every proper prefix of text is refused, never read as a page: each cut
+ * is a buffer of exactly its bytes, so ASan sees any read past them. */
+static void assert_prefixes_refused(const char *text)
 {
-	char *text = page("[[1, \"closed\", [[\"dispatch\", \"a\"]]], [2, \"x\", []]]");
 	size_t len = strlen(text);
 
 	for (size_t n = 0; n < len; n++) {
-		char *cut = malloc(n + 1); /* exactly n bytes: ASan sees a read past them */
+		char *cut = malloc(n + 1);
 		struct export_scan s;
 		int r;
 
@@ -155,6 +156,13 @@ START_TEST(test_truncated)
 		ck_assert_msg(r == -1, "prefix of %zu bytes read as a page", n);
 		free(cut);
 	}
+}
+
+START_TEST(test_truncated)
+{
+	char *text = page("[[1, \"closed\", [[\"dispatch\", \"a\"]]], [2, \"x\", []]]");
+
+	assert_prefixes_refused(text);
 	free(text);
 }
 END_TEST
@@ -186,7 +194,6 @@ START_TEST(test_next_first)
 	struct export_scan s;
 	json_object *next = NULL, *names = NULL;
 	char *text;
-	size_t len;
 
 	for (size_t t = 0; t < N_ELEMS(tails); t++) {
 		text = page_next_first(rows, tails[t]);
@@ -219,21 +226,7 @@ START_TEST(test_next_first)
 		free(text);
 	}
 	text = page_next_first(rows, "");
-	len = strlen(text);
-	for (size_t n = 0; n < len; n++) {
-		char *cut = malloc(n + 1);
-		int r;
-
-		memcpy(cut, text, n);
-		r = export_scan_open(&s, cut, n, kinds, 2);
-		if (r == 0) {
-			while ((r = export_scan_row(&s)) == 1)
-				;
-			export_scan_close(&s);
-		}
-		ck_assert_msg(r == -1, "prefix of %zu bytes read as a page", n);
-		free(cut);
-	}
+	assert_prefixes_refused(text);
 	free(text);
 }
 END_TEST
