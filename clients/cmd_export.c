@@ -350,11 +350,10 @@ static void page_ask(struct page_next *pn, long long after)
 }
 
 /* Sends the request for the page after this one, if any and not yet. */
-static void page_ask_next(struct ctl *ctl, struct page_next *pn, json_object *page)
+static void page_ask_next(struct page_next *pn, json_object *page)
 {
 	json_object *next = fmt_get(page, "next");
 
-	(void)ctl;
 	if (!pn->asked)
 		page_ask(pn, next ? json_object_get_int64(next) : 0);
 }
@@ -388,7 +387,7 @@ static int export_page_tree(struct ctl *ctl, struct sink *k, json_object *req, i
 	if (rc == 0)
 		rc = layout_read(&l, res);
 	if (rc == 0) {
-		page_ask_next(ctl, pn, res);
+		page_ask_next(pn, res);
 		rows = fmt_get(res, "rows");
 		for (size_t i = 0; rc == 0 && rows && i < json_object_array_length(rows); i++) {
 			rc = sink_row(k, &l, json_object_array_get_idx(rows, i));
@@ -478,7 +477,7 @@ static int export_page_scan(struct ctl *ctl, struct sink *k, json_object *req, i
 	}
 	rc = layout_read(&l, s.page);
 	if (rc == 0)
-		page_ask_next(ctl, pn, s.page);
+		page_ask_next(pn, s.page);
 	while (rc == 0 && (r = export_scan_row(&s)) != 0) {
 		const char *cells[NCOLS];
 
