@@ -42,7 +42,7 @@ function header() {
   return h('header', { class: 'top' },
     h('a', { class: 'brand', href: '#/' }, t('app.title')),
     h('nav', { class: 'nav' }, navFor(me.role).map((v) =>
-      h('a', { href: '#' + (v.navHref || v.route), dataset: { nav: v.id } }, t(v.title)))),
+      h('a', { href: '#' + v.route, dataset: { nav: v.id } }, t(v.title)))),
     h('span', { class: 'spacer' }),
     conn,
     h('span', { id: 'me', class: 'me', dataset: { login: me.login, role: me.role } },

@@ -10,8 +10,8 @@
 // mode checks every entry against its module and every view file against
 // the table), module (under views/), title (an i18n key: its strings are
 // here, in `titles`, since the header shows them before the module is
-// loaded), roles (absent: everyone), nav (a link in the header; navHref if
-// the link is not the route), main (the role's start screen: `#/` goes
+// loaded), roles (absent: everyone), nav (a link to the route in the
+// header), main (the role's start screen: `#/` goes
 // there), first (the screen's first request, sent by app.js at page start
 // with whoami; the view's first identical call takes the answer, api.js).
 // Routes are tried in order: the role's own screens first in the header,
@@ -29,7 +29,7 @@ export const VIEWS = [
   { id: 'assessment', route: '/assessment', module: 'assessment.js', title: 'assess.title', roles: ['supervisor'], nav: true },
   { id: 'bulletin', route: '/bulletin', module: 'bulletin.js', title: 'bul.title', roles: ['supervisor'] },
   { id: 'map', route: '/map', module: 'map.js', title: 'map.title', roles: ['supervisor'], nav: true },
-  { id: 'list', route: '/list', module: 'list.js', title: 'list.title', nav: true, navHref: '/list' },
+  { id: 'list', route: '/list', module: 'list.js', title: 'list.title', nav: true },
 ];
 
 // The module that adds a role's actions to the ticket page
