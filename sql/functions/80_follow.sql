@@ -6,8 +6,10 @@
 -- callers simply take turns.  st_follow returns the number of events
 -- folded.
 -- It advances, in turn, the hash chain (90_chain.sql) and the rollups of
--- the assessment (with export's rows, 87_export.sql), then fills export's
--- rows of the tickets older than migration 019 until there are none left.
+-- the assessment (with export's rows, 87_export.sql, and Open311's kept
+-- requests, 88_open311.sql), then fills export's rows of the tickets older
+-- than migration 019 and Open311's of those older than 024 until there are
+-- none left.
 CREATE OR REPLACE FUNCTION st_follow() RETURNS integer
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = street, pg_temp AS $$
 DECLARE
@@ -16,6 +18,7 @@ BEGIN
 	n := n + st_chain_advance(5000);
 	n := n + st_rollup_advance(5000);
 	n := n + st_export_backfill(5000);
+	n := n + st_o311_backfill(5000);
 	RETURN n;
 END
 $$;
@@ -476,6 +479,7 @@ DECLARE
 	c0 assess_cursor;
 	v_seq bigint;
 	v_xmin xid8;
+	touched bigint[];
 	n integer := 0;
 BEGIN
 	-- one fold at a time (an advisory lock: locking the row would write it every call)
@@ -505,9 +509,12 @@ BEGIN
 		PERFORM st_assess_fold_tables();
 		PERFORM st_assess_fold(c0.position, c.position);
 		PERFORM st_assess_flush();
-		-- export's rows of the tickets the batch touched, in the same transaction
-		PERFORM st_export_refresh(ARRAY(SELECT DISTINCT ticket_id FROM ticket_event
-			WHERE seq > c0.position AND seq <= c.position));
+		-- export's rows and Open311's pieces (88_open311.sql) of the tickets
+		-- the batch touched, in the same transaction
+		touched := ARRAY(SELECT DISTINCT ticket_id FROM ticket_event
+			WHERE seq > c0.position AND seq <= c.position);
+		PERFORM st_export_refresh(touched);
+		PERFORM st_o311_refresh(touched);
 	END IF;
 	-- nothing new (the usual call, every second): no write at all
 	IF n > 0 OR c.hole_seq IS DISTINCT FROM c0.hole_seq THEN

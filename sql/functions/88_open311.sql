@@ -113,56 +113,139 @@ LANGUAGE sql AS $$
 		UPDATE ticket t SET status_notes = n.notes
 		FROM n
 		WHERE n.ticket_id = t.id AND t.status_notes IS DISTINCT FROM n.notes
-		RETURNING 1)
+		RETURNING t.id),
+	-- the ticket's version stays: its kept pieces (migration 024) would
+	-- show the old note, so they go (GET requests makes them until the
+	-- follower keeps them again)
+	k AS (
+		DELETE FROM o311_request_json j USING u WHERE j.ticket_id = u.id)
 	SELECT count(*) FROM u
 $$;
 
--- The requests of these tickets, newest first, the spec's fields in the
--- spec's order; never the reporter.  Set-based (one join for up to 1000
--- tickets, not a function call per row): GET requests' budget is 20 ms.
--- status_notes: the note of the last step a person took that moved the
--- ticket (dispatch note, return, reopen or cancel reason, resolve note,
--- confirm comment), kept on the ticket by st_move (migration 022).
--- Comments and urges are the staff talking among themselves and stay
--- internal.
--- Each object is put together as text, the strings escaped by to_json:
--- json_build_object of 17 pairs cost ~10 us a row (its variadic "any"
--- arguments are looked at again on every call), three quarters of the
--- time of 1000 rows at 1 M tickets; the concatenation is a tenth of that.
--- The text is JSON by construction (every string through to_json, numbers
--- as float8 prints them, which json_build_object printed too), and it is
--- returned as text, not json: json's input function would parse the half
--- megabyte of 1000 requests once more (~3 ms) only to check it.  So do
--- st_o311_requests and st_o311_request (the daemon sends the text as it is).
-CREATE OR REPLACE FUNCTION st_o311_json(p_tickets bigint[]) RETURNS text
-LANGUAGE plpgsql STABLE AS $$
-BEGIN
-	-- plpgsql, not sql: its statement's plan is kept for the session (a SQL
-	-- function's was made again at every call, ~3 ms of planning)
-	RETURN (SELECT ('[' || coalesce(string_agg(
-		'{"service_request_id":"' || t.id
+-- A request's object is put together as text, every string escaped by
+-- to_json: json_build_object of 17 pairs cost ~10 us a row (its variadic
+-- "any" arguments are looked at again on every call).  The text is JSON by
+-- construction (every string through to_json, numbers as float8 prints
+-- them, which json_build_object printed too), and it is returned as text,
+-- not json: json's input function would parse the half megabyte of 1000
+-- requests once more (~3 ms) only to check it.  The spec's fields in the
+-- spec's order; never the reporter.  status_notes: the note of the last
+-- step a person took that moved the ticket (dispatch note, return, reopen
+-- or cancel reason, resolve note, confirm comment), kept on the ticket by
+-- st_move (migration 022); comments and urges are the staff talking among
+-- themselves and stay internal.
+--
+-- The object in five pieces: three from the ticket alone (head, mid, tail:
+-- what the follower keeps in o311_request_json at the ticket's version,
+-- migration 024) and between them the names of its service and its
+-- department, always joined live.  These three are SQL functions of one
+-- expression, so the planner inlines them: a query calling them per row
+-- pays no call.
+CREATE OR REPLACE FUNCTION st_o311_head(t ticket) RETURNS text
+LANGUAGE sql STABLE AS $$
+	SELECT '{"service_request_id":"' || t.id
 		|| '","status":"' || CASE WHEN t.state IN ('closed', 'cancelled') THEN 'closed'
 			ELSE 'open' END
 		|| '","status_notes":' || coalesce(to_json(t.status_notes)::text, 'null')
-		|| ',"service_name":' || to_json(c.name)::text
-		|| ',"service_code":' || to_json(c.code)::text
-		|| ',"description":' || to_json(t.description)::text
-		|| ',"agency_responsible":' || coalesce(to_json(d.name)::text, 'null')
-		|| ',"service_notice":' || to_json(st_o311_notice(t.state))::text
+$$;
+
+CREATE OR REPLACE FUNCTION st_o311_mid(t ticket) RETURNS text
+LANGUAGE sql STABLE AS $$
+	SELECT ',"description":' || to_json(t.description)::text
+$$;
+
+-- p_address_id, p_media_url: its o311_request's (NULL for a ticket not
+-- posted through Open311).  Scalars, not the row: a row given as a subquery
+-- is used twice here, and the planner inlines no function whose costly
+-- argument would be evaluated twice (it was called per row, 50 us each).
+CREATE OR REPLACE FUNCTION st_o311_tail(t ticket, p_address_id text, p_media_url text)
+RETURNS text
+LANGUAGE sql STABLE AS $$
+	SELECT ',"service_notice":' || to_json(st_o311_notice(t.state))::text
 		|| ',"requested_datetime":"' || st_o311_time(t.created_at)
 		|| '","updated_datetime":"' || st_o311_time(t.updated_at)
 		|| '","expected_datetime":' || coalesce('"' || st_o311_time(t.due_at) || '"', 'null')
 		|| ',"address":' || coalesce(to_json(nullif(t.address, ''))::text, 'null')
-		|| ',"address_id":' || coalesce(to_json(o.address_id)::text, 'null')
+		|| ',"address_id":' || coalesce(to_json(p_address_id)::text, 'null')
 		|| ',"zipcode":null,"lat":' || coalesce(t.lat::text, 'null')
 		|| ',"long":' || coalesce(t.lon::text, 'null')
-		|| ',"media_url":' || coalesce(to_json(o.media_url)::text, 'null')
-		|| '}', ',' ORDER BY t.created_at DESC, t.id DESC), '') || ']')
+		|| ',"media_url":' || coalesce(to_json(p_media_url)::text, 'null')
+		|| '}'
+$$;
+
+-- Keeps the pieces of the tickets p_ids at their current version (the
+-- follower, after its fold, for the tickets of the events it folded; the
+-- backfill).  Callers hold the follower's lock.  A ticket whose pieces are of
+-- its version already is not written again (a generated history's ticket
+-- has its last version before the follower reads its first event).
+CREATE OR REPLACE FUNCTION st_o311_refresh(p_ids bigint[]) RETURNS void
+LANGUAGE plpgsql AS $$
+BEGIN
+	INSERT INTO o311_request_json AS x (ticket_id, version, head, mid, tail)
+	SELECT t.id, t.version, st_o311_head(t), st_o311_mid(t),
+		st_o311_tail(t, o.address_id, o.media_url)
 	FROM ticket t
-	JOIN category c ON c.id = t.category_id
-	LEFT JOIN department d ON d.id = t.department_id
 	LEFT JOIN o311_request o ON o.ticket_id = t.id
-	WHERE t.id = ANY (p_tickets));
+	WHERE t.id = ANY (p_ids)
+	ON CONFLICT (ticket_id) DO UPDATE SET version = excluded.version, head = excluded.head,
+		mid = excluded.mid, tail = excluded.tail
+	WHERE x.version <> excluded.version;
+END
+$$;
+
+-- Keeps the pieces of up to p_limit of the tickets that existed before
+-- migration 024 (o311_request_json_fill) and returns how many; 0 once done.
+-- Under the follower's lock (st_follow calls it after the fold).
+CREATE OR REPLACE FUNCTION st_o311_backfill(p_limit integer) RETURNS integer
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = street, pg_temp AS $$
+DECLARE
+	f o311_request_json_fill;
+	ids bigint[];
+BEGIN
+	SELECT * INTO STRICT f FROM o311_request_json_fill;
+	IF f.position >= f.upto THEN
+		RETURN 0;
+	END IF;
+	PERFORM pg_advisory_xact_lock(hashtext('streetd.rollup'));
+	SELECT * INTO STRICT f FROM o311_request_json_fill;
+	ids := ARRAY(SELECT id FROM ticket WHERE id > f.position AND id <= f.upto
+		ORDER BY id LIMIT p_limit);
+	PERFORM st_o311_refresh(ids);
+	UPDATE o311_request_json_fill
+	SET position = CASE WHEN cardinality(ids) < p_limit THEN upto ELSE ids[cardinality(ids)] END;
+	RETURN cardinality(ids);
+END
+$$;
+
+-- The requests of these tickets, newest first: one join for up to 1000
+-- tickets (GET requests' budget is 20 ms), the kept pieces where they are of
+-- the ticket's version, else the same pieces made here (a ticket changed
+-- since the follower's last call, or not reached by the backfill yet); the
+-- names escaped once per service and department, not once per row.
+-- PL/pgSQL, not SQL: its statement's plan is kept for the session (a SQL
+-- function's was made again at every call, ~3 ms of planning).
+CREATE OR REPLACE FUNCTION st_o311_json(p_tickets bigint[]) RETURNS text
+LANGUAGE plpgsql STABLE AS $$
+BEGIN
+	RETURN (WITH c AS MATERIALIZED (
+			SELECT id, ',"service_name":' || to_json(name)::text
+				|| ',"service_code":' || to_json(code)::text AS names
+			FROM category),
+		d AS MATERIALIZED (
+			SELECT id, ',"agency_responsible":' || to_json(name)::text AS name
+			FROM department)
+		SELECT '[' || coalesce(string_agg(coalesce(j.head, st_o311_head(t)) || c.names
+			|| coalesce(j.mid, st_o311_mid(t))
+			|| coalesce(d.name, ',"agency_responsible":null')
+			|| coalesce(j.tail, st_o311_tail(t,
+				(SELECT o.address_id FROM o311_request o WHERE o.ticket_id = t.id),
+				(SELECT o.media_url FROM o311_request o WHERE o.ticket_id = t.id))),
+			',' ORDER BY t.created_at DESC, t.id DESC), '') || ']'
+		FROM ticket t
+		JOIN c ON c.id = t.category_id
+		LEFT JOIN d ON d.id = t.department_id
+		LEFT JOIN o311_request_json j ON j.ticket_id = t.id AND j.version = t.version
+		WHERE t.id = ANY (p_tickets));
 END
 $$;
 

@@ -765,6 +765,122 @@ START_TEST(test_post_refused)
 }
 END_TEST
 
+/* ------------------------------------------------------------------------ */
+/* The requests the follower keeps as text (migration 024) */
+
+/* How many of the tickets "a,b" have kept pieces of their current version. */
+static long long kept_current(const char *ids)
+{
+	return tdb_int(adm,
+	               "SELECT count(*) FROM street.o311_request_json j JOIN street.ticket t"
+	               " ON t.id = j.ticket_id AND t.version = j.version"
+	               " WHERE t.id = ANY (string_to_array($1, ',')::bigint[])",
+	               1, (const char *const[]){ ids });
+}
+
+/* The follower called until the tickets "a,b" (n of them) have kept pieces
+ * of their current version: other suites' events may be ahead of theirs. */
+static void follow_until_kept(const char *ids, long long n)
+{
+	for (int i = 0; i < 200 && kept_current(ids) < n; i++)
+		tdb_int(adm, "SELECT street.st_follow()", 0, NULL);
+	ck_assert_int_eq(kept_current(ids), n);
+}
+
+static char *requests_text(const char *ids)
+{
+	return tdb_str(adm, "SELECT street.st_o311_json(string_to_array($1, ',')::bigint[])", 1,
+	               (const char *const[]){ ids });
+}
+
+/* GET requests from the kept pieces is byte for byte what it makes itself;
+ * a ticket changed since (the follower held off) shows its change, not the
+ * kept pieces; a renamed department shows its new name at once. */
+START_TEST(test_requests_kept)
+{
+	char st[6], msg[256], desc[96], ids[64], id[24], ver[16], zhang[16], yang[16];
+	const char *tricky = "\"quoted\" \\ back\tslash 换行\n</description><x>&amp; \u2028";
+	struct tdb_outcome o;
+	json_object *a;
+	long long posted;
+	char *kept, *built, *later, *renamed;
+
+	snprintf(zhang, sizeof zhang, "%d", tdb_account(db, "zhang.wei"));
+	snprintf(yang, sizeof yang, "%d", tdb_account(db, "yang.min"));
+	make_keys();
+	snprintf(desc, sizeof(desc), "%s %d", tricky, (int)getpid());
+	a = post(good_key, "pollution.noise", "44.02", "87.285", "延安北路 \"12\"号", desc,
+	         "https://photos.example.org/k.jpg", "{\"when\": \"night\"}", NULL, st, msg);
+	ck_assert_msg(a, "%s %s", st, msg);
+	posted = atoll(str(json_object_array_get_idx(a, 0), "service_request_id"));
+	json_object_put(a);
+	snprintf(id, sizeof id, "%lld", posted);
+	step("st_dispatch", 5,
+	     (const char *const[]){ zhang, id, "1", tdb_fmt("%d", tdb_department(db, "sthj")),
+	                            "派 \"环保\"\n速办" },
+	     &o);
+	snprintf(ver, sizeof ver, "%d", o.version);
+	{
+		struct tdb_outcome r;
+		const char *pr[] = { zhang, tdb_fmt("%d", tdb_category(db, "pollution.dust")),
+			             tdb_fmt("%d", tdb_grid(db, "jg-yanan-01")),
+			             "kept, no Open311 row" };
+
+		step("st_report", 4, pr, &r);
+		snprintf(ids, sizeof ids, "%lld,%lld", posted, r.ticket);
+	}
+	follow_until_kept(ids, 2);
+
+	kept = requests_text(ids);
+	exec_ok(adm, "BEGIN");
+	exec_ok(adm, tdb_fmt("DELETE FROM street.o311_request_json WHERE ticket_id IN (%s)", ids));
+	built = requests_text(ids);
+	exec_ok(adm, "ROLLBACK");
+	ck_assert_str_eq(kept, built);
+	a = json_tokener_parse(kept);
+	ck_assert_ptr_nonnull(a);
+	ck_assert_uint_eq(json_object_array_length(a), 2);
+	ck_assert_str_eq(str(json_object_array_get_idx(a, 1), "description"), desc);
+	ck_assert_str_eq(str(json_object_array_get_idx(a, 1), "status_notes"), "派 \"环保\"\n速办");
+	ck_assert_str_eq(str(json_object_array_get_idx(a, 1), "media_url"),
+	                 "https://photos.example.org/k.jpg");
+	json_object_put(a);
+
+	/* the follower held off (its lock): the department accepts, the kept
+	 * pieces are of the version before, GET shows the accepted ticket */
+	exec_ok(adm, "BEGIN");
+	tdb_int(adm, "SELECT 1 FROM pg_advisory_xact_lock(hashtext('streetd.rollup'))", 0, NULL);
+	step("st_accept", 3, (const char *const[]){ yang, id, ver }, &o);
+	ck_assert_int_eq(kept_current(ids), 1);
+	later = requests_text(ids);
+	exec_ok(adm, "ROLLBACK");
+	ck_assert_str_ne(later, kept);
+	a = json_tokener_parse(later);
+	ck_assert_str_eq(str(json_object_array_get_idx(a, 1), "service_notice"),
+	                 "the department is working on it");
+	json_object_put(a);
+	follow_until_kept(ids, 2);
+	free(kept);
+	kept = requests_text(ids);
+	ck_assert_str_eq(kept, later);
+
+	/* a renamed department: its new name, the pieces still kept */
+	exec_ok(adm, "BEGIN");
+	exec_ok(adm, "UPDATE street.department SET name = name || ' \"新\"' WHERE code = 'sthj'");
+	renamed = requests_text(ids);
+	ck_assert_int_eq(kept_current(ids), 2);
+	exec_ok(adm, "ROLLBACK");
+	a = json_tokener_parse(renamed);
+	ck_assert_ptr_nonnull(
+	        strstr(str(json_object_array_get_idx(a, 1), "agency_responsible"), " \"新\""));
+	json_object_put(a);
+	free(kept);
+	free(built);
+	free(later);
+	free(renamed);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("open311_sql");
@@ -778,6 +894,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_status_notes_steps);
 	tcase_add_test(tc, test_requests_any_service);
 	tcase_add_test(tc, test_post);
+	tcase_add_test(tc, test_requests_kept);
 	tcase_add_loop_test(tc, test_post_refused, 0,
 	                    (int)(sizeof(bad_posts) / sizeof(bad_posts[0])));
 	suite_add_tcase(s, tc);
