@@ -137,7 +137,11 @@ BEGIN
 			bool_or(e.action = 'report') OVER (PARTITION BY e.ticket_id ORDER BY e.seq)
 				AS reported
 		FROM ticket_event e
-		LEFT JOIN assess_ticket t ON t.ticket_id = e.ticket_id
+		-- a lookup per event (LIMIT keeps it a lookup): as a join, the
+		-- planner hashed the whole of assess_ticket for every batch (640,000
+		-- rows, 200 of a batch's ~900 ms), a cost growing with the city
+		LEFT JOIN LATERAL (SELECT * FROM assess_ticket t WHERE t.ticket_id = e.ticket_id
+			LIMIT 1) t ON true
 		WHERE e.seq > $1 AND e.seq <= $2),
 	b1 AS (
 		-- an event of a ticket whose report was never folded changes nothing
