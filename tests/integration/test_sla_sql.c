@@ -141,6 +141,26 @@ START_TEST(c_and_sql_working_time_alike)
 }
 END_TEST
 
+/* No work hours configured: an internal error (SD500), never a made-up
+ * figure (inside a transaction rolled back: the table is shared). */
+START_TEST(working_time_without_hours_fails)
+{
+	PGconn *db = tdb_connect(true);
+	PGresult *r;
+
+	PQclear(PQexec(db, "BEGIN"));
+	PQclear(PQexec(db, "DELETE FROM street.work_hours"));
+	r = PQexec(
+	        db,
+	        "SELECT street.sla_working_between('2026-12-07 08:00+08', '2026-12-08 08:00+08')");
+	ck_assert_int_eq(PQresultStatus(r), PGRES_FATAL_ERROR);
+	ck_assert_str_eq(PQresultErrorField(r, PG_DIAG_SQLSTATE), "SD500");
+	PQclear(r);
+	PQclear(PQexec(db, "ROLLBACK"));
+	PQfinish(db);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("sla_sql");
@@ -150,6 +170,7 @@ int main(void)
 
 	tcase_add_test(tc, c_and_sql_deadlines_alike);
 	tcase_add_test(tc, c_and_sql_working_time_alike);
+	tcase_add_test(tc, working_time_without_hours_fails);
 	tcase_set_timeout(tc, 120);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
