@@ -38,9 +38,9 @@
 //   for URL's origin without asking: the "auto-select-certificate" website
 //   setting, what the AutoSelectCertificateForUrls policy sets, kept in the
 //   profile so that nothing is written outside the temporary folder (no
-//   /etc/chromium/policies).  Headless Chromium has no certificate prompt:
-//   without the setting it sends no certificate and streetd answers
-//   unauthenticated.  Chromium is started by this script with a DevTools
+//   /etc/chromium/policies).  Without the setting headless Chromium waits
+//   at the server's certificate request for a choice no one makes (the
+//   navigation times out); there is no command-line switch for it.  Chromium is started by this script with a DevTools
 //   port and driven through it (playwright's connectOverCDP); each load is
 //   a new browser context (its own cache and connections, nothing kept from
 //   the last load; the NSS database is the process's, as in a browser).
