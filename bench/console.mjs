@@ -24,8 +24,10 @@
 // on the same daemon and browser: each round points LINK at every variant's
 // DIR in turn (streetd resolves its web root per request) and loads the
 // board once with it; prints "variant NAME median MS min MS max MS [paired
-// R]" per variant (R: the median of each round's ratio to the first
-// variant; no push row, no median line).
+// R]; drawn median MS …" per variant (R: the median of each round's ratio
+// to the first variant; drawn: from the board's 'board-data' mark, its
+// answer in, to its rows drawn, the page's own part, much less noisy than
+// the whole; no push row, no median line).
 //
 // How Chromium gets the client certificate (BENCH_CONSOLE_PROXY):
 // - native (the default): as a clerk's browser holds it.  A private HOME is
@@ -269,10 +271,13 @@ async function boardLoad(label, mode) {
   const reqs = [];
   if (detail) page.on('requestfinished', (r) => reqs.push(r));
   await page.goto(url + '/#/board');
-  const ms = await page.waitForFunction(() => {
+  const [ms, data] = await page.waitForFunction(() => {
     const m = performance.getEntriesByName('board-first-rows')[0];
-    return m ? m.startTime : null;
+    const d = performance.getEntriesByName('board-data')[0];
+    return m ? [m.startTime, d ? d.startTime : null] : null;
   }, null, { timeout: 60000 }).then((h) => h.jsonValue());
+  // the page's own part: from the board's answer in to its rows drawn
+  lastDraw = data === null ? null : ms - data;
   rows = await page.locator('#board-rows tr').count();
   firstTicket = Number(await page.locator('#board-rows tr').first().getAttribute('data-ticket'));
   if (detail) {
@@ -296,12 +301,13 @@ const paired = (a, b) => {
 
 let rows = 0;
 let firstTicket = null;
+let lastDraw = null;
 const variants = (process.env.BENCH_CONSOLE_VARIANTS || '').split(/\s+/).filter(Boolean).map((x) => x.split('='));
 const link = process.env.BENCH_CONSOLE_ROOT;
 // the arms compared: each variant (or the daemon's own web root) in each mode
 const arms = [];
 for (const [n, dir] of variants.length ? variants : [[null, null]]) {
-  for (const m of modes) arms.push({ name: [n, modes.length > 1 ? m : null].filter(Boolean).join('/') || m, dir, mode: m, times: [] });
+  for (const m of modes) arms.push({ name: [n, modes.length > 1 ? m : null].filter(Boolean).join('/') || m, dir, mode: m, times: [], draws: [] });
 }
 try {
   if (variants.length && !link) throw new Error('BENCH_CONSOLE_VARIANTS needs BENCH_CONSOLE_ROOT');
@@ -315,14 +321,19 @@ try {
         renameSync(link + '.new', link);
       }
       const ms = await boardLoad(`${arm.name} load ${i}`, arm.mode);
-      console.log(`load ${i}${i === 0 ? ' (warm-up)' : ''} ${arm.name}: ${ms.toFixed(1)} ms, ${rows} rows`);
-      if (i > 0) arm.times.push(ms);
+      console.log(`load ${i}${i === 0 ? ' (warm-up)' : ''} ${arm.name}: ${ms.toFixed(1)} ms, ${rows} rows`
+        + (lastDraw === null ? '' : `, drawn in ${lastDraw.toFixed(1)} ms`));
+      if (i > 0) {
+        arm.times.push(ms);
+        if (lastDraw !== null) arm.draws.push(lastDraw);
+      }
     }
   }
   if (arms.length > 1) {
     for (const arm of arms) {
       const vs = arm === arms[0] ? '' : ` paired ${paired(arms[0].times, arm.times).toFixed(2)} (to ${arms[0].name})`;
-      console.log(`${variants.length ? 'variant' : 'mode'} ${arm.name} ${summary(arm.times)}${vs}`);
+      const drawn = arm.draws.length ? `; drawn ${summary(arm.draws)}` : '';
+      console.log(`${variants.length ? 'variant' : 'mode'} ${arm.name} ${summary(arm.times)}${vs}${drawn}`);
     }
   }
   if (!variants.length && socketAddr && pushes > 0) {
