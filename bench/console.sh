@@ -69,7 +69,7 @@ bench_measure_console() {
 	bench_wait_port "$B_HTTP_PORT" 30 || st_die 70 "streetd's HTTPS listener is not up on $B_HTTP_PORT"
 	out="$(node "$ST_ROOT/bench/console.mjs" "https://127.0.0.1:$B_HTTP_PORT" "$B_TLS" ma.jun "$loads" \
 		"127.0.0.1:$B_PORT" "$pushes" 2>>"$B_STATE/console.log" | tee -a "$B_STATE/console.log" |
-		grep -E '^(client certificate|mode|push|median) ')"
+		grep -E '^(client certificate:|mode |push |median )')"
 	push="$(grep '^push ' <<<"$out" || true)"
 	how="$(grep '^client certificate' <<<"$out" || true)"
 	st_log "console: $how"
