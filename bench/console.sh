@@ -16,6 +16,12 @@
 # rows, the variants compared on the same daemon and browser, taking turns
 # load by load ($BENCH_CONSOLE_LOADS each), their medians logged (and in
 # var-bench/console.log): how a change to the console is measured.
+# How Chromium holds ma.jun's certificate (bench/console.mjs's header): by
+# default its own, from an NSS database in a private HOME (certutil and
+# pk12util: libnss3-tools, installed here when missing), as a clerk's browser
+# does; BENCH_CONSOLE_PROXY=1: playwright's TLS-terminating proxy (two
+# handshakes a connection, sessions 6 and 7); BENCH_CONSOLE_PROXY=both: the
+# two, load by load, the row native and the proxy's figure in the notes.
 
 # bench_console_size: bytes of the console's .js/.mjs/.css files.
 bench_console_size() {
@@ -32,16 +38,17 @@ bench_console_variants() {
 	bench_daemon_start --set sweeper.enabled=false --set "http.web_root=$link"
 	bench_wait_port "$B_HTTP_PORT" 30 || st_die 70 "streetd's HTTPS listener is not up on $B_HTTP_PORT"
 	BENCH_CONSOLE_ROOT="$link" node "$ST_ROOT/bench/console.mjs" "https://127.0.0.1:$B_HTTP_PORT" "$B_TLS" ma.jun "$1" \
-		2>>"$B_STATE/console.log" | tee -a "$B_STATE/console.log" | grep '^variant ' | while read -r line; do st_log "console: $line"; done
+		2>>"$B_STATE/console.log" | tee -a "$B_STATE/console.log" | grep -E '^(variant|client certificate)' | while read -r line; do st_log "console: $line"; done
 	st_log "console: load average after $(cut -d' ' -f1-3 /proc/loadavg)"
 	bench_daemon_stop
 	bench_daemon_start
 }
 
 bench_measure_console() {
-	local have out median min max rows size met push pmed pp99 pmax pn prtt
+	local have out median min max rows size met push pmed pp99 pmax pn prtt how modes line
 	local loads=${BENCH_CONSOLE_LOADS:-9} pushes=${BENCH_CONSOLE_PUSHES:-100}
 	command -v chromium >/dev/null || st_die 69 "console: no chromium (apt-get install chromium)"
+	[[ "${BENCH_CONSOLE_PROXY:-}" == 1 ]] || st_ensure_deps libnss3-tools
 	if [[ ! -d "$ST_ROOT/tests/browser/node_modules/playwright-core" ]]; then
 		st_log "console: npm ci in tests/browser (playwright-core)"
 		(cd "$ST_ROOT/tests/browser" && npm ci --no-audit --no-fund >/dev/null)
@@ -61,9 +68,13 @@ bench_measure_console() {
 	bench_daemon_start --set sweeper.enabled=false --set "http.web_root=$ST_ROOT/clients/web"
 	bench_wait_port "$B_HTTP_PORT" 30 || st_die 70 "streetd's HTTPS listener is not up on $B_HTTP_PORT"
 	out="$(node "$ST_ROOT/bench/console.mjs" "https://127.0.0.1:$B_HTTP_PORT" "$B_TLS" ma.jun "$loads" \
-		"127.0.0.1:$B_PORT" "$pushes" 2>>"$B_STATE/console.log" | tee -a "$B_STATE/console.log" | tail -n 2)"
+		"127.0.0.1:$B_PORT" "$pushes" 2>>"$B_STATE/console.log" | tee -a "$B_STATE/console.log" |
+		grep -E '^(client certificate:|mode |push |median )')"
 	push="$(grep '^push ' <<<"$out" || true)"
-	out="$(tail -n 1 <<<"$out")"
+	how="$(grep '^client certificate' <<<"$out" || true)"
+	st_log "console: $how"
+	modes="$(grep '^mode ' <<<"$out" || true)"
+	out="$(grep '^median ' <<<"$out" | tail -n 1)"
 	read -r _ median _ min _ max _ rows <<<"$out"
 	[[ -n "$median" ]] || st_die 70 "console: no figure (log: var-bench/console.log)"
 	met=no
@@ -82,7 +93,17 @@ bench_measure_console() {
 	((size < 204800)) && met=yes
 	bench_row "8b. console: JS + CSS of clients/web (uncompressed, Debian's libraries excluded)" \
 		"$(bench_fmt "$(bench_calc "$size / 1024")" 1) KiB" "—" "—" "< 200 KiB" "$met"
-	B_NOTES+=("Console: a fresh Chromium context per load (new TLS handshake with ma.jun's certificate, no cache), from navigation start to performance.mark('board-first-rows'), which the board sets in the animation frame after its first page of the overdue op (100 tickets, most overdue first, city-wide) is in the DOM (bench/console.mjs; the page asks whoami, categories, departments, places without the grids' boundaries and that first page all at once). Playwright gives Chromium the client certificate through a TLS-terminating proxy in its node process: each of the page's connections is two handshakes there, and that proxy's CPU is part of the figure. BENCH_CONSOLE_DETAIL=1 logs each load's waterfall to var-bench/console.log.")
+	if [[ "${BENCH_CONSOLE_PROXY:-}" == 1 ]]; then
+		how="Playwright gives Chromium the client certificate through a TLS-terminating proxy in its node process (BENCH_CONSOLE_PROXY=1): each of the page's connections is two handshakes there, and that proxy's CPU is part of the figure."
+	else
+		how="Chromium holds the client certificate itself, as a clerk's browser does: ma.jun's PKCS#12 (scripts/streetd-admin cert-export) imported into the NSS database of a private HOME, the bench's CA trusted there, the certificate selected for the origin without a prompt by the profile's auto-select-certificate setting (what the AutoSelectCertificateForUrls policy sets; nothing written outside a temporary folder)."
+	fi
+	while read -r line; do
+		[[ -n "$line" ]] || continue
+		st_log "console: $line"
+		how+=" Same run, loads taking turns: ${line#mode }."
+	done <<<"$modes"
+	B_NOTES+=("Console: a fresh Chromium context per load (new connections, TLS handshakes with ma.jun's certificate, no cache), from navigation start to performance.mark('board-first-rows'), which the board sets in the animation frame after its first page of the overdue op (100 tickets, most overdue first, city-wide) is in the DOM (bench/console.mjs; the page asks whoami, categories, departments, places without the grids' boundaries and that first page all at once). $how BENCH_CONSOLE_DETAIL=1 logs each load's waterfall to var-bench/console.log.")
 	bench_daemon_stop
 	bench_daemon_start
 }
