@@ -73,3 +73,56 @@ void csv_row(FILE *f, const char *const *fields, int n)
 	b.p[b.len++] = '\n';
 	fwrite(b.p, 1, b.len, f);
 }
+
+void csv_out_reserve(struct csv_out *o, size_t more)
+{
+	if (o->len + more <= o->cap)
+		return;
+	while (o->cap < o->len + more)
+		o->cap = o->cap ? o->cap * 2 : 65536;
+	o->p = realloc(o->p, o->cap);
+	if (o->p == NULL)
+		abort(); /* out of memory in a short-lived client */
+}
+
+/* s[0..n) quoted, its quotes doubled. */
+static void csv_out_quoted(struct csv_out *o, const char *s, size_t n)
+{
+	csv_out_reserve(o, 2 * n + 2); /* every byte a quote, at worst */
+	o->p[o->len++] = '"';
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] == '"')
+			o->p[o->len++] = '"';
+		o->p[o->len++] = s[i];
+	}
+	o->p[o->len++] = '"';
+}
+
+void csv_out_field(struct csv_out *o, const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (s[i] == ',' || s[i] == '"' || s[i] == '\r' || s[i] == '\n') {
+			csv_out_quoted(o, s, n);
+			return;
+		}
+	csv_out_reserve(o, n);
+	memcpy(o->p + o->len, s, n);
+	o->len += n;
+}
+
+void csv_out_plain(struct csv_out *o, const char *s, size_t n)
+{
+	if (memchr(s, ',', n) != NULL) {
+		csv_out_quoted(o, s, n);
+		return;
+	}
+	csv_out_reserve(o, n);
+	memcpy(o->p + o->len, s, n);
+	o->len += n;
+}
+
+void csv_out_free(struct csv_out *o)
+{
+	free(o->p);
+	*o = (struct csv_out){ 0 };
+}

@@ -1521,6 +1521,13 @@ START_TEST(export_scan_same)
 	        "\\t\\b\\f end\"')::json FROM street.ticket t WHERE t.id = x.ticket_id "
 	        "AND t.description = 'export scan 2'",
 	        0, NULL);
+	/* a comma in a string with no escape (its text taken as it is: only a
+	 * comma can make it need quotes) */
+	tdb_int(db,
+	        "UPDATE street.assess_export x SET row_json = replace(x.row_json::text, "
+	        "'\"cancelled\"', '\"plain, comma\"')::json FROM street.ticket t "
+	        "WHERE t.id = x.ticket_id AND t.description = 'export scan 1'",
+	        0, NULL);
 	assert_same_csv(super, "2018-01-01", "2018-02-01", 3);
 	{
 		size_t n;
@@ -1530,6 +1537,7 @@ START_TEST(export_scan_same)
 		        strstr(csv, ",\"can\"\"cel, \\ /é中\xf0\x9f\x98\x80\r\n\t\b\f end\",") !=
 		                NULL,
 		        "%s", csv);
+		ck_assert_msg(strstr(csv, ",\"plain, comma\",") != NULL, "%s", csv);
 		free(csv);
 	}
 
