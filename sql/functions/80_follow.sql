@@ -10,6 +10,35 @@
 -- requests, 88_open311.sql), then fills export's rows of the tickets older
 -- than migration 019 and Open311's of those older than 024 until there are
 -- none left.
+-- Rows the follower keeps for every ticket, of the tickets that existed
+-- before the migration that added them: p_fill is that migration's fill
+-- table (one row: ids in (position, upto] are still to do), p_refresh the
+-- function that builds the rows of an array of ticket ids.  Up to p_limit
+-- tickets a call, in id order; returns how many, 0 once done.  Under the
+-- follower's lock.  Export's rows (019) and Open311's kept requests (024)
+-- are filled this way (st_export_backfill, st_o311_backfill).
+CREATE OR REPLACE FUNCTION st_backfill(p_fill regclass, p_refresh regproc, p_limit integer)
+RETURNS integer
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = street, pg_temp AS $$
+DECLARE
+	pos bigint;
+	upto bigint;
+	ids bigint[];
+BEGIN
+	EXECUTE format('SELECT position, upto FROM %s', p_fill) INTO STRICT pos, upto;
+	IF pos >= upto THEN
+		RETURN 0;
+	END IF;
+	PERFORM pg_advisory_xact_lock(hashtext('streetd.rollup'));
+	EXECUTE format('SELECT position, upto FROM %s', p_fill) INTO STRICT pos, upto;
+	ids := ARRAY(SELECT id FROM ticket WHERE id > pos AND id <= upto ORDER BY id LIMIT p_limit);
+	EXECUTE format('SELECT %s($1)', p_refresh) USING ids;
+	EXECUTE format('UPDATE %s SET position = $1', p_fill)
+		USING CASE WHEN cardinality(ids) < p_limit THEN upto ELSE ids[cardinality(ids)] END;
+	RETURN cardinality(ids);
+END
+$$;
+
 CREATE OR REPLACE FUNCTION st_follow() RETURNS integer
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = street, pg_temp AS $$
 DECLARE

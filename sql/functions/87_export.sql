@@ -83,27 +83,11 @@ END
 $$;
 
 -- Fills the rows of up to p_limit of the tickets that existed before
--- migration 019 (assess_export_fill) and returns how many; 0 once done.
--- Under the follower's lock (st_follow calls it after the fold).
+-- migration 019 (assess_export_fill) and returns how many; 0 once done
+-- (st_backfill, 80_follow.sql).
 CREATE OR REPLACE FUNCTION st_export_backfill(p_limit integer) RETURNS integer
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = street, pg_temp AS $$
-DECLARE
-	f assess_export_fill;
-	ids bigint[];
-BEGIN
-	SELECT * INTO STRICT f FROM assess_export_fill;
-	IF f.position >= f.upto THEN
-		RETURN 0;
-	END IF;
-	PERFORM pg_advisory_xact_lock(hashtext('streetd.rollup'));
-	SELECT * INTO STRICT f FROM assess_export_fill;
-	ids := ARRAY(SELECT id FROM ticket WHERE id > f.position AND id <= f.upto
-		ORDER BY id LIMIT p_limit);
-	PERFORM st_export_refresh(ids);
-	UPDATE assess_export_fill
-	SET position = CASE WHEN cardinality(ids) < p_limit THEN upto ELSE ids[cardinality(ids)] END;
-	RETURN cardinality(ids);
-END
+LANGUAGE sql AS $$
+	SELECT street.st_backfill('street.assess_export_fill', 'street.st_export_refresh', p_limit)
 $$;
 
 -- How many bytes of rows an export page carries at most: more than the

@@ -194,27 +194,11 @@ END
 $$;
 
 -- Keeps the pieces of up to p_limit of the tickets that existed before
--- migration 024 (o311_request_json_fill) and returns how many; 0 once done.
--- Under the follower's lock (st_follow calls it after the fold).
+-- migration 024 (o311_request_json_fill) and returns how many; 0 once done
+-- (st_backfill, 80_follow.sql).
 CREATE OR REPLACE FUNCTION st_o311_backfill(p_limit integer) RETURNS integer
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = street, pg_temp AS $$
-DECLARE
-	f o311_request_json_fill;
-	ids bigint[];
-BEGIN
-	SELECT * INTO STRICT f FROM o311_request_json_fill;
-	IF f.position >= f.upto THEN
-		RETURN 0;
-	END IF;
-	PERFORM pg_advisory_xact_lock(hashtext('streetd.rollup'));
-	SELECT * INTO STRICT f FROM o311_request_json_fill;
-	ids := ARRAY(SELECT id FROM ticket WHERE id > f.position AND id <= f.upto
-		ORDER BY id LIMIT p_limit);
-	PERFORM st_o311_refresh(ids);
-	UPDATE o311_request_json_fill
-	SET position = CASE WHEN cardinality(ids) < p_limit THEN upto ELSE ids[cardinality(ids)] END;
-	RETURN cardinality(ids);
-END
+LANGUAGE sql AS $$
+	SELECT street.st_backfill('street.o311_request_json_fill', 'street.st_o311_refresh', p_limit)
 $$;
 
 -- The requests of these tickets, newest first: one join for up to 1000

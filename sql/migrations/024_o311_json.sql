@@ -25,7 +25,8 @@ CREATE TABLE o311_request_json (
 );
 
 -- The tickets that existed before this migration are filled by the
--- follower, a batch per call (st_o311_backfill): ids in (position, upto].
+-- follower, a batch per call (st_o311_backfill, st_backfill): ids in
+-- (position, upto].
 -- Until then GET requests puts their objects together itself.
 CREATE TABLE o311_request_json_fill (
 	only_row boolean PRIMARY KEY DEFAULT true CHECK (only_row),

@@ -864,6 +864,23 @@ START_TEST(test_requests_kept)
 	kept = requests_text(ids);
 	ck_assert_str_eq(kept, later);
 
+	/* the backfill (tickets older than migration 024): from nothing, a
+	 * ticket a call, the same pieces */
+	exec_ok(adm, "BEGIN");
+	exec_ok(adm, tdb_fmt("DELETE FROM street.o311_request_json WHERE ticket_id IN (%s)", ids));
+	exec_ok(adm, tdb_fmt("UPDATE street.o311_request_json_fill SET position = %lld - 1,"
+	                     " upto = (SELECT max(x) FROM unnest('{%s}'::bigint[]) x)",
+	                     posted, ids));
+	ck_assert_int_eq(kept_current(ids), 0);
+	for (int i = 0; i < 2000 && tdb_int(adm, "SELECT street.st_o311_backfill(1)", 0, NULL) > 0;
+	     i++)
+		;
+	ck_assert_int_eq(kept_current(ids), 2);
+	free(built);
+	built = requests_text(ids);
+	exec_ok(adm, "ROLLBACK");
+	ck_assert_str_eq(built, kept);
+
 	/* a renamed department: its new name, the pieces still kept */
 	exec_ok(adm, "BEGIN");
 	exec_ok(adm, "UPDATE street.department SET name = name || ' \"新\"' WHERE code = 'sthj'");
