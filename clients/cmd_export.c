@@ -399,23 +399,31 @@ static int export_page_tree(struct ctl *ctl, struct sink *k, json_object *req, i
 	return rc;
 }
 
+/* A scanned non-null cell's text copied to p (v->len + 1 bytes at least),
+ * NUL-terminated, its length in *n; false for a string whose escapes are
+ * invalid. */
+static bool cell_copy(const struct proto_scan_val *v, char *p, size_t *n)
+{
+	*n = v->len;
+	if (v->type == PROTO_SCAN_STRING && v->escaped)
+		return proto_scan_unescape(v->raw, v->len, p, n);
+	memcpy(p, v->raw, *n); /* a number or boolean as JSON, as json-c gives it */
+	p[*n] = '\0';
+	return true;
+}
+
 /* A scanned cell's text, NUL-terminated at buf + *o (NULL for null); false
  * for a string whose escapes are invalid. */
 static bool scan_text(const char **out, const struct proto_scan_val *v, char *buf, size_t *o)
 {
 	char *p = buf + *o;
-	size_t n = v->len;
+	size_t n;
 
 	*out = NULL;
 	if (v->type == PROTO_SCAN_NULL)
 		return true;
-	if (v->type == PROTO_SCAN_STRING && v->escaped) {
-		if (!proto_scan_unescape(v->raw, v->len, p, &n))
-			return false;
-	} else {
-		memcpy(p, v->raw, n); /* a number or boolean as JSON, as json-c gives it */
-		p[n] = '\0';
-	}
+	if (!cell_copy(v, p, &n))
+		return false;
 	*o += n + 1;
 	*out = p;
 	return true;
@@ -491,17 +499,12 @@ static bool csv_name(struct csv_out *o, json_object *names, const struct proto_s
                      char *scratch)
 {
 	json_object *name = NULL;
-	size_t n = v->len;
+	size_t n;
 
 	if (v->type == PROTO_SCAN_NULL)
 		return true;
-	if (v->type == PROTO_SCAN_STRING && v->escaped) {
-		if (!proto_scan_unescape(v->raw, v->len, scratch, &n))
-			return false;
-	} else {
-		memcpy(scratch, v->raw, n);
-		scratch[n] = '\0';
-	}
+	if (!cell_copy(v, scratch, &n))
+		return false;
 	if (json_object_object_get_ex(names, scratch, &name) && name != NULL) {
 		const char *t = json_object_get_string(name);
 
