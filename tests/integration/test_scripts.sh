@@ -147,8 +147,12 @@ check "the copy is out of the postgres user's reach" no \
 pgport="$(psql -X -At "$STREETD_TEST_ADMIN_DB" -c 'SHOW port')" # any port: unix socket only
 listen_port="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
 log="$tmp/run.log"
-(cd "$tmp" && exec env STREETD_DAEMON="$STREETD_TEST_DAEMON" STREETD_PGPORT="$pgport" \
-	STREETD_LISTEN="127.0.0.1:$listen_port" "$copy/scripts/run") >"$log" 2>&1 &
+# HUP back to its default: a shell cannot trap a signal ignored when it
+# starts, and a test run under nohup would ignore the HUP sent below (the
+# run then hung until meson's timeout)
+(cd "$tmp" && exec env --default-signal=HUP STREETD_DAEMON="$STREETD_TEST_DAEMON" \
+	STREETD_PGPORT="$pgport" STREETD_LISTEN="127.0.0.1:$listen_port" "$copy/scripts/run") \
+	>"$log" 2>&1 &
 run_pid=$!
 
 # Ready when the daemon accepts connections (the summary is printed before).
