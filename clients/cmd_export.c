@@ -429,6 +429,15 @@ static bool scan_text(const char **out, const struct proto_scan_val *v, char *bu
 	return true;
 }
 
+/* The error of a page row with an invalid escape: EX_PROTOCOL after its line. */
+static int bad_escape(const struct export_scan *s)
+{
+	return fail(EX_PROTOCOL,
+	            "the export page's row %lld has a string with an invalid escape; use a "
+	            "streetctl of the server's version",
+	            s->rows);
+}
+
 /* One ticket of a scanned page as NCOLS cells, their text in buf (row_len
  * + NCOLS bytes at least); 0, or an exit code after one error line. */
 static int scan_record(const char **cells, const struct layout *l, const struct export_scan *s,
@@ -457,12 +466,7 @@ static int scan_record(const char **cells, const struct layout *l, const struct 
 			     scan_text(&cells[n++], &s->last[k * s->nstep + l->step[i]], buf, &o);
 	for (int i = 0; i < NTAIL; i++)
 		ok = ok && scan_text(&cells[n++], &s->row[l->tail[i]], buf, &o);
-	if (!ok)
-		return fail(EX_PROTOCOL,
-		            "the export page's row %lld has a string with an invalid "
-		            "escape; use a streetctl of the server's version",
-		            s->rows);
-	return 0;
+	return ok ? 0 : bad_escape(s);
 }
 
 /* A scanned cell as a CSV field, straight from the page's bytes: null is
@@ -539,12 +543,7 @@ static int csv_record(struct csv_out *o, const struct layout *l, const struct ex
 		ok = ok && csv_cell(o, &s->row[l->tail[i]], scratch);
 	}
 	csv_out_end(o);
-	if (!ok)
-		return fail(EX_PROTOCOL,
-		            "the export page's row %lld has a string with an invalid "
-		            "escape; use a streetctl of the server's version",
-		            s->rows);
-	return 0;
+	return ok ? 0 : bad_escape(s);
 }
 
 /* One page the scanner's way: the reply's text, its rows read in place. */
