@@ -10,6 +10,19 @@
 -- requests, 88_open311.sql), then fills export's rows of the tickets older
 -- than migration 019 and Open311's of those older than 024 until there are
 -- none left.
+CREATE OR REPLACE FUNCTION st_follow() RETURNS integer
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = street, pg_temp AS $$
+DECLARE
+	n integer := 0;
+BEGIN
+	n := n + st_chain_advance(5000);
+	n := n + st_rollup_advance(5000);
+	n := n + st_export_backfill(5000);
+	n := n + st_o311_backfill(5000);
+	RETURN n;
+END
+$$;
+
 -- Rows the follower keeps for every ticket, of the tickets that existed
 -- before the migration that added them: p_fill is that migration's fill
 -- table (one row: ids in (position, upto] are still to do), p_refresh the
@@ -36,19 +49,6 @@ BEGIN
 	EXECUTE format('UPDATE %s SET position = $1', p_fill)
 		USING CASE WHEN cardinality(ids) < p_limit THEN upto ELSE ids[cardinality(ids)] END;
 	RETURN cardinality(ids);
-END
-$$;
-
-CREATE OR REPLACE FUNCTION st_follow() RETURNS integer
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = street, pg_temp AS $$
-DECLARE
-	n integer := 0;
-BEGIN
-	n := n + st_chain_advance(5000);
-	n := n + st_rollup_advance(5000);
-	n := n + st_export_backfill(5000);
-	n := n + st_o311_backfill(5000);
-	RETURN n;
 END
 $$;
 
