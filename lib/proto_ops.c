@@ -237,12 +237,14 @@ static const struct proto_field proto_f_audit_checkpoints[] = {
 	F_INT("after", false, 0, PROTO_INT_MAX),
 	F_INT("limit", false, 1, 100),
 };
-/* export pages by ticket id (st_export_page); limit as in SQL, 1..1000. */
+/* export pages by ticket id (st_export_page); limit as in SQL, 1..1000;
+ * upto ends a window of ids (greater than after: SQL says so). */
 static const struct proto_field proto_f_export[] = {
 	F_DAY("from"),
 	F_DAY("to"),
 	F_INT("after", false, 0, PROTO_INT_MAX),
 	F_INT("limit", false, 1, 1000),
+	F_ID("upto", false),
 };
 
 /* Open311 (docs/open311.md).  Comma lists and statuses are checked in SQL

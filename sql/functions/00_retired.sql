@@ -33,13 +33,17 @@ DROP FUNCTION IF EXISTS st_export(integer, text, text, bigint, integer);
 DROP FUNCTION IF EXISTS st_export_rows(account, timestamptz, timestamptz, bigint, integer);
 DROP FUNCTION IF EXISTS st_export_in_scope(account, ticket);
 DROP FUNCTION IF EXISTS st_assess_unit_json(text, integer);
--- issue 13: an export page comes as rows (SETOF text), not one text value;
--- the arguments are the same, so only the old one (not a set) is dropped.
+-- issue 13: an export page comes as rows (SETOF text), and takes p_upto, the
+-- end of a window of ticket ids (session 9).
+DROP FUNCTION IF EXISTS st_export_page(integer, text, text, bigint, integer);
+-- session 9: export's rows have a generated column (row_len, migration 025),
+-- so the builder returns the columns it makes, not the table's row type.
 DO $$
 BEGIN
-	IF EXISTS (SELECT FROM pg_proc WHERE proname = 'st_export_page' AND NOT proretset
-			AND pronamespace = 'street'::regnamespace) THEN
-		DROP FUNCTION st_export_page(integer, text, text, bigint, integer);
+	IF EXISTS (SELECT FROM pg_proc WHERE proname = 'st_export_build'
+			AND pronamespace = 'street'::regnamespace
+			AND prorettype = 'street.assess_export'::regtype) THEN
+		DROP FUNCTION st_export_build(bigint[]);
 	END IF;
 END
 $$;

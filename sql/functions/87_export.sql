@@ -32,7 +32,9 @@ $$;
 -- once (joins and one aggregate of the steps).  The one builder of
 -- assess_export's rows: the follower's refresh and the backfill use it.
 CREATE OR REPLACE FUNCTION st_export_build(p_ids bigint[])
-RETURNS SETOF assess_export
+RETURNS TABLE (ticket_id bigint, created_at timestamptz, ended_at timestamptz,
+	district_id integer, street_id integer, category_id integer, department_ids integer[],
+	row_json json)
 LANGUAGE sql STABLE AS $$
 	WITH st AS (
 		SELECT x.ticket_id, bool_or(x.overdue_marked OR x.met IS false) AS overdue,
@@ -73,7 +75,8 @@ $$;
 CREATE OR REPLACE FUNCTION st_export_refresh(p_ids bigint[]) RETURNS void
 LANGUAGE plpgsql AS $$
 BEGIN
-	INSERT INTO assess_export AS x
+	INSERT INTO assess_export AS x (ticket_id, created_at, ended_at, district_id, street_id,
+		category_id, department_ids, row_json)
 	SELECT * FROM st_export_build(p_ids)
 	ON CONFLICT (ticket_id) DO UPDATE SET created_at = excluded.created_at,
 		ended_at = excluded.ended_at, district_id = excluded.district_id,
@@ -103,29 +106,36 @@ $$;
 
 -- export: the tickets of the caller's scope that were open at some time of
 -- the period [from, to) (reported before its end, not closed or cancelled
--- before its start), one row each in id order, after ticket id p_after; a
+-- before its start), one row each in id order, after ticket id p_after and,
+-- given p_upto, up to that id (a window: docs/protocol.md, "export"); a
 -- page holds at most p_limit (1..1000, default 500) rows and
 -- st_export_page_bytes() of them (always one); "next" is the cursor to pass
--- on, null at the end.  The op's function (lib/proto_ops.c, sql_rows): the
--- page's JSON text comes as rows that the daemon writes one after the other
--- into its reply, never as one value: the first row is the page's head
--- ("next" before "rows") with the first ticket's row, each other row ","
--- and a ticket's row, the last one closes the page.  st_export below is the
--- same page as json, for SQL.
--- It reads only the rows the follower keeps (assess_export), twice, by index
--- range from the cursor: first narrow (id, size, units) to find where the
--- page ends and which units it names, then the page's rows, each sent as it
--- is read.  Measured on a 200,000-ticket database (the backend's CPU a row,
--- a year of it, under load): the page as one text value (string_agg, then
--- the head put before it) took 12-15 µs a row, a third of it page faults,
--- since each copy of the ~700 KB page was a fresh allocation (the aggregate,
--- the concatenations, plpgsql's assignment and return, the output); as rows
--- 8-10 µs, of which the first statement ~5 (the names ~1.5, the window ~1.3,
--- the scope ~0.8) and the rows with their output ~3.  The names are those
--- of the units the page's rows name, from the small tables, as they are now
--- (a renamed unit shows its name now).
+-- on, null when (p_after, p_upto] (or all after p_after) is done.  The
+-- first page (no p_after) has "end", the largest id of a ticket reported
+-- before the period's end: a client's windows stop there (a ticket reported
+-- since, or later given an earlier time, is not in this export).  Found
+-- from the largest id down (index-only), past the tickets reported since.
+-- The op's function (lib/proto_ops.c, sql_rows): the page's JSON text comes
+-- as rows that the daemon writes one after the other into its reply, never
+-- as one value: the first row is the page's head ("end" and "next" before
+-- "rows") with the first ticket's row, each other row "," and a ticket's
+-- row, the last one closes the page.  st_export below is the same page as
+-- json, for SQL.
+-- It reads only what the follower keeps, twice, by index range from the
+-- cursor: first the candidates' ids, units, period and sizes, from the index
+-- that holds them (assess_export_page: an index-only scan, migration 025),
+-- to find where the page ends and which units it names, then the page's
+-- rows, each sent as it is read.  Measured on a 200,000-ticket database (the
+-- backend's CPU a row, a year of it, under load): the page as one text value
+-- (string_agg, then the head put before it) took 12-15 µs a row, a third of
+-- it page faults, since each copy of the ~700 KB page was a fresh allocation
+-- (the aggregate, the concatenations, plpgsql's assignment and return, the
+-- output); as rows 8-10 µs; with the first statement index-only (1 M
+-- tickets, session 9) ~7.5.  The names are those of the units the page's
+-- rows name, from the small tables, as they are now (a renamed unit shows
+-- its name now).
 CREATE OR REPLACE FUNCTION st_export_page(p_actor integer, p_from text, p_to text,
-	p_after bigint DEFAULT NULL, p_limit integer DEFAULT NULL)
+	p_after bigint DEFAULT NULL, p_limit integer DEFAULT NULL, p_upto bigint DEFAULT NULL)
 RETURNS SETOF text
 LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = street, pg_temp
 -- the same plans every page (both are index range scans from the cursor
@@ -140,6 +150,7 @@ DECLARE
 	t_from timestamptz := st_score_day_start(per.d_from);
 	t_to timestamptz := st_score_day_start(per.d_to);
 	aft bigint := coalesce(p_after, 0);
+	till bigint := coalesce(p_upto, 9223372036854775807);
 	f assess_export_fill;
 	first_id bigint;
 	last_id bigint;
@@ -151,6 +162,9 @@ BEGIN
 	IF p_after < 0 THEN
 		PERFORM st_fail('SD400', 'after must not be negative');
 	END IF;
+	IF till <= aft THEN
+		PERFORM st_fail('SD400', format('upto (%s) must be greater than after (%s)', till, aft));
+	END IF;
 	SELECT * INTO STRICT f FROM assess_export_fill;
 	IF f.position < f.upto THEN
 		PERFORM st_fail('SD412', format('the export rows of the tickets before migration 019 are '
@@ -161,11 +175,10 @@ BEGIN
 	-- the page's head, with the names of the units its rows name
 	WITH num AS MATERIALIZED (
 		SELECT c.ticket_id, c.category_id, c.street_id, c.department_ids,
-			row_number() OVER w AS n, sum(c.len) OVER w AS upto
-		FROM (SELECT x.ticket_id, x.category_id, x.street_id, x.department_ids,
-				octet_length(x.row_json::text) + 1 AS len
+			row_number() OVER w AS n, sum(c.row_len) OVER w AS upto
+		FROM (SELECT x.ticket_id, x.category_id, x.street_id, x.department_ids, x.row_len
 			FROM assess_export x
-			WHERE x.ticket_id > aft AND x.created_at < t_to
+			WHERE x.ticket_id > aft AND x.ticket_id <= till AND x.created_at < t_to
 				AND (x.ended_at IS NULL OR x.ended_at >= t_from)
 				AND st_export_in_scope(a, x.department_ids, x.street_id, x.district_id)
 			ORDER BY x.ticket_id
@@ -184,6 +197,8 @@ BEGIN
 				WHERE id IN (SELECT street_id FROM page)),
 			'department', (SELECT coalesce(json_object_agg(code, name), '{}') FROM department
 				WHERE id IN (SELECT unnest(department_ids) FROM page)))::text
+		|| CASE WHEN aft = 0 THEN ',"end":' || (SELECT coalesce(max(e.ticket_id), 0)
+			FROM assess_export e WHERE e.created_at < t_to)::text ELSE '' END
 		|| ',"next":' || CASE WHEN (SELECT count(*) FROM num) > count(*)
 			THEN max(p.ticket_id)::text ELSE 'null' END
 		|| ',"rows":['
@@ -223,11 +238,12 @@ $$;
 -- The same page as json, for SQL (tests, psql): st_export_page's rows put
 -- together, as the daemon puts them into its reply.
 CREATE OR REPLACE FUNCTION st_export(p_actor integer, p_from text, p_to text,
-	p_after bigint DEFAULT NULL, p_limit integer DEFAULT NULL)
+	p_after bigint DEFAULT NULL, p_limit integer DEFAULT NULL, p_upto bigint DEFAULT NULL)
 RETURNS json
 LANGUAGE sql STABLE SECURITY DEFINER SET search_path = street, pg_temp AS $$
 	SELECT string_agg(r.t, '' ORDER BY r.n)::json
-	FROM st_export_page(p_actor, p_from, p_to, p_after, p_limit) WITH ORDINALITY AS r(t, n)
+	FROM st_export_page(p_actor, p_from, p_to, p_after, p_limit, p_upto)
+		WITH ORDINALITY AS r(t, n)
 $$;
 
 -- The headline figures of a bulletin's unit row (st_stats has them all).

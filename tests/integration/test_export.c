@@ -16,6 +16,7 @@
  */
 #include <check.h>
 #include <json-c/json.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -102,13 +103,21 @@ static json_object *export_objects(json_object *page)
 	return page;
 }
 
+/* A page of the rows in (after, upto] (upto NULL: all after after). */
+static json_object *export_window(const char *login, const char *from, const char *to,
+                                  const char *after, const char *limit, const char *upto,
+                                  char state[6])
+{
+	const char *p[] = { tdb_fmt("%d", tdb_account(db, login)), from, to, after, limit, upto };
+	json_object *r = call("SELECT street.st_export($1, $2, $3, $4, $5, $6)", 6, p, state);
+
+	return r ? export_objects(r) : NULL;
+}
+
 static json_object *export_page(const char *login, const char *from, const char *to,
                                 const char *after, const char *limit, char state[6])
 {
-	const char *p[] = { tdb_fmt("%d", tdb_account(db, login)), from, to, after, limit };
-	json_object *r = call("SELECT street.st_export($1, $2, $3, $4, $5)", 5, p, state);
-
-	return r ? export_objects(r) : NULL;
+	return export_window(login, from, to, after, limit, NULL, state);
 }
 
 static json_object *bulletin(const char *login, const char *from, const char *to, char state[6])
@@ -308,6 +317,13 @@ START_TEST(test_bad_input)
 	ck_assert_str_eq(st, "SD400");
 	ck_assert_ptr_null(export_page("ta.super", "2025-03-01", "2025-04-01", "-1", NULL, st));
 	ck_assert_str_eq(st, "SD400");
+	/* a window that ends where it starts, or before */
+	ck_assert_ptr_null(
+	        export_window("ta.super", "2025-03-01", "2025-04-01", "5", NULL, "5", st));
+	ck_assert_str_eq(st, "SD400");
+	ck_assert_ptr_null(
+	        export_window("ta.super", "2025-03-01", "2025-04-01", NULL, NULL, "0", st));
+	ck_assert_str_eq(st, "SD400");
 	ck_assert_ptr_null(export_page("wang.fang", "2025-03-01", "2025-04-01", NULL, NULL, st));
 	ck_assert_str_eq(st, "SD403");
 	ck_assert_ptr_null(export_page("admin", "2025-03-01", "2025-04-01", NULL, NULL, st));
@@ -316,6 +332,85 @@ START_TEST(test_bad_input)
 	ck_assert_str_eq(st, "SD400");
 	ck_assert_ptr_null(bulletin("wang.fang", "2025-03-01", "2025-04-01", st));
 	ck_assert_str_eq(st, "SD403");
+}
+END_TEST
+
+/* The ids of a page's rows, appended to out as " <id>", each checked to be
+ * in (after, upto]; the page's "next" (0: null). */
+static long long page_ids(json_object *page, long long after, long long upto, char *out,
+                          size_t outlen)
+{
+	json_object *rows = get(page, "rows"), *next = get(page, "next");
+
+	for (size_t i = 0; i < json_object_array_length(rows); i++) {
+		long long id = json_object_get_int64(get(json_object_array_get_idx(rows, i), "id"));
+
+		ck_assert_int_gt(id, after);
+		ck_assert_int_le(id, upto);
+		snprintf(out + strlen(out), outlen - strlen(out), " %lld", id);
+	}
+	return next ? json_object_get_int64(next) : 0;
+}
+
+/* Windows (docs/protocol.md, "export"): the first page by cursor names the
+ * next ticket and the end (the largest id of a ticket reported before the
+ * period's end); windows of
+ * width ids from there, each read by cursor within it while its pages are
+ * cut, then the next window from the end of this one, give the one-page export's rows in order,
+ * none skipped or repeated, for windows narrower and wider than a page and pages of one row. */
+START_TEST(test_windows)
+{
+	static const struct {
+		const char *limit;
+		long long width;
+	} runs[] = { { "1000", 1 }, { "1000", 3 }, { "2", 5 }, { "1", 40 }, { "3", 1000000 } };
+	char st[6], all[4096] = "";
+	json_object *one = export_page("ta.super", "2025-01-01", "2025-06-01", NULL, "1000", st);
+	long long end, max_id;
+
+	tdb_follow_catch_up();
+	ck_assert_ptr_nonnull(one);
+	(void)page_ids(one, 0, INT64_MAX, all, sizeof all);
+	ck_assert_ptr_null(get(one, "next"));
+	end = json_object_get_int64(get(one, "end"));
+	max_id = tdb_int(db,
+	                 "SELECT max(ticket_id) FROM street.assess_export"
+	                 " WHERE created_at < '2025-06-01 00:00+08'",
+	                 0, NULL);
+	ck_assert_int_eq(end, max_id);
+	json_object_put(one);
+	ck_assert_int_gt((long long)strlen(all), 20);
+
+	for (size_t r = 0; r < sizeof runs / sizeof runs[0]; r++) {
+		char got[4096] = "";
+		json_object *first = export_page("ta.super", "2025-01-01", "2025-06-01", NULL,
+		                                 runs[r].limit, st);
+		long long cur = page_ids(first, 0, INT64_MAX, got, sizeof got);
+		int pages = 1;
+
+		json_object_put(first);
+		while (cur != 0 && cur < end) {
+			long long upto = cur + runs[r].width < end ? cur + runs[r].width : end;
+			long long a = cur, next;
+
+			do {
+				json_object *pg = export_window(
+				        "ta.super", "2025-01-01", "2025-06-01", tdb_fmt("%lld", a),
+				        runs[r].limit, tdb_fmt("%lld", upto), st);
+
+				ck_assert_msg(pg != NULL, "window (%lld, %lld]: %s", a, upto, st);
+				ck_assert_ptr_null(get(pg, "end")); /* the first page's only */
+				next = page_ids(pg, a, upto, got, sizeof got);
+				json_object_put(pg);
+				ck_assert_int_lt(next, upto); /* cut inside the window, or done */
+				a = next;
+				ck_assert_int_lt(++pages, 100000);
+			} while (next != 0);
+			cur = upto;
+		}
+		ck_assert_msg(strcmp(got, all) == 0, "limit %s width %lld:\n%s\nnot\n%s",
+		              runs[r].limit, runs[r].width, got, all);
+	}
 }
 END_TEST
 
@@ -695,6 +790,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_scope_and_paging);
 	tcase_add_test(tc, test_row);
 	tcase_add_test(tc, test_bad_input);
+	tcase_add_test(tc, test_windows);
 	tcase_add_test(tc, test_bulletin);
 	tcase_add_test(tc, test_kept_row_follows_every_step);
 	tcase_add_test(tc, test_renamed_unit);
