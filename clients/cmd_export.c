@@ -13,6 +13,7 @@
 
 #include "cmd.h"
 #include "csv.h"
+#include "export_pager.h"
 #include "export_scan.h"
 #include "fail.h"
 #include "fmt.h"
@@ -316,86 +317,117 @@ static int check_xlsx(const struct ctl *ctl, const struct args *a)
 	return 0;
 }
 
-/* The request for the page after ticket id after (0: the first). */
-static json_object *export_request(const char *from, const char *to, long long after)
+/* The rows a page holds at most, as streetctl asks (the server's most). */
+#define EXPORT_LIMIT 1000
+
+/* The request for the page after ticket id after (0: the first), up to
+ * ticket id upto (0: no window). */
+static json_object *export_request(const char *from, const char *to, long long after,
+                                   long long upto)
 {
 	json_object *req = rpc_new("export");
 
 	json_object_object_add(req, "from", json_object_new_string(from));
 	json_object_object_add(req, "to", json_object_new_string(to));
-	json_object_object_add(req, "limit", json_object_new_int(1000));
+	json_object_object_add(req, "limit", json_object_new_int(EXPORT_LIMIT));
 	if (after > 0)
 		json_object_object_add(req, "after", json_object_new_int64(after));
+	if (upto > 0)
+		json_object_object_add(req, "upto", json_object_new_int64(upto));
 	return req;
 }
 
-/* The page after this one: asked for as soon as it is known. */
-struct page_next {
+/* The pages asked for (export_pager.h) and where they go. */
+struct pages {
 	struct ctl *ctl;
 	const char *from, *to;
-	json_object *req; /* the request sent for it, or NULL at the end (the caller puts it) */
-	int id;
-	unsigned drops; /* ctl->conn_drops when it was sent */
-	bool asked;     /* this page's "next" was acted on (while the page arrived) */
+	struct export_pager pager;
+	int bad; /* the head named an impossible next: EX_PROTOCOL once the page is in */
 };
 
-/* Sends the request for the page after ticket id after (0: none). */
-static void page_ask(struct page_next *pn, long long after)
+/* export_pager's send: one request on the connection, not awaited. */
+static int pages_send(void *arg, long long after, long long upto, unsigned *drops)
 {
-	pn->asked = true;
-	if (after > 0) {
-		pn->req = export_request(pn->from, pn->to, after);
-		pn->id = rpc_send(pn->ctl, pn->req);
-		pn->drops = pn->ctl->conn_drops;
-	}
+	struct pages *pg = arg;
+	json_object *req = export_request(pg->from, pg->to, after, upto);
+	int id = rpc_send(pg->ctl, req);
+
+	json_object_put(req);
+	*drops = pg->ctl->conn_drops;
+	return id;
 }
 
-/* Sends the request for the page after this one, if any and not yet. */
-static void page_ask_next(struct page_next *pn, json_object *page)
+/* The current page's head: the pager asks for what follows. */
+static void pages_head(struct pages *pg, long long next, long long end)
 {
-	json_object *next = fmt_get(page, "next");
+	if (export_pager_head(&pg->pager, next, end, pages_send, pg) != 0)
+		pg->bad = 1;
+}
 
-	if (!pn->asked)
-		page_ask(pn, next ? json_object_get_int64(next) : 0);
+/* The same from a page read whole (a page small enough to come in one read
+ * is not peeked at); 0, or an exit code after one error line. */
+static int pages_head_of(struct pages *pg, json_object *page)
+{
+	json_object *next = fmt_get(page, "next"), *end = fmt_get(page, "end");
+
+	pages_head(pg, next ? json_object_get_int64(next) : 0,
+	           end ? json_object_get_int64(end) : 0);
+	if (pg->bad)
+		return fail(EX_PROTOCOL, "the server's export page names a next page that is not "
+		                         "after it; use a streetctl of the server's version");
+	return 0;
 }
 
 /* A look at the page while it arrives (rpc_await_text_peek): its head names
- * the next page, asked for then, so that the server makes it while this
- * one is still on its way (not only while it is written).  True: done. */
+ * what follows, asked for then, so that the server makes it while this one
+ * is still on its way (not only while it is written).  True: done. */
 static bool page_peek(void *arg, const char *text, size_t n)
 {
-	struct page_next *pn = arg;
-	long long after = 0;
-	int r = export_scan_peek_next(text, n, &after);
+	struct pages *pg = arg;
+	long long next = 0, end = 0;
+	int r = export_scan_peek_head(text, n, &next, &end);
 
 	if (r == 1)
-		page_ask(pn, after);
+		pages_head(pg, next, end);
 	/* a head is a few KiB: past 1 MiB without "next", the whole page says */
 	return r != 0 || n > (1u << 20);
 }
 
+/* The current page's request, and its id if it is still to be awaited on
+ * this connection (0: sent on one lost since, to be sent again). */
+static json_object *page_request(struct pages *pg, const struct export_req *r, int *id)
+{
+	*id = r->drops == pg->ctl->conn_drops ? r->id : 0;
+	return export_request(pg->from, pg->to, r->after, r->upto);
+}
+
 /* One page the json-c way: the reply as a tree.  0, or an exit code after
  * one error line. */
-static int export_page_tree(struct ctl *ctl, struct sink *k, json_object *req, int id,
-                            struct page_next *pn, long long *count)
+static int export_page_tree(struct pages *pg, struct sink *k, const struct export_req *r,
+                            long long *count)
 {
-	json_object *res = NULL, *rows;
+	json_object *res = NULL, *rows, *req;
 	struct layout l;
-	int rc = rpc_await(ctl, req, id, &res);
+	long long n = 0;
+	int id, rc;
 
-	pn->asked = false;
-
+	req = page_request(pg, r, &id);
+	rc = rpc_await(pg->ctl, req, id, &res);
+	json_object_put(req);
 	if (rc == 0)
 		rc = layout_read(&l, res);
+	if (rc == 0)
+		rc = pages_head_of(pg, res);
 	if (rc == 0) {
-		page_ask_next(pn, res);
 		rows = fmt_get(res, "rows");
 		for (size_t i = 0; rc == 0 && rows && i < json_object_array_length(rows); i++) {
 			rc = sink_row(k, &l, json_object_array_get_idx(rows, i));
-			(*count)++;
+			n++;
 		}
 	}
 	json_object_put(res);
+	*count += n;
+	export_pager_done(&pg->pager, n);
 	return rc;
 }
 
@@ -547,18 +579,20 @@ static int csv_record(struct csv_out *o, const struct layout *l, const struct ex
 }
 
 /* One page the scanner's way: the reply's text, its rows read in place. */
-static int export_page_scan(struct ctl *ctl, struct sink *k, json_object *req, int id,
-                            struct page_next *pn, long long *count)
+static int export_page_scan(struct pages *pg, struct sink *k, const struct export_req *rq,
+                            long long *count)
 {
 	struct export_scan s;
 	struct layout l;
 	char *text = NULL, *buf = NULL;
 	size_t len, cap = 0;
-	int rc, r;
+	long long n0 = *count;
+	json_object *req;
+	int rc, r, id;
 
-	pn->asked = false;
-	rc = rpc_await_text_peek(ctl, req, id, &text, &len, page_peek, pn);
-
+	req = page_request(pg, rq, &id);
+	rc = rpc_await_text_peek(pg->ctl, req, id, &text, &len, page_peek, pg);
+	json_object_put(req);
 	if (rc != 0)
 		return rc;
 	if (export_scan_open(&s, text, len, kinds, NKINDS) != 0) {
@@ -567,7 +601,7 @@ static int export_page_scan(struct ctl *ctl, struct sink *k, json_object *req, i
 	}
 	rc = layout_read(&l, s.page);
 	if (rc == 0)
-		page_ask_next(pn, s.page);
+		rc = pages_head_of(pg, s.page);
 	while (rc == 0 && (r = export_scan_row(&s)) != 0) {
 		const char *cells[NCOLS];
 
@@ -601,6 +635,7 @@ static int export_page_scan(struct ctl *ctl, struct sink *k, json_object *req, i
 	free(buf);
 	export_scan_close(&s);
 	free(text);
+	export_pager_done(&pg->pager, *count - n0);
 	return rc;
 }
 
@@ -646,32 +681,23 @@ int cmd_export(struct ctl *ctl, const struct args *a)
 		csv_bom(out.f);
 		csv_row(out.f, names, NCOLS);
 	}
-	/* page after page: the next is asked for as soon as this one names it,
-	 * so the server makes it while this one is written */
+	/* page after page, each asked for ahead (export_pager.h), so the server
+	 * makes the next while this one travels and is written */
 	{
-		json_object *req = export_request(from, to, 0);
-		int id = rpc_send(ctl, req);
 		/* --json builds each ticket's object from a json-c tree of the page;
 		 * CSV and xlsx read the rows' bytes (export_scan.h).  The tree way for
 		 * CSV too with STREETCTL_EXPORT_TREE=1: the reference the tests compare
 		 * the scanner's output with. */
 		const char *tree_env = getenv("STREETCTL_EXPORT_TREE");
 		bool tree = k.json || (tree_env != NULL && strcmp(tree_env, "1") == 0);
-		struct page_next pn = { ctl, from, to, NULL, 0, 0, false };
+		struct pages pg = { .ctl = ctl, .from = from, .to = to };
+		const struct export_req *r;
 
-		for (;;) {
-			rc = tree ? export_page_tree(ctl, &k, req, id, &pn, &count)
-			          : export_page_scan(ctl, &k, req, id, &pn, &count);
-			json_object_put(req);
-			req = pn.req;
-			/* asked on a connection lost since (while this page came): to
-			 * be asked again, not awaited */
-			id = pn.drops == ctl->conn_drops ? pn.id : 0;
-			pn.req = NULL;
-			if (rc != 0 || req == NULL)
-				break;
-		}
-		json_object_put(req);
+		if (export_pager_start(&pg.pager, EXPORT_LIMIT, pages_send, &pg) != 0)
+			rc = fail(EX_SOFTWARE, "cannot start the export");
+		while (rc == 0 && (r = export_pager_current(&pg.pager)) != NULL)
+			rc = tree ? export_page_tree(&pg, &k, r, &count)
+			          : export_page_scan(&pg, &k, r, &count);
 	}
 	csv_out_free(&k.csv);
 	if (k.x != NULL) {

@@ -271,25 +271,35 @@ int export_scan_row(struct export_scan *s)
 	return 1;
 }
 
-int export_scan_peek_next(const char *text, size_t len, long long *next)
+int export_scan_peek_head(const char *text, size_t len, long long *next, long long *end)
 {
 	struct proto_scan sc;
 	struct proto_scan_val k, v;
 	int r;
 
+	*end = 0;
 	proto_scan_begin(&sc, text, len);
 	if (!proto_scan_enter(&sc, PROTO_SCAN_OBJECT))
 		return len > 0 && text[0] != '{' ? -1 : 0;
 	while ((r = proto_scan_item(&sc, &k)) == 1) {
+		bool is_next, is_end;
+
 		if (proto_scan_is(&k, "rows"))
 			return -1;
 		if (!proto_scan_next(&sc, &v))
 			return 0; /* cut short (or wrong: the whole page will tell) */
-		if (!proto_scan_is(&k, "next"))
+		is_next = proto_scan_is(&k, "next");
+		is_end = proto_scan_is(&k, "end");
+		if (!is_next && !is_end)
 			continue;
 		/* a number is whole only when something follows it */
 		if (sc.pos >= len)
 			return 0;
+		if (is_end) {
+			if (v.type != PROTO_SCAN_NUMBER || (*end = strtoll(v.raw, NULL, 10)) < 0)
+				return -1;
+			continue;
+		}
 		if (v.type == PROTO_SCAN_NULL) {
 			*next = 0;
 			return 1;

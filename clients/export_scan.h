@@ -60,9 +60,10 @@ void export_scan_close(struct export_scan *s);
 /*
  * A look at the start of a page still arriving (text[0..len), cut anywhere):
  * 1 with *next (0 for null) when its "next" came before "rows" and is in
- * whole; 0 when more of the page is needed to tell; -1 when it cannot be
- * told early (rows first, or not a page): the page, once in, says.
+ * whole, and *end ("end" if it came before "next", else 0); 0 when more of
+ * the page is needed to tell; -1 when it cannot be told early (rows first,
+ * or not a page): the page, once in, says.
  */
-int export_scan_peek_next(const char *text, size_t len, long long *next);
+int export_scan_peek_head(const char *text, size_t len, long long *next, long long *end);
 
 #endif

@@ -87,11 +87,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	/* the look at a page still arriving, at every length it could have */
 	for (size_t n = 0; n <= size; n += 1 + n / 8) {
-		long long next = -1;
-		int p = export_scan_peek_next(text, n, &next);
+		long long next = -1, end = -1;
+		int p = export_scan_peek_head(text, n, &next, &end);
 
 		CHECK(p >= -1 && p <= 1);
-		CHECK(p != 1 || next >= 0);
+		CHECK(p != 1 || (next >= 0 && end >= 0));
 	}
 
 	if (export_scan_open(&s, text, size, kinds, 4) == 0) {

@@ -231,10 +231,18 @@ START_TEST(test_next_first)
 }
 END_TEST
 
-/* export_scan_peek_next on a whole C string. */
+/* export_scan_peek_head on a whole C string. */
 static int peek(const char *text, long long *next)
 {
-	return export_scan_peek_next(text, strlen(text), next);
+	long long end;
+
+	return export_scan_peek_head(text, strlen(text), next, &end);
+}
+
+/* The same, with the end it read. */
+static int peek_end(const char *text, long long *next, long long *end)
+{
+	return export_scan_peek_head(text, strlen(text), next, end);
 }
 
 /* The look at a page still arriving: every prefix gives "more" or the
@@ -251,8 +259,10 @@ START_TEST(test_peek_next)
 	for (size_t n = 0; n <= len; n++) {
 		int r;
 
+		long long end;
+
 		next = -1;
-		r = export_scan_peek_next(text, n, &next);
+		r = export_scan_peek_head(text, n, &next, &end);
 		ck_assert_msg(r == 0 || r == 1, "prefix %zu: %d", n, r);
 		if (r == 1) {
 			ck_assert_int_eq(next, 7);
@@ -272,6 +282,19 @@ START_TEST(test_peek_next)
 	ck_assert_int_eq(next, 9);
 	ck_assert_int_eq(peek("[1,2]", &next), -1);
 	ck_assert_int_eq(peek("{\"next\":\"x\",", &next), -1);
+	/* "end" before "next" is read with it; after it, or absent, it is 0 */
+	{
+		long long end = -1;
+
+		ck_assert_int_eq(peek_end("{\"end\":900,\"next\":71,", &next, &end), 1);
+		ck_assert_int_eq(next, 71);
+		ck_assert_int_eq(end, 900);
+		ck_assert_int_eq(peek_end("{\"end\":900", &next, &end), 0);
+		ck_assert_int_eq(peek_end("{\"next\":71,\"end\":900}", &next, &end), 1);
+		ck_assert_int_eq(end, 0);
+		ck_assert_int_eq(peek_end("{\"end\":\"x\",\"next\":71,", &next, &end), -1);
+		ck_assert_int_eq(peek_end("{\"end\":-4,\"next\":71,", &next, &end), -1);
+	}
 	free(text);
 }
 END_TEST
