@@ -19,8 +19,21 @@ bench_standby_dir() { printf '%s-standby\n' "$(st_pg_dir "$B_PGDIR")"; }
 
 bench_standby_time() {
 	local label=$1 dir port lsn city m_from m_to y_from out name med max target met waited=0
+	local need free
 	dir="$(bench_standby_dir)"
 	if ! st_pg_running "$dir"; then
+		# the standby is a whole copy: refused, with a row that says so,
+		# where it would leave less than 4 GiB free (a full disk would stop
+		# the primary too)
+		need=$(($(bench_sql "SELECT pg_database_size(current_database())") / 1048576 + 4096))
+		free=$(($(df -Pk "$(dirname "$dir")" | awk 'NR == 2 { print $4 }') / 1024))
+		if ((free < need)); then
+			bench_row "5. the report rows on the standby, $label tickets" \
+				"skipped: a standby is a copy of the $((need / 1024 - 4)) GiB database, and the disk has $((free / 1024)) GiB free" \
+				"" "" "" ""
+			B_NOTES+=("standby, $label tickets: not made (the disk has $((free / 1024)) GiB free, the copy needs $((need / 1024)) GiB with 4 GiB to spare); the primary's rows above are the same queries")
+			return 0
+		fi
 		port=$(($(st_pg_port "$B_PGDIR") + 1))
 		st_pg_standby "$B_PGDIR" "$dir" "$port"
 	fi
