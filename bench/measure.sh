@@ -407,12 +407,14 @@ bench_growth_to() {
 }
 
 # 5. Growth: 1 million tickets (and 10 million with BENCH_BIG=1).  A reused
-# database (BENCH_REUSE_DB=1) that already holds more than a million tickets
-# goes straight to the 10 M step (BENCH_BIG=1).
+# database (BENCH_REUSE_DB=1) that already holds more than two million
+# tickets goes straight to the 10 M step (BENCH_BIG=1); one of up to two
+# million is the 1 M step's (the actions rows of a run before add ~60,000
+# tickets of their own, reported now, outside the timed periods).
 bench_measure_growth() {
 	local q
 	bench_daemon_stop # its sweeper would mark the generated tickets meanwhile
-	if (($(bench_sql "SELECT count(*) FROM street.ticket") <= 1000000)); then
+	if (($(bench_sql "SELECT count(*) FROM street.ticket") <= 2000000)); then
 		bench_growth_to 1000000 "1M"
 		bench_export_time "1M" # bench/export.sh
 	elif [[ "$B_BIG" != 1 ]]; then
