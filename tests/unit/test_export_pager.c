@@ -163,15 +163,22 @@ static int steps(long long id)
 	return (int)((id / 7000) % 5) * 250; /* 0, 250, 500, 750, 1000 */
 }
 
+/* A well-behaved server of pages of limit rows and budget bytes; seed
+ * for fill's ids and sizes. */
+static void sim_setup(unsigned seed, int limit, int budget)
+{
+	rnd_state = seed;
+	S.limit = limit;
+	S.budget = budget;
+	S.no_end = S.bad_next = false;
+}
+
 /* Every id as dense as can be: windows of a page, none dropped. */
 START_TEST(test_dense)
 {
 	int read, dropped;
 
-	rnd_state = 1;
-	S.limit = 1000;
-	S.budget = 1 << 30;
-	S.no_end = S.bad_next = false;
+	sim_setup(1, 1000, 1 << 30);
 	fill(&S, 100000, dense, 500, 700);
 	assert_all(&S, &read, &dropped);
 	ck_assert_int_le(read, 100000 / 850 + 3);
@@ -185,10 +192,7 @@ START_TEST(test_varying)
 {
 	int read, dropped;
 
-	rnd_state = 7;
-	S.limit = 1000;
-	S.budget = 1 << 30;
-	S.no_end = S.bad_next = false;
+	sim_setup(7, 1000, 1 << 30);
 	fill(&S, 1000000, mixed, 300, 900);
 	assert_all(&S, &read, &dropped);
 	ck_assert_int_le(dropped, read / 4 + 4);
@@ -215,9 +219,7 @@ START_TEST(test_edges)
 {
 	int read, dropped, nout, min_ahead;
 
-	S.limit = 1000;
-	S.budget = 1 << 30;
-	S.no_end = S.bad_next = false;
+	sim_setup(3, 1000, 1 << 30);
 	S.n = 0;
 	assert_all(&S, &read, &dropped);
 	ck_assert_int_eq(read, 1);
@@ -228,7 +230,6 @@ START_TEST(test_edges)
 	assert_all(&S, &read, &dropped);
 	ck_assert_int_eq(read, 1);
 
-	rnd_state = 3;
 	S.no_end = true;
 	fill(&S, 50000, mixed, 300, 900);
 	assert_all(&S, &read, &dropped);
