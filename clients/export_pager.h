@@ -15,10 +15,11 @@
  * the server's byte budget ends pages first).
  *
  * A window the server cut (its page full: "next" names a ticket inside it)
- * goes on by cursor within the window; the windows asked for beyond it are
- * then stale (their rows would come too early) and are skipped: their
- * replies are read and dropped, and they are asked for again after it.
- * Rows are written in id order, each ticket once.
+ * goes on from that "next", in windows no wider than ~85 % of the full
+ * page's span; the windows asked for beyond it are then stale (their rows
+ * would come too early) and are skipped: their replies are read and
+ * dropped, and those ids are asked for again in the new windows.  Rows are
+ * written in id order, each ticket once.
  *
  * A server without windows ("end" absent) is read page after page by
  * cursor, as before.  Pure logic: the requests go out through the send
