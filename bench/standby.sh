@@ -59,7 +59,12 @@ bench_standby_time() {
 	local label=$1 dir port lsn city m_from m_to y_from out name med max target met waited=0
 	local need free how="a hot standby (streaming, caught up)" overlay=0
 	dir="$(bench_standby_dir)"
+	# from the primary, before an overlay standby stops it
 	lsn="$(bench_sql "SELECT pg_current_wal_lsn()")"
+	city="$(bench_sql "SELECT id FROM street.account WHERE login = 'ma.jun'")"
+	m_to="$(bench_sql "SELECT date_trunc('month', (now() AT TIME ZONE INTERVAL '+08:00'))::date")"
+	m_from="$(bench_sql "SELECT ('$m_to'::date - interval '1 month')::date")"
+	y_from="$(bench_sql "SELECT ('$m_to'::date - interval '1 year')::date")"
 	if ! st_pg_running "$dir"; then
 		port=$(($(st_pg_port "$B_PGDIR") + 1))
 		# a copy must leave 4 GiB free (a full disk would stop the primary
@@ -86,10 +91,6 @@ bench_standby_time() {
 		((++waited <= 3600)) || st_die 70 "growth: the standby did not catch up within an hour"
 		sleep 1
 	done
-	city="$(st_psql "$dir" -d "$B_DB" -At -c "SELECT id FROM street.account WHERE login = 'ma.jun'")"
-	m_to="$(st_psql "$dir" -d "$B_DB" -At -c "SELECT date_trunc('month', (now() AT TIME ZONE INTERVAL '+08:00'))::date")"
-	m_from="$(st_psql "$dir" -d "$B_DB" -At -c "SELECT ('$m_to'::date - interval '1 month')::date")"
-	y_from="$(st_psql "$dir" -d "$B_DB" -At -c "SELECT ('$m_to'::date - interval '1 year')::date")"
 	out="$(st_psql "$dir" -d "$B_DB" -q -At -v ON_ERROR_STOP=1 -v city="$city" -v runs="$B_RUNS" \
 		-v m_from="$m_from" -v m_to="$m_to" -v y_from="$y_from" \
 		-f "$ST_ROOT/bench/standby_timing.sql" 2>&1 >/dev/null | sed -n 's/^.*NOTICE: *//p')"
